@@ -1,0 +1,74 @@
+use crate::{InfoBatch, InfoLayout};
+
+/// The output buffers of a vector env, structure of arrays, preallocated once.
+///
+/// Same-step autoreset (Gymnasium's `AutoresetMode.SAME_STEP`): for an env whose episode
+/// ended at this step (`ended[i]`), `rewards`, `terminated` and `truncated` belong to
+/// that last step, `final_obs`/`final_info` hold its last observation and info, and
+/// `obs`/`info` already hold the first observation and info of the next episode. For
+/// other envs `final_obs`/`final_info` are stale and must not be read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    /// Number of sub-environments.
+    pub num_envs: usize,
+    /// Observation slots per env.
+    pub obs_dim: usize,
+    /// Observations, `num_envs × obs_dim`, env-major.
+    pub obs: Vec<f32>,
+    /// Rewards of the last step.
+    pub rewards: Vec<f32>,
+    /// MDP ended at the last step.
+    pub terminated: Vec<bool>,
+    /// Episode cut at the last step (time limit, blow-up): bootstrap from `final_obs`.
+    pub truncated: Vec<bool>,
+    /// `terminated || truncated`: the env was reset within this step.
+    pub ended: Vec<bool>,
+    /// Infos of the last step (of the new episode where `ended`).
+    pub info: InfoBatch,
+    /// Last observations of the episodes that ended, `num_envs × obs_dim`.
+    pub final_obs: Vec<f32>,
+    /// Last infos of the episodes that ended (with episode statistics).
+    pub final_info: InfoBatch,
+}
+
+impl Batch {
+    /// Zeroed buffers.
+    pub fn new(num_envs: usize, obs_dim: usize, layout: &InfoLayout) -> Self {
+        Self {
+            num_envs,
+            obs_dim,
+            obs: vec![0.0; num_envs * obs_dim],
+            rewards: vec![0.0; num_envs],
+            terminated: vec![false; num_envs],
+            truncated: vec![false; num_envs],
+            ended: vec![false; num_envs],
+            info: InfoBatch::new(num_envs, layout),
+            final_obs: vec![0.0; num_envs * obs_dim],
+            final_info: InfoBatch::new(num_envs, layout),
+        }
+    }
+
+    /// Env `i`'s observation.
+    pub fn obs_of(&self, i: usize) -> &[f32] {
+        &self.obs[i * self.obs_dim..(i + 1) * self.obs_dim]
+    }
+
+    /// Env `i`'s final observation (meaningful only where `ended[i]`).
+    pub fn final_obs_of(&self, i: usize) -> &[f32] {
+        &self.final_obs[i * self.obs_dim..(i + 1) * self.obs_dim]
+    }
+
+    /// Copy env `src_i` of `src` into slot `dst_i` of `self`; same dims and layout.
+    pub fn copy_env_from(&mut self, dst_i: usize, src: &Batch, src_i: usize) {
+        let d = self.obs_dim;
+        let (dst, s) = (dst_i * d..(dst_i + 1) * d, src_i * d..(src_i + 1) * d);
+        self.obs[dst.clone()].copy_from_slice(&src.obs[s.clone()]);
+        self.final_obs[dst].copy_from_slice(&src.final_obs[s]);
+        self.rewards[dst_i] = src.rewards[src_i];
+        self.terminated[dst_i] = src.terminated[src_i];
+        self.truncated[dst_i] = src.truncated[src_i];
+        self.ended[dst_i] = src.ended[src_i];
+        self.info.copy_env_from(dst_i, &src.info, src_i);
+        self.final_info.copy_env_from(dst_i, &src.final_info, src_i);
+    }
+}

@@ -1,0 +1,71 @@
+use crate::{EnvError, InfoLayout, InfoMut, Space};
+
+/// Where one env writes the result of a step; all buffers are owned by the caller.
+#[derive(Debug)]
+pub struct StepOut<'a> {
+    /// Next observation, `observation_space().flat_dim()` slots.
+    pub obs: &'a mut [f32],
+    /// Reward of this transition.
+    pub reward: &'a mut f32,
+    /// The MDP ended (success, failure, crash): do not bootstrap.
+    pub terminated: &'a mut bool,
+    /// The episode was cut (time limit, physics blow-up): bootstrap from `obs`.
+    pub truncated: &'a mut bool,
+    /// Success, reward terms, metrics, episode statistics.
+    pub info: InfoMut<'a>,
+}
+
+/// One environment with Gymnasium semantics, writing into caller-owned buffers.
+///
+/// `reset(Some(seed))` re-seeds the env's generator; `reset(None)` continues its stream,
+/// so a sequence of episodes is fixed by the first seed. `step` must not be called before
+/// `reset`; implementations may assume well-formed input because the registry always
+/// wraps them in [`crate::Checked`], which turns misuse into [`EnvError`]s.
+pub trait Env: Send {
+    /// The observation space (flat layout of `obs`).
+    fn observation_space(&self) -> &Space;
+    /// The action space (flat layout of the action slice).
+    fn action_space(&self) -> &Space;
+    /// Names of the reward terms and metrics written into the info.
+    fn info_layout(&self) -> &InfoLayout;
+    /// Start an episode, writing the first observation and info.
+    fn reset(
+        &mut self,
+        seed: Option<u64>,
+        obs: &mut [f32],
+        info: InfoMut<'_>,
+    ) -> Result<(), EnvError>;
+    /// Apply `action` for one control step.
+    fn step(&mut self, action: &[f32], out: StepOut<'_>) -> Result<(), EnvError>;
+    /// Privileged task progress Φ ∈ [0, 1] of the current state, when the env defines
+    /// one (used for potential-based shaping and reward-model labels). Default: none.
+    fn progress(&self) -> Option<f32> {
+        None
+    }
+}
+
+impl<E: Env + ?Sized> Env for Box<E> {
+    fn observation_space(&self) -> &Space {
+        (**self).observation_space()
+    }
+    fn action_space(&self) -> &Space {
+        (**self).action_space()
+    }
+    fn info_layout(&self) -> &InfoLayout {
+        (**self).info_layout()
+    }
+    fn reset(
+        &mut self,
+        seed: Option<u64>,
+        obs: &mut [f32],
+        info: InfoMut<'_>,
+    ) -> Result<(), EnvError> {
+        (**self).reset(seed, obs, info)
+    }
+    fn step(&mut self, action: &[f32], out: StepOut<'_>) -> Result<(), EnvError> {
+        (**self).step(action, out)
+    }
+    fn progress(&self) -> Option<f32> {
+        (**self).progress()
+    }
+}

@@ -1,0 +1,26 @@
+use rand::SeedableRng;
+
+/// The random number generator every env and space uses: PCG-64 (MCG variant), fast,
+/// small, and stable across `rand` releases, so a seed means the same thing forever.
+pub type Rng = rand_pcg::Pcg64Mcg;
+
+/// A generator for `seed`. The seed is spread with SplitMix64 so that nearby seeds
+/// (0, 1, 2, ...) give unrelated streams.
+pub fn rng_from_seed(seed: u64) -> Rng {
+    Rng::seed_from_u64(splitmix64(seed))
+}
+
+/// The seed of sub-environment `index` when a vector env is reset with `seed`:
+/// `seed + index`, as Gymnasium's vector envs do, so sub-env 0 of a batch seeded with `s`
+/// replays a single env seeded with `s`.
+pub fn sub_env_seed(seed: u64, index: usize) -> u64 {
+    seed.wrapping_add(index as u64)
+}
+
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = x;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}

@@ -1,0 +1,449 @@
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::thread::JoinHandle;
+
+use crate::{Batch, Env, EnvError, InfoLayout, InfoMut, Space, StepOut, sub_env_seed};
+
+/// A batch of environments stepped together, Gymnasium's `VectorEnv` with same-step
+/// autoreset. Every call returns the batch it wrote ([`Batch`] documents the layout).
+pub trait VecEnv: Send {
+    /// Number of sub-environments.
+    fn num_envs(&self) -> usize;
+    /// Observation space of one sub-environment.
+    fn single_observation_space(&self) -> &Space;
+    /// Action space of one sub-environment.
+    fn single_action_space(&self) -> &Space;
+    /// Names of reward terms and metrics in the infos.
+    fn info_layout(&self) -> &InfoLayout;
+    /// Reset every env; with `Some(seed)`, sub-env `i` is seeded with `seed + i`.
+    fn reset(&mut self, seed: Option<u64>) -> Result<&Batch, EnvError>;
+    /// Reset only the envs where `mask[i]` (seeded `seed + i` when a seed is given); the
+    /// others keep their state and observation.
+    fn reset_masked(&mut self, mask: &[bool], seed: Option<u64>) -> Result<&Batch, EnvError>;
+    /// Step every env with `actions` (`num_envs × action dim`, env-major), resetting the
+    /// envs whose episode ended within the same call.
+    fn step(&mut self, actions: &[f32]) -> Result<&Batch, EnvError>;
+    /// The buffers written by the last call.
+    fn batch(&self) -> &Batch;
+}
+
+/// The part of the batch a chunk of envs reads and writes; moved to its worker and back.
+#[derive(Debug)]
+struct ChunkIo {
+    actions: Vec<f32>,
+    mask: Vec<bool>,
+    seed: Option<u64>,
+    batch: Batch,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Cmd {
+    Reset,
+    ResetMasked,
+    Step,
+}
+
+/// A contiguous range of sub-environments, owned by one thread for its whole life.
+struct Chunk {
+    envs: Vec<Box<dyn Env>>,
+    first: usize,
+    act_dim: usize,
+}
+
+impl Chunk {
+    fn run(&mut self, cmd: Cmd, io: &mut ChunkIo) -> Result<(), EnvError> {
+        match cmd {
+            Cmd::Reset => self.reset(io, false),
+            Cmd::ResetMasked => self.reset(io, true),
+            Cmd::Step => self.step(io),
+        }
+    }
+
+    fn reset(&mut self, io: &mut ChunkIo, masked: bool) -> Result<(), EnvError> {
+        let d = io.batch.obs_dim;
+        for (i, env) in self.envs.iter_mut().enumerate() {
+            if masked && !io.mask[i] {
+                continue;
+            }
+            let seed = io.seed.map(|s| sub_env_seed(s, self.first + i));
+            let b = &mut io.batch;
+            env.reset(seed, &mut b.obs[i * d..(i + 1) * d], b.info.get_mut(i))
+                .map_err(|e| at_env(e, self.first + i))?;
+            b.rewards[i] = 0.0;
+            b.terminated[i] = false;
+            b.truncated[i] = false;
+            b.ended[i] = false;
+        }
+        Ok(())
+    }
+
+    fn step(&mut self, io: &mut ChunkIo) -> Result<(), EnvError> {
+        let (d, a) = (io.batch.obs_dim, self.act_dim);
+        for (i, env) in self.envs.iter_mut().enumerate() {
+            let b = &mut io.batch;
+            let obs = &mut b.obs[i * d..(i + 1) * d];
+            let out = StepOut {
+                obs,
+                reward: &mut b.rewards[i],
+                terminated: &mut b.terminated[i],
+                truncated: &mut b.truncated[i],
+                info: b.info.get_mut(i),
+            };
+            env.step(&io.actions[i * a..(i + 1) * a], out)
+                .map_err(|e| at_env(e, self.first + i))?;
+            let ended = b.terminated[i] || b.truncated[i];
+            b.ended[i] = ended;
+            if ended {
+                b.final_obs[i * d..(i + 1) * d].copy_from_slice(&b.obs[i * d..(i + 1) * d]);
+                b.final_info.copy_env_from(i, &b.info, i);
+                let info: InfoMut<'_> = b.info.get_mut(i);
+                env.reset(None, &mut b.obs[i * d..(i + 1) * d], info)
+                    .map_err(|e| at_env(e, self.first + i))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Re-label an error from a sub-env with its index in the batch.
+fn at_env(e: EnvError, index: usize) -> EnvError {
+    match e {
+        EnvError::NonFiniteAction { index: j, value, .. } => EnvError::NonFiniteAction {
+            env: index,
+            index: j,
+            value,
+        },
+        EnvError::ActionOutOfSpace { action, space, .. } => EnvError::ActionOutOfSpace {
+            env: index,
+            action,
+            space,
+        },
+        other => other,
+    }
+}
+
+type Reply = (ChunkIo, Result<(), EnvError>);
+
+struct Worker {
+    jobs: Sender<(Cmd, ChunkIo)>,
+    replies: Receiver<Reply>,
+    handle: Option<JoinHandle<()>>,
+}
+
+/// A vector env stepping its sub-environments on long-lived threads.
+///
+/// The envs are split into `threads` contiguous chunks; the calling thread steps the
+/// first chunk itself and one worker thread owns each other chunk for its whole life
+/// (STACK.md: ~2× on 2 cores, where a per-step fork-join gave ~1.6×). Each env only sees
+/// its own seed and actions, so results are bit-identical for any thread count.
+pub struct ThreadedVecEnv {
+    observation_space: Space,
+    action_space: Space,
+    layout: InfoLayout,
+    act_dim: usize,
+    batch: Batch,
+    local: Chunk,
+    local_io: Option<ChunkIo>,
+    workers: Vec<Worker>,
+    worker_io: Vec<Option<ChunkIo>>,
+    ranges: Vec<std::ops::Range<usize>>,
+    was_reset: bool,
+}
+
+impl std::fmt::Debug for ThreadedVecEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ThreadedVecEnv")
+            .field("num_envs", &self.batch.num_envs)
+            .field("threads", &(self.workers.len() + 1))
+            .field("observation_space", &self.observation_space)
+            .field("action_space", &self.action_space)
+            .finish()
+    }
+}
+
+impl ThreadedVecEnv {
+    /// Batch `envs` (all with the same spaces and info layout) over `threads` threads,
+    /// counting the caller's; `threads` is capped at the number of envs.
+    pub fn new(envs: Vec<Box<dyn Env>>, threads: usize) -> Result<Self, EnvError> {
+        let n = envs.len();
+        if n == 0 {
+            return Err(EnvError::InvalidOptions("num_envs must be at least 1".into()));
+        }
+        if threads == 0 {
+            return Err(EnvError::InvalidOptions("threads must be at least 1".into()));
+        }
+        let observation_space = envs[0].observation_space().clone();
+        let action_space = envs[0].action_space().clone();
+        let layout = envs[0].info_layout().clone();
+        if let Some(i) = envs.iter().position(|e| {
+            *e.observation_space() != observation_space
+                || *e.action_space() != action_space
+                || *e.info_layout() != layout
+        }) {
+            return Err(EnvError::InvalidOptions(format!(
+                "sub-env {i} has different spaces or info layout from sub-env 0"
+            )));
+        }
+        let (obs_dim, act_dim) = (observation_space.flat_dim(), action_space.flat_dim());
+        let threads = threads.min(n);
+        let ranges: Vec<_> = (0..threads)
+            .map(|t| (t * n / threads)..((t + 1) * n / threads))
+            .collect();
+        let mut envs = envs.into_iter();
+        let mut take_chunk = |r: &std::ops::Range<usize>| Chunk {
+            envs: envs.by_ref().take(r.len()).collect(),
+            first: r.start,
+            act_dim,
+        };
+        let new_io = |len: usize| ChunkIo {
+            actions: vec![0.0; len * act_dim],
+            mask: vec![false; len],
+            seed: None,
+            batch: Batch::new(len, obs_dim, &layout),
+        };
+        let local = take_chunk(&ranges[0]);
+        let local_io = Some(new_io(ranges[0].len()));
+        let mut workers = Vec::new();
+        let mut worker_io = Vec::new();
+        for (w, r) in ranges.iter().enumerate().skip(1) {
+            let chunk = take_chunk(r);
+            workers.push(spawn_worker(w, chunk)?);
+            worker_io.push(Some(new_io(r.len())));
+        }
+        Ok(Self {
+            batch: Batch::new(n, obs_dim, &layout),
+            observation_space,
+            action_space,
+            layout,
+            act_dim,
+            local,
+            local_io,
+            workers,
+            worker_io,
+            ranges,
+            was_reset: false,
+        })
+    }
+
+    /// Number of threads stepping envs, the caller's included.
+    pub fn threads(&self) -> usize {
+        self.workers.len() + 1
+    }
+
+    /// Run `cmd` on every chunk: send the workers theirs, do the local one, gather.
+    fn dispatch(&mut self, cmd: Cmd) -> Result<(), EnvError> {
+        let mut first_err = None;
+        let mut sent = vec![false; self.workers.len()];
+        for (w, worker) in self.workers.iter().enumerate() {
+            let io = self.worker_io[w].take().expect("worker io present between calls");
+            if worker.jobs.send((cmd, io)).is_ok() {
+                sent[w] = true;
+            } else if first_err.is_none() {
+                first_err = Some(worker_failed(w + 1, "job channel closed"));
+            }
+        }
+        let mut io = self.local_io.take().expect("local io present between calls");
+        let local = &mut self.local;
+        let result = catch_unwind(AssertUnwindSafe(|| local.run(cmd, &mut io)))
+            .unwrap_or_else(|p| Err(worker_failed(0, &panic_message(p))));
+        copy_chunk(&mut self.batch, self.ranges[0].start, &io.batch);
+        self.local_io = Some(io);
+        if let Err(e) = result {
+            first_err.get_or_insert(e);
+        }
+        for (w, worker) in self.workers.iter().enumerate() {
+            if !sent[w] {
+                continue;
+            }
+            match worker.replies.recv() {
+                Ok((io, result)) => {
+                    copy_chunk(&mut self.batch, self.ranges[w + 1].start, &io.batch);
+                    self.worker_io[w] = Some(io);
+                    if let Err(e) = result {
+                        first_err.get_or_insert(e);
+                    }
+                }
+                Err(_) => {
+                    first_err.get_or_insert(worker_failed(w + 1, "worker panicked"));
+                }
+            }
+        }
+        match first_err {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn check_alive(&self) -> Result<(), EnvError> {
+        match self.worker_io.iter().position(Option::is_none) {
+            Some(w) => Err(worker_failed(w + 1, "worker stopped earlier")),
+            None => Ok(()),
+        }
+    }
+
+    fn for_each_io(&mut self, mut f: impl FnMut(&mut ChunkIo, std::ops::Range<usize>)) {
+        let ranges = self.ranges.clone();
+        if let Some(io) = self.local_io.as_mut() {
+            f(io, ranges[0].clone());
+        }
+        for (w, io) in self.worker_io.iter_mut().enumerate() {
+            if let Some(io) = io.as_mut() {
+                f(io, ranges[w + 1].clone());
+            }
+        }
+    }
+}
+
+fn copy_chunk(dst: &mut Batch, start: usize, src: &Batch) {
+    let d = dst.obs_dim;
+    let n = src.num_envs;
+    let obs = start * d..(start + n) * d;
+    dst.obs[obs.clone()].copy_from_slice(&src.obs);
+    dst.rewards[start..start + n].copy_from_slice(&src.rewards);
+    dst.terminated[start..start + n].copy_from_slice(&src.terminated);
+    dst.truncated[start..start + n].copy_from_slice(&src.truncated);
+    dst.ended[start..start + n].copy_from_slice(&src.ended);
+    for i in 0..n {
+        dst.info.copy_env_from(start + i, &src.info, i);
+        if src.ended[i] {
+            dst.final_obs[(start + i) * d..(start + i + 1) * d]
+                .copy_from_slice(src.final_obs_of(i));
+            dst.final_info.copy_env_from(start + i, &src.final_info, i);
+        }
+    }
+}
+
+fn spawn_worker(index: usize, mut chunk: Chunk) -> Result<Worker, EnvError> {
+    let (jobs, job_rx) = channel::<(Cmd, ChunkIo)>();
+    let (reply_tx, replies) = channel::<Reply>();
+    let handle = std::thread::Builder::new()
+        .name(format!("rapt-env-{index}"))
+        .spawn(move || {
+            while let Ok((cmd, mut io)) = job_rx.recv() {
+                let result = catch_unwind(AssertUnwindSafe(|| chunk.run(cmd, &mut io)));
+                let result = match result {
+                    Ok(r) => r,
+                    Err(p) => {
+                        // The envs may be in a broken state: report and stop.
+                        let _ = reply_tx.send((io, Err(worker_failed(index, &panic_message(p)))));
+                        return;
+                    }
+                };
+                if reply_tx.send((io, result)).is_err() {
+                    return;
+                }
+            }
+        })
+        .map_err(|e| worker_failed(index, &e.to_string()))?;
+    Ok(Worker {
+        jobs,
+        replies,
+        handle: Some(handle),
+    })
+}
+
+fn worker_failed(worker: usize, message: &str) -> EnvError {
+    EnvError::WorkerFailed {
+        worker,
+        message: message.to_string(),
+    }
+}
+
+fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic".into()
+    }
+}
+
+impl Drop for ThreadedVecEnv {
+    fn drop(&mut self) {
+        for worker in &mut self.workers {
+            // Closing the job channel ends the worker loop.
+            let (dead_tx, _) = channel();
+            drop(std::mem::replace(&mut worker.jobs, dead_tx));
+            if let Some(h) = worker.handle.take() {
+                let _ = h.join();
+            }
+        }
+    }
+}
+
+impl VecEnv for ThreadedVecEnv {
+    fn num_envs(&self) -> usize {
+        self.batch.num_envs
+    }
+
+    fn single_observation_space(&self) -> &Space {
+        &self.observation_space
+    }
+
+    fn single_action_space(&self) -> &Space {
+        &self.action_space
+    }
+
+    fn info_layout(&self) -> &InfoLayout {
+        &self.layout
+    }
+
+    fn reset(&mut self, seed: Option<u64>) -> Result<&Batch, EnvError> {
+        self.check_alive()?;
+        self.for_each_io(|io, _| io.seed = seed);
+        self.dispatch(Cmd::Reset)?;
+        self.batch.ended.fill(false);
+        self.was_reset = true;
+        Ok(&self.batch)
+    }
+
+    fn reset_masked(&mut self, mask: &[bool], seed: Option<u64>) -> Result<&Batch, EnvError> {
+        self.check_alive()?;
+        if mask.len() != self.num_envs() {
+            return Err(EnvError::BatchShape {
+                what: "reset mask",
+                expected: self.num_envs(),
+                got: mask.len(),
+            });
+        }
+        if !self.was_reset && !mask.iter().all(|m| *m) {
+            return Err(EnvError::NotReset);
+        }
+        self.for_each_io(|io, r| {
+            io.seed = seed;
+            io.mask.copy_from_slice(&mask[r]);
+        });
+        self.dispatch(Cmd::ResetMasked)?;
+        self.was_reset = true;
+        Ok(&self.batch)
+    }
+
+    fn step(&mut self, actions: &[f32]) -> Result<&Batch, EnvError> {
+        self.check_alive()?;
+        if !self.was_reset {
+            return Err(EnvError::NotReset);
+        }
+        let a = self.act_dim;
+        if actions.len() != self.num_envs() * a {
+            return Err(EnvError::ActionShape {
+                expected: self.num_envs() * a,
+                got: actions.len(),
+            });
+        }
+        if let Some(k) = actions.iter().position(|v| !v.is_finite()) {
+            return Err(EnvError::NonFiniteAction {
+                env: k / a,
+                index: k % a,
+                value: actions[k],
+            });
+        }
+        self.for_each_io(|io, r| io.actions.copy_from_slice(&actions[r.start * a..r.end * a]));
+        self.dispatch(Cmd::Step)?;
+        Ok(&self.batch)
+    }
+
+    fn batch(&self) -> &Batch {
+        &self.batch
+    }
+}

@@ -1,0 +1,29 @@
+//! Single-env wrappers; the registry stacks them as
+//! `EpisodeStatistics(TimeLimit(Checked(env)))`.
+
+mod checked;
+mod episode_statistics;
+mod time_limit;
+
+pub use checked::Checked;
+pub use episode_statistics::EpisodeStatistics;
+pub use time_limit::TimeLimit;
+
+/// Forward the space and layout accessors of a wrapper to its `inner` env.
+macro_rules! forward_spaces {
+    () => {
+        fn observation_space(&self) -> &crate::Space {
+            self.inner.observation_space()
+        }
+        fn action_space(&self) -> &crate::Space {
+            self.inner.action_space()
+        }
+        fn info_layout(&self) -> &crate::InfoLayout {
+            self.inner.info_layout()
+        }
+        fn progress(&self) -> Option<f32> {
+            self.inner.progress()
+        }
+    };
+}
+pub(crate) use forward_spaces;
