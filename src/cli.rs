@@ -1,0 +1,74 @@
+//! Command-line arguments (clap), turned into validated work by [`crate::run`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// rapt — reinforcement learning for robot manipulation and driving.
+#[derive(Debug, Parser)]
+#[command(name = "rapt", version, about, propagate_version = true)]
+pub struct Cli {
+    /// More log output (-v debug, -vv trace); `RUST_LOG` overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train a policy from a RON run config.
+    Train(TrainArgs),
+    /// List the registered environments with their spaces.
+    Envs(EnvsArgs),
+    /// Measure environment steps per second with random actions.
+    Bench(BenchArgs),
+}
+
+/// `rapt train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The run config (RON), e.g. `configs/default.ron`.
+    pub config: PathBuf,
+    /// Override a config field, e.g. `--set env.num_envs=16` (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Run directory (default: `runs/<name>-<UTC time>`).
+    #[arg(long)]
+    pub run_dir: Option<PathBuf>,
+}
+
+/// `rapt envs`.
+#[derive(Debug, Args)]
+pub struct EnvsArgs {
+    /// Print one JSON object per env instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Also print each env's default parameters.
+    #[arg(long)]
+    pub params: bool,
+}
+
+/// `rapt bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Environment id, e.g. `CartPole-v1`.
+    pub env: String,
+    /// Number of sub-environments.
+    #[arg(long, default_value_t = 64)]
+    pub envs: usize,
+    /// Threads stepping them, the caller's included.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// Measured duration, s (after a 0.5 s warm-up).
+    #[arg(long, default_value_t = 5.0)]
+    pub seconds: f64,
+    /// Seed of the environments and the random actions.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,141 @@
+//! The run config: every setting of a training run in one documented struct, loaded from
+//! RON with `deny_unknown_fields`, overridable with `--set`, validated before any work
+//! starts, and written resolved into the run directory.
+
+use std::path::Path;
+
+use rapt_config::{ConfigError, Loaded, Validate, Validator};
+use rapt_ppo::DeviceChoice;
+use serde::{Deserialize, Serialize};
+
+/// A training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunConfig {
+    /// Experiment name, the prefix of the run directory (default `"default"`).
+    pub name: String,
+    /// Seed of everything random in the run: envs (`seed + i` for sub-env `i`), policy
+    /// initialisation, action sampling (default 1).
+    pub seed: u64,
+    /// Where the learner runs: `Auto` (CUDA 0 if present, else CPU), `Cpu`, `Cuda(n)`
+    /// (default `Auto`).
+    pub device: DeviceChoice,
+    /// The environment and how it is batched.
+    pub env: EnvConfig,
+    /// The training loop.
+    pub train: TrainConfig,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        Self {
+            name: "default".into(),
+            seed: 1,
+            device: DeviceChoice::default(),
+            env: EnvConfig::default(),
+            train: TrainConfig::default(),
+        }
+    }
+}
+
+/// The environment section of a run config.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EnvConfig {
+    /// Registered id, `Name-vN` (default `"CartPole-v1"`; `rapt envs` lists them).
+    pub id: String,
+    /// Parallel sub-environments (default 8, at least 1).
+    pub num_envs: usize,
+    /// Threads stepping them, the caller's included (default 1, 1 ≤ threads ≤ num_envs).
+    pub threads: usize,
+    /// Episode step limit; default: the env's own.
+    pub max_episode_steps: Option<u32>,
+    /// The env's parameters as a RON map; unset fields keep the env's defaults
+    /// (`rapt envs --params` prints them). Default: none.
+    pub params: ron::Value,
+}
+
+impl Default for EnvConfig {
+    fn default() -> Self {
+        Self {
+            id: "CartPole-v1".into(),
+            num_envs: 8,
+            threads: 1,
+            max_episode_steps: None,
+            params: ron::Value::Unit,
+        }
+    }
+}
+
+/// What drives the actions of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PolicyKind {
+    /// Uniformly random actions from the action space: a baseline, and the only policy
+    /// until the PPO learner lands (issue 4).
+    Random,
+}
+
+/// The training-loop section of a run config.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Environment steps to run, summed over sub-envs (default 100 000).
+    pub total_steps: u64,
+    /// The policy (default `Random`).
+    pub policy: PolicyKind,
+    /// Write a `metrics.csv` row every this many env steps (default 10 000).
+    pub log_every_steps: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            total_steps: 100_000,
+            policy: PolicyKind::Random,
+            log_every_steps: 10_000,
+        }
+    }
+}
+
+impl Validate for RunConfig {
+    fn validate(&self, v: &mut Validator) {
+        v.check("name", valid_name(&self.name), "must be non-empty and use only letters, digits, `-`, `_`, `.`");
+        v.nested("env", &self.env);
+        v.nested("train", &self.train);
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+impl Validate for EnvConfig {
+    fn validate(&self, v: &mut Validator) {
+        let registry = crate::registry();
+        match registry.spec(&self.id) {
+            Err(e) => v.problem("id", e),
+            Ok(_) => {
+                if let Err(e) = registry.make_raw(&self.id, &self.params) {
+                    v.problem("params", e);
+                }
+            }
+        }
+        v.positive("num_envs", self.num_envs);
+        v.range("threads", self.threads, 1..=self.num_envs.max(1));
+        if let Some(steps) = self.max_episode_steps {
+            v.positive("max_episode_steps", steps);
+        }
+    }
+}
+
+impl Validate for TrainConfig {
+    fn validate(&self, v: &mut Validator) {
+        v.positive("total_steps", self.total_steps);
+        v.positive("log_every_steps", self.log_every_steps);
+    }
+}
+
+/// Load and validate a run config with `--set` overrides.
+pub fn load(path: &Path, overrides: &[String]) -> Result<Loaded<RunConfig>, ConfigError> {
+    rapt_config::load(path, overrides)
+}

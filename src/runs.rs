@@ -1,0 +1,67 @@
+//! Run directories: naming, atomic file writes.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+
+/// `runs/<name>-<YYYYmmdd-HHMMSS>` (UTC), with a numeric suffix if it already exists.
+pub fn new_run_dir(root: &Path, name: &str) -> Result<PathBuf> {
+    let stamp = utc_stamp(SystemTime::now());
+    let mut dir = root.join(format!("{name}-{stamp}"));
+    let mut k = 1;
+    while dir.exists() {
+        dir = root.join(format!("{name}-{stamp}-{k}"));
+        k += 1;
+    }
+    fs::create_dir_all(&dir).with_context(|| format!("creating run directory {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Write `contents` to `path` atomically: a temporary file in the same directory,
+/// flushed to disk, then renamed over the target, so a crash never leaves half a file.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut f = fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    f.write_all(contents)
+        .and_then(|_| f.sync_all())
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+}
+
+/// `YYYYmmdd-HHMMSS` in UTC.
+fn utc_stamp(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!("{y:04}{m:02}{d:02}-{:02}{:02}{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Days since 1970-01-01 to (year, month, day), Howard Hinnant's algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn utc_stamps_match_known_dates() {
+        let t = UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+        assert_eq!(utc_stamp(t), "20261118-110640");
+        assert_eq!(utc_stamp(UNIX_EPOCH), "19700101-000000");
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
+}

@@ -1,0 +1,81 @@
+//! A bad run config names file:line:column and the field.
+
+use std::path::PathBuf;
+
+fn write(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rapt-bad-configs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn error_of(name: &str, text: &str, sets: &[&str]) -> String {
+    let path = write(name, text);
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    let err = rapt::config::load(&path, &sets).expect_err("config must be rejected");
+    // The message as `rapt train` prints it, with the file's name only.
+    err.to_string().replace(&format!("{}", path.display()), name)
+}
+
+const GOOD: &str = "(\n    env: (\n        id: \"CartPole-v1\",\n        num_envs: 4,\n    ),\n    train: (\n        total_steps: 1000,\n    ),\n)\n";
+
+#[test]
+fn the_shipped_configs_load() {
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/configs")).unwrap() {
+        let path = entry.unwrap().path();
+        rapt::config::load(&path, &[]).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+    let path = write("good.ron", GOOD);
+    let loaded = rapt::config::load(&path, &[]).unwrap();
+    assert_eq!(loaded.config.env.num_envs, 4);
+}
+
+#[test]
+fn a_typo_in_a_field_names_its_position_and_the_expected_fields() {
+    let text = GOOD.replace("num_envs: 4", "num_env: 4");
+    let msg = error_of("typo.ron", &text, &[]);
+    assert!(msg.contains("typo.ron:4:9"), "{msg}");
+    assert!(msg.contains("num_env"), "{msg}");
+    assert!(msg.contains("num_envs"), "expected fields listed: {msg}");
+}
+
+#[test]
+fn a_wrong_type_names_its_position_and_the_field() {
+    let text = GOOD.replace("total_steps: 1000", "total_steps: \"many\"");
+    let msg = error_of("type.ron", &text, &[]);
+    assert!(msg.contains("type.ron:7:22"), "{msg}");
+    assert!(msg.contains("train.total_steps"), "{msg}");
+}
+
+#[test]
+fn an_out_of_range_value_names_its_position_the_field_and_the_range() {
+    let text = GOOD.replace("num_envs: 4", "num_envs: 4,\n        threads: 9");
+    let msg = error_of("range.ron", &text, &[]);
+    assert!(msg.contains("range.ron:5:18"), "{msg}");
+    assert!(msg.contains("env.threads = 9"), "{msg}");
+    assert!(msg.contains("1 ≤ threads ≤ 4"), "{msg}");
+}
+
+#[test]
+fn an_unknown_env_id_lists_the_registered_ones() {
+    let text = GOOD.replace("CartPole-v1", "CartPole-v9");
+    let msg = error_of("id.ron", &text, &[]);
+    assert!(msg.contains("id.ron:3:13"), "{msg}");
+    assert!(msg.contains("env.id"), "{msg}");
+    assert!(msg.contains("Pendulum-v1"), "{msg}");
+}
+
+#[test]
+fn bad_env_params_name_the_parameter() {
+    let text = GOOD.replace("num_envs: 4,", "num_envs: 4,\n        params: { \"gravity\": -1.0 },");
+    let msg = error_of("params.ron", &text, &[]);
+    assert!(msg.contains("params.ron:5:17"), "{msg}");
+    assert!(msg.contains("gravity"), "{msg}");
+}
+
+#[test]
+fn an_override_with_a_bad_value_names_the_override() {
+    let msg = error_of("set.ron", GOOD, &["env.num_envs=0"]);
+    assert!(msg.contains("--set env.num_envs=0"), "{msg}");
+}

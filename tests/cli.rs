@@ -1,0 +1,89 @@
+//! The `rapt` binary end to end: envs, bench, train, and how errors are printed.
+
+use std::process::Command;
+
+fn rapt(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_rapt"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("LD_LIBRARY_PATH")
+        .output()
+        .expect("rapt runs")
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "rapt failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+#[test]
+fn envs_lists_every_registered_env_with_its_spaces() {
+    let text = stdout(&rapt(&["envs", "--json"]));
+    let ids: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            assert!(v["observation_space"].is_string() && v["action_dim"].is_u64());
+            v["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(ids, rapt::registry().ids());
+}
+
+#[test]
+fn bench_json_reports_steps_per_second() {
+    let text = stdout(&rapt(&[
+        "bench", "Pendulum-v1", "--envs", "6", "--threads", "2", "--seconds", "0.2", "--json",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(v["env"], "Pendulum-v1");
+    assert_eq!(v["envs"], 6);
+    assert_eq!(v["threads"], 2);
+    let (sps, per_core) = (v["sps"].as_f64().unwrap(), v["sps_per_core"].as_f64().unwrap());
+    assert!(sps > 0.0 && (per_core * 2.0 - sps).abs() < 1e-6 * sps, "{v}");
+}
+
+#[test]
+fn train_writes_a_resolved_config_that_loads_back_and_metrics() {
+    let dir = std::env::temp_dir().join(format!("rapt-cli-train-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let dir_s = dir.to_str().unwrap();
+    let text = stdout(&rapt(&[
+        "train", "configs/default.ron", "--set", "train.total_steps=4000", "--set",
+        "train.log_every_steps=1000", "--set", "env.id=\"Pendulum-v1\"", "--run-dir", dir_s,
+    ]));
+    assert!(text.contains("random policy"), "{text}");
+    let resolved = dir.join("config.ron");
+    let loaded = rapt::config::load(&resolved, &[]).unwrap();
+    assert_eq!(loaded.config.train.total_steps, 4000);
+    assert_eq!(loaded.config.env.id, "Pendulum-v1");
+    let csv = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+    let lines: Vec<_> = csv.lines().collect();
+    assert!(lines[0].starts_with("global_step,charts/episodic_return"));
+    assert_eq!(lines.len(), 5, "{csv}");
+    // 8 Pendulum envs × 200-step episodes: 4000 steps end 16 episodes.
+    assert!(lines[4].starts_with("4000,"), "{csv}");
+}
+
+#[test]
+fn a_bad_config_fails_with_one_clear_message() {
+    let out = rapt(&["train", "configs/default.ron", "--set", "env.num_envs=0"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("error:").count(), 1, "{err}");
+    assert!(err.contains("--set env.num_envs=0"), "{err}");
+    let out = rapt(&["train", "configs/missing.ron"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("configs/missing.ron"));
+}
+
+#[test]
+fn bench_rejects_an_unknown_env_naming_the_known_ones() {
+    let out = rapt(&["bench", "Nope-v0", "--seconds", "0.1"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown environment `Nope-v0`") && err.contains("CartPole-v1"), "{err}");
+}
