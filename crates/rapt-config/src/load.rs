@@ -1,0 +1,113 @@
+//! The loading pipeline: read, apply overrides, parse, validate, resolve.
+
+use std::path::Path;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::ConfigError;
+use crate::locator::Locator;
+use crate::overrides::{self, Override, Patched, SourceMap};
+use crate::report::Report;
+use crate::validate::{Validate, Validator};
+
+/// A successfully loaded config.
+#[derive(Clone, Debug)]
+pub struct Loaded<T> {
+    /// The typed, validated config (overrides applied).
+    pub config: T,
+    /// The final config re-serialized with [`ron::ser::to_string_pretty`],
+    /// suitable for saving next to a run and loading back.
+    pub resolved_ron: String,
+}
+
+/// Reads the RON config at `path`, applies `overrides` (each
+/// `field.path=value`), deserializes and validates it.
+///
+/// Errors name `path:line:column` and the field concerned, or the
+/// offending `--set` override.
+pub fn load<T>(path: &Path, overrides: &[String]) -> Result<Loaded<T>, ConfigError>
+where
+    T: DeserializeOwned + Serialize + Validate,
+{
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    from_str(&text, &path.display().to_string(), overrides)
+}
+
+/// Like [`load`], for config `text` shown in messages as `name`.
+///
+/// ```
+/// use rapt_config::{Validate, Validator};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Debug, Default, Deserialize, Serialize)]
+/// #[serde(deny_unknown_fields, default)]
+/// struct Config { gamma: f32, steps: u32 }
+///
+/// impl Validate for Config {
+///     fn validate(&self, v: &mut Validator) {
+///         v.range("gamma", self.gamma, 0.0..=1.0);
+///     }
+/// }
+///
+/// let text = "(\n    gamma: 0.9,\n)\n";
+/// let loaded: rapt_config::Loaded<Config> =
+///     rapt_config::from_str(text, "run.ron", &["steps=100".to_owned()]).unwrap();
+/// assert_eq!(loaded.config.steps, 100);
+///
+/// let err = rapt_config::from_str::<Config>(text, "run.ron", &["gamma=2".to_owned()]).unwrap_err();
+/// assert_eq!(err.to_string(), "--set gamma=2: gamma = 2 is out of range, expected 0 ≤ gamma ≤ 1");
+///
+/// let err = rapt_config::from_str::<Config>("(gama: 0.9)", "run.ron", &[]).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "run.ron:1:2: unknown field `gama`, expected one of `gamma`, `steps`",
+/// );
+/// ```
+pub fn from_str<T>(text: &str, name: &str, overrides: &[String]) -> Result<Loaded<T>, ConfigError>
+where
+    T: DeserializeOwned + Serialize + Validate,
+{
+    let overrides = overrides
+        .iter()
+        .map(|o| Override::parse(o))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !overrides.is_empty() && !Locator::scan(text).is_complete() {
+        // Report a broken file as such, not as an override that cannot apply.
+        if let Err(e) = ron::from_str::<T>(text) {
+            let unpatched = Patched {
+                text: text.to_owned(),
+                map: SourceMap::new(text.len()),
+            };
+            return Err(ConfigError::Parse(
+                Report::new(name, text, &unpatched, &[]).ron_error(&e),
+            ));
+        }
+    }
+    let patched = overrides::apply(text, name, &overrides)?;
+    let report = Report::new(name, text, &patched, &overrides);
+    let config: T =
+        ron::from_str(&patched.text).map_err(|e| ConfigError::Parse(report.ron_error(&e)))?;
+    let mut validator = Validator::new();
+    config.validate(&mut validator);
+    if !validator.is_empty() {
+        let problems = validator
+            .problems()
+            .iter()
+            .map(|p| report.problem(p))
+            .collect();
+        return Err(ConfigError::Invalid(problems));
+    }
+    let resolved_ron = ron::ser::to_string_pretty(&config, ron::ser::PrettyConfig::default())
+        .map_err(|e| ConfigError::Serialize {
+            name: name.to_owned(),
+            message: e.to_string(),
+        })?;
+    Ok(Loaded {
+        config,
+        resolved_ron,
+    })
+}

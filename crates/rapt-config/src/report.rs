@@ -1,0 +1,322 @@
+//! Turns ron errors and validation problems into located diagnostics.
+
+use ron::error::{Error as RonError, SpannedError};
+
+use crate::error::{Diagnostic, Location};
+use crate::lexer::Cursor;
+use crate::locator::{FieldLocation, Locator};
+use crate::overrides::{Origin, Override, Patched};
+use crate::path;
+use crate::position::{LineIndex, Position};
+use crate::scan;
+use crate::validate::Problem;
+
+/// Longest excerpt of source text quoted in a message.
+const MAX_EXCERPT: usize = 40;
+
+/// Everything needed to point a problem in the patched text back at the
+/// original file or at the override that wrote it.
+pub(crate) struct Report<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) original: &'a str,
+    pub(crate) patched: &'a Patched,
+    pub(crate) overrides: &'a [Override],
+    original_lines: LineIndex,
+    patched_lines: LineIndex,
+    locator: Locator,
+}
+
+impl<'a> Report<'a> {
+    pub(crate) fn new(
+        name: &'a str,
+        original: &'a str,
+        patched: &'a Patched,
+        overrides: &'a [Override],
+    ) -> Self {
+        Self {
+            name,
+            original,
+            patched,
+            overrides,
+            original_lines: LineIndex::new(original),
+            patched_lines: LineIndex::new(&patched.text),
+            locator: Locator::scan(&patched.text),
+        }
+    }
+
+    /// Where patched byte `offset` came from.
+    fn location(&self, offset: usize) -> Location {
+        match self.patched.map.origin(offset) {
+            Origin::File(o) => Location::File {
+                name: self.name.to_owned(),
+                position: self.original_lines.position(self.original, o),
+            },
+            Origin::Override(i) => Location::Override {
+                set: self.overrides[i].raw.clone(),
+            },
+        }
+    }
+
+    /// Locates a validation problem at the value of its field.
+    pub(crate) fn problem(&self, problem: &Problem) -> Diagnostic {
+        let field = Some(problem.path.clone()).filter(|p| !p.is_empty());
+        let Some(path) = &field else {
+            let location = Location::Source {
+                name: self.name.to_owned(),
+            };
+            return Diagnostic {
+                location,
+                field,
+                message: problem.describe(""),
+            };
+        };
+        match self.locator.field(path) {
+            Some(f) => Diagnostic {
+                location: self.location(f.value.start),
+                field,
+                message: problem.to_string(),
+            },
+            None => Diagnostic {
+                location: Location::Default {
+                    name: self.name.to_owned(),
+                },
+                message: problem.describe(&format!("{path} (default)")),
+                field,
+            },
+        }
+    }
+
+    /// Locates a ron error and rewords it around the field it concerns.
+    pub(crate) fn ron_error(&self, error: &SpannedError) -> Diagnostic {
+        let text = self.patched.text.as_str();
+        let start = Position {
+            line: error.span.start.line,
+            column: error.span.start.col,
+        };
+        let mut offset = self.patched_lines.offset(text, start);
+        // ron's spans may start at the whitespace before the culprit.
+        let mut cursor = Cursor::new(text, offset);
+        if cursor.skip_trivia().is_ok() && !cursor.at_end() {
+            offset = cursor.pos;
+        }
+        let field = self.locator.field_at(offset);
+        let token = token_at(text, offset);
+        // Inside a scalar value (`-3`, `1.5`): point at the whole value
+        // rather than somewhere in its middle.
+        let scalar = field.filter(|f| {
+            self.locator.is_complete()
+                && f.value.contains(&offset)
+                && !self.locator.has_children(&f.path)
+                && is_scalar(&text[f.value.clone()])
+        });
+        let (offset, found) = match scalar {
+            Some(f) => (
+                f.value.start,
+                Found {
+                    token: Some(excerpt(&text[f.value.clone()])),
+                    inside: offset > f.value.start,
+                },
+            ),
+            None => (
+                offset,
+                Found {
+                    token,
+                    inside: false,
+                },
+            ),
+        };
+        let (field, message) = describe(&error.code, field, offset, &found);
+        Diagnostic {
+            location: self.location(offset),
+            field,
+            message,
+        }
+    }
+}
+
+/// The source text an error points at.
+struct Found {
+    /// The value at the error (the whole scalar, if the error is inside one).
+    token: Option<String>,
+    /// Whether the error is in the middle of that value.
+    inside: bool,
+}
+
+/// The value starting at `offset`, including a sign just before it.
+fn token_at(text: &str, offset: usize) -> Option<String> {
+    let start = if offset > 0 && matches!(text.as_bytes()[offset - 1], b'-' | b'+') {
+        offset - 1
+    } else {
+        offset
+    };
+    scan::value_end(text, start).map(|end| excerpt(&text[start..end]))
+}
+
+/// Whether `value` is a single token rather than `(..)`, `[..]`, `{..}`
+/// or `Name(..)`.
+fn is_scalar(value: &str) -> bool {
+    let mut cursor = Cursor::new(value, 0);
+    if matches!(cursor.peek(), Some(b'(' | b'[' | b'{')) {
+        return false;
+    }
+    !(cursor.identifier().is_some() && cursor.skip_trivia().is_ok() && cursor.peek() == Some(b'('))
+}
+
+/// The first line of `text`, shortened to [`MAX_EXCERPT`] characters.
+fn excerpt(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("");
+    if line.chars().count() > MAX_EXCERPT || line.len() < text.trim_end().len() {
+        let short: String = line.chars().take(MAX_EXCERPT).collect();
+        format!("{short}…")
+    } else {
+        line.to_owned()
+    }
+}
+
+/// `ppo` for `ppo.gamma`, `layers` for `layers[0]`, `""` at the top.
+fn parent(path: &str) -> &str {
+    let cut = if path.ends_with(']') {
+        path.rfind('[')
+    } else {
+        path.rfind('.')
+    };
+    cut.map_or("", |i| &path[..i])
+}
+
+fn one_of(kind: &str, alternatives: &[&str]) -> String {
+    let quoted: Vec<String> = alternatives.iter().map(|a| format!("`{a}`")).collect();
+    match quoted.as_slice() {
+        [] => format!("there are no {kind}"),
+        [only] => format!("expected {only}"),
+        all => format!("expected one of {}", all.join(", ")),
+    }
+}
+
+/// ron's own message, starting in lower case.
+fn lowercase_first(message: &str) -> String {
+    let mut chars = message.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect())
+}
+
+/// The field path and message for a ron error at `offset`.
+fn describe(
+    code: &RonError,
+    field: Option<&FieldLocation>,
+    offset: usize,
+    found: &Found,
+) -> (Option<String>, String) {
+    let path = field.map(|f| f.path.clone());
+    let at = |message: String| match &path {
+        Some(p) => format!("{p}: {message}"),
+        None => message,
+    };
+    // For errors about a key, `field` is the key's own entry (if the
+    // scanner recorded it); the struct holding it is its parent.
+    let container = || {
+        let key_path = field
+            .filter(|f| f.key_span != f.value && f.key_span.start == offset)
+            .map(|f| f.path.as_str());
+        match (key_path, &path) {
+            (Some(k), _) => parent(k).to_owned(),
+            (None, Some(p)) => p.clone(),
+            (None, None) => String::new(),
+        }
+    };
+    let within = |what: String| {
+        let c = container();
+        if c.is_empty() {
+            what
+        } else {
+            format!("{what} in `{c}`")
+        }
+    };
+    let message = match code {
+        RonError::NoSuchStructField {
+            expected, found, ..
+        } => {
+            format!(
+                "{}, {}",
+                within(format!("unknown field `{found}`")),
+                one_of("fields", expected)
+            )
+        }
+        RonError::DuplicateStructField { field, .. } => {
+            within(format!("duplicate field `{field}`"))
+        }
+        RonError::MissingStructField { field, .. } => {
+            let message = within(format!("missing field `{field}`"));
+            return (Some(path::join(&container(), field)), message);
+        }
+        RonError::NoSuchEnumVariant {
+            expected, found, ..
+        } => at(format!(
+            "unknown variant `{found}`, {}",
+            one_of("variants", expected)
+        )),
+        RonError::InvalidValueForType { expected, found } => {
+            at(format!("invalid type: {found}, expected {expected}"))
+        }
+        RonError::ExpectedDifferentLength { expected, found } => {
+            at(format!("invalid length {found}, expected {expected}"))
+        }
+        RonError::Message(message) => at(message.clone()),
+        RonError::IntegerOutOfBounds => match &found.token {
+            Some(token) => at(format!("integer `{token}` is out of bounds")),
+            None => at("integer is out of bounds".to_owned()),
+        },
+        _ => {
+            let message = lowercase_first(&code.to_string());
+            match &found.token {
+                Some(token) if found.inside => at(format!("cannot parse `{token}`: {message}")),
+                Some(token) if wants_found(code) => at(format!("{message}, found `{token}`")),
+                _ => at(message),
+            }
+        }
+    };
+    (path, message)
+}
+
+/// Errors whose message reads better with what was found instead.
+fn wants_found(code: &RonError) -> bool {
+    matches!(
+        code,
+        RonError::ExpectedArray
+            | RonError::ExpectedArrayEnd
+            | RonError::ExpectedComma
+            | RonError::ExpectedMapColon
+            | RonError::ExpectedMapEnd
+            | RonError::ExpectedOptionEnd
+            | RonError::ExpectedStructLikeEnd
+            | RonError::ExpectedBoolean
+            | RonError::ExpectedByteLiteral
+            | RonError::ExpectedByteString
+            | RonError::ExpectedChar
+            | RonError::ExpectedFloat
+            | RonError::ExpectedIdentifier
+            | RonError::ExpectedInteger
+            | RonError::ExpectedMap
+            | RonError::ExpectedNamedStructLike(_)
+            | RonError::ExpectedOption
+            | RonError::ExpectedString
+            | RonError::ExpectedStructLike
+            | RonError::ExpectedUnit
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers() {
+        assert_eq!(parent("ppo.gamma"), "ppo");
+        assert_eq!(parent("layers[0]"), "layers");
+        assert_eq!(parent("gamma"), "");
+        assert_eq!(one_of("fields", &["a", "b"]), "expected one of `a`, `b`");
+        assert_eq!(one_of("fields", &[]), "there are no fields");
+        assert_eq!(lowercase_first("Expected float"), "expected float");
+        assert_eq!(excerpt("(a: 1,\n b: 2)"), "(a: 1,…");
+    }
+}
