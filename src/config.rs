@@ -99,14 +99,21 @@ impl Default for TrainConfig {
 
 impl Validate for RunConfig {
     fn validate(&self, v: &mut Validator) {
-        v.check("name", valid_name(&self.name), "must be non-empty and use only letters, digits, `-`, `_`, `.`");
+        v.check(
+            "name",
+            valid_name(&self.name),
+            "must be non-empty and use only letters, digits, `-`, `_`, `.`",
+        );
         v.nested("env", &self.env);
         v.nested("train", &self.train);
     }
 }
 
 fn valid_name(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
 impl Validate for EnvConfig {

@@ -18,7 +18,7 @@ fn rapt_deps(manifest: &Path) -> (String, Vec<String>) {
         } else if section == "[package]" && line.starts_with("name") {
             name = line.split('"').nth(1).unwrap().to_string();
         } else if section == "[dependencies]" && line.starts_with("rapt-") {
-            let dep = line.split(|c| c == '.' || c == ' ' || c == '=').next().unwrap();
+            let dep = line.split(['.', ' ', '=']).next().unwrap();
             deps.push(dep.to_string());
         }
     }
@@ -59,5 +59,8 @@ fn the_crate_graph_in_architecture_md_is_true() {
             documented.insert(name.trim().to_string(), deps);
         }
     }
-    assert_eq!(documented, actual, "update the crate graph in docs/ARCHITECTURE.md");
+    assert_eq!(
+        documented, actual,
+        "update the crate graph in docs/ARCHITECTURE.md"
+    );
 }

@@ -15,7 +15,8 @@ fn error_of(name: &str, text: &str, sets: &[&str]) -> String {
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
     let err = rapt::config::load(&path, &sets).expect_err("config must be rejected");
     // The message as `rapt train` prints it, with the file's name only.
-    err.to_string().replace(&format!("{}", path.display()), name)
+    err.to_string()
+        .replace(&format!("{}", path.display()), name)
 }
 
 const GOOD: &str = "(\n    env: (\n        id: \"CartPole-v1\",\n        num_envs: 4,\n    ),\n    train: (\n        total_steps: 1000,\n    ),\n)\n";
@@ -68,7 +69,10 @@ fn an_unknown_env_id_lists_the_registered_ones() {
 
 #[test]
 fn bad_env_params_name_the_parameter() {
-    let text = GOOD.replace("num_envs: 4,", "num_envs: 4,\n        params: { \"gravity\": -1.0 },");
+    let text = GOOD.replace(
+        "num_envs: 4,",
+        "num_envs: 4,\n        params: { \"gravity\": -1.0 },",
+    );
     let msg = error_of("params.ron", &text, &[]);
     assert!(msg.contains("params.ron:5:17"), "{msg}");
     assert!(msg.contains("gravity"), "{msg}");

@@ -37,14 +37,28 @@ fn envs_lists_every_registered_env_with_its_spaces() {
 #[test]
 fn bench_json_reports_steps_per_second() {
     let text = stdout(&rapt(&[
-        "bench", "Pendulum-v1", "--envs", "6", "--threads", "2", "--seconds", "0.2", "--json",
+        "bench",
+        "Pendulum-v1",
+        "--envs",
+        "6",
+        "--threads",
+        "2",
+        "--seconds",
+        "0.2",
+        "--json",
     ]));
     let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
     assert_eq!(v["env"], "Pendulum-v1");
     assert_eq!(v["envs"], 6);
     assert_eq!(v["threads"], 2);
-    let (sps, per_core) = (v["sps"].as_f64().unwrap(), v["sps_per_core"].as_f64().unwrap());
-    assert!(sps > 0.0 && (per_core * 2.0 - sps).abs() < 1e-6 * sps, "{v}");
+    let (sps, per_core) = (
+        v["sps"].as_f64().unwrap(),
+        v["sps_per_core"].as_f64().unwrap(),
+    );
+    assert!(
+        sps > 0.0 && (per_core * 2.0 - sps).abs() < 1e-6 * sps,
+        "{v}"
+    );
 }
 
 #[test]
@@ -53,8 +67,16 @@ fn train_writes_a_resolved_config_that_loads_back_and_metrics() {
     let _ = std::fs::remove_dir_all(&dir);
     let dir_s = dir.to_str().unwrap();
     let text = stdout(&rapt(&[
-        "train", "configs/default.ron", "--set", "train.total_steps=4000", "--set",
-        "train.log_every_steps=1000", "--set", "env.id=\"Pendulum-v1\"", "--run-dir", dir_s,
+        "train",
+        "configs/default.ron",
+        "--set",
+        "train.total_steps=4000",
+        "--set",
+        "train.log_every_steps=1000",
+        "--set",
+        "env.id=\"Pendulum-v1\"",
+        "--run-dir",
+        dir_s,
     ]));
     assert!(text.contains("random policy"), "{text}");
     let resolved = dir.join("config.ron");
@@ -85,5 +107,8 @@ fn bench_rejects_an_unknown_env_naming_the_known_ones() {
     let out = rapt(&["bench", "Nope-v0", "--seconds", "0.1"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("unknown environment `Nope-v0`") && err.contains("CartPole-v1"), "{err}");
+    assert!(
+        err.contains("unknown environment `Nope-v0`") && err.contains("CartPole-v1"),
+        "{err}"
+    );
 }

@@ -8,7 +8,11 @@ use crate::cli::BenchArgs;
 
 /// Steps the env with uniformly random actions (resets included) and reports steps/s.
 pub fn run(args: &BenchArgs) -> Result<()> {
-    ensure!(args.seconds > 0.0, "--seconds must be > 0, got {}", args.seconds);
+    ensure!(
+        args.seconds > 0.0,
+        "--seconds must be > 0, got {}",
+        args.seconds
+    );
     let registry = crate::registry();
     let options = VecEnvOptions {
         num_envs: args.envs,

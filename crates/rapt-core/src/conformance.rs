@@ -6,8 +6,8 @@
 use thiserror::Error;
 
 use crate::{
-    Batch, Checked, Env, EnvError, InfoBatch, InfoLayout, Registry, Rng, Space,
-    StepOut, VecEnv, VecEnvOptions, rng_from_seed, sub_env_seed,
+    Batch, Checked, Env, EnvError, InfoBatch, InfoLayout, Registry, Rng, Space, StepOut, VecEnv,
+    VecEnvOptions, rng_from_seed, sub_env_seed,
 };
 
 /// A failed check.
@@ -135,7 +135,6 @@ impl Scratch {
             info: InfoBatch::new(1, layout),
         }
     }
-
 }
 
 /// Checks on a single raw env built by `make`: spaces, output validity, determinism,
@@ -153,10 +152,10 @@ pub fn check_env(
     act_space
         .validate()
         .map_err(|e| fail("spaces", format!("action space: {e}")))?;
-    if let Space::Box(b) = &act_space {
-        if !b.is_bounded() {
-            return Err(fail("spaces", "a continuous action space must be bounded"));
-        }
+    if let Space::Box(b) = &act_space
+        && !b.is_bounded()
+    {
+        return Err(fail("spaces", "a continuous action space must be bounded"));
     }
     report.passed.push("spaces");
 
@@ -265,7 +264,13 @@ fn rollout(
         if !reward.is_finite() {
             return Err(fail(CHECK, format!("step {t}: non-finite reward {reward}")));
         }
-        if let Some(v) = s.info.reward_terms.iter().chain(&s.info.metrics).find(|v| !v.is_finite()) {
+        if let Some(v) = s
+            .info
+            .reward_terms
+            .iter()
+            .chain(&s.info.metrics)
+            .find(|v| !v.is_finite())
+        {
             return Err(fail(CHECK, format!("step {t}: non-finite info value {v}")));
         }
         records.push(record(&s.obs, reward, terminated, truncated, &s.info));
@@ -294,7 +299,10 @@ fn record(obs: &[f32], reward: f32, terminated: bool, truncated: bool, info: &In
 fn check_obs(space: &Space, obs: &[f32], when: &str) -> Result<()> {
     const CHECK: &str = "observations in space, finite rewards";
     if let Some(i) = obs.iter().position(|v| !v.is_finite()) {
-        return Err(fail(CHECK, format!("{when}: observation[{i}] = {}", obs[i])));
+        return Err(fail(
+            CHECK,
+            format!("{when}: observation[{i}] = {}", obs[i]),
+        ));
     }
     if !space.contains(obs) {
         let detail = match space {
@@ -336,25 +344,34 @@ fn check_misuse_single(
         };
         env.step(a, out)
     };
-    expect(CHECK, "step before reset", try_step(&mut env, &mut s, &good_action), |e| {
-        matches!(e, EnvError::NotReset)
-    })?;
+    expect(
+        CHECK,
+        "step before reset",
+        try_step(&mut env, &mut s, &good_action),
+        |e| matches!(e, EnvError::NotReset),
+    )?;
     env.reset(Some(0), &mut s.obs, s.info.get_mut(0))
         .map_err(env_err(CHECK))?;
     let mut long = good_action.clone();
     long.push(0.0);
-    expect(CHECK, "action too long", try_step(&mut env, &mut s, &long), |e| {
-        matches!(e, EnvError::ActionShape { .. })
-    })?;
+    expect(
+        CHECK,
+        "action too long",
+        try_step(&mut env, &mut s, &long),
+        |e| matches!(e, EnvError::ActionShape { .. }),
+    )?;
     let mut nan = good_action.clone();
     nan[0] = f32::NAN;
     expect(CHECK, "NaN action", try_step(&mut env, &mut s, &nan), |e| {
         matches!(e, EnvError::NonFiniteAction { index: 0, .. })
     })?;
     nan[0] = f32::INFINITY;
-    expect(CHECK, "infinite action", try_step(&mut env, &mut s, &nan), |e| {
-        matches!(e, EnvError::NonFiniteAction { index: 0, .. })
-    })?;
+    expect(
+        CHECK,
+        "infinite action",
+        try_step(&mut env, &mut s, &nan),
+        |e| matches!(e, EnvError::NonFiniteAction { index: 0, .. }),
+    )?;
     let _ = good;
     Ok(())
 }
@@ -367,7 +384,10 @@ fn expect<T: std::fmt::Debug>(
 ) -> Result<()> {
     match got {
         Err(e) if ok(&e) => Ok(()),
-        other => Err(fail(check, format!("{what}: expected a typed error, got {other:?}"))),
+        other => Err(fail(
+            check,
+            format!("{what}: expected a typed error, got {other:?}"),
+        )),
     }
 }
 
@@ -460,8 +480,12 @@ fn check_autoreset(
     let mut scratch: Vec<Scratch> = (0..n).map(|_| Scratch::new(d, &layout)).collect();
     let b = venv.reset(Some(opts.seed)).map_err(env_err(CHECK))?;
     for (i, (env, s)) in singles.iter_mut().zip(&mut scratch).enumerate() {
-        env.reset(Some(sub_env_seed(opts.seed, i)), &mut s.obs, s.info.get_mut(0))
-            .map_err(env_err(CHECK))?;
+        env.reset(
+            Some(sub_env_seed(opts.seed, i)),
+            &mut s.obs,
+            s.info.get_mut(0),
+        )
+        .map_err(env_err(CHECK))?;
         if bits(&s.obs) != bits(b.obs_of(i)) {
             return Err(fail(
                 CHECK,
@@ -492,10 +516,16 @@ fn check_autoreset(
                 || te != b.terminated[i]
                 || tr != b.truncated[i]
             {
-                return Err(fail(CHECK, format!("{at}: reward or flags differ from a single env")));
+                return Err(fail(
+                    CHECK,
+                    format!("{at}: reward or flags differ from a single env"),
+                ));
             }
             if b.ended[i] != (te || tr) {
-                return Err(fail(CHECK, format!("{at}: `ended` is not terminated || truncated")));
+                return Err(fail(
+                    CHECK,
+                    format!("{at}: `ended` is not terminated || truncated"),
+                ));
             }
             if te || tr {
                 if bits(&s.obs) != bits(b.final_obs_of(i)) {
@@ -526,7 +556,9 @@ fn check_autoreset(
             if bits(&s.obs) != bits(b.obs_of(i)) {
                 return Err(fail(
                     CHECK,
-                    format!("{at}: obs differs from a single env (after autoreset: not the next episode's first observation)"),
+                    format!(
+                        "{at}: obs differs from a single env (after autoreset: not the next episode's first observation)"
+                    ),
                 ));
             }
         }
@@ -555,7 +587,9 @@ fn check_partial_reset(
     let mask: Vec<bool> = (0..n).map(|i| i % 2 == 1).collect();
     let seed = opts.seed + 77;
     let layout = venv.info_layout().clone();
-    let after = venv.reset_masked(&mask, Some(seed)).map_err(env_err(CHECK))?;
+    let after = venv
+        .reset_masked(&mask, Some(seed))
+        .map_err(env_err(CHECK))?;
     let d = after.obs_dim;
     for i in 0..n {
         let now = bits(after.obs_of(i));
@@ -565,7 +599,10 @@ fn check_partial_reset(
             env.reset(Some(sub_env_seed(seed, i)), &mut s.obs, s.info.get_mut(0))
                 .map_err(env_err(CHECK))?;
             if now != bits(&s.obs) {
-                return Err(fail(CHECK, format!("masked env {i} was not reset with seed + {i}")));
+                return Err(fail(
+                    CHECK,
+                    format!("masked env {i} was not reset with seed + {i}"),
+                ));
             }
         } else if now != bits(&before[i * d..(i + 1) * d]) {
             return Err(fail(CHECK, format!("unmasked env {i} changed")));
@@ -586,23 +623,33 @@ fn check_misuse_vec(
     let a = space.flat_dim();
     let mut actions = vec![0.0; n * a];
     batch_actions(&space, n, &mut rng_from_seed(3), &mut actions);
-    expect(CHECK, "step before reset", venv.step(&actions).map(|_| ()), |e| {
-        matches!(e, EnvError::NotReset)
-    })?;
+    expect(
+        CHECK,
+        "step before reset",
+        venv.step(&actions).map(|_| ()),
+        |e| matches!(e, EnvError::NotReset),
+    )?;
     venv.reset(Some(opts.seed)).map_err(env_err(CHECK))?;
-    expect(CHECK, "short action batch", venv.step(&actions[1..]).map(|_| ()), |e| {
-        matches!(e, EnvError::ActionShape { .. })
-    })?;
+    expect(
+        CHECK,
+        "short action batch",
+        venv.step(&actions[1..]).map(|_| ()),
+        |e| matches!(e, EnvError::ActionShape { .. }),
+    )?;
     let last = n * a - 1;
     let mut bad = actions.clone();
     bad[last] = f32::NAN;
-    expect(CHECK, "NaN action", venv.step(&bad).map(|_| ()), |e| {
-        matches!(e, EnvError::NonFiniteAction { env, index, .. } if *env == n - 1 && *index == a - 1)
-    })?;
-    expect(CHECK, "short reset mask", venv.reset_masked(&[true], None).map(|_| ()), |e| {
-        n == 1 || matches!(e, EnvError::BatchShape { .. })
-    })?;
-    venv.step(&actions)
-        .map_err(env_err(CHECK))
-        .map(|_| ())
+    expect(
+        CHECK,
+        "NaN action",
+        venv.step(&bad).map(|_| ()),
+        |e| matches!(e, EnvError::NonFiniteAction { env, index, .. } if *env == n - 1 && *index == a - 1),
+    )?;
+    expect(
+        CHECK,
+        "short reset mask",
+        venv.reset_masked(&[true], None).map(|_| ()),
+        |e| n == 1 || matches!(e, EnvError::BatchShape { .. }),
+    )?;
+    venv.step(&actions).map_err(env_err(CHECK)).map(|_| ())
 }

@@ -91,7 +91,9 @@ impl Registry {
     pub fn register(&mut self, spec: EnvSpec) -> Result<(), EnvError> {
         let id = EnvId::parse(spec.id)?;
         if self.specs.contains_key(&id) {
-            return Err(EnvError::InvalidOptions(format!("`{id}` is registered twice")));
+            return Err(EnvError::InvalidOptions(format!(
+                "`{id}` is registered twice"
+            )));
         }
         self.specs.insert(id, spec);
         Ok(())
@@ -151,7 +153,9 @@ impl Registry {
         options: &VecEnvOptions,
     ) -> Result<ThreadedVecEnv, EnvError> {
         if options.num_envs == 0 {
-            return Err(EnvError::InvalidOptions("num_envs must be at least 1".into()));
+            return Err(EnvError::InvalidOptions(
+                "num_envs must be at least 1".into(),
+            ));
         }
         let envs = (0..options.num_envs)
             .map(|_| self.make(id, params, options.max_episode_steps))
@@ -185,7 +189,13 @@ mod tests {
         let id = EnvId::parse("Pick-Place-v12").unwrap();
         assert_eq!((id.name.as_str(), id.version), ("Pick-Place", 12));
         assert_eq!(id.to_string(), "Pick-Place-v12");
-        for bad in ["CartPole", "CartPole-v", "-v1", "Cart Pole-v1", "CartPole-vx"] {
+        for bad in [
+            "CartPole",
+            "CartPole-v",
+            "-v1",
+            "Cart Pole-v1",
+            "CartPole-vx",
+        ] {
             assert!(EnvId::parse(bad).is_err(), "{bad}");
         }
     }

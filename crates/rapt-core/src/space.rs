@@ -108,7 +108,11 @@ impl Space {
     /// uniform, unbounded ones standard normal, half-bounded ones an exponential offset
     /// from the finite bound (Gymnasium's rule); discrete values are uniform.
     pub fn sample(&self, rng: &mut Rng, out: &mut [f32]) {
-        assert_eq!(out.len(), self.flat_dim(), "sample buffer has the wrong length");
+        assert_eq!(
+            out.len(),
+            self.flat_dim(),
+            "sample buffer has the wrong length"
+        );
         match self {
             Space::Box(b) => {
                 for ((o, lo), hi) in out.iter_mut().zip(&b.low).zip(&b.high) {
@@ -144,14 +148,15 @@ impl Space {
     pub fn validate(&self) -> Result<(), String> {
         match self {
             Space::Box(b) => {
-                if b.low.len() != b.high.len() || b.shape.iter().product::<usize>() != b.low.len()
-                {
+                if b.low.len() != b.high.len() || b.shape.iter().product::<usize>() != b.low.len() {
                     return Err(format!("box bounds do not match shape {:?}", b.shape));
                 }
                 if b.low.is_empty() {
                     return Err("box has no elements".into());
                 }
-                if let Some(i) = (0..b.low.len()).find(|&i| !(b.low[i] <= b.high[i])) {
+                if let Some(i) = (0..b.low.len())
+                    .find(|&i| b.low[i].partial_cmp(&b.high[i]).is_none_or(|o| o.is_gt()))
+                {
                     return Err(format!(
                         "box bound {i}: low {} is not ≤ high {}",
                         b.low[i], b.high[i]
@@ -166,9 +171,9 @@ impl Space {
             }
             Space::MultiDiscrete { .. } => Ok(()),
             Space::Tuple(parts) => parts.iter().try_for_each(Space::validate),
-            Space::Dict(parts) => parts.iter().try_for_each(|(name, s)| {
-                s.validate().map_err(|e| format!("part `{name}`: {e}"))
-            }),
+            Space::Dict(parts) => parts
+                .iter()
+                .try_for_each(|(name, s)| s.validate().map_err(|e| format!("part `{name}`: {e}"))),
         }
     }
 }
@@ -261,9 +266,15 @@ mod tests {
 
     fn dict() -> Space {
         Space::Dict(vec![
-            ("image".into(), Space::Box(BoxSpace::uniform(0.0, 1.0, &[2, 2]))),
+            (
+                "image".into(),
+                Space::Box(BoxSpace::uniform(0.0, 1.0, &[2, 2])),
+            ),
             ("mode".into(), Space::Discrete { n: 3, start: -1 }),
-            ("vec".into(), Space::Box(BoxSpace::uniform(f32::NEG_INFINITY, f32::INFINITY, &[2]))),
+            (
+                "vec".into(),
+                Space::Box(BoxSpace::uniform(f32::NEG_INFINITY, f32::INFINITY, &[2])),
+            ),
             ("md".into(), Space::MultiDiscrete { nvec: vec![2, 5] }),
         ])
     }
@@ -297,7 +308,10 @@ mod tests {
 
     #[test]
     fn half_bounded_box_samples_respect_the_bound() {
-        let b = Space::Box(BoxSpace::from_bounds(vec![1.0, f32::NEG_INFINITY], vec![f32::INFINITY, -3.0]));
+        let b = Space::Box(BoxSpace::from_bounds(
+            vec![1.0, f32::NEG_INFINITY],
+            vec![f32::INFINITY, -3.0],
+        ));
         let mut rng = rng_from_seed(1);
         let mut x = [0.0; 2];
         for _ in 0..100 {

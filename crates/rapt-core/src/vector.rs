@@ -108,7 +108,9 @@ impl Chunk {
 /// Re-label an error from a sub-env with its index in the batch.
 fn at_env(e: EnvError, index: usize) -> EnvError {
     match e {
-        EnvError::NonFiniteAction { index: j, value, .. } => EnvError::NonFiniteAction {
+        EnvError::NonFiniteAction {
+            index: j, value, ..
+        } => EnvError::NonFiniteAction {
             env: index,
             index: j,
             value,
@@ -167,10 +169,14 @@ impl ThreadedVecEnv {
     pub fn new(envs: Vec<Box<dyn Env>>, threads: usize) -> Result<Self, EnvError> {
         let n = envs.len();
         if n == 0 {
-            return Err(EnvError::InvalidOptions("num_envs must be at least 1".into()));
+            return Err(EnvError::InvalidOptions(
+                "num_envs must be at least 1".into(),
+            ));
         }
         if threads == 0 {
-            return Err(EnvError::InvalidOptions("threads must be at least 1".into()));
+            return Err(EnvError::InvalidOptions(
+                "threads must be at least 1".into(),
+            ));
         }
         let observation_space = envs[0].observation_space().clone();
         let action_space = envs[0].action_space().clone();
@@ -235,14 +241,19 @@ impl ThreadedVecEnv {
         let mut first_err = None;
         let mut sent = vec![false; self.workers.len()];
         for (w, worker) in self.workers.iter().enumerate() {
-            let io = self.worker_io[w].take().expect("worker io present between calls");
+            let io = self.worker_io[w]
+                .take()
+                .expect("worker io present between calls");
             if worker.jobs.send((cmd, io)).is_ok() {
                 sent[w] = true;
             } else if first_err.is_none() {
                 first_err = Some(worker_failed(w + 1, "job channel closed"));
             }
         }
-        let mut io = self.local_io.take().expect("local io present between calls");
+        let mut io = self
+            .local_io
+            .take()
+            .expect("local io present between calls");
         let local = &mut self.local;
         let result = catch_unwind(AssertUnwindSafe(|| local.run(cmd, &mut io)))
             .unwrap_or_else(|p| Err(worker_failed(0, &panic_message(p))));

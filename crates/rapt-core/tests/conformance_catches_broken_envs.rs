@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rand::Rng as _;
 use rapt_core::conformance::{CheckOptions, ConformanceError, check_env, check_vec_env};
 use rapt_core::{
-    Batch, BoxSpace, Checked, Env, EnvError, EpisodeStatistics, InfoLayout, InfoMut, Rng,
-    Space, StepOut, ThreadedVecEnv, TimeLimit, VecEnv, rng_from_seed,
+    Batch, BoxSpace, Checked, Env, EnvError, EpisodeStatistics, InfoLayout, InfoMut, Rng, Space,
+    StepOut, ThreadedVecEnv, TimeLimit, VecEnv, rng_from_seed,
 };
 
 /// What the toy env gets wrong, if anything.
@@ -45,7 +45,11 @@ impl Walk {
     }
 
     fn write(&self, obs: &mut [f32], info: InfoMut<'_>) {
-        obs[0] = if self.flaw == Flaw::OutOfSpace { self.x * 10.0 + 2.0 } else { self.x };
+        obs[0] = if self.flaw == Flaw::OutOfSpace {
+            self.x * 10.0 + 2.0
+        } else {
+            self.x
+        };
         *info.success = self.x > 0.9;
         info.metrics[0] = self.x;
     }
@@ -61,7 +65,12 @@ impl Env for Walk {
     fn info_layout(&self) -> &InfoLayout {
         &self.layout
     }
-    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], mut info: InfoMut<'_>) -> Result<(), EnvError> {
+    fn reset(
+        &mut self,
+        seed: Option<u64>,
+        obs: &mut [f32],
+        mut info: InfoMut<'_>,
+    ) -> Result<(), EnvError> {
         if let Some(s) = seed {
             self.rng = rng_from_seed(s);
         }
@@ -85,7 +94,10 @@ impl Env for Walk {
 }
 
 fn wrapped(flaw: Flaw, steps: u32) -> Box<dyn Env> {
-    Box::new(EpisodeStatistics::new(TimeLimit::new(Checked::new(Walk::new(flaw)), steps)))
+    Box::new(EpisodeStatistics::new(TimeLimit::new(
+        Checked::new(Walk::new(flaw)),
+        steps,
+    )))
 }
 
 fn make_vec(flaw: Flaw, threads: usize) -> Result<Box<dyn VecEnv>, EnvError> {
@@ -94,10 +106,16 @@ fn make_vec(flaw: Flaw, threads: usize) -> Result<Box<dyn VecEnv>, EnvError> {
 }
 
 fn opts() -> CheckOptions {
-    CheckOptions { steps: 60, max_episode_steps: 12, ..CheckOptions::default() }
+    CheckOptions {
+        steps: 60,
+        max_episode_steps: 12,
+        ..CheckOptions::default()
+    }
 }
 
-fn failed_check(r: Result<rapt_core::conformance::Report, ConformanceError>) -> (&'static str, String) {
+fn failed_check(
+    r: Result<rapt_core::conformance::Report, ConformanceError>,
+) -> (&'static str, String) {
     match r {
         Err(ConformanceError::Failed { check, detail }) => (check, detail),
         other => panic!("expected a failed check, got {other:?}"),
@@ -108,22 +126,31 @@ fn failed_check(r: Result<rapt_core::conformance::Report, ConformanceError>) -> 
 fn a_correct_env_passes_every_check() {
     let report = check_env(&|| Ok(Box::new(Walk::new(Flaw::None))), &opts()).unwrap();
     assert!(report.passed.contains(&"determinism"));
-    let vec_report =
-        check_vec_env(&|t| make_vec(Flaw::None, t), &|| Ok(wrapped(Flaw::None, 12)), &opts())
-            .unwrap();
+    let vec_report = check_vec_env(
+        &|t| make_vec(Flaw::None, t),
+        &|| Ok(wrapped(Flaw::None, 12)),
+        &opts(),
+    )
+    .unwrap();
     assert!(vec_report.episodes_ended > 0, "autoreset must be exercised");
     assert_eq!(vec_report.passed.len(), 4, "{:?}", vec_report.passed);
 }
 
 #[test]
 fn catches_a_non_deterministic_env() {
-    let (check, detail) = failed_check(check_env(&|| Ok(Box::new(Walk::new(Flaw::NonDeterministic))), &opts()));
+    let (check, detail) = failed_check(check_env(
+        &|| Ok(Box::new(Walk::new(Flaw::NonDeterministic))),
+        &opts(),
+    ));
     assert_eq!(check, "determinism", "{detail}");
 }
 
 #[test]
 fn catches_an_observation_outside_its_space() {
-    let (check, detail) = failed_check(check_env(&|| Ok(Box::new(Walk::new(Flaw::OutOfSpace))), &opts()));
+    let (check, detail) = failed_check(check_env(
+        &|| Ok(Box::new(Walk::new(Flaw::OutOfSpace))),
+        &opts(),
+    ));
     assert_eq!(check, "observations in space, finite rewards");
     assert!(detail.contains("outside [-1.5, 1.5]"), "{detail}");
 }
@@ -172,7 +199,11 @@ fn catches_a_wrong_final_obs() {
         let batch = inner.batch().clone();
         Ok(Box::new(WrongFinalObs(inner, batch)))
     };
-    let (check, detail) = failed_check(check_vec_env(&make, &|| Ok(wrapped(Flaw::None, 12)), &opts()));
+    let (check, detail) = failed_check(check_vec_env(
+        &make,
+        &|| Ok(wrapped(Flaw::None, 12)),
+        &opts(),
+    ));
     assert_eq!(check, "autoreset and final_obs");
     assert!(detail.contains("final_obs"), "{detail}");
 }
@@ -182,11 +213,27 @@ fn misuse_is_a_typed_error_not_a_panic() {
     let mut venv = make_vec(Flaw::None, 2).unwrap();
     assert_eq!(venv.step(&[0.0; 5]).unwrap_err(), EnvError::NotReset);
     venv.reset(Some(1)).unwrap();
-    assert!(matches!(venv.step(&[0.0; 4]), Err(EnvError::ActionShape { expected: 5, got: 4 })));
+    assert!(matches!(
+        venv.step(&[0.0; 4]),
+        Err(EnvError::ActionShape {
+            expected: 5,
+            got: 4
+        })
+    ));
     let mut a = [0.0; 5];
     a[3] = f32::NEG_INFINITY;
-    assert!(matches!(venv.step(&a), Err(EnvError::NonFiniteAction { env: 3, index: 0, .. })));
-    assert!(matches!(venv.reset_masked(&[true; 2], None), Err(EnvError::BatchShape { .. })));
+    assert!(matches!(
+        venv.step(&a),
+        Err(EnvError::NonFiniteAction {
+            env: 3,
+            index: 0,
+            ..
+        })
+    ));
+    assert!(matches!(
+        venv.reset_masked(&[true; 2], None),
+        Err(EnvError::BatchShape { .. })
+    ));
 }
 
 /// An env that panics on its third step.
@@ -203,7 +250,12 @@ impl Env for Panicky {
     fn info_layout(&self) -> &InfoLayout {
         self.0.info_layout()
     }
-    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: InfoMut<'_>) -> Result<(), EnvError> {
+    fn reset(
+        &mut self,
+        seed: Option<u64>,
+        obs: &mut [f32],
+        info: InfoMut<'_>,
+    ) -> Result<(), EnvError> {
         self.0.reset(seed, obs, info)
     }
     fn step(&mut self, action: &[f32], out: StepOut<'_>) -> Result<(), EnvError> {
@@ -215,8 +267,9 @@ impl Env for Panicky {
 
 #[test]
 fn a_panicking_env_on_a_worker_is_reported_as_an_error() {
-    let envs: Vec<Box<dyn Env>> =
-        (0..4).map(|_| Box::new(Panicky(Walk::new(Flaw::None), 0)) as Box<dyn Env>).collect();
+    let envs: Vec<Box<dyn Env>> = (0..4)
+        .map(|_| Box::new(Panicky(Walk::new(Flaw::None), 0)) as Box<dyn Env>)
+        .collect();
     let mut venv = ThreadedVecEnv::new(envs, 2).unwrap();
     venv.reset(Some(0)).unwrap();
     venv.step(&[0.0; 4]).unwrap();
@@ -224,5 +277,8 @@ fn a_panicking_env_on_a_worker_is_reported_as_an_error() {
     let err = venv.step(&[0.0; 4]).unwrap_err();
     assert!(matches!(err, EnvError::WorkerFailed { .. }), "{err}");
     assert!(err.to_string().contains("simulated bug"), "{err}");
-    assert!(matches!(venv.step(&[0.0; 4]), Err(EnvError::WorkerFailed { .. })));
+    assert!(matches!(
+        venv.step(&[0.0; 4]),
+        Err(EnvError::WorkerFailed { .. })
+    ));
 }

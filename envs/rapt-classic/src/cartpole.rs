@@ -110,7 +110,12 @@ impl Env for CartPole {
         &self.layout
     }
 
-    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], mut info: InfoMut<'_>) -> Result<(), EnvError> {
+    fn reset(
+        &mut self,
+        seed: Option<u64>,
+        obs: &mut [f32],
+        mut info: InfoMut<'_>,
+    ) -> Result<(), EnvError> {
         if let Some(seed) = seed {
             self.rng = rng_from_seed(seed);
         }

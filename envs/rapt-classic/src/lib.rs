@@ -20,14 +20,24 @@ pub fn register(registry: &mut Registry) -> Result<(), EnvError> {
         summary: "balance a pole on a cart by pushing it left or right (Discrete(2))",
         max_episode_steps: 500,
         default_params: || to_ron(&CartPoleParams::default()),
-        make: |p| Ok(Box::new(CartPole::new(rapt_core::parse_params("CartPole-v1", p)?)?)),
+        make: |p| {
+            Ok(Box::new(CartPole::new(rapt_core::parse_params(
+                "CartPole-v1",
+                p,
+            )?)?))
+        },
     })?;
     registry.register(EnvSpec {
         id: "Pendulum-v1",
         summary: "swing a pendulum up and hold it upright with a bounded torque (Box(1))",
         max_episode_steps: 200,
         default_params: || to_ron(&PendulumParams::default()),
-        make: |p| Ok(Box::new(Pendulum::new(rapt_core::parse_params("Pendulum-v1", p)?)?)),
+        make: |p| {
+            Ok(Box::new(Pendulum::new(rapt_core::parse_params(
+                "Pendulum-v1",
+                p,
+            )?)?))
+        },
     })
 }
 

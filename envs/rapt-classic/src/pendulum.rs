@@ -121,7 +121,12 @@ impl Env for Pendulum {
         &self.layout
     }
 
-    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], mut info: InfoMut<'_>) -> Result<(), EnvError> {
+    fn reset(
+        &mut self,
+        seed: Option<u64>,
+        obs: &mut [f32],
+        mut info: InfoMut<'_>,
+    ) -> Result<(), EnvError> {
         if let Some(seed) = seed {
             self.rng = rng_from_seed(seed);
         }
@@ -136,7 +141,11 @@ impl Env for Pendulum {
         let p = &self.params;
         let u = f64::from(action[0]).clamp(-p.max_torque, p.max_torque);
         let th = angle_normalize(self.theta);
-        let costs = [th * th, 0.1 * self.theta_dot * self.theta_dot, 0.001 * u * u];
+        let costs = [
+            th * th,
+            0.1 * self.theta_dot * self.theta_dot,
+            0.001 * u * u,
+        ];
         let acc = 3.0 * p.gravity / (2.0 * p.length) * self.theta.sin()
             + 3.0 / (p.mass * p.length * p.length) * u;
         self.theta_dot = (self.theta_dot + acc * p.dt).clamp(-p.max_speed, p.max_speed);

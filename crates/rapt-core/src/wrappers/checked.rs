@@ -84,7 +84,9 @@ impl<E: Env> Env for Checked<E> {
         }
         self.inner.reset(seed, obs, info)?;
         if obs.iter().any(|v| !v.is_finite()) {
-            obs.iter_mut().filter(|v| !v.is_finite()).for_each(|v| *v = 0.0);
+            obs.iter_mut()
+                .filter(|v| !v.is_finite())
+                .for_each(|v| *v = 0.0);
         }
         self.state = State::Running;
         Ok(())
@@ -120,7 +122,9 @@ impl<E: Env> Env for Checked<E> {
         )?;
         if !reward.is_finite() || obs.iter().any(|v| !v.is_finite()) {
             // Never let NaN escape into a batch: end the episode as a truncation.
-            obs.iter_mut().filter(|v| !v.is_finite()).for_each(|v| *v = 0.0);
+            obs.iter_mut()
+                .filter(|v| !v.is_finite())
+                .for_each(|v| *v = 0.0);
             if !reward.is_finite() {
                 *reward = 0.0;
             }

@@ -13,7 +13,10 @@ pub struct TimeLimit<E> {
 impl<E: Env> TimeLimit<E> {
     /// Wrap `inner`; `max_episode_steps` must be ≥ 1.
     pub fn new(inner: E, max_episode_steps: u32) -> Self {
-        assert!(max_episode_steps >= 1, "max_episode_steps must be at least 1");
+        assert!(
+            max_episode_steps >= 1,
+            "max_episode_steps must be at least 1"
+        );
         Self {
             inner,
             max_episode_steps,

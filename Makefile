@@ -1,0 +1,49 @@
+# rapt developer entry points. `make` lists them; see docs/libtorch.md for libtorch.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+CARGO ?= cargo
+# Run config for `make train`.
+CONFIG ?= configs/default.ron
+# With a committed Cargo.lock, build and test exactly what it pins (CI). After changing
+# dependencies locally, run `make test CARGO_LOCKED=` once, or any plain cargo command.
+CARGO_LOCKED ?= $(if $(wildcard Cargo.lock),--locked)
+
+.PHONY: help libtorch tools build train test test-long bench clean-libtorch
+
+help: ## list the targets
+	@echo "usage: make <target>"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk -F':.*## ' '{ printf "  %-15s %s\n", $$1, $$2 }'
+
+# The script itself does nothing when LIBTORCH or LIBTORCH_USE_PYTORCH is set (environment or
+# `make VAR=...`), so a user-provided libtorch always wins.
+libtorch: ## CPU libtorch 2.11.0 into third_party/libtorch (skipped if LIBTORCH/LIBTORCH_USE_PYTORCH is set)
+	@scripts/bootstrap-libtorch.sh
+
+tools: ## make sure rustfmt and clippy are installed
+	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+	@$(CARGO) clippy --version >/dev/null 2>&1 || rustup component add clippy
+
+build: libtorch ## release build of the `rapt` binary
+	$(CARGO) build --release $(CARGO_LOCKED)
+
+train: build ## ./target/release/rapt train CONFIG (default CONFIG=configs/default.ron)
+	./target/release/rapt train $(CONFIG)
+
+test: libtorch tools ## what CI runs: fmt, clippy, docs, tests
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets $(CARGO_LOCKED) -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps $(CARGO_LOCKED)
+	$(CARGO) test --workspace $(CARGO_LOCKED)
+
+test-long: libtorch ## the slow tests marked #[ignore] (learning tests)
+	$(CARGO) test --workspace $(CARGO_LOCKED) -- --ignored
+
+bench: libtorch ## benchmarks
+	$(CARGO) bench --workspace $(CARGO_LOCKED)
+
+clean-libtorch: ## delete third_party/libtorch (`make libtorch` rebuilds it)
+	rm -rf third_party/libtorch third_party/.libtorch-tmp.* third_party/.libtorch.lock

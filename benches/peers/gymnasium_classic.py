@@ -1,0 +1,48 @@
+"""Steps/s of Gymnasium's classic-control envs, the peer of `rapt bench` on CartPole-v1
+and Pendulum-v1: a SyncVectorEnv of N envs in one process (one core), uniformly random
+actions sampled each step, same-step autoreset, resets included. Prints one JSON object.
+
+    python benches/peers/gymnasium_classic.py CartPole-v1 --envs 16 --seconds 5
+"""
+
+import argparse
+import json
+import time
+
+import gymnasium as gym
+import numpy as np
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("env")
+    p.add_argument("--envs", type=int, default=16)
+    p.add_argument("--seconds", type=float, default=5.0)
+    p.add_argument("--seed", type=int, default=0)
+    a = p.parse_args()
+    venv = gym.vector.SyncVectorEnv(
+        [lambda: gym.make(a.env) for _ in range(a.envs)],
+        autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
+    )
+    venv.reset(seed=a.seed)
+    venv.action_space.seed(a.seed)
+    warm = time.perf_counter()
+    while time.perf_counter() - warm < 0.5:
+        venv.step(venv.action_space.sample())
+    steps, episodes = 0, 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < a.seconds:
+        _, _, term, trunc, _ = venv.step(venv.action_space.sample())
+        episodes += int(np.count_nonzero(term | trunc))
+        steps += 1
+    elapsed = time.perf_counter() - start
+    sps = steps * a.envs / elapsed
+    print(json.dumps({
+        "env": a.env, "envs": a.envs, "threads": 1, "seconds": elapsed,
+        "env_steps": steps * a.envs, "episodes": episodes, "sps": sps, "sps_per_core": sps,
+        "peer": f"gymnasium {gym.__version__}",
+    }))
+
+
+if __name__ == "__main__":
+    main()
