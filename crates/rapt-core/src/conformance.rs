@@ -123,12 +123,31 @@ fn bits(x: &[f32]) -> Vec<u32> {
     x.iter().map(|v| v.to_bits()).collect()
 }
 
+/// One env's output buffers, for stepping single envs beside a vector env.
 struct Scratch {
     obs: Vec<f32>,
     info: InfoBatch,
 }
 
 impl Scratch {
+    /// Step `env`, returning (reward, terminated, truncated).
+    fn step<E: Env + ?Sized>(
+        &mut self,
+        env: &mut E,
+        action: &[f32],
+    ) -> std::result::Result<(f32, bool, bool), EnvError> {
+        let (mut reward, mut terminated, mut truncated) = (0.0, false, false);
+        let out = StepOut {
+            obs: &mut self.obs,
+            reward: &mut reward,
+            terminated: &mut terminated,
+            truncated: &mut truncated,
+            info: self.info.get_mut(0),
+        };
+        env.step(action, out)?;
+        Ok((reward, terminated, truncated))
+    }
+
     fn new(obs_dim: usize, layout: &InfoLayout) -> Self {
         Self {
             obs: vec![0.0; obs_dim],
@@ -183,15 +202,7 @@ pub fn check_env(
         .map_err(env_err("reseed"))?;
     for _ in 0..10 {
         act_space.sample(&mut rng, &mut action);
-        let (mut r, mut te, mut tr) = (0.0, false, false);
-        let out = StepOut {
-            obs: &mut s.obs,
-            reward: &mut r,
-            terminated: &mut te,
-            truncated: &mut tr,
-            info: s.info.get_mut(0),
-        };
-        used.step(&action, out).map_err(env_err("reseed"))?;
+        let (_, te, tr) = s.step(&mut *used, &action).map_err(env_err("reseed"))?;
         if te || tr {
             break;
         }
@@ -251,15 +262,7 @@ fn rollout(
     let mut records = vec![record(&s.obs, 0.0, false, false, &s.info)];
     for t in 0..opts.steps {
         act_space.sample(&mut rng, &mut action);
-        let (mut reward, mut terminated, mut truncated) = (0.0, false, false);
-        let out = StepOut {
-            obs: &mut s.obs,
-            reward: &mut reward,
-            terminated: &mut terminated,
-            truncated: &mut truncated,
-            info: s.info.get_mut(0),
-        };
-        env.step(&action, out).map_err(env_err(CHECK))?;
+        let (reward, terminated, truncated) = s.step(&mut *env, &action).map_err(env_err(CHECK))?;
         check_obs(&obs_space, &s.obs, &format!("step {t}"))?;
         if !reward.is_finite() {
             return Err(fail(CHECK, format!("step {t}: non-finite reward {reward}")));
@@ -330,20 +333,9 @@ fn check_misuse_single(
     let mut env = Checked::new(make().map_err(env_err(CHECK))?);
     let layout = env.info_layout().clone();
     let mut s = Scratch::new(env.observation_space().flat_dim(), &layout);
-    let good = vec![0.0; act_space.flat_dim()];
-    let mut good_action = good.clone();
+    let mut good_action = vec![0.0; act_space.flat_dim()];
     act_space.sample(&mut rng_from_seed(0), &mut good_action);
-    let try_step = |env: &mut Checked<Box<dyn Env>>, s: &mut Scratch, a: &[f32]| {
-        let (mut r, mut te, mut tr) = (0.0, false, false);
-        let out = StepOut {
-            obs: &mut s.obs,
-            reward: &mut r,
-            terminated: &mut te,
-            truncated: &mut tr,
-            info: s.info.get_mut(0),
-        };
-        env.step(a, out)
-    };
+    let try_step = |env: &mut Checked<Box<dyn Env>>, s: &mut Scratch, a: &[f32]| s.step(env, a);
     expect(
         CHECK,
         "step before reset",
@@ -372,7 +364,6 @@ fn check_misuse_single(
         try_step(&mut env, &mut s, &nan),
         |e| matches!(e, EnvError::NonFiniteAction { index: 0, .. }),
     )?;
-    let _ = good;
     Ok(())
 }
 
@@ -500,15 +491,8 @@ fn check_autoreset(
         batch_actions(&space, n, &mut rng, &mut actions);
         let b = venv.step(&actions).map_err(env_err(CHECK))?;
         for (i, (env, s)) in singles.iter_mut().zip(&mut scratch).enumerate() {
-            let (mut r, mut te, mut tr) = (0.0f32, false, false);
-            let out = StepOut {
-                obs: &mut s.obs,
-                reward: &mut r,
-                terminated: &mut te,
-                truncated: &mut tr,
-                info: s.info.get_mut(0),
-            };
-            env.step(&actions[i * a..(i + 1) * a], out)
+            let (r, te, tr) = s
+                .step(env, &actions[i * a..(i + 1) * a])
                 .map_err(env_err(CHECK))?;
             lengths[i] += 1;
             let at = format!("step {t}, env {i}");

@@ -15,6 +15,20 @@ pub struct StepOut<'a> {
     pub info: InfoMut<'a>,
 }
 
+impl StepOut<'_> {
+    /// A shorter-lived copy of these borrows, so a wrapper can hand them to its inner env
+    /// and read the results afterwards.
+    pub fn reborrow(&mut self) -> StepOut<'_> {
+        StepOut {
+            obs: &mut *self.obs,
+            reward: &mut *self.reward,
+            terminated: &mut *self.terminated,
+            truncated: &mut *self.truncated,
+            info: self.info.reborrow(),
+        }
+    }
+}
+
 /// One environment with Gymnasium semantics, writing into caller-owned buffers.
 ///
 /// `reset(Some(seed))` re-seeds the env's generator; `reset(None)` continues its stream,

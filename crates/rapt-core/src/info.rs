@@ -59,6 +59,16 @@ pub struct InfoMut<'a> {
 }
 
 impl InfoMut<'_> {
+    /// A shorter-lived copy of these borrows.
+    pub fn reborrow(&mut self) -> InfoMut<'_> {
+        InfoMut {
+            success: &mut *self.success,
+            reward_terms: &mut *self.reward_terms,
+            metrics: &mut *self.metrics,
+            episode: &mut *self.episode,
+        }
+    }
+
     /// Reset every field to its neutral value (false, zeros, no episode).
     pub fn clear(&mut self) {
         *self.success = false;

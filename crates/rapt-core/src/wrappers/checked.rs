@@ -92,34 +92,25 @@ impl<E: Env> Env for Checked<E> {
         Ok(())
     }
 
-    fn step(&mut self, action: &[f32], out: StepOut<'_>) -> Result<(), EnvError> {
+    fn step(&mut self, action: &[f32], mut out: StepOut<'_>) -> Result<(), EnvError> {
         match self.state {
             State::NeverReset => return Err(EnvError::NotReset),
             State::Ended => return Err(EnvError::NeedsReset),
             State::Running => {}
         }
         self.check_action(action)?;
+        // Envs need only raise the flags that apply: start each step from a clean slate.
+        *out.reward = 0.0;
+        *out.terminated = false;
+        *out.truncated = false;
+        self.inner.step(action, out.reborrow())?;
         let StepOut {
             obs,
             reward,
             terminated,
             truncated,
-            info,
+            ..
         } = out;
-        // Envs need only raise the flags that apply: start each step from a clean slate.
-        *reward = 0.0;
-        *terminated = false;
-        *truncated = false;
-        self.inner.step(
-            action,
-            StepOut {
-                obs: &mut *obs,
-                reward: &mut *reward,
-                terminated: &mut *terminated,
-                truncated: &mut *truncated,
-                info,
-            },
-        )?;
         if !reward.is_finite() || obs.iter().any(|v| !v.is_finite()) {
             // Never let NaN escape into a batch: end the episode as a truncation.
             obs.iter_mut()

@@ -34,38 +34,17 @@ impl<E: Env> Env for EpisodeStatistics<E> {
         self.inner.reset(seed, obs, info)
     }
 
-    fn step(&mut self, action: &[f32], out: StepOut<'_>) -> Result<(), EnvError> {
-        let StepOut {
-            obs,
-            reward,
-            terminated,
-            truncated,
-            info,
-        } = out;
-        *info.episode = None;
-        self.inner.step(
-            action,
-            StepOut {
-                obs,
-                reward: &mut *reward,
-                terminated: &mut *terminated,
-                truncated: &mut *truncated,
-                info: InfoMut {
-                    success: &mut *info.success,
-                    reward_terms: &mut *info.reward_terms,
-                    metrics: &mut *info.metrics,
-                    episode: &mut *info.episode,
-                },
-            },
-        )?;
+    fn step(&mut self, action: &[f32], mut out: StepOut<'_>) -> Result<(), EnvError> {
+        *out.info.episode = None;
+        self.inner.step(action, out.reborrow())?;
         let s = &mut self.running;
-        s.ret += f64::from(*reward);
+        s.ret += f64::from(*out.reward);
         s.length += 1;
-        s.success_once |= *info.success;
-        s.success_at_end = *info.success;
-        if *terminated || *truncated {
-            s.terminated = *terminated;
-            *info.episode = Some(*s);
+        s.success_once |= *out.info.success;
+        s.success_at_end = *out.info.success;
+        if *out.terminated || *out.truncated {
+            s.terminated = *out.terminated;
+            *out.info.episode = Some(*s);
         }
         Ok(())
     }

@@ -43,27 +43,11 @@ impl<E: Env> Env for TimeLimit<E> {
         self.inner.reset(seed, obs, info)
     }
 
-    fn step(&mut self, action: &[f32], out: StepOut<'_>) -> Result<(), EnvError> {
-        let StepOut {
-            obs,
-            reward,
-            terminated,
-            truncated,
-            info,
-        } = out;
-        self.inner.step(
-            action,
-            StepOut {
-                obs,
-                reward,
-                terminated: &mut *terminated,
-                truncated: &mut *truncated,
-                info,
-            },
-        )?;
+    fn step(&mut self, action: &[f32], mut out: StepOut<'_>) -> Result<(), EnvError> {
+        self.inner.step(action, out.reborrow())?;
         self.elapsed += 1;
-        if self.elapsed >= self.max_episode_steps && !*terminated {
-            *truncated = true;
+        if self.elapsed >= self.max_episode_steps && !*out.terminated {
+            *out.truncated = true;
         }
         Ok(())
     }
