@@ -1,0 +1,23 @@
+use thiserror::Error;
+
+/// Errors from building simulations.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// The URDF text could not be parsed.
+    #[error("URDF `{name}`: {message}")]
+    Urdf {
+        /// Robot file or name.
+        name: String,
+        /// Parser message.
+        message: String,
+    },
+    /// The URDF parsed but does not describe the kind of arm expected.
+    #[error("URDF `{name}`: {message}")]
+    Model {
+        /// Robot file or name.
+        name: String,
+        /// What is missing or wrong.
+        message: String,
+    },
+}
