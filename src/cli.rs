@@ -25,6 +25,40 @@ pub enum Command {
     Envs(EnvsArgs),
     /// Measure environment steps per second with random actions.
     Bench(BenchArgs),
+    /// Run episodes with the env's scripted expert or random actions; print a per-step
+    /// table of the first episode and a summary.
+    Rollout(RolloutArgs),
+}
+
+/// Who acts in `rapt rollout`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RolloutPolicy {
+    /// The env's privileged scripted expert.
+    Expert,
+    /// Uniformly random actions.
+    Random,
+}
+
+/// `rapt rollout`.
+#[derive(Debug, Args)]
+pub struct RolloutArgs {
+    /// Environment id, e.g. `Push-v0`.
+    pub env: String,
+    /// Who acts.
+    #[arg(long, value_enum, default_value_t = RolloutPolicy::Expert)]
+    pub policy: RolloutPolicy,
+    /// Episodes to run (seeds `seed`, `seed + 1`, …).
+    #[arg(long, default_value_t = 10)]
+    pub episodes: u32,
+    /// Seed of the first episode.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print the summary only, no per-step table.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `rapt train`.

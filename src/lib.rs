@@ -17,5 +17,6 @@ pub fn registry() -> Registry {
     let mut registry = Registry::new();
     // Registration only fails on a malformed or duplicate id: a bug caught by the tests.
     rapt_classic::register(&mut registry).expect("classic envs register");
+    rapt_manip::register(&mut registry).expect("manipulation envs register");
     registry
 }

@@ -2,6 +2,7 @@
 
 mod bench;
 mod envs;
+mod rollout;
 mod train;
 
 use anyhow::Result;
@@ -14,6 +15,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Train(args) => train::run(&args),
         Command::Envs(args) => envs::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Rollout(args) => rollout::run(&args),
     }
 }
 

@@ -56,6 +56,12 @@ pub trait Env: Send {
     fn progress(&self) -> Option<f32> {
         None
     }
+    /// The env's privileged scripted expert: write its action for the current state into
+    /// `action` and return `true`, or return `false` when the env has none (default).
+    fn expert_action(&mut self, action: &mut [f32]) -> bool {
+        let _ = action;
+        false
+    }
 }
 
 impl<E: Env + ?Sized> Env for Box<E> {
@@ -81,5 +87,8 @@ impl<E: Env + ?Sized> Env for Box<E> {
     }
     fn progress(&self) -> Option<f32> {
         (**self).progress()
+    }
+    fn expert_action(&mut self, action: &mut [f32]) -> bool {
+        (**self).expert_action(action)
     }
 }

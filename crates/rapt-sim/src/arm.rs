@@ -30,13 +30,22 @@ pub struct JointSpec {
     pub velocity: f32,
 }
 
-/// Position-motor gains, acceleration based (independent of link masses).
+/// Position-motor gains.
+///
+/// Revolute joints use acceleration-based gains (independent of link masses); prismatic
+/// joints (fingers) use force-based gains, so that a closed gripper squeezes with a real
+/// force instead of one scaled by the fingers' tiny mass.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MotorGains {
-    /// Stiffness, 1/s² (default 400: a 20 rad/s natural frequency).
+    /// Revolute stiffness, 1/s² (default 400: a 20 rad/s natural frequency).
     pub stiffness: f32,
-    /// Damping, 1/s (default 40: critically damped).
+    /// Revolute damping, 1/s (default 40: critically damped).
     pub damping: f32,
+    /// Prismatic stiffness, N/m (default 400: 10 N at 2.5 cm from the target, capped by
+    /// the URDF effort).
+    pub prismatic_stiffness: f32,
+    /// Prismatic damping, N·s/m (default 20).
+    pub prismatic_damping: f32,
 }
 
 impl Default for MotorGains {
@@ -44,6 +53,8 @@ impl Default for MotorGains {
         Self {
             stiffness: 400.0,
             damping: 40.0,
+            prismatic_stiffness: 400.0,
+            prismatic_damping: 20.0,
         }
     }
 }
@@ -248,15 +259,23 @@ impl Arm {
         for (k, &t) in targets.iter().enumerate() {
             let (spec, l) = (&self.specs[first + k], self.joint_links[first + k]);
             let (axis, _) = axis_of(spec.kind);
+            let (model, k, c) = match spec.kind {
+                JointKind::Revolute => (
+                    MotorModel::AccelerationBased,
+                    gains.stiffness,
+                    gains.damping,
+                ),
+                JointKind::Prismatic => (
+                    MotorModel::ForceBased,
+                    gains.prismatic_stiffness,
+                    gains.prismatic_damping,
+                ),
+            };
             let link = mb.link_mut(l).expect("link exists");
             link.joint
                 .data
-                .set_motor_position(
-                    axis,
-                    t.clamp(spec.lower, spec.upper),
-                    gains.stiffness,
-                    gains.damping,
-                )
+                .set_motor_model(axis, model)
+                .set_motor_position(axis, t.clamp(spec.lower, spec.upper), k, c)
                 .set_motor_max_force(axis, spec.effort);
         }
     }

@@ -1,0 +1,240 @@
+use rapt_core::{BoxSpace, Env, EnvError, InfoLayout, InfoMut, Rng, Space, StepOut, rng_from_seed};
+use rapt_sim::rapier3d::prelude::*;
+use rapt_sim::{Health, WorldConfig, check_health, new_world};
+
+use crate::params::{ControlMode, ManipParams, RewardMode};
+use crate::robot;
+use crate::task::{Evaluation, Scene, Task};
+
+/// Observation slots every task starts with: TCP position (3, m), TCP velocity (3, m/s),
+/// gripper opening (1, m).
+pub const ROBOT_OBS: usize = 7;
+/// Fastest linear speed a body may reach before the step counts as a blow-up, m/s.
+const MAX_SPEED: f32 = 20.0;
+/// Fastest angular speed before the step counts as a blow-up, rad/s.
+const MAX_ANGULAR_SPEED: f32 = 200.0;
+
+/// A manipulation env: the arm, a task, and the control loop around them.
+#[derive(Debug)]
+pub struct ManipEnv<T: Task> {
+    task: T,
+    params: ManipParams,
+    scene: Option<Scene>,
+    rng: Rng,
+    observation_space: Space,
+    action_space: Space,
+    layout: InfoLayout,
+    n_terms: usize,
+    last_eval: Evaluation,
+    blowups: u32,
+}
+
+impl<T: Task> ManipEnv<T> {
+    /// An env for `task` with `params`.
+    pub fn new(task: T, params: ManipParams, id: &str) -> Result<Self, EnvError> {
+        params
+            .validate()
+            .map_err(|message| EnvError::InvalidParams {
+                id: id.to_string(),
+                message,
+            })?;
+        let obs_dim = ROBOT_OBS + task.obs_dim();
+        let act_dim = match params.control {
+            ControlMode::EndEffectorDelta => 4,
+            ControlMode::JointDelta => robot::ARM_JOINTS + 1,
+        };
+        let terms: Vec<&str> = match params.reward {
+            RewardMode::Dense => task.reward_terms().to_vec(),
+            RewardMode::Sparse => vec!["success"],
+        };
+        let mut metrics: Vec<&str> = vec!["phi", "stage", "physics_blowups"];
+        metrics.extend_from_slice(task.metric_names());
+        let n_terms = terms.len();
+        Ok(Self {
+            observation_space: Space::Box(BoxSpace::uniform(
+                f32::NEG_INFINITY,
+                f32::INFINITY,
+                &[obs_dim],
+            )),
+            action_space: Space::Box(BoxSpace::uniform(-1.0, 1.0, &[act_dim])),
+            layout: InfoLayout::new(&terms, &metrics),
+            task,
+            params,
+            scene: None,
+            rng: rng_from_seed(0),
+            n_terms,
+            last_eval: Evaluation::default(),
+            blowups: 0,
+        })
+    }
+
+    /// The current scene (after the first reset).
+    pub fn scene(&self) -> Option<&Scene> {
+        self.scene.as_ref()
+    }
+
+    fn build_scene(&self) -> Scene {
+        let config = WorldConfig {
+            dt: self.params.control_dt / self.params.substeps as f32,
+            gravity: 9.81,
+            solver_iterations: self.params.solver_iterations,
+        };
+        let mut world = new_world(&config);
+        // The table: a fixed slab whose top is z = 0.
+        world.insert(
+            RigidBodyBuilder::fixed().translation(Vector::new(0.0, 0.0, -0.05)),
+            ColliderBuilder::cuboid(0.7, 0.7, 0.05).friction(0.8),
+        );
+        let arm = robot::insert(&mut world);
+        let objects = self.task.build(&mut world);
+        Scene {
+            world,
+            arm,
+            objects,
+            goal: Vector::ZERO,
+        }
+    }
+
+    fn write_outputs(
+        &self,
+        scene: &Scene,
+        eval: &Evaluation,
+        obs: &mut [f32],
+        info: &mut InfoMut<'_>,
+    ) {
+        let tcp = robot::tcp(&scene.world, &scene.arm);
+        let v = robot::tcp_velocity(&scene.world, &scene.arm);
+        obs[..3].copy_from_slice(&[tcp.x, tcp.y, tcp.z]);
+        obs[3..6].copy_from_slice(&[v.x, v.y, v.z]);
+        obs[6] = robot::gripper_width(&scene.world, &scene.arm);
+        self.task.observe(scene, &mut obs[ROBOT_OBS..]);
+        // A blown-up world must never leak NaN into a batch.
+        obs.iter_mut()
+            .filter(|x| !x.is_finite())
+            .for_each(|x| *x = 0.0);
+        *info.success = eval.success;
+        let m = &mut info.metrics;
+        m[0] = eval.phi(self.task.stages().len());
+        m[1] = eval.stage as f32;
+        m[2] = self.blowups as f32;
+        self.task.metrics(scene, &mut m[3..]);
+        m.iter_mut()
+            .filter(|x| !x.is_finite())
+            .for_each(|x| *x = 0.0);
+    }
+
+    fn apply_action(&mut self, action: &[f32]) {
+        let scene = self.scene.as_mut().expect("reset before step");
+        match self.params.control {
+            ControlMode::EndEffectorDelta => {
+                let tcp = robot::tcp(&scene.world, &scene.arm);
+                let delta = Vector::new(action[0], action[1], action[2])
+                    .clamp(Vector::splat(-1.0), Vector::splat(1.0));
+                let target = robot::clamp_to_workspace(tcp + delta * robot::ACTION_SCALE);
+                robot::command_tcp(&mut scene.world, &scene.arm, target);
+                robot::command_gripper(&mut scene.world, &scene.arm, action[3]);
+            }
+            ControlMode::JointDelta => {
+                let mut q = [0.0; 8];
+                scene.arm.positions(&scene.world, &mut q);
+                let targets: Vec<f32> = (0..robot::ARM_JOINTS)
+                    .map(|i| q[i] + action[i].clamp(-1.0, 1.0) * robot::JOINT_ACTION_SCALE)
+                    .collect();
+                scene.arm.set_targets(&mut scene.world, 0, &targets);
+                robot::command_gripper(&mut scene.world, &scene.arm, action[robot::ARM_JOINTS]);
+            }
+        }
+    }
+}
+
+impl<T: Task> Env for ManipEnv<T> {
+    fn observation_space(&self) -> &Space {
+        &self.observation_space
+    }
+
+    fn action_space(&self) -> &Space {
+        &self.action_space
+    }
+
+    fn info_layout(&self) -> &InfoLayout {
+        &self.layout
+    }
+
+    fn reset(
+        &mut self,
+        seed: Option<u64>,
+        obs: &mut [f32],
+        mut info: InfoMut<'_>,
+    ) -> Result<(), EnvError> {
+        if let Some(seed) = seed {
+            self.rng = rng_from_seed(seed);
+        }
+        // A fresh world every episode: no contact caches or solver warm starts carry over,
+        // so reset(seed) is bit-identical whatever ran before.
+        let mut scene = self.build_scene();
+        self.task.initialize_episode(&mut scene, &mut self.rng);
+        self.blowups = 0;
+        let eval = self.task.evaluate(&scene);
+        info.clear();
+        self.write_outputs(&scene, &eval, obs, &mut info);
+        self.last_eval = eval;
+        self.scene = Some(scene);
+        Ok(())
+    }
+
+    fn step(&mut self, action: &[f32], mut out: StepOut<'_>) -> Result<(), EnvError> {
+        if self.scene.is_none() {
+            return Err(EnvError::NotReset);
+        }
+        self.apply_action(action);
+        let scene = self.scene.as_mut().expect("checked above");
+        let mut health = Health::Ok;
+        for _ in 0..self.params.substeps {
+            scene.world.step();
+            health = check_health(&scene.world, MAX_SPEED, MAX_ANGULAR_SPEED);
+            if health != Health::Ok {
+                break;
+            }
+        }
+        let scene = self.scene.as_ref().expect("checked above");
+        let eval = self.task.evaluate(scene);
+        let terms = &mut out.info.reward_terms[..self.n_terms];
+        let reward = match self.params.reward {
+            RewardMode::Dense => self.task.dense_reward(scene, &eval, terms),
+            RewardMode::Sparse => {
+                terms[0] = f32::from(u8::from(eval.success));
+                terms[0]
+            }
+        };
+        if health != Health::Ok {
+            // A physics blow-up truncates the episode; it is counted, never propagated.
+            self.blowups += 1;
+            *out.truncated = true;
+            *out.reward = 0.0;
+            out.info.reward_terms.fill(0.0);
+        } else {
+            *out.reward = reward;
+            *out.terminated = self.params.terminate_on_success && eval.success;
+        }
+        self.write_outputs(scene, &eval, out.obs, &mut out.info);
+        self.last_eval = eval;
+        Ok(())
+    }
+
+    fn progress(&self) -> Option<f32> {
+        Some(self.last_eval.phi(self.task.stages().len()))
+    }
+
+    fn expert_action(&mut self, action: &mut [f32]) -> bool {
+        let Some(scene) = self.scene.as_ref() else {
+            return false;
+        };
+        if self.params.control != ControlMode::EndEffectorDelta {
+            return false;
+        }
+        let mut a = [0.0; 4];
+        self.task.expert(scene, &mut a);
+        action[..4].copy_from_slice(&a);
+        true
+    }
+}

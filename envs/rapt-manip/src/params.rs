@@ -1,0 +1,82 @@
+use serde::{Deserialize, Serialize};
+
+/// How actions move the arm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ControlMode {
+    /// `[dx, dy, dz, gripper]` in [-1, 1]: the tool centre point moves by up to 5 cm per
+    /// step (Fetch's convention) through damped-least-squares IK, gripper pointing down.
+    #[default]
+    EndEffectorDelta,
+    /// `[dq1 … dq6, gripper]` in [-1, 1]: each arm joint target moves by up to 0.1 rad.
+    JointDelta,
+}
+
+/// Which reward the env returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum RewardMode {
+    /// Distance-based terms (named in the info) plus a success bonus.
+    #[default]
+    Dense,
+    /// 1 on a successful step, 0 otherwise.
+    Sparse,
+}
+
+/// Parameters shared by every manipulation task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ManipParams {
+    /// Action convention (default `EndEffectorDelta`).
+    pub control: ControlMode,
+    /// Reward (default `Dense`).
+    pub reward: RewardMode,
+    /// End the episode (`terminated`) as soon as the task is solved (default false: like
+    /// Fetch, episodes run to the time limit and `success_at_end` is meaningful).
+    pub terminate_on_success: bool,
+    /// Physics steps per control step (default 4: 0.01 s each at 25 Hz control).
+    pub substeps: u32,
+    /// Control period, s (default 0.04: 25 Hz).
+    pub control_dt: f32,
+    /// Velocity-solver iterations per physics step (default 4).
+    pub solver_iterations: usize,
+}
+
+impl Default for ManipParams {
+    fn default() -> Self {
+        Self {
+            control: ControlMode::EndEffectorDelta,
+            reward: RewardMode::Dense,
+            terminate_on_success: false,
+            substeps: 4,
+            control_dt: 0.04,
+            solver_iterations: 4,
+        }
+    }
+}
+
+impl ManipParams {
+    /// Check ranges; the message names the parameter.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1..=50).contains(&self.substeps) {
+            return Err(format!("`substeps` = {} must be in 1..=50", self.substeps));
+        }
+        if !(self.control_dt > 0.0 && self.control_dt <= 0.5) {
+            return Err(format!(
+                "`control_dt` = {} must be in (0, 0.5] s",
+                self.control_dt
+            ));
+        }
+        if self.control_dt / self.substeps as f32 > 0.01 + 1e-6 {
+            return Err(format!(
+                "control_dt / substeps = {} s: physics steps must be at most 0.01 s",
+                self.control_dt / self.substeps as f32
+            ));
+        }
+        if !(1..=50).contains(&self.solver_iterations) {
+            return Err(format!(
+                "`solver_iterations` = {} must be in 1..=50",
+                self.solver_iterations
+            ));
+        }
+        Ok(())
+    }
+}

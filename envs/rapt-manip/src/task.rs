@@ -1,0 +1,90 @@
+//! What each task defines (ManiSkill's task template): objects, episode initialisation,
+//! observation, evaluation with stages and progress, dense reward terms, a scripted expert.
+
+use rapt_core::Rng;
+use rapt_sim::Arm;
+use rapt_sim::rapier3d::prelude::*;
+
+/// The simulated scene of one env: world, arm, task objects and goal.
+pub struct Scene {
+    /// The physics world (z up, table top at z = 0).
+    pub world: PhysicsWorld,
+    /// The arm.
+    pub arm: Arm,
+    /// The task's objects, in the order the task created them.
+    pub objects: Vec<RigidBodyHandle>,
+    /// The goal position, m.
+    pub goal: Vector,
+}
+
+impl std::fmt::Debug for Scene {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scene")
+            .field("bodies", &self.world.bodies.len())
+            .field("objects", &self.objects)
+            .field("goal", &self.goal)
+            .finish()
+    }
+}
+
+/// A task's judgement of the current state.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Evaluation {
+    /// The task is solved in this state.
+    pub success: bool,
+    /// Index of the stage in progress (= number of completed stages), `0..=n_stages`.
+    pub stage: usize,
+    /// Progress within that stage, in [0, 1].
+    pub stage_progress: f32,
+}
+
+impl Evaluation {
+    /// Step-aware progress Φ = (completed stages + progress in the current stage) / stages,
+    /// in [0, 1].
+    pub fn phi(&self, n_stages: usize) -> f32 {
+        ((self.stage as f32 + self.stage_progress) / n_stages as f32).clamp(0.0, 1.0)
+    }
+}
+
+/// One manipulation task.
+pub trait Task: Send + std::fmt::Debug {
+    /// Ordered stage names, e.g. `["reach", "grasp", "lift", "place"]`.
+    fn stages(&self) -> &'static [&'static str];
+    /// Names of the dense reward terms, in the order `dense_reward` writes them.
+    fn reward_terms(&self) -> &'static [&'static str];
+    /// Task-specific metrics, in the order `metrics` writes them.
+    fn metric_names(&self) -> &'static [&'static str];
+    /// Task-specific observation slots (appended after the robot's 7).
+    fn obs_dim(&self) -> usize;
+    /// Add the task's objects to a fresh world; returns their handles.
+    fn build(&self, world: &mut PhysicsWorld) -> Vec<RigidBodyHandle>;
+    /// Place objects and choose the goal for a new episode.
+    fn initialize_episode(&mut self, scene: &mut Scene, rng: &mut Rng);
+    /// Write the task's observation slots.
+    fn observe(&self, scene: &Scene, obs: &mut [f32]);
+    /// Success, stage and within-stage progress.
+    fn evaluate(&self, scene: &Scene) -> Evaluation;
+    /// Dense reward: write each term's contribution and return their sum.
+    fn dense_reward(&self, scene: &Scene, eval: &Evaluation, terms: &mut [f32]) -> f32;
+    /// Task metrics (e.g. object-to-goal distance, m).
+    fn metrics(&self, scene: &Scene, out: &mut [f32]);
+    /// The privileged scripted expert's action `[dx, dy, dz, gripper]` in [-1, 1].
+    fn expert(&mut self, scene: &Scene, action: &mut [f32; 4]);
+}
+
+/// Progress of a distance `d` towards `done` from `far`: 0 at `far` or beyond, 1 at
+/// `done` or closer, linear between.
+pub fn approach(d: f32, done: f32, far: f32) -> f32 {
+    ((far - d) / (far - done)).clamp(0.0, 1.0)
+}
+
+/// A P-controller action moving the TCP from `tcp` to `target`: the Cartesian part of
+/// `[dx, dy, dz]`, saturated at ±1 (one unit = one full 5 cm step).
+pub fn move_towards(tcp: Vector, target: Vector, gain: f32) -> [f32; 3] {
+    let d = (target - tcp) * (gain / crate::robot::ACTION_SCALE);
+    [
+        d.x.clamp(-1.0, 1.0),
+        d.y.clamp(-1.0, 1.0),
+        d.z.clamp(-1.0, 1.0),
+    ]
+}

@@ -1,0 +1,87 @@
+use rand::Rng as _;
+use rapt_core::Rng;
+use rapt_sim::rapier3d::prelude::*;
+
+use crate::robot;
+use crate::task::{Evaluation, Scene, Task, approach, move_towards};
+
+/// Success distance for `Reach-v0`, m (Fetch's 5 cm).
+pub const REACH_THRESHOLD: f32 = 0.05;
+
+/// `Reach-v0`: bring the gripper to a random point in the air.
+///
+/// * **Task**: move the tool centre point within 5 cm of the goal.
+/// * **Observation**: robot (7) + goal (3) + goal − TCP (3) = 13 slots.
+/// * **Randomization**: goal uniform in x, y ∈ [-0.15, 0.15] m, z ∈ [0.05, 0.30] m.
+/// * **Success**: ‖TCP − goal‖ < 5 cm.
+/// * **Stages**: `reach`; progress = approach from 45 cm to 5 cm.
+/// * **Reward** (dense): `distance` = −‖TCP − goal‖ (m), `success` = +1 on success.
+#[derive(Debug, Default)]
+pub struct Reach;
+
+impl Task for Reach {
+    fn stages(&self) -> &'static [&'static str] {
+        &["reach"]
+    }
+
+    fn reward_terms(&self) -> &'static [&'static str] {
+        &["distance", "success"]
+    }
+
+    fn metric_names(&self) -> &'static [&'static str] {
+        &["tcp_to_goal"]
+    }
+
+    fn obs_dim(&self) -> usize {
+        6
+    }
+
+    fn build(&self, _world: &mut PhysicsWorld) -> Vec<RigidBodyHandle> {
+        Vec::new()
+    }
+
+    fn initialize_episode(&mut self, scene: &mut Scene, rng: &mut Rng) {
+        scene.goal = Vector::new(
+            rng.random_range(-0.15..=0.15),
+            rng.random_range(-0.15..=0.15),
+            rng.random_range(0.05..=0.30),
+        );
+    }
+
+    fn observe(&self, scene: &Scene, obs: &mut [f32]) {
+        let tcp = robot::tcp(&scene.world, &scene.arm);
+        let (g, d) = (scene.goal, scene.goal - tcp);
+        obs[..6].copy_from_slice(&[g.x, g.y, g.z, d.x, d.y, d.z]);
+    }
+
+    fn evaluate(&self, scene: &Scene) -> Evaluation {
+        let d = (scene.goal - robot::tcp(&scene.world, &scene.arm)).length();
+        let success = d < REACH_THRESHOLD;
+        Evaluation {
+            success,
+            stage: usize::from(success),
+            stage_progress: if success {
+                0.0
+            } else {
+                approach(d, REACH_THRESHOLD, 0.45)
+            },
+        }
+    }
+
+    fn dense_reward(&self, scene: &Scene, eval: &Evaluation, terms: &mut [f32]) -> f32 {
+        let d = (scene.goal - robot::tcp(&scene.world, &scene.arm)).length();
+        terms[0] = -d;
+        terms[1] = f32::from(u8::from(eval.success));
+        terms[0] + terms[1]
+    }
+
+    fn metrics(&self, scene: &Scene, out: &mut [f32]) {
+        out[0] = (scene.goal - robot::tcp(&scene.world, &scene.arm)).length();
+    }
+
+    fn expert(&mut self, scene: &Scene, action: &mut [f32; 4]) {
+        let tcp = robot::tcp(&scene.world, &scene.arm);
+        let [x, y, z] = move_towards(tcp, scene.goal, 1.0);
+        *action = [x, y, z, 1.0];
+    }
+}

@@ -1,0 +1,80 @@
+//! A cube grasped by the expert and held still for 2 s slips less than 1 cm.
+
+use rapt_core::{Env, InfoBatch, Registry, StepOut};
+
+#[test]
+fn a_grasped_cube_held_still_for_two_seconds_slips_less_than_a_centimetre() {
+    let mut registry = Registry::new();
+    rapt_manip::register(&mut registry).unwrap();
+    let mut env = registry
+        .make("PickPlace-v0", &ron::Value::Unit, Some(400))
+        .unwrap();
+    let layout = env.info_layout().clone();
+    let (grasped, height) = (
+        layout.metric_index("grasped").unwrap(),
+        layout.metric_index("object_height").unwrap(),
+    );
+    let mut info = InfoBatch::new(1, &layout);
+    let mut obs = vec![0.0; env.observation_space().flat_dim()];
+    let mut action = vec![0.0; 4];
+    let step =
+        |env: &mut Box<dyn Env>, action: &[f32], obs: &mut Vec<f32>, info: &mut InfoBatch| {
+            let (mut r, mut te, mut tr) = (0.0, false, false);
+            let out = StepOut {
+                obs,
+                reward: &mut r,
+                terminated: &mut te,
+                truncated: &mut tr,
+                info: info.get_mut(0),
+            };
+            env.step(action, out).unwrap();
+        };
+    let mut tested = 0;
+    for seed in 0..5u64 {
+        env.reset(Some(seed), &mut obs, info.get_mut(0)).unwrap();
+        // Let the expert grasp the cube, then lift it 8 cm with the gripper closed.
+        let mut held_for = 0;
+        for _ in 0..100 {
+            env.expert_action(&mut action);
+            step(&mut env, &action, &mut obs, &mut info);
+            held_for = if info.metrics_of(0)[grasped] == 1.0 {
+                held_for + 1
+            } else {
+                0
+            };
+            if held_for == 3 {
+                break;
+            }
+        }
+        assert_eq!(
+            held_for, 3,
+            "seed {seed}: the expert did not grasp the cube"
+        );
+        for _ in 0..25 {
+            step(&mut env, &[0.0, 0.0, 1.0, -1.0], &mut obs, &mut info);
+            if info.metrics_of(0)[height] > 0.08 {
+                break;
+            }
+        }
+        assert!(
+            info.metrics_of(0)[height] > 0.08,
+            "seed {seed}: cube not lifted"
+        );
+        // Slip is motion of the cube relative to the gripper: observation slots 10..13
+        // (object − TCP).
+        let start = [obs[10], obs[11], obs[12]];
+        // Hold still, gripper closed, for 2 s (50 control steps at 25 Hz).
+        for _ in 0..50 {
+            step(&mut env, &[0.0, 0.0, 0.0, -1.0], &mut obs, &mut info);
+        }
+        let slip = ((obs[10] - start[0]).powi(2)
+            + (obs[11] - start[1]).powi(2)
+            + (obs[12] - start[2]).powi(2))
+        .sqrt();
+        eprintln!("seed {seed}: slip {:.2} mm in 2 s", slip * 1000.0);
+        assert!(slip < 0.01, "seed {seed}: cube slipped {slip} m in 2 s");
+        assert_eq!(info.metrics_of(0)[grasped], 1.0, "seed {seed}: grasp lost");
+        tested += 1;
+    }
+    assert_eq!(tested, 5);
+}
