@@ -102,6 +102,9 @@ pub struct BenchArgs {
     /// Seed of the environments and the random actions.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Episode step limit (default: the env's own); e.g. 50 to match a peer's episodes.
+    #[arg(long)]
+    pub max_episode_steps: Option<u32>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,

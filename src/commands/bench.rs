@@ -17,7 +17,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let options = VecEnvOptions {
         num_envs: args.envs,
         threads: args.threads,
-        max_episode_steps: None,
+        max_episode_steps: args.max_episode_steps,
     };
     let mut venv = registry
         .make_vec(&args.env, &ron::Value::Unit, &options)

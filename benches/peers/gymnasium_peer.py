@@ -1,8 +1,9 @@
-"""Steps/s of Gymnasium's classic-control envs, the peer of `rapt bench` on CartPole-v1
-and Pendulum-v1: a SyncVectorEnv of N envs in one process (one core), uniformly random
-actions sampled each step, same-step autoreset, resets included. Prints one JSON object.
+"""Steps/s of a Gymnasium env, the peer of `rapt bench`: a SyncVectorEnv of N envs in one
+process (one core), uniformly random actions sampled each step, same-step autoreset,
+resets included. Prints one JSON object. Fetch* ids come from gymnasium-robotics (MuJoCo).
 
-    python benches/peers/gymnasium_classic.py CartPole-v1 --envs 16 --seconds 5
+    python benches/peers/gymnasium_peer.py CartPole-v1 --envs 16 --seconds 5
+    python benches/peers/gymnasium_peer.py FetchPush-v4 --envs 16 --seconds 5
 """
 
 import argparse
@@ -20,6 +21,13 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args()
+    peer = f"gymnasium {gym.__version__}"
+    if a.env.startswith("Fetch"):
+        import gymnasium_robotics
+        import mujoco
+
+        gym.register_envs(gymnasium_robotics)
+        peer += f", gymnasium-robotics {gymnasium_robotics.__version__}, mujoco {mujoco.__version__}"
     venv = gym.vector.SyncVectorEnv(
         [lambda: gym.make(a.env) for _ in range(a.envs)],
         autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
@@ -40,7 +48,7 @@ def main() -> None:
     print(json.dumps({
         "env": a.env, "envs": a.envs, "threads": 1, "seconds": elapsed,
         "env_steps": steps * a.envs, "episodes": episodes, "sps": sps, "sps_per_core": sps,
-        "peer": f"gymnasium {gym.__version__}",
+        "peer": peer,
     }))
 
 
