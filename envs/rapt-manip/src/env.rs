@@ -77,7 +77,11 @@ impl<T: Task> ManipEnv<T> {
         let config = WorldConfig {
             dt: self.params.control_dt / self.params.substeps as f32,
             gravity: 9.81,
-            solver_iterations: self.params.solver_iterations,
+            solver_iterations: self
+                .params
+                .solver_iterations
+                .unwrap_or(T::SOLVER_ITERATIONS),
+            length_unit: 0.1,
         };
         let mut world = new_world(&config);
         // The table: a fixed slab whose top is z = 0.

@@ -17,51 +17,32 @@ pub use env::{ManipEnv, ROBOT_OBS};
 pub use params::{ControlMode, ManipParams, RewardMode};
 pub use task::{Evaluation, Scene, Task, approach, move_towards};
 
-use rapt_core::{EnvError, EnvSpec, Registry, parse_params};
+use rapt_core::{Env, EnvError, EnvSpec, Registry, parse_params};
 
 fn to_ron<T: serde::Serialize>(value: &T) -> String {
     ron::ser::to_string_pretty(value, ron::ser::PrettyConfig::default())
         .unwrap_or_else(|e| format!("<unprintable: {e}>"))
 }
 
-/// Register `Reach-v0`, `Push-v0` and `PickPlace-v0`.
+/// Register `Reach-v0`, `Push-v0`, `PickPlace-v0` and `Insert-v0`.
 pub fn register(registry: &mut Registry) -> Result<(), EnvError> {
-    registry.register(EnvSpec {
-        id: "Reach-v0",
-        summary: "bring the gripper to a random point in the air (arm + gripper, rapier)",
-        max_episode_steps: 50,
+    registry.register(spec::<tasks::Reach>())?;
+    registry.register(spec::<tasks::Push>())?;
+    registry.register(spec::<tasks::PickPlace>())?;
+    registry.register(spec::<tasks::Insert>())
+}
+
+fn spec<T: Task + Default + 'static>() -> EnvSpec {
+    EnvSpec {
+        id: T::ID,
+        summary: T::SUMMARY,
+        max_episode_steps: T::MAX_EPISODE_STEPS,
         default_params: || to_ron(&ManipParams::default()),
-        make: |p| {
-            let params = parse_params("Reach-v0", p)?;
-            Ok(Box::new(ManipEnv::new(tasks::Reach, params, "Reach-v0")?))
-        },
-    })?;
-    registry.register(EnvSpec {
-        id: "Push-v0",
-        summary: "push a 5 cm cube to a goal on the table (arm + gripper, rapier)",
-        max_episode_steps: 100,
-        default_params: || to_ron(&ManipParams::default()),
-        make: |p| {
-            let params = parse_params("Push-v0", p)?;
-            Ok(Box::new(ManipEnv::new(
-                tasks::Push::default(),
-                params,
-                "Push-v0",
-            )?))
-        },
-    })?;
-    registry.register(EnvSpec {
-        id: "PickPlace-v0",
-        summary: "grasp a 5 cm cube and place it at a goal, possibly in the air (rapier)",
-        max_episode_steps: 100,
-        default_params: || to_ron(&ManipParams::default()),
-        make: |p| {
-            let params = parse_params("PickPlace-v0", p)?;
-            Ok(Box::new(ManipEnv::new(
-                tasks::PickPlace::default(),
-                params,
-                "PickPlace-v0",
-            )?))
-        },
-    })
+        make: make::<T>,
+    }
+}
+
+fn make<T: Task + Default + 'static>(params: &ron::Value) -> Result<Box<dyn Env>, EnvError> {
+    let params = parse_params(T::ID, params)?;
+    Ok(Box::new(ManipEnv::new(T::default(), params, T::ID)?))
 }

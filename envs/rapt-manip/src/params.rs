@@ -36,8 +36,8 @@ pub struct ManipParams {
     pub substeps: u32,
     /// Control period, s (default 0.04: 25 Hz).
     pub control_dt: f32,
-    /// Velocity-solver iterations per physics step (default 4).
-    pub solver_iterations: usize,
+    /// Velocity-solver iterations per physics step (default: the task's own, 4 or 6).
+    pub solver_iterations: Option<usize>,
 }
 
 impl Default for ManipParams {
@@ -48,7 +48,7 @@ impl Default for ManipParams {
             terminate_on_success: false,
             substeps: 4,
             control_dt: 0.04,
-            solver_iterations: 4,
+            solver_iterations: None,
         }
     }
 }
@@ -71,11 +71,10 @@ impl ManipParams {
                 self.control_dt / self.substeps as f32
             ));
         }
-        if !(1..=50).contains(&self.solver_iterations) {
-            return Err(format!(
-                "`solver_iterations` = {} must be in 1..=50",
-                self.solver_iterations
-            ));
+        if let Some(n) = self.solver_iterations
+            && !(1..=50).contains(&n)
+        {
+            return Err(format!("`solver_iterations` = {n} must be in 1..=50"));
         }
         Ok(())
     }

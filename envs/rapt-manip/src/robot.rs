@@ -56,7 +56,10 @@ pub fn insert(world: &mut PhysicsWorld) -> Arm {
         let body = arm.link_body(link);
         let colliders: Vec<ColliderHandle> = world.bodies[body].colliders().to_vec();
         for c in colliders {
-            world.colliders[c].set_friction(FINGER_FRICTION);
+            let collider = &mut world.colliders[c];
+            collider.set_friction(FINGER_FRICTION);
+            // Rubber decides the grip: the pad's coefficient wins over the object's.
+            collider.set_friction_combine_rule(CoefficientCombineRule::Max);
         }
     }
     arm

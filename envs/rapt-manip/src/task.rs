@@ -48,6 +48,15 @@ impl Evaluation {
 
 /// One manipulation task.
 pub trait Task: Send + std::fmt::Debug {
+    /// Versioned id, e.g. `Push-v0`.
+    const ID: &'static str;
+    /// One line saying what the task is.
+    const SUMMARY: &'static str;
+    /// Default episode length, control steps.
+    const MAX_EPISODE_STEPS: u32;
+    /// Default velocity-solver iterations per physics step (`ManipParams::solver_iterations`
+    /// overrides it).
+    const SOLVER_ITERATIONS: usize;
     /// Ordered stage names, e.g. `["reach", "grasp", "lift", "place"]`.
     fn stages(&self) -> &'static [&'static str];
     /// Names of the dense reward terms, in the order `dense_reward` writes them.

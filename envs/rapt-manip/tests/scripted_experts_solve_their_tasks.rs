@@ -109,3 +109,8 @@ fn push_expert_succeeds_and_phi_is_monotone() {
 fn pick_place_expert_succeeds_and_phi_is_monotone() {
     check("PickPlace-v0");
 }
+
+#[test]
+fn insert_expert_succeeds_and_phi_is_monotone() {
+    check("Insert-v0");
+}

@@ -1,9 +1,11 @@
 //! The tasks, one file each (copy one to write a new task).
 
+mod insert;
 mod pick_place;
 mod push;
 mod reach;
 
+pub use insert::Insert;
 pub use pick_place::PickPlace;
 pub use push::Push;
 pub use reach::Reach;

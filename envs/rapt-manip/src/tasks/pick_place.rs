@@ -11,7 +11,7 @@ pub const PLACE_THRESHOLD: f32 = 0.05;
 /// TCP within this distance of the cube centre: the grasp stage has begun, m.
 const NEAR: f32 = 0.03;
 /// Largest gripper opening that still counts as holding the cube (cube is 5 cm), m.
-const GRASP_WIDTH: f32 = 0.056;
+const GRASP_WIDTH: f32 = 0.062;
 
 /// `PickPlace-v0`: grasp a cube and bring it to a goal that may be in the air.
 ///
@@ -53,6 +53,13 @@ fn grasped(scene: &Scene) -> bool {
 }
 
 impl Task for PickPlace {
+    const ID: &'static str = "PickPlace-v0";
+    const SUMMARY: &'static str =
+        "grasp a 5 cm cube and place it at a goal, possibly in the air (rapier)";
+    const MAX_EPISODE_STEPS: u32 = 100;
+    // A held cube creeps along the pads with 4 iterations (~1 cm in 2 s); 6 hold it.
+    const SOLVER_ITERATIONS: usize = 6;
+
     fn stages(&self) -> &'static [&'static str] {
         &["reach", "grasp", "place"]
     }
@@ -168,7 +175,8 @@ impl Task for PickPlace {
                     self.phase = Phase::Above;
                     self.wait = 0;
                 }
-                (scene.goal, -1.0)
+                // Bring the cube's centre, not the TCP, to the goal.
+                (scene.goal + (tcp - c), -1.0)
             }
         };
         let [x, y, z] = move_towards(tcp, target, 1.0);

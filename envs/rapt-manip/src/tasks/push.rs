@@ -68,6 +68,11 @@ fn cube(scene: &Scene) -> Vector {
 }
 
 impl Task for Push {
+    const ID: &'static str = "Push-v0";
+    const SUMMARY: &'static str = "push a 5 cm cube to a goal on the table (arm + gripper, rapier)";
+    const MAX_EPISODE_STEPS: u32 = 100;
+    const SOLVER_ITERATIONS: usize = 4;
+
     fn stages(&self) -> &'static [&'static str] {
         &["reach", "push"]
     }
@@ -186,7 +191,7 @@ impl Task for Push {
                     self.phase = Phase::Approach;
                 }
                 // Aim through the cube; slow down near the goal so the cube stops on it.
-                let speed = (dist / 0.1).clamp(0.1, 1.0);
+                let speed = (dist / 0.15).clamp(0.1, 1.0);
                 let aim = Vector::new(c.x, c.y, PUSH_Z) - u * (CUBE_HALF + 0.012);
                 let on_line = aim - u * (aim - Vector::new(tcp.x, tcp.y, PUSH_Z)).dot(u);
                 aim + u * (0.05 * speed) + (on_line - Vector::new(tcp.x, tcp.y, PUSH_Z)) * 1.0

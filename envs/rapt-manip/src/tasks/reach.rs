@@ -20,6 +20,12 @@ pub const REACH_THRESHOLD: f32 = 0.05;
 pub struct Reach;
 
 impl Task for Reach {
+    const ID: &'static str = "Reach-v0";
+    const SUMMARY: &'static str =
+        "bring the gripper to a random point in the air (arm + gripper, rapier)";
+    const MAX_EPISODE_STEPS: u32 = 50;
+    const SOLVER_ITERATIONS: usize = 4;
+
     fn stages(&self) -> &'static [&'static str] {
         &["reach"]
     }

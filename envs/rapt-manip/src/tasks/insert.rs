@@ -1,0 +1,297 @@
+use rand::Rng as _;
+use rapt_core::Rng;
+use rapt_sim::rapier3d::prelude::*;
+
+use crate::robot;
+use crate::task::{Evaluation, Scene, Task, approach, move_towards};
+
+/// Peg half extents, m: a 2 × 2 × 8 cm square peg.
+const PEG_HALF: [f32; 3] = [0.01, 0.01, 0.04];
+/// Half the hole's side, m: 2.6 cm, so 3 mm of clearance on each side of the peg.
+const HOLE_HALF: f32 = 0.013;
+/// Half the socket block's side, m.
+const SOCKET_HALF: f32 = 0.04;
+/// Height of the socket's top face (and depth of the hole), m.
+const SOCKET_TOP: f32 = 0.04;
+/// Insertion depth that counts as success: the peg's bottom this far below the socket top, m.
+const INSERTED: f32 = 0.025;
+/// Lateral alignment required over the hole, m.
+const ALIGNED: f32 = 0.003;
+/// The TCP grasps the peg this far above its centre, m.
+const GRASP_ABOVE_CENTRE: f32 = 0.02;
+
+/// `Insert-v0`: pick up a square peg and insert it into a hole with 2 mm of clearance.
+///
+/// * **Task**: the peg's bottom at least 2.5 cm inside the socket's hole.
+/// * **Observation**: robot (7) + peg centre (3), grasp point − TCP (3), peg quaternion
+///   (4), peg linear and angular velocity (6), hole centre at the socket top (3), hole − peg
+///   bottom (3) = 29 slots.
+/// * **Randomization**: peg upright at x ∈ [−0.15, −0.02], y ∈ [−0.15, 0.15] m; socket at
+///   x ∈ [0.05, 0.15], y ∈ [−0.15, 0.15] m.
+/// * **Success**: peg bottom ≥ 2.5 cm below the socket top, inside the hole.
+/// * **Stages**: `reach` (TCP to the grasp point, progress from 45 cm to 1.5 cm) → `grasp`
+///   (closing on the peg) → `align` (peg bottom above the hole; lateral error from 30 cm to
+///   3 mm) → `insert` (peg bottom inside the hole: depth from 0 to 2.5 cm).
+/// * **Reward** (dense): `reach` = −0.5‖TCP − grasp point‖, `grasp` = +0.25 while grasped,
+///   `align` = −‖peg − hole‖ (lateral), `insert` = 10 × depth (m), `success` = +1.
+#[derive(Debug, Default)]
+pub struct Insert {
+    phase: Phase,
+    /// Steps spent closing the gripper.
+    wait: u32,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+enum Phase {
+    #[default]
+    Above,
+    Descend,
+    Close,
+    Lift,
+    Align,
+    Insert,
+}
+
+fn peg(scene: &Scene) -> Pose {
+    *scene.world.bodies[scene.objects[0]].position()
+}
+
+/// Peg centre, grasp point and bottom, m.
+fn peg_points(scene: &Scene) -> (Vector, Vector, Vector) {
+    let p = peg(scene);
+    let up = p.rotation * Vector::Z;
+    (
+        p.translation,
+        p.translation + up * GRASP_ABOVE_CENTRE,
+        p.translation - up * PEG_HALF[2],
+    )
+}
+
+fn flat(v: Vector) -> f32 {
+    Vector::new(v.x, v.y, 0.0).length()
+}
+
+/// How far the peg's bottom is below the socket top while inside the hole's footprint, m
+/// (0 elsewhere: a peg standing on the table is not inserted).
+fn insertion_depth(scene: &Scene) -> f32 {
+    let (_, _, bottom) = peg_points(scene);
+    let off = bottom - scene.goal;
+    let inside = off.x.abs() < HOLE_HALF && off.y.abs() < HOLE_HALF;
+    if inside {
+        (SOCKET_TOP - bottom.z).max(0.0)
+    } else {
+        0.0
+    }
+}
+
+fn grasped(scene: &Scene) -> bool {
+    let (_, grasp, _) = peg_points(scene);
+    let tcp = robot::tcp(&scene.world, &scene.arm);
+    let width = robot::gripper_width(&scene.world, &scene.arm);
+    (tcp - grasp).length() < 0.02
+        && width < 2.0 * PEG_HALF[0] + 0.006
+        && width > 2.0 * PEG_HALF[0] - 0.012
+}
+
+impl Task for Insert {
+    const ID: &'static str = "Insert-v0";
+    const SUMMARY: &'static str =
+        "insert a square peg into a hole with 3 mm of clearance (precision, rapier)";
+    const MAX_EPISODE_STEPS: u32 = 150;
+    // Stiffer contact solving (more iterations) makes the peg jam at the hole's entry.
+    const SOLVER_ITERATIONS: usize = 4;
+
+    fn stages(&self) -> &'static [&'static str] {
+        &["reach", "grasp", "align", "insert"]
+    }
+
+    fn reward_terms(&self) -> &'static [&'static str] {
+        &["reach", "grasp", "align", "insert", "success"]
+    }
+
+    fn metric_names(&self) -> &'static [&'static str] {
+        &["lateral_error", "insertion_depth", "grasped", "peg_tilt"]
+    }
+
+    fn obs_dim(&self) -> usize {
+        22
+    }
+
+    fn build(&self, world: &mut PhysicsWorld) -> Vec<RigidBodyHandle> {
+        let (peg, _) = world.insert(
+            RigidBodyBuilder::dynamic()
+                .can_sleep(false)
+                .angular_damping(0.5),
+            ColliderBuilder::cuboid(PEG_HALF[0], PEG_HALF[1], PEG_HALF[2])
+                .mass(0.05)
+                .friction(1.0),
+        );
+        // The socket: four walls around a square hole, one fixed body moved per episode.
+        let socket = world.insert_body(RigidBodyBuilder::fixed());
+        let wall = (SOCKET_HALF - HOLE_HALF) / 2.0;
+        let mid = HOLE_HALF + wall;
+        let h = SOCKET_TOP / 2.0;
+        for (x, y, hx, hy) in [
+            (mid, 0.0, wall, SOCKET_HALF),
+            (-mid, 0.0, wall, SOCKET_HALF),
+            (0.0, mid, HOLE_HALF, wall),
+            (0.0, -mid, HOLE_HALF, wall),
+        ] {
+            world.insert_collider(
+                ColliderBuilder::cuboid(hx, hy, h)
+                    .translation(Vector::new(x, y, h))
+                    .friction(0.3),
+                Some(socket),
+            );
+        }
+        vec![peg, socket]
+    }
+
+    fn initialize_episode(&mut self, scene: &mut Scene, rng: &mut Rng) {
+        let peg_at = Vector::new(
+            rng.random_range(-0.15..=-0.02),
+            rng.random_range(-0.15..=0.15),
+            PEG_HALF[2],
+        );
+        let socket_at = Vector::new(
+            rng.random_range(0.05..=0.15),
+            rng.random_range(-0.15..=0.15),
+            0.0,
+        );
+        scene.world.bodies[scene.objects[0]].set_translation(peg_at, true);
+        scene.world.bodies[scene.objects[1]].set_translation(socket_at, true);
+        scene.goal = Vector::new(socket_at.x, socket_at.y, SOCKET_TOP);
+        self.phase = Phase::Above;
+        self.wait = 0;
+    }
+
+    fn observe(&self, scene: &Scene, obs: &mut [f32]) {
+        let tcp = robot::tcp(&scene.world, &scene.arm);
+        let (centre, grasp, bottom) = peg_points(scene);
+        let body = &scene.world.bodies[scene.objects[0]];
+        let (q, v, w) = (body.rotation(), body.linvel(), body.angvel());
+        let rel = grasp - tcp;
+        let to_hole = scene.goal - bottom;
+        let g = scene.goal;
+        let parts: [&[f32]; 7] = [
+            &[centre.x, centre.y, centre.z],
+            &[rel.x, rel.y, rel.z],
+            &[q.x, q.y, q.z, q.w],
+            &[v.x, v.y, v.z],
+            &[w.x, w.y, w.z],
+            &[g.x, g.y, g.z],
+            &[to_hole.x, to_hole.y, to_hole.z],
+        ];
+        let mut i = 0;
+        for part in parts {
+            obs[i..i + part.len()].copy_from_slice(part);
+            i += part.len();
+        }
+    }
+
+    fn evaluate(&self, scene: &Scene) -> Evaluation {
+        let tcp = robot::tcp(&scene.world, &scene.arm);
+        let (_, grasp, bottom) = peg_points(scene);
+        let lateral = flat(bottom - scene.goal);
+        let depth = insertion_depth(scene);
+        // Inside the hole the walls do the aligning: success is depth alone.
+        let success = depth >= INSERTED;
+        let (stage, stage_progress) = if success {
+            (4, 0.0)
+        } else if depth > 0.0 {
+            (3, depth / INSERTED)
+        } else if grasped(scene) {
+            (2, approach(lateral, ALIGNED, 0.30))
+        } else if (tcp - grasp).length() < 0.015 {
+            let width = robot::gripper_width(&scene.world, &scene.arm);
+            (
+                1,
+                approach(width, 2.0 * PEG_HALF[0] + 0.006, 2.0 * robot::FINGER_OPEN),
+            )
+        } else {
+            (0, approach((tcp - grasp).length(), 0.015, 0.45))
+        };
+        Evaluation {
+            success,
+            stage,
+            stage_progress,
+        }
+    }
+
+    fn dense_reward(&self, scene: &Scene, eval: &Evaluation, terms: &mut [f32]) -> f32 {
+        let tcp = robot::tcp(&scene.world, &scene.arm);
+        let (_, grasp, bottom) = peg_points(scene);
+        terms[0] = -0.5 * (tcp - grasp).length();
+        terms[1] = if grasped(scene) { 0.25 } else { 0.0 };
+        terms[2] = -flat(bottom - scene.goal);
+        terms[3] = 10.0 * insertion_depth(scene).min(INSERTED);
+        terms[4] = f32::from(u8::from(eval.success));
+        terms.iter().sum()
+    }
+
+    fn metrics(&self, scene: &Scene, out: &mut [f32]) {
+        let (_, _, bottom) = peg_points(scene);
+        let up = peg(scene).rotation * Vector::Z;
+        out[0] = flat(bottom - scene.goal);
+        out[1] = insertion_depth(scene);
+        out[2] = f32::from(u8::from(grasped(scene)));
+        out[3] = up.z.clamp(-1.0, 1.0).acos();
+    }
+
+    fn expert(&mut self, scene: &Scene, action: &mut [f32; 4]) {
+        let tcp = robot::tcp(&scene.world, &scene.arm);
+        let (_, grasp, bottom) = peg_points(scene);
+        let hole = scene.goal;
+        // TCP offset from the peg's bottom, held while the peg is in the hand.
+        let hold = tcp - bottom;
+        let (target, grip, gain) = match self.phase {
+            Phase::Above => {
+                if flat(tcp - grasp) < 0.006 {
+                    self.phase = Phase::Descend;
+                }
+                (grasp + Vector::new(0.0, 0.0, 0.08), 1.0, 1.0)
+            }
+            Phase::Descend => {
+                if (tcp - grasp).length() < 0.006 {
+                    self.phase = Phase::Close;
+                }
+                (grasp, 1.0, 1.0)
+            }
+            Phase::Close => {
+                self.wait += 1;
+                if self.wait >= 6 {
+                    self.phase = Phase::Lift;
+                }
+                (grasp, -1.0, 1.0)
+            }
+            Phase::Lift => {
+                let above = Vector::new(tcp.x, tcp.y, SOCKET_TOP + 0.03 + hold.z);
+                if bottom.z > SOCKET_TOP + 0.02 {
+                    self.phase = Phase::Align;
+                }
+                (above, -1.0, 1.0)
+            }
+            Phase::Align => {
+                let over = Vector::new(hole.x, hole.y, SOCKET_TOP + 0.015) + hold;
+                if flat(bottom - hole) < 0.0025 && (bottom.z - SOCKET_TOP - 0.015).abs() < 0.005 {
+                    self.phase = Phase::Insert;
+                }
+                (over, -1.0, 0.8)
+            }
+            Phase::Insert => {
+                let down = Vector::new(hole.x, hole.y, SOCKET_TOP - INSERTED - 0.005) + hold;
+                // Jammed off-axis at the entry: lift out and align again.
+                if flat(bottom - hole) > 0.004 {
+                    self.phase = Phase::Align;
+                }
+                (down, -1.0, 0.5)
+            }
+        };
+        if !matches!(self.phase, Phase::Above | Phase::Descend | Phase::Close) && !grasped(scene) {
+            self.phase = Phase::Above;
+            self.wait = 0;
+        }
+        let [x, y, z] = move_towards(tcp, target, gain);
+        *action = [x, y, z, grip];
+    }
+}
