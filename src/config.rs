@@ -9,7 +9,7 @@ use rapt_ppo::DeviceChoice;
 use serde::{Deserialize, Serialize};
 
 /// A training run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RunConfig {
     /// Experiment name, the prefix of the run directory (default `"default"`).
@@ -39,7 +39,7 @@ impl Default for RunConfig {
 }
 
 /// The environment section of a run config.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EnvConfig {
     /// Registered id, `Name-vN` (default `"CartPole-v1"`; `rapt envs` lists them).
@@ -50,9 +50,17 @@ pub struct EnvConfig {
     pub threads: usize,
     /// Episode step limit; default: the env's own.
     pub max_episode_steps: Option<u32>,
-    /// The env's parameters as a RON map; unset fields keep the env's defaults
-    /// (`rapt envs --params` prints them). Default: none.
-    pub params: ron::Value,
+    /// The env's parameters as a RON struct, e.g. `(control: JointDelta, reward: Sparse)`;
+    /// unset fields keep the env's defaults (`rapt envs --params` prints them). Default:
+    /// `()` (all defaults).
+    pub params: Box<ron::value::RawValue>,
+}
+
+impl EnvConfig {
+    /// The parameters' RON text (`()` when none are given).
+    pub fn params_text(&self) -> &str {
+        self.params.get_ron()
+    }
 }
 
 impl Default for EnvConfig {
@@ -62,7 +70,7 @@ impl Default for EnvConfig {
             num_envs: 8,
             threads: 1,
             max_episode_steps: None,
-            params: ron::Value::Unit,
+            params: ron::value::RawValue::from_boxed_ron("()".into()).expect("`()` is valid RON"),
         }
     }
 }
@@ -122,7 +130,7 @@ impl Validate for EnvConfig {
         match registry.spec(&self.id) {
             Err(e) => v.problem("id", e),
             Ok(_) => {
-                if let Err(e) = registry.make_raw(&self.id, &self.params) {
+                if let Err(e) = registry.make_raw(&self.id, self.params_text()) {
                     v.problem("params", e);
                 }
             }

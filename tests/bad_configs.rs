@@ -71,7 +71,7 @@ fn an_unknown_env_id_lists_the_registered_ones() {
 fn bad_env_params_name_the_parameter() {
     let text = GOOD.replace(
         "num_envs: 4,",
-        "num_envs: 4,\n        params: { \"gravity\": -1.0 },",
+        "num_envs: 4,\n        params: (gravity: -1.0),",
     );
     let msg = error_of("params.ron", &text, &[]);
     assert!(msg.contains("params.ron:5:17"), "{msg}");

@@ -20,7 +20,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         max_episode_steps: args.max_episode_steps,
     };
     let mut venv = registry
-        .make_vec(&args.env, &ron::Value::Unit, &options)
+        .make_vec(&args.env, "", &options)
         .with_context(|| format!("making {} × {}", args.envs, args.env))?;
     let threads = venv.threads();
     let space = venv.single_action_space().clone();

@@ -5,7 +5,7 @@ use crate::cli::EnvsArgs;
 pub fn run(args: &EnvsArgs) -> Result<()> {
     let registry = crate::registry();
     for spec in registry.specs() {
-        let env = registry.make(spec.id, &ron::Value::Unit, None)?;
+        let env = registry.make(spec.id, "", None)?;
         let (obs, act) = (env.observation_space(), env.action_space());
         let layout = env.info_layout();
         if args.json {

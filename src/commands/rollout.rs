@@ -17,7 +17,7 @@ pub fn run(args: &RolloutArgs) -> Result<()> {
         bail!("--episodes must be at least 1");
     }
     let registry = crate::registry();
-    let mut env = registry.make(&args.env, &ron::Value::Unit, None)?;
+    let mut env = registry.make(&args.env, "", None)?;
     let layout = env.info_layout().clone();
     let (obs_dim, act_dim) = (
         env.observation_space().flat_dim(),

@@ -76,7 +76,7 @@ fn random_rollout(cfg: &RunConfig, run_dir: &Path) -> Result<()> {
         threads: cfg.env.threads,
         max_episode_steps: cfg.env.max_episode_steps,
     };
-    let mut venv = registry.make_vec(&cfg.env.id, &cfg.env.params, &options)?;
+    let mut venv = registry.make_vec(&cfg.env.id, cfg.env.params_text(), &options)?;
     let space = venv.single_action_space().clone();
     let (n, a) = (venv.num_envs(), space.flat_dim());
     let mut rng = rng_from_seed(cfg.seed);

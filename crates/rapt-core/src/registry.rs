@@ -50,8 +50,9 @@ pub struct EnvSpec {
     pub max_episode_steps: u32,
     /// The env's default parameters as RON text (what `rapt envs` prints).
     pub default_params: fn() -> String,
-    /// Build the raw env from parameters (`ron::Value::Unit` or an empty map = defaults).
-    pub make: fn(&ron::Value) -> Result<Box<dyn Env>, EnvError>,
+    /// Build the raw env from its parameters as RON text (empty = defaults), e.g.
+    /// `(control: JointDelta, reward: Sparse)`.
+    pub make: fn(&str) -> Result<Box<dyn Env>, EnvError>,
 }
 
 /// How to batch a registered env.
@@ -123,7 +124,7 @@ impl Registry {
     pub fn make(
         &self,
         id: &str,
-        params: &ron::Value,
+        params: &str,
         max_episode_steps: Option<u32>,
     ) -> Result<Box<dyn Env>, EnvError> {
         let spec = self.spec(id)?;
@@ -141,7 +142,7 @@ impl Registry {
     }
 
     /// Build the raw env, without wrappers (for tests and the conformance checker).
-    pub fn make_raw(&self, id: &str, params: &ron::Value) -> Result<Box<dyn Env>, EnvError> {
+    pub fn make_raw(&self, id: &str, params: &str) -> Result<Box<dyn Env>, EnvError> {
         (self.spec(id)?.make)(params)
     }
 
@@ -149,7 +150,7 @@ impl Registry {
     pub fn make_vec(
         &self,
         id: &str,
-        params: &ron::Value,
+        params: &str,
         options: &VecEnvOptions,
     ) -> Result<ThreadedVecEnv, EnvError> {
         if options.num_envs == 0 {
@@ -164,25 +165,61 @@ impl Registry {
     }
 }
 
-/// Deserialize an env's parameters from `value` (unit or an empty map give
-/// `T::default()`), naming the env in the error.
-pub fn parse_params<T: DeserializeOwned + Default>(
-    id: &str,
-    value: &ron::Value,
-) -> Result<T, EnvError> {
-    match value {
-        ron::Value::Unit => Ok(T::default()),
-        ron::Value::Map(m) if m.is_empty() => Ok(T::default()),
-        v => v.clone().into_rust().map_err(|e| EnvError::InvalidParams {
-            id: id.to_string(),
-            message: e.to_string(),
-        }),
+/// Deserialize an env's parameters from RON text (empty gives `T::default()`), naming the
+/// env, and the line and column inside the parameters, in the error.
+pub fn parse_params<T: DeserializeOwned + Default>(id: &str, text: &str) -> Result<T, EnvError> {
+    if text.trim().is_empty() {
+        return Ok(T::default());
     }
+    ron::from_str(text).map_err(|e| EnvError::InvalidParams {
+        id: id.to_string(),
+        message: format!(
+            "{} (line {}, column {} of the parameters)",
+            e.code, e.span.start.line, e.span.start.col
+        ),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, Default, PartialEq, serde::Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    struct Params {
+        force: f32,
+        mode: Mode,
+    }
+
+    #[derive(Debug, Default, PartialEq, serde::Deserialize)]
+    enum Mode {
+        #[default]
+        A,
+        B,
+    }
+
+    #[test]
+    fn params_parse_from_ron_text_with_enums_and_located_errors() {
+        assert_eq!(
+            parse_params::<Params>("X-v0", " ").unwrap(),
+            Params::default()
+        );
+        let p: Params = parse_params("X-v0", "(mode: B, force: 2.0)").unwrap();
+        assert_eq!(
+            p,
+            Params {
+                force: 2.0,
+                mode: Mode::B
+            }
+        );
+        let e = parse_params::<Params>("X-v0", "(\n  forc: 1.0)")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`X-v0`") && e.contains("forc") && e.contains("line 2"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn ids_parse_and_print() {

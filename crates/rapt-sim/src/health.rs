@@ -11,9 +11,13 @@ pub enum Health {
     Runaway,
 }
 
-/// Check every dynamic body: finite state, linear speed ≤ `max_speed` (m/s) and angular
-/// speed ≤ `max_angular_speed` (rad/s).
+/// Check the last step: nothing quarantined by rapier (it rolls back and disables bodies
+/// whose state became NaN or infinite), and every dynamic body with finite state, linear
+/// speed ≤ `max_speed` (m/s) and angular speed ≤ `max_angular_speed` (rad/s).
 pub fn check_health(world: &PhysicsWorld, max_speed: f32, max_angular_speed: f32) -> Health {
+    if !world.quarantine().is_empty() {
+        return Health::NonFinite;
+    }
     let mut health = Health::Ok;
     for (_, body) in world.bodies.iter() {
         if !body.is_dynamic() {

@@ -73,6 +73,11 @@ impl<T: Task> ManipEnv<T> {
         self.scene.as_ref()
     }
 
+    /// The current scene, mutable: for tests and tools that perturb the simulation.
+    pub fn scene_mut(&mut self) -> Option<&mut Scene> {
+        self.scene.as_mut()
+    }
+
     fn build_scene(&self) -> Scene {
         let config = WorldConfig {
             dt: self.params.control_dt / self.params.substeps as f32,

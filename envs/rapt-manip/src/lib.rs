@@ -42,7 +42,7 @@ fn spec<T: Task + Default + 'static>() -> EnvSpec {
     }
 }
 
-fn make<T: Task + Default + 'static>(params: &ron::Value) -> Result<Box<dyn Env>, EnvError> {
+fn make<T: Task + Default + 'static>(params: &str) -> Result<Box<dyn Env>, EnvError> {
     let params = parse_params(T::ID, params)?;
     Ok(Box::new(ManipEnv::new(T::default(), params, T::ID)?))
 }

@@ -8,9 +8,7 @@ use rapt_sim::rapier3d::prelude::Vector;
 fn a_grasped_cube_held_still_for_two_seconds_slips_less_than_a_centimetre() {
     let mut registry = Registry::new();
     rapt_manip::register(&mut registry).unwrap();
-    let mut env = registry
-        .make("PickPlace-v0", &ron::Value::Unit, Some(400))
-        .unwrap();
+    let mut env = registry.make("PickPlace-v0", "", Some(400)).unwrap();
     let layout = env.info_layout().clone();
     let (grasped, height) = (
         layout.metric_index("grasped").unwrap(),

@@ -18,7 +18,7 @@ struct Summary {
 fn run_expert(id: &str, episodes: u64) -> Summary {
     let mut registry = Registry::new();
     rapt_manip::register(&mut registry).unwrap();
-    let mut env = registry.make(id, &ron::Value::Unit, None).unwrap();
+    let mut env = registry.make(id, "", None).unwrap();
     let layout = env.info_layout().clone();
     let phi_col = layout.metric_index("phi").unwrap();
     let mut info = InfoBatch::new(1, &layout);

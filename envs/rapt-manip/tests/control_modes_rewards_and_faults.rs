@@ -1,0 +1,123 @@
+//! Joint-delta control, sparse rewards, physics blow-ups and bad parameters.
+
+use rapt_core::{Env, EnvError, InfoBatch, Registry, StepOut};
+use rapt_manip::tasks::Push;
+use rapt_manip::{ManipEnv, ManipParams};
+use rapt_sim::rapier3d::prelude::*;
+
+fn step(
+    env: &mut dyn Env,
+    action: &[f32],
+    obs: &mut [f32],
+    info: &mut InfoBatch,
+) -> (f32, bool, bool) {
+    let (mut r, mut te, mut tr) = (0.0, false, false);
+    let out = StepOut {
+        obs,
+        reward: &mut r,
+        terminated: &mut te,
+        truncated: &mut tr,
+        info: info.get_mut(0),
+    };
+    env.step(action, out).unwrap();
+    (r, te, tr)
+}
+
+fn make(text: &str) -> Result<Box<dyn Env>, EnvError> {
+    let mut registry = Registry::new();
+    rapt_manip::register(&mut registry).unwrap();
+    registry.make("Push-v0", text, None)
+}
+
+#[test]
+fn joint_delta_control_moves_the_joints() {
+    let mut env = make("(control: JointDelta)").unwrap();
+    assert_eq!(env.action_space().flat_dim(), 7);
+    let layout = env.info_layout().clone();
+    let mut info = InfoBatch::new(1, &layout);
+    let mut obs = vec![0.0; env.observation_space().flat_dim()];
+    env.reset(Some(3), &mut obs, info.get_mut(0)).unwrap();
+    let start = [obs[0], obs[1], obs[2]];
+    // Turn the shoulder: the TCP must swing sideways.
+    for _ in 0..10 {
+        step(
+            env.as_mut(),
+            &[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            &mut obs,
+            &mut info,
+        );
+    }
+    assert!(
+        (obs[1] - start[1]).abs() > 0.1,
+        "TCP y {} -> {}",
+        start[1],
+        obs[1]
+    );
+    assert!(
+        !env.expert_action(&mut [0.0; 7]),
+        "the expert speaks end-effector deltas only"
+    );
+}
+
+#[test]
+fn sparse_rewards_are_success_only() {
+    let mut env = make("(reward: Sparse)").unwrap();
+    let layout = env.info_layout().clone();
+    assert_eq!(layout.reward_terms, ["success"]);
+    let mut info = InfoBatch::new(1, &layout);
+    let mut obs = vec![0.0; env.observation_space().flat_dim()];
+    let mut action = [0.0; 4];
+    env.reset(Some(1000), &mut obs, info.get_mut(0)).unwrap();
+    let mut total = 0.0;
+    for _ in 0..100 {
+        env.expert_action(&mut action);
+        let (r, _, _) = step(env.as_mut(), &action, &mut obs, &mut info);
+        assert!(r == 0.0 || r == 1.0, "{r}");
+        assert_eq!(r, f32::from(u8::from(info.success[0])));
+        total += r;
+    }
+    assert!(total > 0.0, "the expert succeeds on seed 1000");
+}
+
+#[test]
+fn a_physics_blow_up_truncates_counts_and_never_leaks_nan() {
+    let mut env = ManipEnv::new(Push::default(), ManipParams::default(), "Push-v0").unwrap();
+    let layout = env.info_layout().clone();
+    let blowups = layout.metric_index("physics_blowups").unwrap();
+    let mut info = InfoBatch::new(1, &layout);
+    let mut obs = vec![0.0; env.observation_space().flat_dim()];
+    env.reset(Some(0), &mut obs, info.get_mut(0)).unwrap();
+    // Fling the cube at 100 m/s: a runaway velocity.
+    let scene = env.scene_mut().unwrap();
+    let cube = scene.objects[0];
+    scene.world.bodies[cube].set_linvel(Vector::new(100.0, 0.0, 0.0), true);
+    let (r, te, tr) = step(&mut env, &[0.0; 4], &mut obs, &mut info);
+    let v = env.scene().unwrap().world.bodies[cube].linvel();
+    assert!(tr && !te, "a blow-up truncates (cube velocity {v:?})");
+    assert_eq!(r, 0.0);
+    assert_eq!(info.metrics_of(0)[blowups], 1.0);
+    // Now NaN: the observation stays finite.
+    env.reset(Some(0), &mut obs, info.get_mut(0)).unwrap();
+    let scene = env.scene_mut().unwrap();
+    scene.world.bodies[cube].set_linvel(Vector::new(f32::NAN, 0.0, 0.0), true);
+    let (_, _, tr) = step(&mut env, &[0.0; 4], &mut obs, &mut info);
+    let body = &env.scene().unwrap().world.bodies[cube];
+    assert!(
+        tr,
+        "NaN truncates (cube at {:?}, velocity {:?})",
+        body.translation(),
+        body.linvel()
+    );
+    assert!(obs.iter().all(|v| v.is_finite()), "{obs:?}");
+    assert!(info.metrics_of(0).iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn bad_parameters_name_the_parameter() {
+    let err = make("(substeps: 0)").err().expect("rejected");
+    assert!(err.to_string().contains("`substeps` = 0"), "{err}");
+    let err = make("(substeps: 2)").err().expect("rejected");
+    assert!(err.to_string().contains("at most 0.01 s"), "{err}");
+    let err = make("(substep: 4)").err().expect("rejected");
+    assert!(err.to_string().contains("substep"), "{err}");
+}
