@@ -3,10 +3,11 @@
 
 use rapt_core::{Env, InfoBatch, Registry, StepOut};
 
-/// Φ may dip this much below its best so far from contact jitter: a pushed cube's centre
-/// wobbles by up to ~1 cm as it turns against the pusher, which is 0.035 of Push's Φ at
-/// the edge of the success radius. Anything larger counts as a decrease.
-const PHI_JITTER: f32 = 0.04;
+/// Φ may dip this much below its best so far from contact jitter: a pushed cube turning
+/// against the pusher moves its centre away from the goal by up to ~1.8 cm for a moment
+/// (0.06 of Push's Φ). Measured worst dips over these 200 episodes: Reach 0.0001,
+/// PickPlace 0.005, Insert 0.018, Push 0.059. Anything larger counts as a decrease.
+const PHI_JITTER: f32 = 0.06;
 
 struct Summary {
     successes: u32,
@@ -84,14 +85,11 @@ fn check(id: &str) {
     );
     assert!(rate >= 0.95, "{id}: expert success {rate:.3} < 0.95");
     assert!(s.low_final_phi.is_empty(), "{id}: {:?}", s.low_final_phi);
-    // Allow a handful of episodes where the expert recovers from a slip (Φ drops when the
-    // object leaves the gripper or the pusher, and the expert starts that stage again).
-    let allowed = (episodes as usize) / 20;
     assert!(
-        s.monotone_violations.len() <= allowed,
-        "{id}: Φ decreased in {} episodes (allowed {allowed}): {:?}",
+        s.monotone_violations.is_empty(),
+        "{id}: Φ decreased in {} episodes: {:?}",
         s.monotone_violations.len(),
-        &s.monotone_violations[..s.monotone_violations.len().min(40)]
+        &s.monotone_violations[..s.monotone_violations.len().min(20)]
     );
 }
 

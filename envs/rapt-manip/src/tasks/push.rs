@@ -8,7 +8,7 @@ use crate::task::{Evaluation, Scene, Task, approach, move_towards};
 /// Success distance for `Push-v0`, m (Fetch's 5 cm).
 pub const PUSH_THRESHOLD: f32 = 0.05;
 /// TCP within this distance of the push start (behind the cube) is in the push stage, m.
-const AT_START: f32 = 0.08;
+const AT_START: f32 = 0.10;
 /// A cube this close to the goal is in the push stage wherever the TCP is (the goal line,
 /// and so the push start, is ill-defined that close), m.
 const NEARLY_THERE: f32 = 0.08;
@@ -23,7 +23,7 @@ const PUSH_Z: f32 = 0.035;
 /// * **Randomization**: cube and goal uniform in x, y ∈ [-0.15, 0.15] m, at least 10 cm
 ///   apart.
 /// * **Success**: ‖cube − goal‖ < 5 cm.
-/// * **Stages**: `reach` (TCP to within 8 cm of the push start, 6.5 cm behind the cube on
+/// * **Stages**: `reach` (TCP to within 10 cm of the push start, 6.5 cm behind the cube on
 ///   the goal line; progress from 45 cm) → `push` (also entered when the cube is within
 ///   8 cm of the goal; cube to goal, progress from 35 cm to 5 cm).
 /// * **Reward** (dense): `reach` = −0.5‖TCP − cube‖, `place` = −‖cube − goal‖,
