@@ -1,27 +1,12 @@
 //! Joint-delta control, sparse rewards, physics blow-ups and bad parameters.
 
-use rapt_core::{Env, EnvError, InfoBatch, Registry, StepOut};
+mod common;
+
+use common::step;
+use rapt_core::{Env, EnvError, InfoBatch, Registry};
 use rapt_manip::tasks::Push;
 use rapt_manip::{ManipEnv, ManipParams};
 use rapt_sim::rapier3d::prelude::*;
-
-fn step(
-    env: &mut dyn Env,
-    action: &[f32],
-    obs: &mut [f32],
-    info: &mut InfoBatch,
-) -> (f32, bool, bool) {
-    let (mut r, mut te, mut tr) = (0.0, false, false);
-    let out = StepOut {
-        obs,
-        reward: &mut r,
-        terminated: &mut te,
-        truncated: &mut tr,
-        info: info.get_mut(0),
-    };
-    env.step(action, out).unwrap();
-    (r, te, tr)
-}
 
 fn make(text: &str) -> Result<Box<dyn Env>, EnvError> {
     let mut registry = Registry::new();

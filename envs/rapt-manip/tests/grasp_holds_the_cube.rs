@@ -1,6 +1,9 @@
 //! A cube grasped by the expert and held still for 2 s slips less than 1 cm.
 
-use rapt_core::{Env, InfoBatch, Registry, StepOut};
+mod common;
+
+use common::step;
+use rapt_core::{InfoBatch, Registry};
 use rapt_manip::move_towards;
 use rapt_sim::rapier3d::prelude::Vector;
 
@@ -17,18 +20,6 @@ fn a_grasped_cube_held_still_for_two_seconds_slips_less_than_a_centimetre() {
     let mut info = InfoBatch::new(1, &layout);
     let mut obs = vec![0.0; env.observation_space().flat_dim()];
     let mut action = vec![0.0; 4];
-    let step =
-        |env: &mut Box<dyn Env>, action: &[f32], obs: &mut Vec<f32>, info: &mut InfoBatch| {
-            let (mut r, mut te, mut tr) = (0.0, false, false);
-            let out = StepOut {
-                obs,
-                reward: &mut r,
-                terminated: &mut te,
-                truncated: &mut tr,
-                info: info.get_mut(0),
-            };
-            env.step(action, out).unwrap();
-        };
     let mut tested = 0;
     for seed in 0..5u64 {
         env.reset(Some(seed), &mut obs, info.get_mut(0)).unwrap();
@@ -36,7 +27,7 @@ fn a_grasped_cube_held_still_for_two_seconds_slips_less_than_a_centimetre() {
         let mut held_for = 0;
         for _ in 0..100 {
             env.expert_action(&mut action);
-            step(&mut env, &action, &mut obs, &mut info);
+            step(env.as_mut(), &action, &mut obs, &mut info);
             held_for = if info.metrics_of(0)[grasped] == 1.0 {
                 held_for + 1
             } else {
@@ -51,7 +42,7 @@ fn a_grasped_cube_held_still_for_two_seconds_slips_less_than_a_centimetre() {
             "seed {seed}: the expert did not grasp the cube"
         );
         for _ in 0..25 {
-            step(&mut env, &[0.0, 0.0, 1.0, -1.0], &mut obs, &mut info);
+            step(env.as_mut(), &[0.0, 0.0, 1.0, -1.0], &mut obs, &mut info);
             if info.metrics_of(0)[height] > 0.08 {
                 break;
             }
@@ -65,14 +56,14 @@ fn a_grasped_cube_held_still_for_two_seconds_slips_less_than_a_centimetre() {
         let hold = Vector::new(obs[0], obs[1], obs[2]);
         for _ in 0..12 {
             let [x, y, z] = move_towards(Vector::new(obs[0], obs[1], obs[2]), hold, 1.0);
-            step(&mut env, &[x, y, z, -1.0], &mut obs, &mut info);
+            step(env.as_mut(), &[x, y, z, -1.0], &mut obs, &mut info);
         }
         // Slip is motion of the cube relative to the gripper over the next 2 s (50 control
         // steps at 25 Hz): observation slots 10..13 (object − TCP).
         let start = [obs[10], obs[11], obs[12]];
         for _ in 0..50 {
             let [x, y, z] = move_towards(Vector::new(obs[0], obs[1], obs[2]), hold, 1.0);
-            step(&mut env, &[x, y, z, -1.0], &mut obs, &mut info);
+            step(env.as_mut(), &[x, y, z, -1.0], &mut obs, &mut info);
         }
         let slip = ((obs[10] - start[0]).powi(2)
             + (obs[11] - start[1]).powi(2)
