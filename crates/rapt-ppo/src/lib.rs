@@ -4,16 +4,21 @@
 //! next to the environment workers ([`torch_threads_for`], [`configure_torch_threads`]),
 //! what the linked libtorch can do ([`libtorch_info`]), generalized advantage estimation
 //! that bootstraps through truncations ([`compute_gae`]) and running statistics for
-//! observation normalization ([`RunningMeanStd`]).
+//! observation normalization ([`RunningMeanStd`]), the Gaussian actor-critic
+//! ([`ActorCritic`]) and the PPO losses ([`ppo_losses`]).
 
 #![warn(missing_docs)]
 
 mod device;
 mod gae;
+mod loss;
+mod policy;
 mod running_stats;
 mod threads;
 
 pub use device::{DeviceChoice, DeviceError, LIBTORCH_VERSION, LibtorchInfo, libtorch_info};
 pub use gae::{GaeInputs, GaeParams, compute_gae};
+pub use loss::{LossConfig, Losses, ppo_losses};
+pub use policy::{ActorCritic, gaussian_log_prob_entropy};
 pub use running_stats::RunningMeanStd;
 pub use threads::{available_cores, configure_torch_threads, torch_threads_for};
