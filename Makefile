@@ -6,7 +6,7 @@ SHELL := bash
 
 CARGO ?= cargo
 # Run config for `make train`.
-CONFIG ?= configs/default.ron
+CONFIG ?= configs/reach.ron
 # With a committed Cargo.lock, build and test exactly what it pins (CI). After changing
 # dependencies locally, run `make test CARGO_LOCKED=` once, or any plain cargo command.
 CARGO_LOCKED ?= $(if $(wildcard Cargo.lock),--locked)
@@ -30,7 +30,7 @@ tools: ## make sure rustfmt and clippy are installed
 build: libtorch ## release build of the `rapt` binary
 	$(CARGO) build --release $(CARGO_LOCKED)
 
-train: build ## ./target/release/rapt train CONFIG (default CONFIG=configs/default.ron)
+train: build ## ./target/release/rapt train CONFIG (default CONFIG=configs/reach.ron)
 	./target/release/rapt train $(CONFIG)
 
 test: libtorch tools ## what CI runs: fmt, clippy, docs, tests

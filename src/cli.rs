@@ -64,7 +64,7 @@ pub struct RolloutArgs {
 /// `rapt train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// The run config (RON), e.g. `configs/default.ron`.
+    /// The run config (RON), e.g. `configs/reach.ron`.
     pub config: PathBuf,
     /// Override a config field, e.g. `--set env.num_envs=16` (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]

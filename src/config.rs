@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use rapt_config::{ConfigError, Loaded, Validate, Validator};
-use rapt_ppo::DeviceChoice;
+use rapt_ppo::{DeviceChoice, PpoConfig};
 use serde::{Deserialize, Serialize};
 
 /// A training run.
@@ -24,6 +24,8 @@ pub struct RunConfig {
     pub env: EnvConfig,
     /// The training loop.
     pub train: TrainConfig,
+    /// PPO hyperparameters (used when `train.policy` is `Ppo`).
+    pub ppo: PpoConfig,
 }
 
 impl Default for RunConfig {
@@ -34,6 +36,7 @@ impl Default for RunConfig {
             device: DeviceChoice::default(),
             env: EnvConfig::default(),
             train: TrainConfig::default(),
+            ppo: PpoConfig::default(),
         }
     }
 }
@@ -78,8 +81,9 @@ impl Default for EnvConfig {
 /// What drives the actions of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PolicyKind {
-    /// Uniformly random actions from the action space: a baseline, and the only policy
-    /// until the PPO learner lands (issue 4).
+    /// PPO with a Gaussian policy (continuous action spaces).
+    Ppo,
+    /// Uniformly random actions from the action space: a baseline.
     Random,
 }
 
@@ -89,18 +93,28 @@ pub enum PolicyKind {
 pub struct TrainConfig {
     /// Environment steps to run, summed over sub-envs (default 100 000).
     pub total_steps: u64,
-    /// The policy (default `Random`).
+    /// The policy (default `Ppo`).
     pub policy: PolicyKind,
-    /// Write a `metrics.csv` row every this many env steps (default 10 000).
+    /// Write a `metrics.csv` row every this many env steps (default 10 000; PPO writes
+    /// one row per update).
     pub log_every_steps: u64,
+    /// Evaluate every this many PPO updates (default 10; 0 = only at the end).
+    pub eval_every_updates: usize,
+    /// Episodes per periodic evaluation (default 50).
+    pub eval_episodes: usize,
+    /// Episodes of the final evaluation (default 200).
+    pub final_eval_episodes: usize,
 }
 
 impl Default for TrainConfig {
     fn default() -> Self {
         Self {
             total_steps: 100_000,
-            policy: PolicyKind::Random,
+            policy: PolicyKind::Ppo,
             log_every_steps: 10_000,
+            eval_every_updates: 10,
+            eval_episodes: 50,
+            final_eval_episodes: 200,
         }
     }
 }
@@ -114,6 +128,9 @@ impl Validate for RunConfig {
         );
         v.nested("env", &self.env);
         v.nested("train", &self.train);
+        for (field, message) in self.ppo.problems() {
+            v.problem(&format!("ppo.{field}"), message);
+        }
     }
 }
 
@@ -147,6 +164,8 @@ impl Validate for TrainConfig {
     fn validate(&self, v: &mut Validator) {
         v.positive("total_steps", self.total_steps);
         v.positive("log_every_steps", self.log_every_steps);
+        v.positive("eval_episodes", self.eval_episodes);
+        v.positive("final_eval_episodes", self.final_eval_episodes);
     }
 }
 

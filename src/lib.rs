@@ -8,6 +8,7 @@ mod commands;
 pub mod config;
 mod runs;
 
+pub use commands::ppo::{EVAL_SEED_OFFSET, Evaluation, train as train_ppo, wilson_interval};
 pub use commands::run;
 
 use rapt_core::Registry;

@@ -68,7 +68,7 @@ fn train_writes_a_resolved_config_that_loads_back_and_metrics() {
     let dir_s = dir.to_str().unwrap();
     let text = stdout(&rapt(&[
         "train",
-        "configs/default.ron",
+        "configs/random-cartpole.ron",
         "--set",
         "train.total_steps=4000",
         "--set",
@@ -93,7 +93,12 @@ fn train_writes_a_resolved_config_that_loads_back_and_metrics() {
 
 #[test]
 fn a_bad_config_fails_with_one_clear_message() {
-    let out = rapt(&["train", "configs/default.ron", "--set", "env.num_envs=0"]);
+    let out = rapt(&[
+        "train",
+        "configs/random-cartpole.ron",
+        "--set",
+        "env.num_envs=0",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.matches("error:").count(), 1, "{err}");

@@ -2,6 +2,7 @@
 
 mod bench;
 mod envs;
+pub(crate) mod ppo;
 mod rollout;
 mod train;
 

@@ -38,13 +38,16 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         "learner backend"
     );
     match cfg.train.policy {
-        PolicyKind::Random => warn!(
-            "the PPO learner is not built yet: this run steps `{}` with a uniformly random \
-             policy and records its episode statistics as a baseline",
-            cfg.env.id
-        ),
+        PolicyKind::Ppo => super::ppo::train(&cfg, &run_dir).map(|_| ()),
+        PolicyKind::Random => {
+            warn!(
+                "policy: Random: this run steps `{}` with uniformly random actions and \
+                 records its episode statistics as a baseline",
+                cfg.env.id
+            );
+            random_rollout(&cfg, &run_dir)
+        }
     }
-    random_rollout(&cfg, &run_dir)
 }
 
 struct Window {

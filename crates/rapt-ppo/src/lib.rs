@@ -9,15 +9,19 @@
 
 #![warn(missing_docs)]
 
+mod config;
 mod device;
 mod gae;
+mod learner;
 mod loss;
 mod policy;
 mod running_stats;
 mod threads;
 
+pub use config::PpoConfig;
 pub use device::{DeviceChoice, DeviceError, LIBTORCH_VERSION, LibtorchInfo, libtorch_info};
 pub use gae::{GaeInputs, GaeParams, compute_gae};
+pub use learner::{Learner, Rollout, UpdateStats, explained_variance};
 pub use loss::{LossConfig, Losses, ppo_losses};
 pub use policy::{ActorCritic, gaussian_log_prob_entropy};
 pub use running_stats::RunningMeanStd;

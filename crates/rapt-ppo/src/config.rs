@@ -1,0 +1,124 @@
+//! Every PPO hyperparameter in one documented struct (CleanRL's `Args`).
+
+use serde::{Deserialize, Serialize};
+
+/// PPO hyperparameters. Defaults are CleanRL's `ppo_continuous_action.py` except where
+/// noted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PpoConfig {
+    /// Adam learning rate (default 3e-4).
+    pub learning_rate: f64,
+    /// Anneal the learning rate linearly to 0 over the run (default true).
+    pub anneal_lr: bool,
+    /// Steps per env per rollout (default 64; CleanRL: 2048 with 1 env).
+    pub num_steps: usize,
+    /// Minibatches per epoch (default 4; CleanRL: 32).
+    pub num_minibatches: usize,
+    /// Epochs over each rollout (default 10).
+    pub update_epochs: usize,
+    /// Discount γ (default 0.99).
+    pub gamma: f32,
+    /// GAE λ (default 0.95).
+    pub gae_lambda: f32,
+    /// Surrogate clipping ε (default 0.2).
+    pub clip_coef: f64,
+    /// Clip the value loss (default true).
+    pub clip_vloss: bool,
+    /// Entropy coefficient (default 0.0).
+    pub ent_coef: f64,
+    /// Value-loss coefficient (default 0.5).
+    pub vf_coef: f64,
+    /// Global gradient-norm clip (default 0.5).
+    pub max_grad_norm: f64,
+    /// Stop the epochs of an update early when approx-KL exceeds this (default: none).
+    pub target_kl: Option<f64>,
+    /// Normalize observations with running statistics (default true).
+    pub norm_obs: bool,
+    /// Clip normalized observations to ±this (default 10).
+    pub obs_clip: f32,
+    /// Hidden layer widths of the actor and the critic (default [64, 64]).
+    pub hidden: Vec<i64>,
+}
+
+impl Default for PpoConfig {
+    fn default() -> Self {
+        Self {
+            learning_rate: 3e-4,
+            anneal_lr: true,
+            num_steps: 64,
+            num_minibatches: 4,
+            update_epochs: 10,
+            gamma: 0.99,
+            gae_lambda: 0.95,
+            clip_coef: 0.2,
+            clip_vloss: true,
+            ent_coef: 0.0,
+            vf_coef: 0.5,
+            max_grad_norm: 0.5,
+            target_kl: None,
+            norm_obs: true,
+            obs_clip: 10.0,
+            hidden: vec![64, 64],
+        }
+    }
+}
+
+impl PpoConfig {
+    /// Every out-of-range field as (field name, message); empty when valid.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut p = Vec::new();
+        let mut check = |ok: bool, field: &'static str, msg: String| {
+            if !ok {
+                p.push((field, msg));
+            }
+        };
+        check(
+            self.learning_rate > 0.0 && self.learning_rate < 1.0,
+            "learning_rate",
+            format!("= {} must be in (0, 1)", self.learning_rate),
+        );
+        check(self.num_steps > 0, "num_steps", "must be at least 1".into());
+        check(
+            self.num_minibatches > 0,
+            "num_minibatches",
+            "must be at least 1".into(),
+        );
+        check(
+            self.update_epochs > 0,
+            "update_epochs",
+            "must be at least 1".into(),
+        );
+        check(
+            (0.0..=1.0).contains(&self.gamma),
+            "gamma",
+            format!("= {} must be in [0, 1]", self.gamma),
+        );
+        check(
+            (0.0..=1.0).contains(&self.gae_lambda),
+            "gae_lambda",
+            format!("= {} must be in [0, 1]", self.gae_lambda),
+        );
+        check(
+            self.clip_coef > 0.0,
+            "clip_coef",
+            format!("= {} must be > 0", self.clip_coef),
+        );
+        check(
+            self.max_grad_norm > 0.0,
+            "max_grad_norm",
+            format!("= {} must be > 0", self.max_grad_norm),
+        );
+        check(
+            self.obs_clip > 0.0,
+            "obs_clip",
+            format!("= {} must be > 0", self.obs_clip),
+        );
+        check(
+            !self.hidden.is_empty() && self.hidden.iter().all(|h| *h > 0),
+            "hidden",
+            format!("{:?} must be non-empty positive widths", self.hidden),
+        );
+        p
+    }
+}

@@ -1,0 +1,269 @@
+//! The PPO learner: acts on batches of observations and updates from rollouts.
+
+use tch::nn::{self, OptimizerConfig};
+use tch::{Device, Kind, Tensor};
+
+use crate::{
+    ActorCritic, GaeInputs, GaeParams, LossConfig, PpoConfig, RunningMeanStd, compute_gae,
+    ppo_losses,
+};
+
+/// One rollout, `T × N` time-major (index `t * N + i`); observations are already
+/// normalized, as the policy saw them.
+#[derive(Debug, Clone, Default)]
+pub struct Rollout {
+    /// Sub-environments, `N`.
+    pub num_envs: usize,
+    /// Observations, `T × N × obs_dim`.
+    pub obs: Vec<f32>,
+    /// Sampled (unclipped) actions, `T × N × act_dim`.
+    pub actions: Vec<f32>,
+    /// Log-probabilities of the actions when sampled.
+    pub logp: Vec<f32>,
+    /// V(s_t) when sampled.
+    pub values: Vec<f32>,
+    /// Rewards.
+    pub rewards: Vec<f32>,
+    /// MDP ends.
+    pub terminated: Vec<bool>,
+    /// Episode ends (terminated or truncated).
+    pub ended: Vec<bool>,
+    /// Value of the next state: V(s_{t+1}), V(final_obs) on truncation.
+    pub next_values: Vec<f32>,
+}
+
+impl Rollout {
+    /// Empty the buffers, keeping their capacity.
+    pub fn clear(&mut self) {
+        self.obs.clear();
+        self.actions.clear();
+        self.logp.clear();
+        self.values.clear();
+        self.rewards.clear();
+        self.terminated.clear();
+        self.ended.clear();
+        self.next_values.clear();
+    }
+}
+
+/// Diagnostics of one update, under CleanRL's metric names.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct UpdateStats {
+    /// `charts/learning_rate`.
+    pub learning_rate: f64,
+    /// `losses/value_loss`.
+    pub value_loss: f64,
+    /// `losses/policy_loss`.
+    pub policy_loss: f64,
+    /// `losses/entropy`.
+    pub entropy: f64,
+    /// `losses/approx_kl`.
+    pub approx_kl: f64,
+    /// `losses/clipfrac`.
+    pub clipfrac: f64,
+    /// `losses/explained_variance`.
+    pub explained_variance: f64,
+    /// Epochs run (fewer than configured after a target-KL stop).
+    pub epochs: usize,
+}
+
+/// Actor-critic, optimizer and observation statistics.
+#[derive(Debug)]
+pub struct Learner {
+    vs: nn::VarStore,
+    ac: ActorCritic,
+    opt: nn::Optimizer,
+    obs_rms: RunningMeanStd,
+    config: PpoConfig,
+    device: Device,
+    obs_dim: usize,
+    act_dim: usize,
+}
+
+fn to_vec(t: &Tensor) -> Vec<f32> {
+    let t = t
+        .to_device(Device::Cpu)
+        .to_kind(Kind::Float)
+        .contiguous()
+        .view(-1);
+    Vec::<f32>::try_from(&t).expect("a float tensor converts")
+}
+
+impl Learner {
+    /// A fresh learner (torch seeded with `seed`).
+    pub fn new(
+        obs_dim: usize,
+        act_dim: usize,
+        config: PpoConfig,
+        device: Device,
+        seed: u64,
+    ) -> Result<Self, tch::TchError> {
+        tch::manual_seed(seed as i64);
+        let vs = nn::VarStore::new(device);
+        let ac = ActorCritic::new(&vs.root(), obs_dim as i64, act_dim as i64, &config.hidden);
+        // CleanRL: Adam eps 1e-5.
+        let adam = nn::Adam {
+            eps: 1e-5,
+            ..nn::Adam::default()
+        };
+        let opt = adam.build(&vs, config.learning_rate)?;
+        Ok(Self {
+            vs,
+            ac,
+            opt,
+            obs_rms: RunningMeanStd::new(obs_dim),
+            config,
+            device,
+            obs_dim,
+            act_dim,
+        })
+    }
+
+    /// The hyperparameters.
+    pub fn config(&self) -> &PpoConfig {
+        &self.config
+    }
+
+    /// Normalize `obs` in place with the running statistics, first folding them in when
+    /// `update` (training), not when evaluating.
+    pub fn normalize(&mut self, obs: &mut [f32], update: bool) {
+        if !self.config.norm_obs {
+            return;
+        }
+        if update {
+            self.obs_rms.update(obs);
+        }
+        self.obs_rms.normalize(obs, self.config.obs_clip);
+    }
+
+    fn tensor(&self, data: &[f32], cols: usize) -> Tensor {
+        Tensor::from_slice(data)
+            .view([(data.len() / cols) as i64, cols as i64])
+            .to_device(self.device)
+    }
+
+    /// Sample actions for normalized `obs`: (actions, log-probabilities, values).
+    pub fn act(&self, obs: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+        tch::no_grad(|| {
+            let o = self.tensor(obs, self.obs_dim);
+            let (a, logp) = self.ac.sample(&o);
+            (to_vec(&a), to_vec(&logp), to_vec(&self.ac.value(&o)))
+        })
+    }
+
+    /// The deterministic action (the policy mean) for normalized `obs`.
+    pub fn act_deterministic(&self, obs: &[f32]) -> Vec<f32> {
+        tch::no_grad(|| to_vec(&self.ac.mean(&self.tensor(obs, self.obs_dim))))
+    }
+
+    /// V for normalized `obs`.
+    pub fn values(&self, obs: &[f32]) -> Vec<f32> {
+        tch::no_grad(|| to_vec(&self.ac.value(&self.tensor(obs, self.obs_dim))))
+    }
+
+    /// One PPO update from `rollout`; `progress` ∈ [0, 1] is the fraction of training done
+    /// (for learning-rate annealing).
+    pub fn update(&mut self, rollout: &Rollout, progress: f64) -> UpdateStats {
+        let c = &self.config;
+        let lr = if c.anneal_lr {
+            c.learning_rate * (1.0 - progress).max(0.0)
+        } else {
+            c.learning_rate
+        };
+        self.opt.set_lr(lr);
+        let len = rollout.rewards.len();
+        let (mut adv, mut ret) = (vec![0.0; len], vec![0.0; len]);
+        compute_gae(
+            &GaeInputs {
+                num_envs: rollout.num_envs,
+                rewards: &rollout.rewards,
+                values: &rollout.values,
+                next_values: &rollout.next_values,
+                terminated: &rollout.terminated,
+                ended: &rollout.ended,
+            },
+            GaeParams {
+                gamma: c.gamma,
+                lambda: c.gae_lambda,
+            },
+            &mut adv,
+            &mut ret,
+        );
+        let obs = self.tensor(&rollout.obs, self.obs_dim);
+        let actions = self.tensor(&rollout.actions, self.act_dim);
+        let logp = Tensor::from_slice(&rollout.logp).to_device(self.device);
+        let values = Tensor::from_slice(&rollout.values).to_device(self.device);
+        let advantages = Tensor::from_slice(&adv).to_device(self.device);
+        let returns = Tensor::from_slice(&ret).to_device(self.device);
+        let loss_config = LossConfig {
+            clip_coef: c.clip_coef,
+            clip_vloss: c.clip_vloss,
+            ent_coef: c.ent_coef,
+            vf_coef: c.vf_coef,
+        };
+        let batch = len as i64;
+        let minibatch = (batch / c.num_minibatches as i64).max(1);
+        let mut stats = UpdateStats {
+            learning_rate: lr,
+            ..UpdateStats::default()
+        };
+        'epochs: for _ in 0..c.update_epochs {
+            stats.epochs += 1;
+            let perm = Tensor::randperm(batch, (Kind::Int64, self.device));
+            let mut start = 0;
+            while start < batch {
+                let idx = perm.narrow(0, start, minibatch.min(batch - start));
+                start += minibatch;
+                let mb_obs = obs.index_select(0, &idx);
+                let (new_logp, entropy) = self
+                    .ac
+                    .log_prob_entropy(&mb_obs, &actions.index_select(0, &idx));
+                let new_values = self.ac.value(&mb_obs);
+                let losses = ppo_losses(
+                    &new_logp,
+                    &logp.index_select(0, &idx),
+                    &advantages.index_select(0, &idx),
+                    &new_values,
+                    &values.index_select(0, &idx),
+                    &returns.index_select(0, &idx),
+                    &entropy,
+                    &loss_config,
+                );
+                self.opt
+                    .backward_step_clip_norm(&losses.total, c.max_grad_norm);
+                stats.value_loss = losses.v_loss;
+                stats.policy_loss = losses.pg_loss;
+                stats.entropy = losses.entropy;
+                stats.approx_kl = losses.approx_kl;
+                stats.clipfrac = losses.clipfrac;
+            }
+            if let Some(target) = c.target_kl
+                && stats.approx_kl > target
+            {
+                break 'epochs;
+            }
+        }
+        stats.explained_variance = explained_variance(&rollout.values, &ret);
+        stats
+    }
+
+    /// The variables (for checkpoints).
+    pub fn var_store(&self) -> &nn::VarStore {
+        &self.vs
+    }
+}
+
+/// 1 − Var(returns − values) / Var(returns): how much of the return the critic explains.
+pub fn explained_variance(values: &[f32], returns: &[f32]) -> f64 {
+    let n = returns.len() as f64;
+    let mean = |x: &mut dyn Iterator<Item = f64>| x.sum::<f64>() / n;
+    let var = |x: &dyn Fn(usize) -> f64| {
+        let m = mean(&mut (0..returns.len()).map(x));
+        (0..returns.len()).map(|k| (x(k) - m).powi(2)).sum::<f64>() / n
+    };
+    let var_y = var(&|k| f64::from(returns[k]));
+    if var_y == 0.0 {
+        return f64::NAN;
+    }
+    1.0 - var(&|k| f64::from(returns[k] - values[k])) / var_y
+}

@@ -1,0 +1,292 @@
+//! `rapt train` with PPO: collect rollouts on the vector env, update, evaluate.
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use rapt_core::{EpisodeStats, Space, ThreadedVecEnv, VecEnv, VecEnvOptions};
+use rapt_ppo::{Learner, Rollout};
+use tracing::info;
+
+use crate::config::RunConfig;
+
+/// Seeds of evaluation episodes start here, far from the training seeds (`seed + i`).
+pub const EVAL_SEED_OFFSET: u64 = 1_000_000_000;
+
+/// What an evaluation measured.
+#[derive(Debug, Clone, Copy)]
+pub struct Evaluation {
+    /// Episodes run.
+    pub episodes: usize,
+    /// Fraction successful at the end of the episode.
+    pub success_rate: f64,
+    /// Fraction successful at any step.
+    pub success_once_rate: f64,
+    /// Mean undiscounted return.
+    pub mean_return: f64,
+}
+
+/// The 95% Wilson score interval of `k` successes in `n` trials.
+pub fn wilson_interval(k: usize, n: usize) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    let (n, p, z) = (n as f64, k as f64 / n as f64, 1.959_964);
+    let denom = 1.0 + z * z / n;
+    let centre = (p + z * z / (2.0 * n)) / denom;
+    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+fn clip_actions(space: &Space, actions: &[f32], out: &mut [f32]) {
+    let Space::Box(b) = space else {
+        out.copy_from_slice(actions);
+        return;
+    };
+    let d = b.low.len();
+    for (k, (o, a)) in out.iter_mut().zip(actions).enumerate() {
+        *o = a.clamp(b.low[k % d], b.high[k % d]);
+    }
+}
+
+/// Run `episodes` deterministic episodes on `venv` with seeds from `EVAL_SEED_OFFSET + base`.
+pub fn evaluate(
+    learner: &mut Learner,
+    venv: &mut ThreadedVecEnv,
+    episodes: usize,
+    base: u64,
+) -> Result<Evaluation> {
+    let space = venv.single_action_space().clone();
+    let n = venv.num_envs();
+    let mut obs = venv.reset(Some(EVAL_SEED_OFFSET + base))?.obs.clone();
+    let mut finished: Vec<EpisodeStats> = Vec::new();
+    let mut env_actions = vec![0.0; n * space.flat_dim()];
+    while finished.len() < episodes {
+        learner.normalize(&mut obs, false);
+        let actions = learner.act_deterministic(&obs);
+        clip_actions(&space, &actions, &mut env_actions);
+        let b = venv.step(&env_actions)?;
+        for i in 0..n {
+            if b.ended[i]
+                && let Some(ep) = b.final_info.episode[i]
+            {
+                finished.push(ep);
+            }
+        }
+        obs.copy_from_slice(&b.obs);
+    }
+    finished.truncate(episodes);
+    let k = episodes as f64;
+    Ok(Evaluation {
+        episodes,
+        success_rate: finished.iter().filter(|e| e.success_at_end).count() as f64 / k,
+        success_once_rate: finished.iter().filter(|e| e.success_once).count() as f64 / k,
+        mean_return: finished.iter().map(|e| e.ret).sum::<f64>() / k,
+    })
+}
+
+/// Train with PPO as `cfg` says, writing `metrics.csv` into `run_dir`; returns the final
+/// evaluation.
+pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
+    let registry = crate::registry();
+    let options = VecEnvOptions {
+        num_envs: cfg.env.num_envs,
+        threads: cfg.env.threads,
+        max_episode_steps: cfg.env.max_episode_steps,
+    };
+    let params = cfg.env.params_text();
+    let mut venv = registry.make_vec(&cfg.env.id, params, &options)?;
+    let eval_options = VecEnvOptions {
+        num_envs: cfg.env.num_envs.min(cfg.train.eval_episodes.max(1)),
+        ..options.clone()
+    };
+    let mut eval_venv = registry.make_vec(&cfg.env.id, params, &eval_options)?;
+    let space = venv.single_action_space().clone();
+    match &space {
+        Space::Box(b) if b.is_bounded() => {}
+        other => bail!(
+            "PPO here needs a bounded continuous action space; `{}` has {other}",
+            cfg.env.id
+        ),
+    }
+    let (n, obs_dim, act_dim) = (
+        venv.num_envs(),
+        venv.single_observation_space().flat_dim(),
+        space.flat_dim(),
+    );
+    let cores = rapt_ppo::available_cores();
+    rapt_ppo::configure_torch_threads(rapt_ppo::torch_threads_for(venv.threads(), cores));
+    let device = cfg.device.resolve()?;
+    let mut learner = Learner::new(obs_dim, act_dim, cfg.ppo.clone(), device, cfg.seed)?;
+    let steps_per_update = (cfg.ppo.num_steps * n) as u64;
+    let num_updates = (cfg.train.total_steps / steps_per_update).max(1);
+    info!(env = %cfg.env.id, num_envs = n, updates = num_updates, batch = steps_per_update, "PPO training");
+
+    let csv_path = run_dir.join("metrics.csv");
+    let mut csv = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&csv_path)
+        .with_context(|| format!("opening {}", csv_path.display()))?;
+    writeln!(
+        csv,
+        "global_step,charts/episodic_return,charts/episodic_length,charts/success_rate,charts/SPS,charts/learning_rate,losses/value_loss,losses/policy_loss,losses/entropy,losses/approx_kl,losses/clipfrac,losses/explained_variance,eval/success_rate"
+    )?;
+    let bar = super::progress_bar(
+        num_updates * steps_per_update,
+        "{elapsed_precise} [{bar:30}] {human_pos}/{human_len} steps {msg}",
+        false,
+    );
+
+    let mut obs = venv.reset(Some(cfg.seed))?.obs.clone();
+    learner.normalize(&mut obs, true);
+    let mut rollout = Rollout {
+        num_envs: n,
+        ..Rollout::default()
+    };
+    let mut env_actions = vec![0.0; n * act_dim];
+    let mut window: VecDeque<EpisodeStats> = VecDeque::new();
+    let start = Instant::now();
+    let mut global_step = 0u64;
+    let mut last_eval = f64::NAN;
+    for update in 0..num_updates {
+        rollout.clear();
+        for _ in 0..cfg.ppo.num_steps {
+            let (actions, logp, values) = learner.act(&obs);
+            clip_actions(&space, &actions, &mut env_actions);
+            let b = venv.step(&env_actions)?;
+            rollout.obs.extend_from_slice(&obs);
+            rollout.actions.extend_from_slice(&actions);
+            rollout.logp.extend_from_slice(&logp);
+            rollout.values.extend_from_slice(&values);
+            rollout.rewards.extend_from_slice(&b.rewards);
+            rollout.terminated.extend_from_slice(&b.terminated);
+            rollout.ended.extend_from_slice(&b.ended);
+            obs.copy_from_slice(&b.obs);
+            let mut next_values = {
+                let (terminated, truncated, final_obs) = (
+                    b.terminated.clone(),
+                    b.truncated.clone(),
+                    b.final_obs.clone(),
+                );
+                for i in 0..n {
+                    if b.ended[i]
+                        && let Some(ep) = b.final_info.episode[i]
+                    {
+                        if window.len() == 100 {
+                            window.pop_front();
+                        }
+                        window.push_back(ep);
+                    }
+                }
+                learner.normalize(&mut obs, true);
+                let mut nv = learner.values(&obs);
+                // Truncated: bootstrap from the last observation of the episode.
+                let trunc: Vec<usize> =
+                    (0..n).filter(|&i| truncated[i] && !terminated[i]).collect();
+                if !trunc.is_empty() {
+                    let mut fo: Vec<f32> = trunc
+                        .iter()
+                        .flat_map(|&i| final_obs[i * obs_dim..(i + 1) * obs_dim].iter().copied())
+                        .collect();
+                    learner.normalize(&mut fo, false);
+                    for (k, v) in learner.values(&fo).into_iter().enumerate() {
+                        nv[trunc[k]] = v;
+                    }
+                }
+                for i in 0..n {
+                    if terminated[i] {
+                        nv[i] = 0.0;
+                    }
+                }
+                nv
+            };
+            rollout.next_values.append(&mut next_values);
+            global_step += n as u64;
+        }
+        let stats = learner.update(&rollout, update as f64 / num_updates as f64);
+        let is_last = update + 1 == num_updates;
+        if cfg.train.eval_every_updates > 0
+            && (update + 1) % cfg.train.eval_every_updates as u64 == 0
+            && !is_last
+        {
+            last_eval = evaluate(
+                &mut learner,
+                &mut eval_venv,
+                cfg.train.eval_episodes,
+                update,
+            )?
+            .success_rate;
+        }
+        let sps = global_step as f64 / start.elapsed().as_secs_f64();
+        let mean = |f: &dyn Fn(&EpisodeStats) -> f64| {
+            if window.is_empty() {
+                f64::NAN
+            } else {
+                window.iter().map(f).sum::<f64>() / window.len() as f64
+            }
+        };
+        let (ret, len, succ) = (
+            mean(&|e| e.ret),
+            mean(&|e| f64::from(e.length)),
+            mean(&|e| f64::from(u8::from(e.success_at_end))),
+        );
+        writeln!(
+            csv,
+            "{global_step},{ret},{len},{succ},{sps:.1},{},{},{},{},{},{},{},{last_eval}",
+            stats.learning_rate,
+            stats.value_loss,
+            stats.policy_loss,
+            stats.entropy,
+            stats.approx_kl,
+            stats.clipfrac,
+            stats.explained_variance
+        )?;
+        csv.flush()?;
+        bar.set_position(global_step);
+        bar.set_message(format!(
+            "SPS {sps:.0} | return {ret:.2} | success {:.0}% | eval {:.0}%",
+            succ * 100.0,
+            last_eval * 100.0
+        ));
+    }
+    bar.finish_and_clear();
+    let final_eval = evaluate(
+        &mut learner,
+        &mut eval_venv,
+        cfg.train.final_eval_episodes,
+        num_updates,
+    )?;
+    let k = (final_eval.success_rate * final_eval.episodes as f64).round() as usize;
+    let (lo, hi) = wilson_interval(k, final_eval.episodes);
+    println!(
+        "{}: {global_step} steps in {:.1} s ({:.0} steps/s); final evaluation over {} held-out episodes: success {:.1}% (95% CI {:.1}–{:.1}%), success once {:.1}%, mean return {:.3}",
+        cfg.env.id,
+        start.elapsed().as_secs_f64(),
+        global_step as f64 / start.elapsed().as_secs_f64(),
+        final_eval.episodes,
+        final_eval.success_rate * 100.0,
+        lo * 100.0,
+        hi * 100.0,
+        final_eval.success_once_rate * 100.0,
+        final_eval.mean_return
+    );
+    Ok(final_eval)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wilson_interval_matches_known_values() {
+        let (lo, hi) = wilson_interval(190, 200);
+        assert!(
+            (lo - 0.9103).abs() < 1e-3 && (hi - 0.9727).abs() < 1e-3,
+            "{lo} {hi}"
+        );
+        assert_eq!(wilson_interval(0, 0), (0.0, 1.0));
+    }
+}
