@@ -25,6 +25,8 @@ pub enum Command {
     Envs(EnvsArgs),
     /// Measure environment steps per second with random actions.
     Bench(BenchArgs),
+    /// Evaluate a trained policy headlessly (deterministic actions, held-out seeds).
+    Eval(EvalArgs),
     /// Run episodes with the env's scripted expert or random actions; print a per-step
     /// table of the first episode and a summary.
     Rollout(RolloutArgs),
@@ -106,6 +108,25 @@ pub struct BenchArgs {
     #[arg(long)]
     pub max_episode_steps: Option<u32>,
     /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rapt eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// A run directory (its newest checkpoint) or a checkpoint directory.
+    pub target: PathBuf,
+    /// Episodes to evaluate.
+    #[arg(long, default_value_t = 200)]
+    pub episodes: u32,
+    /// Seed offset; evaluation seeds are 10⁹ + this + i, disjoint from training's.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Override an env parameter, e.g. `--env-set reward=Sparse` (repeatable).
+    #[arg(long = "env-set", value_name = "FIELD=VALUE")]
+    pub env_set: Vec<String>,
+    /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
 }

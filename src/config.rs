@@ -104,6 +104,10 @@ pub struct TrainConfig {
     pub eval_episodes: usize,
     /// Episodes of the final evaluation (default 200).
     pub final_eval_episodes: usize,
+    /// Save a checkpoint every this many PPO updates, and always at the end (default 25).
+    pub checkpoint_every_updates: usize,
+    /// Checkpoints kept, newest first (default 3).
+    pub keep_checkpoints: usize,
 }
 
 impl Default for TrainConfig {
@@ -115,6 +119,8 @@ impl Default for TrainConfig {
             eval_every_updates: 10,
             eval_episodes: 50,
             final_eval_episodes: 200,
+            checkpoint_every_updates: 25,
+            keep_checkpoints: 3,
         }
     }
 }
@@ -166,6 +172,8 @@ impl Validate for TrainConfig {
         v.positive("log_every_steps", self.log_every_steps);
         v.positive("eval_episodes", self.eval_episodes);
         v.positive("final_eval_episodes", self.final_eval_episodes);
+        v.positive("checkpoint_every_updates", self.checkpoint_every_updates);
+        v.positive("keep_checkpoints", self.keep_checkpoints);
     }
 }
 

@@ -117,3 +117,39 @@ fn bench_rejects_an_unknown_env_naming_the_known_ones() {
         "{err}"
     );
 }
+
+#[test]
+fn eval_reports_json_for_a_trained_run_and_rejects_a_bad_target() {
+    let dir = std::env::temp_dir().join(format!("rapt-cli-eval-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let dir_s = dir.to_str().unwrap();
+    stdout(&rapt(&[
+        "train",
+        "configs/reach.ron",
+        "--set",
+        "train.total_steps=1600",
+        "--set",
+        "train.final_eval_episodes=4",
+        "--set",
+        "env.num_envs=4",
+        "--run-dir",
+        dir_s,
+    ]));
+    let text = stdout(&rapt(&["eval", dir_s, "--episodes", "6", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(v["episodes"], 6);
+    for key in [
+        "success_rate",
+        "success_once_rate",
+        "mean_return",
+        "mean_length",
+    ] {
+        assert!(v[key].is_number(), "{key}: {v}");
+    }
+    let ci = v["success_ci95"].as_array().unwrap();
+    assert!(ci[0].as_f64().unwrap() <= v["success_rate"].as_f64().unwrap());
+    assert!(v["metrics"]["tcp_to_goal"].is_number(), "{v}");
+    let out = rapt(&["eval", "/nonexistent/run"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/run"));
+}

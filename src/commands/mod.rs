@@ -2,6 +2,7 @@
 
 mod bench;
 mod envs;
+mod eval;
 pub(crate) mod ppo;
 mod rollout;
 mod train;
@@ -17,6 +18,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Envs(args) => envs::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Rollout(args) => rollout::run(&args),
+        Command::Eval(args) => eval::run(&args),
     }
 }
 

@@ -16,7 +16,7 @@ use crate::config::RunConfig;
 pub const EVAL_SEED_OFFSET: u64 = 1_000_000_000;
 
 /// What an evaluation measured.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Evaluation {
     /// Episodes run.
     pub episodes: usize,
@@ -26,6 +26,10 @@ pub struct Evaluation {
     pub success_once_rate: f64,
     /// Mean undiscounted return.
     pub mean_return: f64,
+    /// Mean episode length, steps.
+    pub mean_length: f64,
+    /// The env's metrics at the last step of each episode, averaged, by name.
+    pub metrics: Vec<(String, f64)>,
 }
 
 /// The 95% Wilson score interval of `k` successes in `n` trials.
@@ -62,6 +66,8 @@ pub fn evaluate(
     let n = venv.num_envs();
     let mut obs = venv.reset(Some(EVAL_SEED_OFFSET + base))?.obs.clone();
     let mut finished: Vec<EpisodeStats> = Vec::new();
+    let names = venv.info_layout().metrics.clone();
+    let mut metric_sums = vec![0.0f64; names.len()];
     let mut env_actions = vec![0.0; n * space.flat_dim()];
     while finished.len() < episodes {
         learner.normalize(&mut obs, false);
@@ -71,8 +77,12 @@ pub fn evaluate(
         for i in 0..n {
             if b.ended[i]
                 && let Some(ep) = b.final_info.episode[i]
+                && finished.len() < episodes
             {
                 finished.push(ep);
+                for (s, m) in metric_sums.iter_mut().zip(b.final_info.metrics_of(i)) {
+                    *s += f64::from(*m);
+                }
             }
         }
         obs.copy_from_slice(&b.obs);
@@ -84,6 +94,11 @@ pub fn evaluate(
         success_rate: finished.iter().filter(|e| e.success_at_end).count() as f64 / k,
         success_once_rate: finished.iter().filter(|e| e.success_once).count() as f64 / k,
         mean_return: finished.iter().map(|e| e.ret).sum::<f64>() / k,
+        mean_length: finished.iter().map(|e| f64::from(e.length)).sum::<f64>() / k,
+        metrics: names
+            .into_iter()
+            .zip(metric_sums.into_iter().map(|s| s / k))
+            .collect(),
     })
 }
 
@@ -245,6 +260,15 @@ pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
             stats.explained_variance
         )?;
         csv.flush()?;
+        if (update + 1) % cfg.train.checkpoint_every_updates as u64 == 0 || is_last {
+            save_checkpoint(
+                &learner,
+                run_dir,
+                global_step,
+                update + 1,
+                cfg.train.keep_checkpoints,
+            )?;
+        }
         bar.set_position(global_step);
         bar.set_message(format!(
             "SPS {sps:.0} | return {ret:.2} | success {:.0}% | eval {:.0}%",
@@ -274,6 +298,40 @@ pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
         final_eval.mean_return
     );
     Ok(final_eval)
+}
+
+/// Save `run_dir/checkpoints/update-NNNNNN` and delete all but the newest `keep`.
+fn save_checkpoint(
+    learner: &Learner,
+    run_dir: &Path,
+    global_step: u64,
+    update: u64,
+    keep: usize,
+) -> Result<()> {
+    let dir = run_dir.join("checkpoints");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    learner.save_checkpoint(
+        &dir.join(format!("update-{update:06}")),
+        rapt_ppo::Progress {
+            global_step,
+            update,
+        },
+    )?;
+    let mut old: Vec<_> = std::fs::read_dir(&dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("update-"))
+                && p.extension().is_none()
+        })
+        .collect();
+    old.sort();
+    let excess = old.len().saturating_sub(keep);
+    for p in &old[..excess] {
+        std::fs::remove_dir_all(p)
+            .with_context(|| format!("removing old checkpoint {}", p.display()))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

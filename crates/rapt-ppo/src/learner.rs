@@ -251,6 +251,29 @@ impl Learner {
     pub fn var_store(&self) -> &nn::VarStore {
         &self.vs
     }
+
+    pub(crate) fn var_store_mut(&mut self) -> &mut nn::VarStore {
+        &mut self.vs
+    }
+
+    /// The running observation statistics.
+    pub fn obs_stats(&self) -> &RunningMeanStd {
+        &self.obs_rms
+    }
+
+    pub(crate) fn set_obs_stats(&mut self, stats: RunningMeanStd) {
+        self.obs_rms = stats;
+    }
+
+    /// Observation slots.
+    pub fn obs_dim(&self) -> usize {
+        self.obs_dim
+    }
+
+    /// Action slots.
+    pub fn act_dim(&self) -> usize {
+        self.act_dim
+    }
 }
 
 /// 1 − Var(returns − values) / Var(returns): how much of the return the critic explains.

@@ -9,6 +9,7 @@
 
 #![warn(missing_docs)]
 
+mod checkpoint;
 mod config;
 mod device;
 mod gae;
@@ -18,6 +19,7 @@ mod policy;
 mod running_stats;
 mod threads;
 
+pub use checkpoint::{CHECKPOINT_FORMAT, CheckpointError, Progress, latest_checkpoint};
 pub use config::PpoConfig;
 pub use device::{DeviceChoice, DeviceError, LIBTORCH_VERSION, LibtorchInfo, libtorch_info};
 pub use gae::{GaeInputs, GaeParams, compute_gae};

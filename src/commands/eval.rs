@@ -1,0 +1,105 @@
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use rapt_core::VecEnvOptions;
+use rapt_ppo::Learner;
+
+use super::ppo::{evaluate, wilson_interval};
+use crate::cli::EvalArgs;
+
+/// Evaluate a trained policy headlessly on held-out seeds.
+pub fn run(args: &EvalArgs) -> Result<()> {
+    if args.episodes == 0 {
+        bail!("--episodes must be at least 1");
+    }
+    let (run_dir, checkpoint) = locate(&args.target)?;
+    let loaded = crate::config::load(&run_dir.join("config.ron"), &[])
+        .with_context(|| format!("reading the run's config in {}", run_dir.display()))?;
+    let mut cfg = loaded.config;
+    let params = if args.env_set.is_empty() {
+        cfg.env.params_text().to_string()
+    } else {
+        // `--env-set k=v` edits the env's parameters like `--set env.params.k=v`.
+        let sets: Vec<String> = args
+            .env_set
+            .iter()
+            .map(|s| format!("env.params.{s}"))
+            .collect();
+        let again = crate::config::load(&run_dir.join("config.ron"), &sets)?;
+        cfg = again.config;
+        cfg.env.params_text().to_string()
+    };
+    let device = cfg.device.resolve()?;
+    let (mut learner, progress) = Learner::load_checkpoint(&checkpoint, device)?;
+    let registry = crate::registry();
+    let options = VecEnvOptions {
+        num_envs: cfg.env.num_envs.min(args.episodes as usize),
+        threads: cfg
+            .env
+            .threads
+            .min(cfg.env.num_envs.min(args.episodes as usize)),
+        max_episode_steps: cfg.env.max_episode_steps,
+    };
+    let mut venv = registry.make_vec(&cfg.env.id, &params, &options)?;
+    let eval = evaluate(&mut learner, &mut venv, args.episodes as usize, args.seed)?;
+    let k = (eval.success_rate * eval.episodes as f64).round() as usize;
+    let (lo, hi) = wilson_interval(k, eval.episodes);
+    if args.json {
+        let metrics: serde_json::Map<String, serde_json::Value> = eval
+            .metrics
+            .iter()
+            .map(|(n, v)| (n.clone(), serde_json::json!(v)))
+            .collect();
+        let out = serde_json::json!({
+            "env": cfg.env.id,
+            "checkpoint": checkpoint.display().to_string(),
+            "global_step": progress.global_step,
+            "episodes": eval.episodes,
+            "success_rate": eval.success_rate,
+            "success_ci95": [lo, hi],
+            "success_once_rate": eval.success_once_rate,
+            "mean_return": eval.mean_return,
+            "mean_length": eval.mean_length,
+            "metrics": metrics,
+        });
+        println!("{out}");
+    } else {
+        println!(
+            "{} ({}, {} training steps): {} episodes, success {:.1}% (95% CI {:.1}–{:.1}%), success once {:.1}%, mean return {:.3}, mean length {:.1}",
+            cfg.env.id,
+            checkpoint.display(),
+            progress.global_step,
+            eval.episodes,
+            eval.success_rate * 100.0,
+            lo * 100.0,
+            hi * 100.0,
+            eval.success_once_rate * 100.0,
+            eval.mean_return,
+            eval.mean_length
+        );
+        for (name, value) in &eval.metrics {
+            println!("  {name:<20} {value:.4}");
+        }
+    }
+    Ok(())
+}
+
+/// A run directory (newest checkpoint) or a checkpoint directory inside one.
+fn locate(target: &Path) -> Result<(PathBuf, PathBuf)> {
+    if target.join("config.ron").exists() {
+        let checkpoint = rapt_ppo::latest_checkpoint(&target.join("checkpoints"))
+            .with_context(|| format!("no checkpoint in {}/checkpoints", target.display()))?;
+        return Ok((target.to_path_buf(), checkpoint));
+    }
+    let run_dir = target
+        .parent()
+        .and_then(Path::parent)
+        .filter(|d| d.join("config.ron").exists())
+        .with_context(|| {
+            format!(
+                "{} is neither a run directory (with config.ron) nor a checkpoint inside one",
+                target.display()
+            )
+        })?;
+    Ok((run_dir.to_path_buf(), target.to_path_buf()))
+}
