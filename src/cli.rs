@@ -25,6 +25,8 @@ pub enum Command {
     Envs(EnvsArgs),
     /// Measure environment steps per second with random actions.
     Bench(BenchArgs),
+    /// Measure PPO update throughput (samples/s) on random data.
+    BenchUpdate(BenchUpdateArgs),
     /// Evaluate a trained policy headlessly (deterministic actions, held-out seeds).
     Eval(EvalArgs),
     /// Run episodes with the env's scripted expert or random actions; print a per-step
@@ -126,6 +128,41 @@ pub struct EvalArgs {
     /// Override an env parameter, e.g. `--env-set reward=Sparse` (repeatable).
     #[arg(long = "env-set", value_name = "FIELD=VALUE")]
     pub env_set: Vec<String>,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rapt bench-update`: the same update as `benches/peers/torch_ppo_update.py`.
+#[derive(Debug, Args)]
+pub struct BenchUpdateArgs {
+    /// Observation slots.
+    #[arg(long, default_value_t = 30)]
+    pub obs: usize,
+    /// Action slots.
+    #[arg(long, default_value_t = 4)]
+    pub act: usize,
+    /// Hidden layer widths, e.g. `256,256`.
+    #[arg(long, value_delimiter = ',', default_value = "256,256")]
+    pub hidden: Vec<i64>,
+    /// Envs per rollout (batch = envs × steps).
+    #[arg(long, default_value_t = 256)]
+    pub envs: usize,
+    /// Steps per env per rollout.
+    #[arg(long, default_value_t = 64)]
+    pub steps: usize,
+    /// Minibatch size.
+    #[arg(long, default_value_t = 4096)]
+    pub minibatch: usize,
+    /// Epochs per update.
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    /// Torch intra-op threads.
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+    /// Timed updates (after one warm-up).
+    #[arg(long, default_value_t = 3)]
+    pub updates: usize,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod bench;
+mod bench_update;
 mod envs;
 mod eval;
 pub(crate) mod ppo;
@@ -19,6 +20,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Bench(args) => bench::run(&args),
         Command::Rollout(args) => rollout::run(&args),
         Command::Eval(args) => eval::run(&args),
+        Command::BenchUpdate(args) => bench_update::run(&args),
     }
 }
 

@@ -1,0 +1,137 @@
+"""The PyTorch peer of `rapt bench-update`: one PPO update as CleanRL's
+ppo_continuous_action.py performs it (GAE loop over time, advantage normalization per
+minibatch, clipped surrogate and value loss, Adam eps 1e-5, global grad-norm clip 0.5),
+same network (two tanh MLPs, orthogonal init, state-independent log-std) and sizes.
+Prints one JSON object with samples/s = epochs × batch / seconds.
+
+    python benches/peers/torch_ppo_update.py --hidden 256 256 --envs 256 --steps 64 \
+        --minibatch 4096 --threads 2
+"""
+
+import argparse
+import json
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+from torch.distributions.normal import Normal
+
+
+def layer_init(layer, std=np.sqrt(2), bias_const=0.0):
+    torch.nn.init.orthogonal_(layer.weight, std)
+    torch.nn.init.constant_(layer.bias, bias_const)
+    return layer
+
+
+def mlp(inp, hidden, out, gain):
+    layers, width = [], inp
+    for h in hidden:
+        layers += [layer_init(nn.Linear(width, h)), nn.Tanh()]
+        width = h
+    layers.append(layer_init(nn.Linear(width, out), std=gain))
+    return nn.Sequential(*layers)
+
+
+class Agent(nn.Module):
+    def __init__(self, obs_dim, act_dim, hidden):
+        super().__init__()
+        self.critic = mlp(obs_dim, hidden, 1, 1.0)
+        self.actor_mean = mlp(obs_dim, hidden, act_dim, 0.01)
+        self.actor_logstd = nn.Parameter(torch.zeros(1, act_dim))
+
+    def get_value(self, x):
+        return self.critic(x)
+
+    def get_action_and_value(self, x, action=None):
+        mean = self.actor_mean(x)
+        std = torch.exp(self.actor_logstd.expand_as(mean))
+        probs = Normal(mean, std)
+        if action is None:
+            action = probs.sample()
+        return action, probs.log_prob(action).sum(1), probs.entropy().sum(1), self.critic(x)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--obs", type=int, default=30)
+    p.add_argument("--act", type=int, default=4)
+    p.add_argument("--hidden", type=int, nargs="+", default=[256, 256])
+    p.add_argument("--envs", type=int, default=256)
+    p.add_argument("--steps", type=int, default=64)
+    p.add_argument("--minibatch", type=int, default=4096)
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--updates", type=int, default=3)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(1)
+    T, N = a.steps, a.envs
+    agent = Agent(a.obs, a.act, a.hidden)
+    opt = torch.optim.Adam(agent.parameters(), lr=3e-4, eps=1e-5)
+    obs = torch.randn(T, N, a.obs)
+    with torch.no_grad():
+        actions, logprobs, _, values = agent.get_action_and_value(obs.reshape(-1, a.obs))
+    actions = actions.reshape(T, N, a.act)
+    logprobs = logprobs.reshape(T, N)
+    values = values.reshape(T, N)
+    rewards = torch.randn(T, N)
+    dones = (torch.rand(T, N) < 0.02).float()
+    next_value = torch.randn(N)
+    gamma, lam, clip = 0.99, 0.95, 0.2
+
+    def update():
+        with torch.no_grad():
+            advantages = torch.zeros_like(rewards)
+            lastgaelam = 0
+            for t in reversed(range(T)):
+                nextvalues = next_value if t == T - 1 else values[t + 1]
+                nonterminal = 1.0 - dones[t]
+                delta = rewards[t] + gamma * nextvalues * nonterminal - values[t]
+                advantages[t] = lastgaelam = delta + gamma * lam * nonterminal * lastgaelam
+            returns = advantages + values
+        b_obs = obs.reshape(-1, a.obs)
+        b_logprobs = logprobs.reshape(-1)
+        b_actions = actions.reshape(-1, a.act)
+        b_advantages = advantages.reshape(-1)
+        b_returns = returns.reshape(-1)
+        b_values = values.reshape(-1)
+        batch = T * N
+        inds = np.arange(batch)
+        for _ in range(a.epochs):
+            np.random.shuffle(inds)
+            for start in range(0, batch, a.minibatch):
+                mb = inds[start:start + a.minibatch]
+                _, newlogprob, entropy, newvalue = agent.get_action_and_value(b_obs[mb], b_actions[mb])
+                logratio = newlogprob - b_logprobs[mb]
+                ratio = logratio.exp()
+                with torch.no_grad():
+                    approx_kl = ((ratio - 1) - logratio).mean()
+                    clipfrac = ((ratio - 1.0).abs() > clip).float().mean().item()
+                mb_adv = b_advantages[mb]
+                mb_adv = (mb_adv - mb_adv.mean()) / (mb_adv.std() + 1e-8)
+                pg_loss = torch.max(-mb_adv * ratio, -mb_adv * torch.clamp(ratio, 1 - clip, 1 + clip)).mean()
+                newvalue = newvalue.view(-1)
+                v_unclipped = (newvalue - b_returns[mb]) ** 2
+                v_clipped = b_values[mb] + torch.clamp(newvalue - b_values[mb], -clip, clip)
+                v_loss = 0.5 * torch.max(v_unclipped, (v_clipped - b_returns[mb]) ** 2).mean()
+                loss = pg_loss - 0.0 * entropy.mean() + 0.5 * v_loss
+                opt.zero_grad()
+                loss.backward()
+                nn.utils.clip_grad_norm_(agent.parameters(), 0.5)
+                opt.step()
+        return approx_kl.item(), clipfrac
+
+    update()  # warm-up
+    start = time.perf_counter()
+    for _ in range(a.updates):
+        update()
+    seconds = time.perf_counter() - start
+    samples = a.updates * a.epochs * T * N
+    print(json.dumps({"peer": f"pytorch {torch.__version__}", "threads": a.threads, "batch": T * N,
+                      "minibatch": a.minibatch, "hidden": a.hidden, "seconds": seconds,
+                      "samples_per_s": samples / seconds}))
+
+
+if __name__ == "__main__":
+    main()
