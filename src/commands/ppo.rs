@@ -105,6 +105,7 @@ pub fn evaluate(
 /// Train with PPO as `cfg` says, writing `metrics.csv` into `run_dir`; returns the final
 /// evaluation.
 pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
+    std::fs::create_dir_all(run_dir).with_context(|| format!("creating {}", run_dir.display()))?;
     let registry = crate::registry();
     let options = VecEnvOptions {
         num_envs: cfg.env.num_envs,
@@ -149,6 +150,8 @@ pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
         csv,
         "global_step,charts/episodic_return,charts/episodic_length,charts/success_rate,charts/SPS,charts/learning_rate,losses/value_loss,losses/policy_loss,losses/entropy,losses/approx_kl,losses/clipfrac,losses/explained_variance,eval/success_rate"
     )?;
+    let mut tb = rapt_ppo::tensorboard::EventWriter::create(&run_dir.join("tensorboard"))
+        .with_context(|| format!("creating TensorBoard events in {}", run_dir.display()))?;
     let bar = super::progress_bar(
         num_updates * steps_per_update,
         "{elapsed_precise} [{bar:30}] {human_pos}/{human_len} steps {msg}",
@@ -260,6 +263,26 @@ pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
             stats.explained_variance
         )?;
         csv.flush()?;
+        let step = global_step as i64;
+        for (tag, value) in [
+            ("charts/episodic_return", ret),
+            ("charts/episodic_length", len),
+            ("charts/success_rate", succ),
+            ("charts/SPS", sps),
+            ("charts/learning_rate", stats.learning_rate),
+            ("losses/value_loss", stats.value_loss),
+            ("losses/policy_loss", stats.policy_loss),
+            ("losses/entropy", stats.entropy),
+            ("losses/approx_kl", stats.approx_kl),
+            ("losses/clipfrac", stats.clipfrac),
+            ("losses/explained_variance", stats.explained_variance),
+            ("eval/success_rate", last_eval),
+        ] {
+            if value.is_finite() {
+                tb.scalar(tag, step, value as f32)?;
+            }
+        }
+        tb.flush()?;
         if (update + 1) % cfg.train.checkpoint_every_updates as u64 == 0 || is_last {
             save_checkpoint(
                 &learner,

@@ -17,6 +17,7 @@ mod learner;
 mod loss;
 mod policy;
 mod running_stats;
+pub mod tensorboard;
 mod threads;
 
 pub use checkpoint::{CHECKPOINT_FORMAT, CheckpointError, Progress, latest_checkpoint};

@@ -1,0 +1,62 @@
+//! The TensorBoard event files of a training run are valid: the record framing and CRCs
+//! check out in Rust, and TensorBoard's own reader loads the scalars when a Python with
+//! `tensorboard` is available (`.venv-bench/bin/python` or `python3`).
+
+use std::path::Path;
+use std::process::Command;
+
+fn python_with_tensorboard() -> Option<String> {
+    let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv-bench/bin/python");
+    [venv, "python3"].into_iter().map(String::from).find(|py| {
+        Command::new(py)
+            .args(["-c", "import tensorboard"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+#[test]
+fn a_training_run_writes_event_files_tensorboard_reads() {
+    let dir = std::env::temp_dir().join(format!("rapt-tb-run-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/reach.ron");
+    let sets = [
+        "train.total_steps=3200",
+        "env.num_envs=4",
+        "train.final_eval_episodes=4",
+    ]
+    .map(String::from);
+    let loaded = rapt::config::load(&config, &sets).unwrap();
+    rapt::train_ppo(&loaded.config, &dir).unwrap();
+    let tb_dir = dir.join("tensorboard");
+    let file = std::fs::read_dir(&tb_dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let records = rapt_ppo::tensorboard::read_records(&file).unwrap();
+    // The version record plus 11-12 scalars per update, 16 updates.
+    assert!(records.len() > 16 * 11, "{} records", records.len());
+    let Some(python) = python_with_tensorboard() else {
+        eprintln!("no Python with tensorboard: checked the file format in Rust only");
+        return;
+    };
+    let script = "import sys\n\
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator\n\
+acc = EventAccumulator(sys.argv[1]); acc.Reload()\n\
+tags = acc.Tags()['scalars']\n\
+assert 'charts/SPS' in tags and 'losses/approx_kl' in tags, tags\n\
+print(len(acc.Scalars('charts/SPS')))\n";
+    let out = Command::new(python)
+        .args(["-c", script, tb_dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let n: usize = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    assert_eq!(n, 16, "one SPS point per update");
+}
