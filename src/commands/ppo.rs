@@ -166,13 +166,22 @@ pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
     };
     let mut env_actions = vec![0.0; n * act_dim];
     let mut window: VecDeque<EpisodeStats> = VecDeque::new();
+    let mut pending = vec![false; n];
     let start = Instant::now();
     let mut global_step = 0u64;
     let mut last_eval = f64::NAN;
+    // Evaluation time is kept out of the training SPS (CleanRL's SPS has no evaluation).
+    let mut eval_seconds = 0.0f64;
     for update in 0..num_updates {
         rollout.clear();
-        for _ in 0..cfg.ppo.num_steps {
+        for t in 0..cfg.ppo.num_steps {
             let (actions, logp, values) = learner.act(&obs);
+            if t > 0 {
+                let base = (t - 1) * n;
+                for i in (0..n).filter(|&i| pending[i]) {
+                    rollout.next_values[base + i] = values[i];
+                }
+            }
             clip_actions(&space, &actions, &mut env_actions);
             let b = venv.step(&env_actions)?;
             rollout.obs.extend_from_slice(&obs);
@@ -183,46 +192,45 @@ pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
             rollout.terminated.extend_from_slice(&b.terminated);
             rollout.ended.extend_from_slice(&b.ended);
             obs.copy_from_slice(&b.obs);
-            let mut next_values = {
-                let (terminated, truncated, final_obs) = (
-                    b.terminated.clone(),
-                    b.truncated.clone(),
-                    b.final_obs.clone(),
-                );
-                for i in 0..n {
-                    if b.ended[i]
-                        && let Some(ep) = b.final_info.episode[i]
-                    {
-                        if window.len() == 100 {
-                            window.pop_front();
-                        }
-                        window.push_back(ep);
+            for i in 0..n {
+                if b.ended[i]
+                    && let Some(ep) = b.final_info.episode[i]
+                {
+                    if window.len() == 100 {
+                        window.pop_front();
                     }
+                    window.push_back(ep);
                 }
-                learner.normalize(&mut obs, true);
-                let mut nv = learner.values(&obs);
-                // Truncated: bootstrap from the last observation of the episode.
-                let trunc: Vec<usize> =
-                    (0..n).filter(|&i| truncated[i] && !terminated[i]).collect();
-                if !trunc.is_empty() {
-                    let mut fo: Vec<f32> = trunc
-                        .iter()
-                        .flat_map(|&i| final_obs[i * obs_dim..(i + 1) * obs_dim].iter().copied())
-                        .collect();
-                    learner.normalize(&mut fo, false);
-                    for (k, v) in learner.values(&fo).into_iter().enumerate() {
-                        nv[trunc[k]] = v;
-                    }
+            }
+            // Value of the next state: 0 after a termination, V(final_obs) after a
+            // truncation (bootstrap through time limits), otherwise V(s_{t+1}), which the
+            // next `act` computes anyway (filled in below, or after the loop).
+            let mut next_values = vec![0.0f32; n];
+            let trunc: Vec<usize> = (0..n)
+                .filter(|&i| b.truncated[i] && !b.terminated[i])
+                .collect();
+            if !trunc.is_empty() {
+                let mut fo: Vec<f32> = trunc
+                    .iter()
+                    .flat_map(|&i| b.final_obs[i * obs_dim..(i + 1) * obs_dim].iter().copied())
+                    .collect();
+                learner.normalize(&mut fo, false);
+                for (k, v) in learner.values(&fo).into_iter().enumerate() {
+                    next_values[trunc[k]] = v;
                 }
-                for i in 0..n {
-                    if terminated[i] {
-                        nv[i] = 0.0;
-                    }
-                }
-                nv
-            };
-            rollout.next_values.append(&mut next_values);
+            }
+            pending.copy_from_slice(&b.ended);
+            pending.iter_mut().for_each(|p| *p = !*p);
+            rollout.next_values.extend_from_slice(&next_values);
+            learner.normalize(&mut obs, true);
             global_step += n as u64;
+        }
+        // The last step's continuing envs bootstrap from V(current observation).
+        let last = (cfg.ppo.num_steps - 1) * n;
+        for (i, v) in learner.values(&obs).into_iter().enumerate() {
+            if pending[i] {
+                rollout.next_values[last + i] = v;
+            }
         }
         let stats = learner.update(&rollout, update as f64 / num_updates as f64);
         let is_last = update + 1 == num_updates;
@@ -230,6 +238,7 @@ pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
             && (update + 1) % cfg.train.eval_every_updates as u64 == 0
             && !is_last
         {
+            let eval_start = Instant::now();
             last_eval = evaluate(
                 &mut learner,
                 &mut eval_venv,
@@ -237,8 +246,9 @@ pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
                 update,
             )?
             .success_rate;
+            eval_seconds += eval_start.elapsed().as_secs_f64();
         }
-        let sps = global_step as f64 / start.elapsed().as_secs_f64();
+        let sps = global_step as f64 / (start.elapsed().as_secs_f64() - eval_seconds);
         let mean = |f: &dyn Fn(&EpisodeStats) -> f64| {
             if window.is_empty() {
                 f64::NAN
@@ -300,6 +310,8 @@ pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
         ));
     }
     bar.finish_and_clear();
+    let train_seconds = start.elapsed().as_secs_f64() - eval_seconds;
+    let eval_start = Instant::now();
     let final_eval = evaluate(
         &mut learner,
         &mut eval_venv,
@@ -309,10 +321,11 @@ pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
     let k = (final_eval.success_rate * final_eval.episodes as f64).round() as usize;
     let (lo, hi) = wilson_interval(k, final_eval.episodes);
     println!(
-        "{}: {global_step} steps in {:.1} s ({:.0} steps/s); final evaluation over {} held-out episodes: success {:.1}% (95% CI {:.1}–{:.1}%), success once {:.1}%, mean return {:.3}",
+        "{}: {global_step} steps in {:.1} s of training ({:.0} steps/s) and {:.1} s of evaluation; final evaluation over {} held-out episodes: success {:.1}% (95% CI {:.1}–{:.1}%), success once {:.1}%, mean return {:.3}",
         cfg.env.id,
-        start.elapsed().as_secs_f64(),
-        global_step as f64 / start.elapsed().as_secs_f64(),
+        train_seconds,
+        global_step as f64 / train_seconds,
+        eval_seconds + eval_start.elapsed().as_secs_f64(),
         final_eval.episodes,
         final_eval.success_rate * 100.0,
         lo * 100.0,
