@@ -33,6 +33,19 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
         .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
 }
 
+/// Open `run_dir/metrics.csv` for appending and write the `header` line (CleanRL's metric
+/// names as columns).
+pub fn metrics_csv(run_dir: &Path, header: &str) -> Result<fs::File> {
+    let path = run_dir.join("metrics.csv");
+    let mut csv = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    writeln!(csv, "{header}").with_context(|| format!("writing {}", path.display()))?;
+    Ok(csv)
+}
+
 /// `YYYYmmdd-HHMMSS` in UTC.
 fn utc_stamp(t: SystemTime) -> String {
     let secs = t

@@ -140,15 +140,9 @@ pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
     let num_updates = (cfg.train.total_steps / steps_per_update).max(1);
     info!(env = %cfg.env.id, num_envs = n, updates = num_updates, batch = steps_per_update, "PPO training");
 
-    let csv_path = run_dir.join("metrics.csv");
-    let mut csv = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&csv_path)
-        .with_context(|| format!("opening {}", csv_path.display()))?;
-    writeln!(
-        csv,
-        "global_step,charts/episodic_return,charts/episodic_length,charts/success_rate,charts/SPS,charts/learning_rate,losses/value_loss,losses/policy_loss,losses/entropy,losses/approx_kl,losses/clipfrac,losses/explained_variance,eval/success_rate"
+    let mut csv = crate::runs::metrics_csv(
+        run_dir,
+        "global_step,charts/episodic_return,charts/episodic_length,charts/success_rate,charts/SPS,charts/learning_rate,losses/value_loss,losses/policy_loss,losses/entropy,losses/approx_kl,losses/clipfrac,losses/explained_variance,eval/success_rate",
     )?;
     let mut tb = rapt_ppo::tensorboard::EventWriter::create(&run_dir.join("tensorboard"))
         .with_context(|| format!("creating TensorBoard events in {}", run_dir.display()))?;

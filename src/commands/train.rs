@@ -1,5 +1,5 @@
 use std::collections::VecDeque;
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
@@ -86,15 +86,9 @@ fn random_rollout(cfg: &RunConfig, run_dir: &Path) -> Result<()> {
     let mut actions = vec![0.0; n * a];
     venv.reset(Some(cfg.seed))?;
 
-    let csv_path = run_dir.join("metrics.csv");
-    let mut csv = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&csv_path)
-        .with_context(|| format!("opening {}", csv_path.display()))?;
-    writeln!(
-        csv,
-        "global_step,charts/episodic_return,charts/episodic_length,charts/success_rate,charts/SPS"
+    let mut csv = runs::metrics_csv(
+        run_dir,
+        "global_step,charts/episodic_return,charts/episodic_length,charts/success_rate,charts/SPS",
     )?;
 
     let total = cfg.train.total_steps;
