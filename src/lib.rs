@@ -6,6 +6,7 @@
 pub mod cli;
 mod commands;
 pub mod config;
+mod interrupt;
 mod runs;
 
 pub use commands::ppo::{EVAL_SEED_OFFSET, Evaluation, train as train_ppo, wilson_interval};

@@ -153,3 +153,57 @@ fn eval_reports_json_for_a_trained_run_and_rejects_a_bad_target() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/run"));
 }
+
+#[test]
+fn ctrl_c_saves_a_checkpoint_and_exits_cleanly() {
+    let dir = std::env::temp_dir().join(format!("rapt-cli-sigint-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let child = Command::new(env!("CARGO_BIN_EXE_rapt"))
+        .args([
+            "train",
+            "configs/reach.ron",
+            "--set",
+            "train.total_steps=10000000",
+            "--set",
+        ])
+        .arg("train.final_eval_episodes=4")
+        .args([
+            "--set",
+            "env.num_envs=4",
+            "--run-dir",
+            dir.to_str().unwrap(),
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for a few updates.
+    let csv = dir.join("metrics.csv");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::fs::read_to_string(&csv)
+        .map(|s| s.lines().count())
+        .unwrap_or(0)
+        < 4
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "training did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    let checkpoints: Vec<_> = std::fs::read_dir(dir.join("checkpoints"))
+        .unwrap()
+        .collect();
+    assert_eq!(checkpoints.len(), 1, "one checkpoint, at the interruption");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("final evaluation"));
+}

@@ -227,7 +227,8 @@ pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
             }
         }
         let stats = learner.update(&rollout, update as f64 / num_updates as f64);
-        let is_last = update + 1 == num_updates;
+        let interrupted = crate::interrupt::requested();
+        let is_last = update + 1 == num_updates || interrupted;
         if cfg.train.eval_every_updates > 0
             && (update + 1) % cfg.train.eval_every_updates as u64 == 0
             && !is_last
@@ -295,6 +296,14 @@ pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
                 update + 1,
                 cfg.train.keep_checkpoints,
             )?;
+        }
+        if interrupted {
+            tracing::warn!(
+                update = update + 1,
+                global_step,
+                "interrupted: checkpoint saved, stopping"
+            );
+            break;
         }
         bar.set_position(global_step);
         bar.set_message(format!(

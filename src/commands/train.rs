@@ -38,7 +38,10 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         "learner backend"
     );
     match cfg.train.policy {
-        PolicyKind::Ppo => super::ppo::train(&cfg, &run_dir).map(|_| ()),
+        PolicyKind::Ppo => {
+            crate::interrupt::install();
+            super::ppo::train(&cfg, &run_dir).map(|_| ())
+        }
         PolicyKind::Random => {
             warn!(
                 "policy: Random: this run steps `{}` with uniformly random actions and \
