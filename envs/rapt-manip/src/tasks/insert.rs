@@ -2,6 +2,7 @@ use rand::Rng as _;
 use rapt_core::Rng;
 use rapt_sim::rapier3d::prelude::*;
 
+use super::{flat, write_parts};
 use crate::robot;
 use crate::task::{Evaluation, Scene, Task, approach, move_towards};
 
@@ -65,10 +66,6 @@ fn peg_points(scene: &Scene) -> (Vector, Vector, Vector) {
         p.translation + up * GRASP_ABOVE_CENTRE,
         p.translation - up * PEG_HALF[2],
     )
-}
-
-fn flat(v: Vector) -> f32 {
-    Vector::new(v.x, v.y, 0.0).length()
 }
 
 /// How far the peg's bottom is below the socket top while inside the hole's footprint, m
@@ -182,11 +179,7 @@ impl Task for Insert {
             &[g.x, g.y, g.z],
             &[to_hole.x, to_hole.y, to_hole.z],
         ];
-        let mut i = 0;
-        for part in parts {
-            obs[i..i + part.len()].copy_from_slice(part);
-            i += part.len();
-        }
+        write_parts(obs, &parts);
     }
 
     fn evaluate(&self, scene: &Scene) -> Evaluation {

@@ -76,9 +76,24 @@ pub fn object_obs(
         &[goal.x, goal.y, goal.z],
         &[to_goal.x, to_goal.y, to_goal.z],
     ];
+    write_parts(out, &parts);
+}
+
+/// Copy `parts` one after another into `out`.
+pub fn write_parts(out: &mut [f32], parts: &[&[f32]]) {
     let mut i = 0;
     for part in parts {
         out[i..i + part.len()].copy_from_slice(part);
         i += part.len();
     }
+}
+
+/// Length of `v` in the table plane (x, y), m.
+pub fn flat(v: Vector) -> f32 {
+    Vector::new(v.x, v.y, 0.0).length()
+}
+
+/// Centre of the task's first object (the cube), m.
+pub fn first_object(scene: &crate::Scene) -> Vector {
+    scene.world.bodies[scene.objects[0]].translation()
 }

@@ -2,7 +2,7 @@ use rand::Rng as _;
 use rapt_core::Rng;
 use rapt_sim::rapier3d::prelude::*;
 
-use super::{CUBE_HALF, add_cube, object_obs, uniform_xy};
+use super::{CUBE_HALF, add_cube, first_object as cube, flat, object_obs, uniform_xy};
 use crate::robot;
 use crate::task::{Evaluation, Scene, Task, approach, move_towards};
 
@@ -39,10 +39,6 @@ enum Phase {
     Descend,
     Close,
     Carry,
-}
-
-fn cube(scene: &Scene) -> Vector {
-    scene.world.bodies[scene.objects[0]].translation()
 }
 
 /// Whether the cube sits between the fingers with the gripper closed on it.
@@ -148,7 +144,6 @@ impl Task for PickPlace {
 
     fn expert(&mut self, scene: &Scene, action: &mut [f32; 4]) {
         let (c, tcp) = (cube(scene), robot::tcp(&scene.world, &scene.arm));
-        let flat = |v: Vector| Vector::new(v.x, v.y, 0.0).length();
         let (target, grip) = match self.phase {
             Phase::Above => {
                 let above = Vector::new(c.x, c.y, c.z + 0.08);

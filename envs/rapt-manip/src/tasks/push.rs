@@ -1,7 +1,7 @@
 use rapt_core::Rng;
 use rapt_sim::rapier3d::prelude::*;
 
-use super::{CUBE_HALF, add_cube, object_obs, uniform_xy};
+use super::{CUBE_HALF, add_cube, first_object as cube, flat, object_obs, uniform_xy};
 use crate::robot;
 use crate::task::{Evaluation, Scene, Task, approach, move_towards};
 
@@ -61,10 +61,6 @@ fn push_direction(cube: Vector, goal: Vector) -> Vector {
 /// Where a push starts: behind the cube on the line from the goal through it, m.
 fn push_start(cube: Vector, goal: Vector) -> Vector {
     Vector::new(cube.x, cube.y, PUSH_Z) - push_direction(cube, goal) * (CUBE_HALF + 0.04)
-}
-
-fn cube(scene: &Scene) -> Vector {
-    scene.world.bodies[scene.objects[0]].translation()
 }
 
 impl Task for Push {
@@ -151,7 +147,6 @@ impl Task for Push {
         dir.z = 0.0;
         let dist = dir.length();
         let u = if dist > 1e-6 { dir / dist } else { Vector::X };
-        let flat = |v: Vector| Vector::new(v.x, v.y, 0.0).length();
         // Where the pusher starts: behind the cube on the line from the goal through it.
         let behind = Vector::new(c.x, c.y, PUSH_Z) - u * (CUBE_HALF + 0.04 + self.standoff);
         let r = tcp - c;
