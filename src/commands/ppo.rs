@@ -1,6 +1,5 @@
 //! `rapt train` with PPO: collect rollouts on the vector env, update, evaluate.
 
-use std::collections::VecDeque;
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
@@ -159,7 +158,7 @@ pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
         ..Rollout::default()
     };
     let mut env_actions = vec![0.0; n * act_dim];
-    let mut window: VecDeque<EpisodeStats> = VecDeque::new();
+    let mut window = super::train::Window::default();
     let mut pending = vec![false; n];
     let start = Instant::now();
     let mut global_step = 0u64;
@@ -190,10 +189,7 @@ pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
                 if b.ended[i]
                     && let Some(ep) = b.final_info.episode[i]
                 {
-                    if window.len() == 100 {
-                        window.pop_front();
-                    }
-                    window.push_back(ep);
+                    window.push(ep);
                 }
             }
             // Value of the next state: 0 after a termination, V(final_obs) after a
@@ -244,17 +240,10 @@ pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
             eval_seconds += eval_start.elapsed().as_secs_f64();
         }
         let sps = global_step as f64 / (start.elapsed().as_secs_f64() - eval_seconds);
-        let mean = |f: &dyn Fn(&EpisodeStats) -> f64| {
-            if window.is_empty() {
-                f64::NAN
-            } else {
-                window.iter().map(f).sum::<f64>() / window.len() as f64
-            }
-        };
         let (ret, len, succ) = (
-            mean(&|e| e.ret),
-            mean(&|e| f64::from(e.length)),
-            mean(&|e| f64::from(u8::from(e.success_at_end))),
+            window.mean(|e| e.ret),
+            window.mean(|e| f64::from(e.length)),
+            window.mean(|e| f64::from(u8::from(e.success_at_end))),
         );
         writeln!(
             csv,

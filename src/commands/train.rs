@@ -53,13 +53,15 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     }
 }
 
-struct Window {
-    episodes: VecDeque<EpisodeStats>,
-    total: u64,
+/// The last `WINDOW` finished episodes, for logged means.
+#[derive(Debug, Default)]
+pub(super) struct Window {
+    pub(super) episodes: VecDeque<EpisodeStats>,
+    pub(super) total: u64,
 }
 
 impl Window {
-    fn push(&mut self, ep: EpisodeStats) {
+    pub(super) fn push(&mut self, ep: EpisodeStats) {
         if self.episodes.len() == WINDOW {
             self.episodes.pop_front();
         }
@@ -67,7 +69,7 @@ impl Window {
         self.total += 1;
     }
 
-    fn mean(&self, f: impl Fn(&EpisodeStats) -> f64) -> f64 {
+    pub(super) fn mean(&self, f: impl Fn(&EpisodeStats) -> f64) -> f64 {
         if self.episodes.is_empty() {
             return f64::NAN;
         }
@@ -100,10 +102,7 @@ fn random_rollout(cfg: &RunConfig, run_dir: &Path) -> Result<()> {
         "{elapsed_precise} [{bar:30}] {human_pos}/{human_len} steps {msg}",
         false,
     );
-    let mut window = Window {
-        episodes: VecDeque::new(),
-        total: 0,
-    };
+    let mut window = Window::default();
     let start = Instant::now();
     let (mut global_step, mut next_log) = (0u64, cfg.train.log_every_steps);
     while global_step < total {
