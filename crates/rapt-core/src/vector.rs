@@ -129,7 +129,7 @@ type Reply = (ChunkIo, Result<(), EnvError>);
 struct Worker {
     jobs: Sender<(Cmd, ChunkIo)>,
     replies: Receiver<Reply>,
-    handle: Option<JoinHandle<()>>,
+    handle: JoinHandle<()>,
 }
 
 /// A vector env stepping its sub-environments on long-lived threads.
@@ -349,7 +349,7 @@ fn spawn_worker(index: usize, mut chunk: Chunk) -> Result<Worker, EnvError> {
     Ok(Worker {
         jobs,
         replies,
-        handle: Some(handle),
+        handle,
     })
 }
 
@@ -372,13 +372,10 @@ fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
 
 impl Drop for ThreadedVecEnv {
     fn drop(&mut self) {
-        for worker in &mut self.workers {
+        for Worker { jobs, handle, .. } in self.workers.drain(..) {
             // Closing the job channel ends the worker loop.
-            let (dead_tx, _) = channel();
-            drop(std::mem::replace(&mut worker.jobs, dead_tx));
-            if let Some(h) = worker.handle.take() {
-                let _ = h.join();
-            }
+            drop(jobs);
+            let _ = handle.join();
         }
     }
 }
