@@ -69,13 +69,18 @@ pub struct RolloutArgs {
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// The run config (RON), e.g. `configs/reach.ron`.
-    pub config: PathBuf,
+    #[arg(required_unless_present = "resume")]
+    pub config: Option<PathBuf>,
     /// Override a config field, e.g. `--set env.num_envs=16` (repeatable).
-    #[arg(long = "set", value_name = "PATH=VALUE")]
+    #[arg(long = "set", value_name = "PATH=VALUE", conflicts_with = "resume")]
     pub set: Vec<String>,
     /// Run directory (default: `runs/<name>-<UTC time>`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     pub run_dir: Option<PathBuf>,
+    /// Continue the run in this directory from its newest checkpoint, with its saved
+    /// config (same counters, schedule and seeds).
+    #[arg(long, value_name = "RUN_DIR", conflicts_with = "config")]
+    pub resume: Option<PathBuf>,
 }
 
 /// `rapt envs`.

@@ -9,7 +9,9 @@ pub mod config;
 mod interrupt;
 mod runs;
 
-pub use commands::ppo::{EVAL_SEED_OFFSET, Evaluation, train as train_ppo, wilson_interval};
+pub use commands::ppo::{
+    EVAL_SEED_OFFSET, Evaluation, resume as resume_ppo, train as train_ppo, wilson_interval,
+};
 pub use commands::run;
 
 use rapt_core::Registry;

@@ -33,8 +33,8 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
         .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
 }
 
-/// Open `run_dir/metrics.csv` for appending and write the `header` line (CleanRL's metric
-/// names as columns).
+/// Open `run_dir/metrics.csv` for appending, first writing the `header` line (CleanRL's
+/// metric names as columns) when the file is new or empty.
 pub fn metrics_csv(run_dir: &Path, header: &str) -> Result<fs::File> {
     let path = run_dir.join("metrics.csv");
     let mut csv = fs::OpenOptions::new()
@@ -42,8 +42,34 @@ pub fn metrics_csv(run_dir: &Path, header: &str) -> Result<fs::File> {
         .append(true)
         .open(&path)
         .with_context(|| format!("opening {}", path.display()))?;
-    writeln!(csv, "{header}").with_context(|| format!("writing {}", path.display()))?;
+    let empty = csv.metadata().map(|m| m.len() == 0).unwrap_or(true);
+    if empty {
+        writeln!(csv, "{header}").with_context(|| format!("writing {}", path.display()))?;
+    }
     Ok(csv)
+}
+
+/// Drop the rows of `run_dir/metrics.csv` logged after `global_step` (the first column),
+/// and any torn last line, atomically: what a killed run logged after its checkpoint.
+pub fn trim_metrics(run_dir: &Path, global_step: u64) -> Result<()> {
+    let path = run_dir.join("metrics.csv");
+    let Ok(text) = fs::read_to_string(&path) else {
+        return Ok(());
+    };
+    let mut kept = String::with_capacity(text.len());
+    for (k, line) in text.split_inclusive('\n').enumerate() {
+        let complete = line.ends_with('\n');
+        let step = line.split(',').next().and_then(|s| s.parse::<u64>().ok());
+        let keep = match step {
+            _ if !complete => false,
+            Some(step) => step <= global_step,
+            None => k == 0, // the header
+        };
+        if keep {
+            kept.push_str(line);
+        }
+    }
+    write_atomic(&path, kept.as_bytes())
 }
 
 /// `YYYYmmdd-HHMMSS` in UTC.
@@ -79,6 +105,27 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn trimming_keeps_the_header_and_rows_up_to_the_checkpoint() {
+        let dir = std::env::temp_dir().join(format!("rapt-trim-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("metrics.csv");
+        fs::write(&path, "global_step,x\n100,1\n200,2\n300,3\n40").unwrap();
+        trim_metrics(&dir, 200).unwrap();
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            "global_step,x\n100,1\n200,2\n"
+        );
+        // Reopening does not repeat the header.
+        let mut f = metrics_csv(&dir, "global_step,x").unwrap();
+        writeln!(f, "300,9").unwrap();
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            "global_step,x\n100,1\n200,2\n300,9\n"
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn utc_stamps_match_known_dates() {

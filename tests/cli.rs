@@ -203,6 +203,13 @@ fn ctrl_c_saves_a_checkpoint_and_exits_cleanly() {
     assert!(err.contains("interrupted"), "{err}");
     let checkpoints: Vec<_> = std::fs::read_dir(dir.join("checkpoints"))
         .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("update-")
+        })
         .collect();
     assert_eq!(checkpoints.len(), 1, "one checkpoint, at the interruption");
     assert!(String::from_utf8_lossy(&out.stdout).contains("final evaluation"));

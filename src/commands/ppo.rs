@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, bail, ensure};
 use rapt_core::{EpisodeStats, Space, ThreadedVecEnv, VecEnv, VecEnvOptions};
 use rapt_ppo::{Learner, Rollout};
 use tracing::info;
@@ -104,6 +104,46 @@ pub fn evaluate(
 /// Train with PPO as `cfg` says, writing `metrics.csv` into `run_dir`; returns the final
 /// evaluation.
 pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
+    train_from(cfg, run_dir, None)
+}
+
+/// Continue the run in `run_dir` (trained with `cfg`, its saved config) from its newest
+/// checkpoint: the same step and update counters, learning-rate schedule, optimizer state,
+/// normalizer statistics and per-update random seeds. What the killed process did after
+/// that checkpoint is dropped from `metrics.csv` and (through a TensorBoard purge event)
+/// from the event files, then done again. The envs restart their episodes.
+pub fn resume(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
+    let dir = run_dir.join("checkpoints");
+    let Some(ckpt) = rapt_ppo::latest_checkpoint(&dir) else {
+        bail!(
+            "cannot resume {}: no checkpoint in {}",
+            run_dir.display(),
+            dir.display()
+        );
+    };
+    let device = cfg.device.resolve()?;
+    let (learner, progress) = Learner::load_checkpoint(&ckpt, device)?;
+    ensure!(
+        learner.config() == &cfg.ppo,
+        "cannot resume {}: the checkpoint's PPO settings differ from {}",
+        ckpt.display(),
+        run_dir.join("config.ron").display()
+    );
+    info!(checkpoint = %ckpt.display(), global_step = progress.global_step, update = progress.update, "resuming");
+    crate::runs::trim_metrics(run_dir, progress.global_step)?;
+    train_from(cfg, run_dir, Some((learner, progress)))
+}
+
+/// Seeds of the envs' first reset after `update` updates (the run's seed at update 0).
+fn reset_seed(seed: u64, update: u64) -> u64 {
+    seed.wrapping_add(update << 32)
+}
+
+fn train_from(
+    cfg: &RunConfig,
+    run_dir: &Path,
+    start_from: Option<(Learner, rapt_ppo::Progress)>,
+) -> Result<Evaluation> {
     std::fs::create_dir_all(run_dir).with_context(|| format!("creating {}", run_dir.display()))?;
     let registry = crate::registry();
     let options = VecEnvOptions {
@@ -133,8 +173,21 @@ pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
     );
     let cores = rapt_ppo::available_cores();
     rapt_ppo::configure_torch_threads(rapt_ppo::torch_threads_for(venv.threads(), cores));
-    let device = cfg.device.resolve()?;
-    let mut learner = Learner::new(obs_dim, act_dim, cfg.ppo.clone(), device, cfg.seed)?;
+    let (mut learner, progress) = match start_from {
+        Some(start) => start,
+        None => {
+            let device = cfg.device.resolve()?;
+            let learner = Learner::new(obs_dim, act_dim, cfg.ppo.clone(), device, cfg.seed)?;
+            (learner, rapt_ppo::Progress::default())
+        }
+    };
+    ensure!(
+        (learner.obs_dim(), learner.act_dim()) == (obs_dim, act_dim),
+        "the checkpoint is for {} observation and {} action slots; `{}` has {obs_dim} and {act_dim}",
+        learner.obs_dim(),
+        learner.act_dim(),
+        cfg.env.id
+    );
     let steps_per_update = (cfg.ppo.num_steps * n) as u64;
     let num_updates = (cfg.train.total_steps / steps_per_update).max(1);
     info!(env = %cfg.env.id, num_envs = n, updates = num_updates, batch = steps_per_update, "PPO training");
@@ -145,13 +198,20 @@ pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
     )?;
     let mut tb = rapt_ppo::tensorboard::EventWriter::create(&run_dir.join("tensorboard"))
         .with_context(|| format!("creating TensorBoard events in {}", run_dir.display()))?;
+    if progress.update > 0 {
+        // TensorBoard drops what the interrupted process logged after the checkpoint.
+        tb.purge_from(progress.global_step as i64 + 1)?;
+    }
     let bar = super::progress_bar(
         num_updates * steps_per_update,
         "{elapsed_precise} [{bar:30}] {human_pos}/{human_len} steps {msg}",
         false,
     );
 
-    let mut obs = venv.reset(Some(cfg.seed))?.obs.clone();
+    let mut obs = venv
+        .reset(Some(reset_seed(cfg.seed, progress.update)))?
+        .obs
+        .clone();
     learner.normalize(&mut obs, true);
     let mut rollout = Rollout {
         num_envs: n,
@@ -161,11 +221,16 @@ pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
     let mut window = super::train::Window::default();
     let mut pending = vec![false; n];
     let start = Instant::now();
-    let mut global_step = 0u64;
-    let mut last_eval = f64::NAN;
+    let mut global_step = progress.global_step;
+    let first_step = global_step;
+    let mut last_eval = progress.last_eval.unwrap_or(f64::NAN);
+    let mut best_eval = best_evaluation(run_dir);
     // Evaluation time is kept out of the training SPS (CleanRL's SPS has no evaluation).
     let mut eval_seconds = 0.0f64;
-    for update in 0..num_updates {
+    bar.set_position(global_step);
+    for update in progress.update..num_updates {
+        // The per-update seed makes sampling resumable without saving torch's RNG.
+        rapt_ppo::seed_update(cfg.seed, update);
         rollout.clear();
         for t in 0..cfg.ppo.num_steps {
             let (actions, logp, values) = learner.act(&obs);
@@ -181,7 +246,9 @@ pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
             rollout.actions.extend_from_slice(&actions);
             rollout.logp.extend_from_slice(&logp);
             rollout.values.extend_from_slice(&values);
+            let reward_at = rollout.rewards.len();
             rollout.rewards.extend_from_slice(&b.rewards);
+            learner.scale_rewards(&mut rollout.rewards[reward_at..], &b.ended);
             rollout.terminated.extend_from_slice(&b.terminated);
             rollout.ended.extend_from_slice(&b.ended);
             obs.copy_from_slice(&b.obs);
@@ -237,9 +304,21 @@ pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
                 update,
             )?
             .success_rate;
+            if best_eval.is_none_or(|best| last_eval > best) {
+                best_eval = Some(last_eval);
+                learner.save_checkpoint(
+                    &run_dir.join("checkpoints").join("best"),
+                    rapt_ppo::Progress {
+                        global_step,
+                        update: update + 1,
+                        last_eval: Some(last_eval),
+                    },
+                )?;
+            }
             eval_seconds += eval_start.elapsed().as_secs_f64();
         }
-        let sps = global_step as f64 / (start.elapsed().as_secs_f64() - eval_seconds);
+        let sps =
+            (global_step - first_step) as f64 / (start.elapsed().as_secs_f64() - eval_seconds);
         let (ret, len, succ) = (
             window.mean(|e| e.ret),
             window.mean(|e| f64::from(e.length)),
@@ -278,13 +357,12 @@ pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
         }
         tb.flush()?;
         if (update + 1) % cfg.train.checkpoint_every_updates as u64 == 0 || is_last {
-            save_checkpoint(
-                &learner,
-                run_dir,
+            let progress = rapt_ppo::Progress {
                 global_step,
-                update + 1,
-                cfg.train.keep_checkpoints,
-            )?;
+                update: update + 1,
+                last_eval: last_eval.is_finite().then_some(last_eval),
+            };
+            save_checkpoint(&learner, run_dir, progress, cfg.train.keep_checkpoints)?;
         }
         if interrupted {
             tracing::warn!(
@@ -316,7 +394,7 @@ pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
         "{}: {global_step} steps in {:.1} s of training ({:.0} steps/s) and {:.1} s of evaluation; final evaluation over {} held-out episodes: success {:.1}% (95% CI {:.1}–{:.1}%), success once {:.1}%, mean return {:.3}",
         cfg.env.id,
         train_seconds,
-        global_step as f64 / train_seconds,
+        (global_step - first_step) as f64 / train_seconds,
         eval_seconds + eval_start.elapsed().as_secs_f64(),
         final_eval.episodes,
         final_eval.success_rate * 100.0,
@@ -328,22 +406,25 @@ pub fn train(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
     Ok(final_eval)
 }
 
+/// The success rate of `run_dir/checkpoints/best`, if there is one.
+fn best_evaluation(run_dir: &Path) -> Option<f64> {
+    rapt_ppo::read_progress(&run_dir.join("checkpoints").join("best"))
+        .ok()?
+        .last_eval
+}
+
 /// Save `run_dir/checkpoints/update-NNNNNN` and delete all but the newest `keep`.
 fn save_checkpoint(
     learner: &Learner,
     run_dir: &Path,
-    global_step: u64,
-    update: u64,
+    progress: rapt_ppo::Progress,
     keep: usize,
 ) -> Result<()> {
     let dir = run_dir.join("checkpoints");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     learner.save_checkpoint(
-        &dir.join(format!("update-{update:06}")),
-        rapt_ppo::Progress {
-            global_step,
-            update,
-        },
+        &dir.join(format!("update-{:06}", progress.update)),
+        progress,
     )?;
     let mut old: Vec<_> = std::fs::read_dir(&dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))

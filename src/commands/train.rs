@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, ensure};
 use rapt_core::{EpisodeStats, VecEnv, VecEnvOptions, rng_from_seed};
 use tracing::{info, warn};
 
@@ -17,7 +17,11 @@ const WINDOW: usize = 100;
 
 /// Load the config, create the run directory, run the loop, write metrics.
 pub fn run(args: &TrainArgs) -> Result<()> {
-    let loaded = config::load(&args.config, &args.set)?;
+    if let Some(run_dir) = &args.resume {
+        return resume(run_dir);
+    }
+    let config_path = args.config.as_ref().context("a config file is required")?;
+    let loaded = config::load(config_path, &args.set)?;
     let cfg = loaded.config;
     let run_dir = match &args.run_dir {
         Some(dir) => {
@@ -27,16 +31,8 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         None => runs::new_run_dir(Path::new("runs"), &cfg.name)?,
     };
     runs::write_atomic(&run_dir.join("config.ron"), loaded.resolved_ron.as_bytes())?;
-    info!(run_dir = %run_dir.display(), config = %args.config.display(), "run started");
-
-    let torch = rapt_ppo::libtorch_info();
-    let device = cfg.device.resolve().context("choosing the device")?;
-    info!(
-        libtorch = torch.version,
-        cuda_devices = torch.cuda_devices,
-        device = ?device,
-        "learner backend"
-    );
+    info!(run_dir = %run_dir.display(), config = %config_path.display(), "run started");
+    log_backend(&cfg)?;
     match cfg.train.policy {
         PolicyKind::Ppo => {
             crate::interrupt::install();
@@ -51,6 +47,37 @@ pub fn run(args: &TrainArgs) -> Result<()> {
             random_rollout(&cfg, &run_dir)
         }
     }
+}
+
+/// `rapt train --resume RUN_DIR`: the saved config, the newest checkpoint.
+fn resume(run_dir: &Path) -> Result<()> {
+    let saved = run_dir.join("config.ron");
+    ensure!(
+        saved.exists(),
+        "cannot resume {}: it has no config.ron (is it a run directory?)",
+        run_dir.display()
+    );
+    let cfg = config::load(&saved, &[])?.config;
+    ensure!(
+        cfg.train.policy == PolicyKind::Ppo,
+        "cannot resume {}: only PPO runs have checkpoints",
+        run_dir.display()
+    );
+    log_backend(&cfg)?;
+    crate::interrupt::install();
+    super::ppo::resume(&cfg, run_dir).map(|_| ())
+}
+
+fn log_backend(cfg: &RunConfig) -> Result<()> {
+    let torch = rapt_ppo::libtorch_info();
+    let device = cfg.device.resolve().context("choosing the device")?;
+    info!(
+        libtorch = torch.version,
+        cuda_devices = torch.cuda_devices,
+        device = ?device,
+        "learner backend"
+    );
+    Ok(())
 }
 
 /// The last `WINDOW` finished episodes, for logged means.

@@ -1,20 +1,26 @@
-//! Checkpoints: a directory holding the network weights (`weights.safetensors`) and a
-//! `meta.json` (format version, sizes, hyperparameters, observation statistics, counters).
+//! Checkpoints: a directory holding the network weights (`weights.safetensors`), Adam's
+//! moments (`optimizer.safetensors`) and a `meta.json` (format version, sizes,
+//! hyperparameters, Adam's step count, observation and reward statistics, counters).
 //! Written into `NAME.tmp/` and renamed into place, so a crash never leaves a checkpoint
 //! that looks complete but is not.
+//!
+//! Random state needs no saving: the training loop reseeds torch from the run's seed and
+//! the update number at the start of every update ([`seed_update`]), so the counters
+//! determine it.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use tch::Device;
+use tch::{Device, Tensor};
 use thiserror::Error;
 
-use crate::{Learner, PpoConfig, RunningMeanStd};
+use crate::{AdamState, Learner, PpoConfig, RunningMeanStd};
 
 /// Checkpoint format written by this version.
-pub const CHECKPOINT_FORMAT: u32 = 1;
+pub const CHECKPOINT_FORMAT: u32 = 2;
 const WEIGHTS: &str = "weights.safetensors";
+const OPTIMIZER: &str = "optimizer.safetensors";
 const META: &str = "meta.json";
 
 /// What went wrong with a checkpoint; every variant names the path.
@@ -40,12 +46,29 @@ pub enum CheckpointError {
 }
 
 /// The counters saved with a checkpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Progress {
     /// Environment steps taken.
     pub global_step: u64,
     /// PPO updates done.
     pub update: u64,
+    /// Success rate of the last periodic evaluation, if one has run.
+    #[serde(default)]
+    pub last_eval: Option<f64>,
+}
+
+/// Seed torch for update `update` of a run seeded `seed` (with SplitMix64 of both); called
+/// at the start of each update so that a resumed run samples what the uninterrupted run
+/// would have.
+pub fn seed_update(seed: u64, update: u64) {
+    tch::manual_seed(update_seed(seed, update));
+}
+
+fn update_seed(seed: u64, update: u64) -> i64 {
+    let mut z = seed ^ update.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    ((z ^ (z >> 31)) >> 1) as i64
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -54,9 +77,9 @@ struct Meta {
     obs_dim: usize,
     act_dim: usize,
     config: PpoConfig,
-    obs_mean: Vec<f64>,
-    obs_var: Vec<f64>,
-    obs_count: f64,
+    obs_stats: RunningMeanStd,
+    adam_step: u64,
+    reward_stats: RunningMeanStd,
     progress: Progress,
 }
 
@@ -80,15 +103,25 @@ impl Learner {
                 path: weights.clone(),
                 source: std::io::Error::other(e.to_string()),
             })?;
-        let stats = self.obs_stats();
+        let adam = self.optimizer().state();
+        let opt_path = tmp.join(OPTIMIZER);
+        Tensor::write_safetensors(
+            &[("exp_avg", &adam.exp_avg), ("exp_avg_sq", &adam.exp_avg_sq)],
+            &opt_path,
+        )
+        .map_err(|e| CheckpointError::Io {
+            path: opt_path.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+
         let meta = Meta {
             format: CHECKPOINT_FORMAT,
             obs_dim: self.obs_dim(),
             act_dim: self.act_dim(),
             config: self.config().clone(),
-            obs_mean: stats.mean.clone(),
-            obs_var: stats.var.clone(),
-            obs_count: stats.count,
+            obs_stats: self.obs_stats().clone(),
+            adam_step: adam.step,
+            reward_stats: self.reward_scaler().stats().clone(),
             progress,
         };
         let meta_path = tmp.join(META);
@@ -120,10 +153,11 @@ impl Learner {
                 ),
             });
         }
-        if meta.obs_mean.len() != meta.obs_dim || meta.obs_var.len() != meta.obs_dim {
+        let dims_ok = |s: &RunningMeanStd, d: usize| s.mean.len() == d && s.var.len() == d;
+        if !dims_ok(&meta.obs_stats, meta.obs_dim) || !dims_ok(&meta.reward_stats, 1) {
             return Err(CheckpointError::Corrupt {
                 path: meta_path,
-                message: "observation statistics do not match obs_dim".into(),
+                message: "observation or reward statistics have the wrong size".into(),
             });
         }
         let mut learner = Learner::new(meta.obs_dim, meta.act_dim, meta.config, device, 0)
@@ -132,11 +166,14 @@ impl Learner {
                 message: e.to_string(),
             })?;
         let weights = dir.join(WEIGHTS);
-        if !weights.exists() {
-            return Err(CheckpointError::Io {
-                path: weights,
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "missing"),
-            });
+        let opt_path = dir.join(OPTIMIZER);
+        for path in [&weights, &opt_path] {
+            if !path.exists() {
+                return Err(CheckpointError::Io {
+                    path: path.clone(),
+                    source: std::io::Error::new(std::io::ErrorKind::NotFound, "missing"),
+                });
+            }
         }
         learner
             .var_store_mut()
@@ -145,21 +182,59 @@ impl Learner {
                 path: weights.clone(),
                 message: e.to_string(),
             })?;
-        learner.set_obs_stats(RunningMeanStd {
-            mean: meta.obs_mean,
-            var: meta.obs_var,
-            count: meta.obs_count,
-        });
+        let corrupt = |message: String| CheckpointError::Corrupt {
+            path: opt_path.clone(),
+            message,
+        };
+        let mut moments =
+            Tensor::read_safetensors(&opt_path).map_err(|e| corrupt(e.to_string()))?;
+        moments.sort_by(|a, b| a.0.cmp(&b.0));
+        let [(n1, exp_avg), (n2, exp_avg_sq)]: [(String, Tensor); 2] = moments
+            .try_into()
+            .map_err(|_| corrupt("expected exactly exp_avg and exp_avg_sq".into()))?;
+        if (n1.as_str(), n2.as_str()) != ("exp_avg", "exp_avg_sq") {
+            return Err(corrupt(format!(
+                "expected exp_avg and exp_avg_sq, found {n1} and {n2}"
+            )));
+        }
+        learner
+            .optimizer_mut()
+            .set_state(AdamState {
+                exp_avg,
+                exp_avg_sq,
+                step: meta.adam_step,
+            })
+            .map_err(corrupt)?;
+        learner.reward_scaler_mut().set_stats(meta.reward_stats);
+        learner.set_obs_stats(meta.obs_stats);
         Ok((learner, meta.progress))
     }
 }
 
-/// The newest checkpoint directory under `dir` (names sort by update number).
+/// The counters of the checkpoint in directory `dir`, without loading its tensors.
+pub fn read_progress(dir: &Path) -> Result<Progress, CheckpointError> {
+    let meta_path = dir.join(META);
+    let text = fs::read_to_string(&meta_path).map_err(io(&meta_path))?;
+    let meta: Meta = serde_json::from_str(&text).map_err(|e| CheckpointError::Corrupt {
+        path: meta_path,
+        message: e.to_string(),
+    })?;
+    Ok(meta.progress)
+}
+
+/// The newest `update-NNNNNN` checkpoint directory under `dir` (names sort by update
+/// number; `best` and unfinished `.tmp` directories are skipped).
 pub fn latest_checkpoint(dir: &Path) -> Option<PathBuf> {
     let mut names: Vec<PathBuf> = fs::read_dir(dir)
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir() && p.extension().is_none() && p.join(META).exists())
+        .filter(|p| {
+            p.is_dir()
+                && p.extension().is_none()
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("update-"))
+                && p.join(META).exists()
+        })
         .collect();
     names.sort();
     names.pop()
@@ -173,23 +248,70 @@ mod tests {
         Learner::new(5, 2, PpoConfig::default(), Device::Cpu, 3).unwrap()
     }
 
+    fn rollout(seed: i64) -> crate::Rollout {
+        tch::manual_seed(seed);
+        let v = |n: i64| {
+            Vec::<f32>::try_from(Tensor::randn([n], (tch::Kind::Float, Device::Cpu))).unwrap()
+        };
+        crate::Rollout {
+            num_envs: 2,
+            obs: v(8 * 5),
+            actions: v(8 * 2),
+            logp: v(8),
+            values: v(8),
+            rewards: v(8),
+            terminated: vec![false; 8],
+            ended: (0..8).map(|k| k == 5).collect(),
+            next_values: v(8),
+        }
+    }
+
+    fn params(l: &Learner) -> Vec<f32> {
+        Vec::<f32>::try_from(l.optimizer().flat_params()).unwrap()
+    }
+
     #[test]
-    fn a_checkpoint_round_trips_weights_statistics_and_counters() {
+    fn a_checkpoint_round_trips_weights_optimizer_statistics_and_counters() {
         let dir = std::env::temp_dir().join(format!("rapt-ckpt-rt-{}", std::process::id()));
-        let mut l = learner();
+        // One minibatch: the update does not depend on torch's global RNG, which other
+        // tests running in parallel also draw from.
+        let config = PpoConfig {
+            num_minibatches: 1,
+            ..PpoConfig::default()
+        };
+        let mut l = Learner::new(5, 2, config, Device::Cpu, 3).unwrap();
         let mut obs = vec![1.0, 2.0, 3.0, 4.0, 5.0, 0.0, 1.0, 0.0, 1.0, 0.0];
         l.normalize(&mut obs, true);
+        let mut rewards = [1.0, 2.0];
+        l.reward_scaler_mut().scale(&mut rewards, &[false, true]);
+        l.update(&rollout(1), 0.0);
         let progress = Progress {
             global_step: 1234,
             update: 7,
+            last_eval: Some(0.5),
         };
         l.save_checkpoint(&dir.join("update-000007"), progress)
             .unwrap();
-        let (back, p) = Learner::load_checkpoint(&dir.join("update-000007"), Device::Cpu).unwrap();
+        let (mut back, p) =
+            Learner::load_checkpoint(&dir.join("update-000007"), Device::Cpu).unwrap();
         assert_eq!(p, progress);
         assert_eq!(back.obs_stats(), l.obs_stats());
-        let probe = vec![0.5; 10];
-        assert_eq!(back.act_deterministic(&probe), l.act_deterministic(&probe));
+        assert_eq!(back.reward_scaler().stats(), l.reward_scaler().stats());
+        assert_eq!(params(&back), params(&l));
+        assert_eq!(back.optimizer().state().step, l.optimizer().state().step);
+        // The same next update lands on the same parameters (up to the summation order of
+        // the shuffled minibatch): the optimizer's moments came back too. Fresh moments
+        // would move each parameter by about the learning rate, 3e-4.
+        let r = rollout(2);
+        for learner in [&mut l, &mut back] {
+            learner.update(&r, 0.5);
+        }
+        let worst = params(&back)
+            .iter()
+            .zip(params(&l))
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst < 1e-5, "parameters differ by {worst}");
         assert_eq!(latest_checkpoint(&dir), Some(dir.join("update-000007")));
     }
 
@@ -203,6 +325,7 @@ mod tests {
                 Progress {
                     global_step: 1,
                     update: 1,
+                    last_eval: None,
                 },
             )
             .unwrap();
@@ -217,6 +340,22 @@ mod tests {
             err.contains("weights.safetensors") && err.contains("corrupted or truncated"),
             "{err}"
         );
+        // Missing optimizer state.
+        learner()
+            .save_checkpoint(
+                &ckpt,
+                Progress {
+                    global_step: 1,
+                    update: 1,
+                    last_eval: None,
+                },
+            )
+            .unwrap();
+        fs::remove_file(ckpt.join(OPTIMIZER)).unwrap();
+        let err = Learner::load_checkpoint(&ckpt, Device::Cpu)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("optimizer.safetensors"), "{err}");
         // Garbage metadata.
         fs::write(ckpt.join(META), "{ not json").unwrap();
         let err = Learner::load_checkpoint(&ckpt, Device::Cpu)

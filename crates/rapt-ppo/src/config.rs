@@ -37,6 +37,11 @@ pub struct PpoConfig {
     pub norm_obs: bool,
     /// Clip normalized observations to ±this (default 10).
     pub obs_clip: f32,
+    /// Scale rewards by the running std of the discounted return, Gymnasium's
+    /// `NormalizeReward` (default false; CleanRL's continuous PPO turns it on).
+    pub norm_reward: bool,
+    /// Clip scaled rewards to ±this (default 10).
+    pub reward_clip: f32,
     /// Hidden layer widths of the actor and the critic (default [64, 64]).
     pub hidden: Vec<i64>,
 }
@@ -59,6 +64,8 @@ impl Default for PpoConfig {
             target_kl: None,
             norm_obs: true,
             obs_clip: 10.0,
+            norm_reward: false,
+            reward_clip: 10.0,
             hidden: vec![64, 64],
         }
     }
@@ -113,6 +120,11 @@ impl PpoConfig {
             self.obs_clip > 0.0,
             "obs_clip",
             format!("= {} must be > 0", self.obs_clip),
+        );
+        check(
+            self.reward_clip > 0.0,
+            "reward_clip",
+            format!("= {} must be > 0", self.reward_clip),
         );
         check(
             !self.hidden.is_empty() && self.hidden.iter().all(|h| *h > 0),

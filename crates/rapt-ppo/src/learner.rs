@@ -1,11 +1,12 @@
 //! The PPO learner: acts on batches of observations and updates from rollouts.
 
-use tch::nn::{self, OptimizerConfig};
+use tch::nn;
 use tch::{Device, Kind, Tensor};
 
+use crate::adam::{AdamConfig, FlatAdam};
 use crate::{
-    ActorCritic, GaeInputs, GaeParams, LossConfig, PpoConfig, RunningMeanStd, compute_gae,
-    ppo_losses,
+    ActorCritic, GaeInputs, GaeParams, LossConfig, PpoConfig, RewardScaler, RunningMeanStd,
+    compute_gae, ppo_losses,
 };
 
 /// One rollout, `T × N` time-major (index `t * N + i`); observations are already
@@ -72,8 +73,9 @@ pub struct UpdateStats {
 pub struct Learner {
     vs: nn::VarStore,
     ac: ActorCritic,
-    opt: nn::Optimizer,
+    opt: FlatAdam,
     obs_rms: RunningMeanStd,
+    reward_scaler: RewardScaler,
     config: PpoConfig,
     device: Device,
     obs_dim: usize,
@@ -102,16 +104,13 @@ impl Learner {
         let vs = nn::VarStore::new(device);
         let ac = ActorCritic::new(&vs.root(), obs_dim as i64, act_dim as i64, &config.hidden);
         // CleanRL: Adam eps 1e-5.
-        let adam = nn::Adam {
-            eps: 1e-5,
-            ..nn::Adam::default()
-        };
-        let opt = adam.build(&vs, config.learning_rate)?;
+        let opt = FlatAdam::new(&vs, AdamConfig::default());
         Ok(Self {
             vs,
             ac,
             opt,
             obs_rms: RunningMeanStd::new(obs_dim),
+            reward_scaler: RewardScaler::new(f64::from(config.gamma), config.reward_clip),
             config,
             device,
             obs_dim,
@@ -134,6 +133,23 @@ impl Learner {
             self.obs_rms.update(obs);
         }
         self.obs_rms.normalize(obs, self.config.obs_clip);
+    }
+
+    /// Scale one step of rewards in place when `norm_reward` is on (the episode
+    /// statistics keep the raw rewards); `ended` marks episodes that ended at this step.
+    pub fn scale_rewards(&mut self, rewards: &mut [f32], ended: &[bool]) {
+        if self.config.norm_reward {
+            self.reward_scaler.scale(rewards, ended);
+        }
+    }
+
+    /// The reward scaler (its statistics go into checkpoints).
+    pub fn reward_scaler(&self) -> &RewardScaler {
+        &self.reward_scaler
+    }
+
+    pub(crate) fn reward_scaler_mut(&mut self) -> &mut RewardScaler {
+        &mut self.reward_scaler
     }
 
     fn tensor(&self, data: &[f32], cols: usize) -> Tensor {
@@ -170,7 +186,6 @@ impl Learner {
         } else {
             c.learning_rate
         };
-        self.opt.set_lr(lr);
         let len = rollout.rewards.len();
         let (mut adv, mut ret) = (vec![0.0; len], vec![0.0; len]);
         compute_gae(
@@ -230,7 +245,7 @@ impl Learner {
                     &loss_config,
                 );
                 self.opt
-                    .backward_step_clip_norm(&losses.total, c.max_grad_norm);
+                    .backward_step(&losses.total, lr, Some(c.max_grad_norm));
                 stats.value_loss = losses.v_loss;
                 stats.policy_loss = losses.pg_loss;
                 stats.entropy = losses.entropy;
@@ -254,6 +269,15 @@ impl Learner {
 
     pub(crate) fn var_store_mut(&mut self) -> &mut nn::VarStore {
         &mut self.vs
+    }
+
+    /// The optimizer (its state goes into checkpoints).
+    pub fn optimizer(&self) -> &FlatAdam {
+        &self.opt
+    }
+
+    pub(crate) fn optimizer_mut(&mut self) -> &mut FlatAdam {
+        &mut self.opt
     }
 
     /// The running observation statistics.

@@ -1,6 +1,6 @@
 //! PPO learner on libtorch (tch).
 //!
-//! So far: which device to train on ([`DeviceChoice`]), how many threads torch may use
+//! Which device to train on ([`DeviceChoice`]), how many threads torch may use
 //! next to the environment workers ([`torch_threads_for`], [`configure_torch_threads`]),
 //! what the linked libtorch can do ([`libtorch_info`]), generalized advantage estimation
 //! that bootstraps through truncations ([`compute_gae`]) and running statistics for
@@ -9,6 +9,7 @@
 
 #![warn(missing_docs)]
 
+mod adam;
 mod checkpoint;
 mod config;
 mod device;
@@ -16,16 +17,21 @@ mod gae;
 mod learner;
 mod loss;
 mod policy;
+mod reward_scale;
 mod running_stats;
 pub mod tensorboard;
 mod threads;
 
-pub use checkpoint::{CHECKPOINT_FORMAT, CheckpointError, Progress, latest_checkpoint};
+pub use adam::{AdamConfig, AdamState, FlatAdam};
+pub use checkpoint::{
+    CHECKPOINT_FORMAT, CheckpointError, Progress, latest_checkpoint, read_progress, seed_update,
+};
 pub use config::PpoConfig;
 pub use device::{DeviceChoice, DeviceError, LIBTORCH_VERSION, LibtorchInfo, libtorch_info};
 pub use gae::{GaeInputs, GaeParams, compute_gae};
 pub use learner::{Learner, Rollout, UpdateStats, explained_variance};
 pub use loss::{LossConfig, Losses, ppo_losses};
 pub use policy::{ActorCritic, gaussian_log_prob_entropy};
+pub use reward_scale::RewardScaler;
 pub use running_stats::RunningMeanStd;
 pub use threads::{available_cores, configure_torch_threads, torch_threads_for};

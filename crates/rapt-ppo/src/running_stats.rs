@@ -3,7 +3,7 @@
 //! scaling. Kept in f64 so long runs do not drift; saved with checkpoints.
 
 /// Per-dimension running mean and variance of a stream of vectors.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RunningMeanStd {
     /// Mean per dimension.
     pub mean: Vec<f64>,

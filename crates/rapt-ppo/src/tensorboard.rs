@@ -53,6 +53,21 @@ impl EventWriter {
         self.record(&event)
     }
 
+    /// Mark a restart at `step`, as PyTorch's `SummaryWriter(purge_step=…)` does: a
+    /// `SessionLog.START` event makes TensorBoard drop every event of this run at `step`
+    /// or later that earlier files hold (the work of a killed process after its last
+    /// checkpoint).
+    pub fn purge_from(&mut self, step: i64) -> io::Result<()> {
+        let mut session_log = Vec::new();
+        put_varint_field(&mut session_log, 1, 1); // status: START
+        let mut event = Vec::new();
+        put_f64(&mut event, 1, wall_time());
+        put_varint_field(&mut event, 2, step as u64);
+        put_bytes(&mut event, 7, &session_log);
+        self.record(&event)?;
+        self.out.flush()
+    }
+
     /// Push buffered events to disk.
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
