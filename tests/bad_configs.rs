@@ -83,3 +83,30 @@ fn an_override_with_a_bad_value_names_the_override() {
     let msg = error_of("set.ron", GOOD, &["env.num_envs=0"]);
     assert!(msg.contains("--set env.num_envs=0"), "{msg}");
 }
+
+#[test]
+fn an_empty_cnn_is_rejected_naming_the_field() {
+    let err = error_of(
+        "cnn.ron",
+        "(env: (id: \"Reach-v0\"), ppo: (encoder: Cnn(channels: [])))",
+        &[],
+    );
+    assert!(
+        err.contains("ppo.encoder") && err.contains("at least one convolution"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_cnn_encoder_on_a_vector_observation_says_what_is_missing() {
+    let sets = ["train.total_steps=100", "ppo.encoder=Cnn()"].map(String::from);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/reach.ron");
+    let cfg = rapt::config::load(&path, &sets).unwrap().config;
+    let dir = std::env::temp_dir().join(format!("rapt-cnn-vector-{}", std::process::id()));
+    let err = format!("{:#}", rapt::train_ppo(&cfg, &dir).unwrap_err());
+    assert!(
+        err.contains("Reach-v0") && err.contains("Cnn needs an image"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -23,7 +23,13 @@ pub fn run(args: &BenchUpdateArgs) -> Result<()> {
         hidden: args.hidden.clone(),
         ..PpoConfig::default()
     };
-    let mut learner = Learner::new(args.obs, args.act, config, DeviceChoice::Cpu.resolve()?, 1)?;
+    let mut learner = Learner::new(
+        rapt_ppo::ObsLayout::vector(args.obs),
+        args.act,
+        config,
+        DeviceChoice::Cpu.resolve()?,
+        1,
+    )?;
     let batch = args.envs * args.steps;
     let mut rng = rng_from_seed(1);
     let mut normal =

@@ -43,14 +43,29 @@ pub fn wilson_interval(k: usize, n: usize) -> (f64, f64) {
     ((centre - half).max(0.0), (centre + half).min(1.0))
 }
 
-fn clip_actions(space: &Space, actions: &[f32], out: &mut [f32]) {
-    let Space::Box(b) = space else {
-        out.copy_from_slice(actions);
-        return;
-    };
-    let d = b.low.len();
-    for (k, (o, a)) in out.iter_mut().zip(actions).enumerate() {
-        *o = a.clamp(b.low[k % d], b.high[k % d]);
+/// The action bounds PPO maps its actions onto (the space must be a bounded Box).
+fn action_bounds(space: &Space, env: &str) -> Result<(Vec<f32>, Vec<f32>)> {
+    match space {
+        Space::Box(b) if b.is_bounded() => Ok((b.low.clone(), b.high.clone())),
+        other => bail!("PPO here needs a bounded continuous action space; `{env}` has {other}"),
+    }
+}
+
+/// Where the CNN encoder finds an image: a Box of shape `[C, H, W]`, alone or first in a
+/// Dict; otherwise the observation is a plain vector.
+pub fn obs_layout(space: &Space) -> rapt_ppo::ObsLayout {
+    let image = match space {
+        Space::Box(b) => Some(b),
+        Space::Dict(parts) => match parts.first() {
+            Some((_, Space::Box(b))) => Some(b),
+            _ => None,
+        },
+        _ => None,
+    }
+    .and_then(|b| <[usize; 3]>::try_from(b.shape.as_slice()).ok());
+    rapt_ppo::ObsLayout {
+        dim: space.flat_dim(),
+        image,
     }
 }
 
@@ -62,6 +77,7 @@ pub fn evaluate(
     base: u64,
 ) -> Result<Evaluation> {
     let space = venv.single_action_space().clone();
+    let (low, high) = action_bounds(&space, "the evaluation env")?;
     let n = venv.num_envs();
     let mut obs = venv.reset(Some(EVAL_SEED_OFFSET + base))?.obs.clone();
     let mut finished: Vec<EpisodeStats> = Vec::new();
@@ -71,7 +87,7 @@ pub fn evaluate(
     while finished.len() < episodes {
         learner.normalize(&mut obs, false);
         let actions = learner.act_deterministic(&obs);
-        clip_actions(&space, &actions, &mut env_actions);
+        learner.env_actions(&actions, &low, &high, &mut env_actions);
         let b = venv.step(&env_actions)?;
         for i in 0..n {
             if b.ended[i]
@@ -159,32 +175,24 @@ fn train_from(
     };
     let mut eval_venv = registry.make_vec(&cfg.env.id, params, &eval_options)?;
     let space = venv.single_action_space().clone();
-    match &space {
-        Space::Box(b) if b.is_bounded() => {}
-        other => bail!(
-            "PPO here needs a bounded continuous action space; `{}` has {other}",
-            cfg.env.id
-        ),
-    }
-    let (n, obs_dim, act_dim) = (
-        venv.num_envs(),
-        venv.single_observation_space().flat_dim(),
-        space.flat_dim(),
-    );
+    let (low, high) = action_bounds(&space, &cfg.env.id)?;
+    let layout = obs_layout(venv.single_observation_space());
+    let (n, obs_dim, act_dim) = (venv.num_envs(), layout.dim, space.flat_dim());
     let cores = rapt_ppo::available_cores();
     rapt_ppo::configure_torch_threads(rapt_ppo::torch_threads_for(venv.threads(), cores));
     let (mut learner, progress) = match start_from {
         Some(start) => start,
         None => {
             let device = cfg.device.resolve()?;
-            let learner = Learner::new(obs_dim, act_dim, cfg.ppo.clone(), device, cfg.seed)?;
+            let learner = Learner::new(layout, act_dim, cfg.ppo.clone(), device, cfg.seed)
+                .with_context(|| format!("building the PPO learner for `{}`", cfg.env.id))?;
             (learner, rapt_ppo::Progress::default())
         }
     };
     ensure!(
-        (learner.obs_dim(), learner.act_dim()) == (obs_dim, act_dim),
-        "the checkpoint is for {} observation and {} action slots; `{}` has {obs_dim} and {act_dim}",
-        learner.obs_dim(),
+        (learner.layout(), learner.act_dim()) == (layout, act_dim),
+        "the checkpoint is for observations {:?} and {} action slots; `{}` has {layout:?} and {act_dim}",
+        learner.layout(),
         learner.act_dim(),
         cfg.env.id
     );
@@ -240,7 +248,7 @@ fn train_from(
                     rollout.next_values[base + i] = values[i];
                 }
             }
-            clip_actions(&space, &actions, &mut env_actions);
+            learner.env_actions(&actions, &low, &high, &mut env_actions);
             let b = venv.step(&env_actions)?;
             rollout.obs.extend_from_slice(&obs);
             rollout.actions.extend_from_slice(&actions);

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tch::{Device, Tensor};
 use thiserror::Error;
 
-use crate::{AdamState, Learner, PpoConfig, RunningMeanStd};
+use crate::{AdamState, Learner, ObsLayout, PpoConfig, RunningMeanStd};
 
 /// Checkpoint format written by this version.
 pub const CHECKPOINT_FORMAT: u32 = 2;
@@ -74,7 +74,7 @@ fn update_seed(seed: u64, update: u64) -> i64 {
 #[derive(Debug, Serialize, Deserialize)]
 struct Meta {
     format: u32,
-    obs_dim: usize,
+    layout: ObsLayout,
     act_dim: usize,
     config: PpoConfig,
     obs_stats: RunningMeanStd,
@@ -116,7 +116,7 @@ impl Learner {
 
         let meta = Meta {
             format: CHECKPOINT_FORMAT,
-            obs_dim: self.obs_dim(),
+            layout: self.layout(),
             act_dim: self.act_dim(),
             config: self.config().clone(),
             obs_stats: self.obs_stats().clone(),
@@ -154,16 +154,22 @@ impl Learner {
             });
         }
         let dims_ok = |s: &RunningMeanStd, d: usize| s.mean.len() == d && s.var.len() == d;
-        if !dims_ok(&meta.obs_stats, meta.obs_dim) || !dims_ok(&meta.reward_stats, 1) {
+        let normalized = match meta.config.encoder {
+            crate::Encoder::Mlp => meta.layout.dim,
+            crate::Encoder::Cnn { .. } => meta.layout.vector_dim(),
+        };
+        if !dims_ok(&meta.obs_stats, normalized) || !dims_ok(&meta.reward_stats, 1) {
             return Err(CheckpointError::Corrupt {
                 path: meta_path,
                 message: "observation or reward statistics have the wrong size".into(),
             });
         }
-        let mut learner = Learner::new(meta.obs_dim, meta.act_dim, meta.config, device, 0)
-            .map_err(|e| CheckpointError::Corrupt {
-                path: meta_path.clone(),
-                message: e.to_string(),
+        let mut learner =
+            Learner::new(meta.layout, meta.act_dim, meta.config, device, 0).map_err(|e| {
+                CheckpointError::Corrupt {
+                    path: meta_path.clone(),
+                    message: e.to_string(),
+                }
             })?;
         let weights = dir.join(WEIGHTS);
         let opt_path = dir.join(OPTIMIZER);
@@ -245,7 +251,14 @@ mod tests {
     use super::*;
 
     fn learner() -> Learner {
-        Learner::new(5, 2, PpoConfig::default(), Device::Cpu, 3).unwrap()
+        Learner::new(
+            ObsLayout::vector(5),
+            2,
+            PpoConfig::default(),
+            Device::Cpu,
+            3,
+        )
+        .unwrap()
     }
 
     fn rollout(seed: i64) -> crate::Rollout {
@@ -279,7 +292,7 @@ mod tests {
             num_minibatches: 1,
             ..PpoConfig::default()
         };
-        let mut l = Learner::new(5, 2, config, Device::Cpu, 3).unwrap();
+        let mut l = Learner::new(ObsLayout::vector(5), 2, config, Device::Cpu, 3).unwrap();
         let mut obs = vec![1.0, 2.0, 3.0, 4.0, 5.0, 0.0, 1.0, 0.0, 1.0, 0.0];
         l.normalize(&mut obs, true);
         let mut rewards = [1.0, 2.0];

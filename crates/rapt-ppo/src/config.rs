@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::{ActionHead, Encoder};
+
 /// PPO hyperparameters. Defaults are CleanRL's `ppo_continuous_action.py` except where
 /// noted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,6 +46,10 @@ pub struct PpoConfig {
     pub reward_clip: f32,
     /// Hidden layer widths of the actor and the critic (default [64, 64]).
     pub hidden: Vec<i64>,
+    /// Action distribution: `Gaussian` (default) or `Beta` (CaRL).
+    pub action_head: ActionHead,
+    /// Observation encoder: `Mlp` (default) or `Cnn(..)` for observations with an image.
+    pub encoder: Encoder,
 }
 
 impl Default for PpoConfig {
@@ -67,6 +73,8 @@ impl Default for PpoConfig {
             norm_reward: false,
             reward_clip: 10.0,
             hidden: vec![64, 64],
+            action_head: ActionHead::Gaussian,
+            encoder: Encoder::Mlp,
         }
     }
 }
@@ -131,6 +139,16 @@ impl PpoConfig {
             "hidden",
             format!("{:?} must be non-empty positive widths", self.hidden),
         );
+        if let Encoder::Cnn { channels, features } = &self.encoder {
+            check(
+                !channels.is_empty() && channels.iter().all(|c| *c > 0) && *features > 0,
+                "encoder",
+                format!(
+                    "Cnn(channels: {channels:?}, features: {features}) needs at least one \
+                     convolution and positive sizes"
+                ),
+            );
+        }
         p
     }
 }

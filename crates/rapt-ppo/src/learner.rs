@@ -5,8 +5,8 @@ use tch::{Device, Kind, Tensor};
 
 use crate::adam::{AdamConfig, FlatAdam};
 use crate::{
-    ActorCritic, GaeInputs, GaeParams, LossConfig, PpoConfig, RewardScaler, RunningMeanStd,
-    compute_gae, ppo_losses,
+    ActionHead, ActorCritic, Encoder, GaeInputs, GaeParams, LossConfig, ObsLayout, PpoConfig,
+    RewardScaler, RunningMeanStd, compute_gae, ppo_losses,
 };
 
 /// One rollout, `T × N` time-major (index `t * N + i`); observations are already
@@ -68,6 +68,18 @@ pub struct UpdateStats {
     pub epochs: usize,
 }
 
+/// Why a learner cannot be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LearnerError {
+    /// The observation layout does not fit the config.
+    #[error("observation layout: {0}")]
+    Layout(String),
+    /// libtorch failed.
+    #[error(transparent)]
+    Torch(#[from] tch::TchError),
+}
+
 /// Actor-critic, optimizer and observation statistics.
 #[derive(Debug)]
 pub struct Learner {
@@ -78,7 +90,9 @@ pub struct Learner {
     reward_scaler: RewardScaler,
     config: PpoConfig,
     device: Device,
-    obs_dim: usize,
+    layout: ObsLayout,
+    /// Observation slots the running statistics cover: all, or (CNN) the vector part.
+    norm_from: usize,
     act_dim: usize,
 }
 
@@ -92,28 +106,48 @@ fn to_vec(t: &Tensor) -> Vec<f32> {
 }
 
 impl Learner {
-    /// A fresh learner (torch seeded with `seed`).
+    /// A fresh learner for observations laid out as `layout` (torch seeded with `seed`).
     pub fn new(
-        obs_dim: usize,
+        layout: ObsLayout,
         act_dim: usize,
         config: PpoConfig,
         device: Device,
         seed: u64,
-    ) -> Result<Self, tch::TchError> {
+    ) -> Result<Self, LearnerError> {
+        if let Some(problem) = layout.problem() {
+            return Err(LearnerError::Layout(problem));
+        }
+        let is_cnn = matches!(config.encoder, Encoder::Cnn { .. });
+        if is_cnn && layout.image.is_none() {
+            return Err(LearnerError::Layout(
+                "encoder: Cnn needs an image in the observation (a Box of shape \
+                 [C, H, W], alone or first in a Dict); this env's observation is a vector"
+                    .into(),
+            ));
+        }
+        let norm_from = if is_cnn { layout.image_len() } else { 0 };
         tch::manual_seed(seed as i64);
         let vs = nn::VarStore::new(device);
-        let ac = ActorCritic::new(&vs.root(), obs_dim as i64, act_dim as i64, &config.hidden);
+        let ac = ActorCritic::new(
+            &vs.root(),
+            &layout,
+            act_dim as i64,
+            &config.hidden,
+            config.action_head,
+            &config.encoder,
+        );
         // CleanRL: Adam eps 1e-5.
         let opt = FlatAdam::new(&vs, AdamConfig::default());
         Ok(Self {
             vs,
             ac,
             opt,
-            obs_rms: RunningMeanStd::new(obs_dim),
+            obs_rms: RunningMeanStd::new(layout.dim - norm_from),
             reward_scaler: RewardScaler::new(f64::from(config.gamma), config.reward_clip),
             config,
             device,
-            obs_dim,
+            layout,
+            norm_from,
             act_dim,
         })
     }
@@ -123,16 +157,46 @@ impl Learner {
         &self.config
     }
 
-    /// Normalize `obs` in place with the running statistics, first folding them in when
-    /// `update` (training), not when evaluating.
+    /// Normalize `obs` (rows of the observation layout) in place with the running
+    /// statistics, first folding them in when `update` (training), not when evaluating.
+    /// With the CNN encoder only the vector part is normalized; images go in as they are.
     pub fn normalize(&mut self, obs: &mut [f32], update: bool) {
         if !self.config.norm_obs {
             return;
         }
-        if update {
-            self.obs_rms.update(obs);
+        let clip = self.config.obs_clip;
+        if self.norm_from == 0 {
+            if update {
+                self.obs_rms.update(obs);
+            }
+            self.obs_rms.normalize(obs, clip);
+            return;
         }
-        self.obs_rms.normalize(obs, self.config.obs_clip);
+        let (dim, from) = (self.layout.dim, self.norm_from);
+        if from == dim {
+            return;
+        }
+        if update {
+            let tails: Vec<f32> = obs
+                .chunks_exact(dim)
+                .flat_map(|row| row[from..].iter().copied())
+                .collect();
+            self.obs_rms.update(&tails);
+        }
+        for row in obs.chunks_exact_mut(dim) {
+            self.obs_rms.normalize(&mut row[from..], clip);
+        }
+    }
+
+    /// Map policy actions onto the env's action bounds (clip for the Gaussian head,
+    /// scale for the Beta head).
+    pub fn env_actions(&self, actions: &[f32], low: &[f32], high: &[f32], out: &mut [f32]) {
+        self.config.action_head.to_env(actions, low, high, out);
+    }
+
+    /// The action head.
+    pub fn action_head(&self) -> ActionHead {
+        self.config.action_head
     }
 
     /// Scale one step of rewards in place when `norm_reward` is on (the episode
@@ -161,20 +225,20 @@ impl Learner {
     /// Sample actions for normalized `obs`: (actions, log-probabilities, values).
     pub fn act(&self, obs: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
         tch::no_grad(|| {
-            let o = self.tensor(obs, self.obs_dim);
-            let (a, logp) = self.ac.sample(&o);
-            (to_vec(&a), to_vec(&logp), to_vec(&self.ac.value(&o)))
+            let o = self.tensor(obs, self.layout.dim);
+            let (a, logp, v) = self.ac.sample(&o);
+            (to_vec(&a), to_vec(&logp), to_vec(&v))
         })
     }
 
     /// The deterministic action (the policy mean) for normalized `obs`.
     pub fn act_deterministic(&self, obs: &[f32]) -> Vec<f32> {
-        tch::no_grad(|| to_vec(&self.ac.mean(&self.tensor(obs, self.obs_dim))))
+        tch::no_grad(|| to_vec(&self.ac.mean(&self.tensor(obs, self.layout.dim))))
     }
 
     /// V for normalized `obs`.
     pub fn values(&self, obs: &[f32]) -> Vec<f32> {
-        tch::no_grad(|| to_vec(&self.ac.value(&self.tensor(obs, self.obs_dim))))
+        tch::no_grad(|| to_vec(&self.ac.value(&self.tensor(obs, self.layout.dim))))
     }
 
     /// One PPO update from `rollout`; `progress` ∈ [0, 1] is the fraction of training done
@@ -204,7 +268,7 @@ impl Learner {
             &mut adv,
             &mut ret,
         );
-        let obs = self.tensor(&rollout.obs, self.obs_dim);
+        let obs = self.tensor(&rollout.obs, self.layout.dim);
         let actions = self.tensor(&rollout.actions, self.act_dim);
         let logp = Tensor::from_slice(&rollout.logp).to_device(self.device);
         let values = Tensor::from_slice(&rollout.values).to_device(self.device);
@@ -230,10 +294,8 @@ impl Learner {
                 let idx = perm.narrow(0, start, minibatch.min(batch - start));
                 start += minibatch;
                 let mb_obs = obs.index_select(0, &idx);
-                let (new_logp, entropy) = self
-                    .ac
-                    .log_prob_entropy(&mb_obs, &actions.index_select(0, &idx));
-                let new_values = self.ac.value(&mb_obs);
+                let (new_logp, entropy, new_values) =
+                    self.ac.evaluate(&mb_obs, &actions.index_select(0, &idx));
                 let losses = ppo_losses(
                     &new_logp,
                     &logp.index_select(0, &idx),
@@ -291,7 +353,12 @@ impl Learner {
 
     /// Observation slots.
     pub fn obs_dim(&self) -> usize {
-        self.obs_dim
+        self.layout.dim
+    }
+
+    /// The observation layout.
+    pub fn layout(&self) -> ObsLayout {
+        self.layout
     }
 
     /// Action slots.

@@ -4,8 +4,8 @@
 //! next to the environment workers ([`torch_threads_for`], [`configure_torch_threads`]),
 //! what the linked libtorch can do ([`libtorch_info`]), generalized advantage estimation
 //! that bootstraps through truncations ([`compute_gae`]) and running statistics for
-//! observation normalization ([`RunningMeanStd`]), the Gaussian actor-critic
-//! ([`ActorCritic`]) and the PPO losses ([`ppo_losses`]).
+//! observation normalization ([`RunningMeanStd`]), the actor-critic
+//! ([`ActorCritic`], Gaussian or Beta heads, MLP or CNN encoders) and the PPO losses ([`ppo_losses`]).
 
 #![warn(missing_docs)]
 
@@ -14,6 +14,7 @@ mod checkpoint;
 mod config;
 mod device;
 mod gae;
+mod layout;
 mod learner;
 mod loss;
 mod policy;
@@ -29,9 +30,12 @@ pub use checkpoint::{
 pub use config::PpoConfig;
 pub use device::{DeviceChoice, DeviceError, LIBTORCH_VERSION, LibtorchInfo, libtorch_info};
 pub use gae::{GaeInputs, GaeParams, compute_gae};
-pub use learner::{Learner, Rollout, UpdateStats, explained_variance};
+pub use layout::ObsLayout;
+pub use learner::{Learner, LearnerError, Rollout, UpdateStats, explained_variance};
 pub use loss::{LossConfig, Losses, ppo_losses};
-pub use policy::{ActorCritic, gaussian_log_prob_entropy};
+pub use policy::{
+    ActionHead, ActorCritic, Encoder, beta_log_prob_entropy, gaussian_log_prob_entropy,
+};
 pub use reward_scale::RewardScaler;
 pub use running_stats::RunningMeanStd;
 pub use threads::{available_cores, configure_torch_threads, torch_threads_for};
