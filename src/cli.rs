@@ -133,7 +133,10 @@ pub struct EvalArgs {
     /// Override an env parameter, e.g. `--env-set reward=Sparse` (repeatable).
     #[arg(long = "env-set", value_name = "FIELD=VALUE")]
     pub env_set: Vec<String>,
-    /// Print one JSON object.
+    /// Sample actions from the policy instead of taking its mean.
+    #[arg(long)]
+    pub stochastic: bool,
+    /// Print one JSON object (with a `per_episode` array).
     #[arg(long)]
     pub json: bool,
 }

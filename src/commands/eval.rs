@@ -41,7 +41,13 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         max_episode_steps: cfg.env.max_episode_steps,
     };
     let mut venv = registry.make_vec(&cfg.env.id, &params, &options)?;
-    let eval = evaluate(&mut learner, &mut venv, args.episodes as usize, args.seed)?;
+    let eval = evaluate(
+        &mut learner,
+        &mut venv,
+        args.episodes as usize,
+        args.seed,
+        args.stochastic,
+    )?;
     let k = (eval.success_rate * eval.episodes as f64).round() as usize;
     let (lo, hi) = wilson_interval(k, eval.episodes);
     if args.json {
@@ -61,6 +67,8 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             "mean_return": eval.mean_return,
             "mean_length": eval.mean_length,
             "metrics": metrics,
+            "actions": if args.stochastic { "sampled" } else { "mean" },
+            "per_episode": eval.per_episode,
         });
         println!("{out}");
     } else {
@@ -79,6 +87,26 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         );
         for (name, value) in &eval.metrics {
             println!("  {name:<20} {value:.4}");
+        }
+        println!(
+            "\n{:>7} {:>4} {:>5} {:>10} {:>6} {:>8} {:>12} {:>10}",
+            "episode", "env", "index", "return", "length", "success", "success once", "ended by"
+        );
+        for (k, e) in eval.per_episode.iter().enumerate() {
+            println!(
+                "{k:>7} {:>4} {:>5} {:>10.3} {:>6} {:>8} {:>12} {:>10}",
+                e.env,
+                e.index,
+                e.ret,
+                e.length,
+                e.success,
+                e.success_once,
+                if e.terminated {
+                    "terminated"
+                } else {
+                    "truncated"
+                }
+            );
         }
     }
     Ok(())

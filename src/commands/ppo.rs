@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
-use rapt_core::{EpisodeStats, Space, ThreadedVecEnv, VecEnv, VecEnvOptions};
+use rapt_core::{Space, ThreadedVecEnv, VecEnv, VecEnvOptions};
 use rapt_ppo::{Learner, Rollout};
 use tracing::info;
 
@@ -29,6 +29,29 @@ pub struct Evaluation {
     pub mean_length: f64,
     /// The env's metrics at the last step of each episode, averaged, by name.
     pub metrics: Vec<(String, f64)>,
+    /// Each episode, in the order they finished.
+    pub per_episode: Vec<EpisodeRecord>,
+}
+
+/// One evaluated episode.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct EpisodeRecord {
+    /// Sub-env that ran it.
+    pub env: usize,
+    /// Its index among that sub-env's episodes (0: the one started from seed
+    /// `EVAL_SEED_OFFSET + base + env`).
+    pub index: u32,
+    /// Undiscounted return.
+    #[serde(rename = "return")]
+    pub ret: f64,
+    /// Steps.
+    pub length: u32,
+    /// Successful at the last step.
+    pub success: bool,
+    /// Successful at some step.
+    pub success_once: bool,
+    /// Ended by `terminated` (otherwise truncated).
+    pub terminated: bool,
 }
 
 /// The 95% Wilson score interval of `k` successes in `n` trials.
@@ -69,32 +92,50 @@ pub fn obs_layout(space: &Space) -> rapt_ppo::ObsLayout {
     }
 }
 
-/// Run `episodes` deterministic episodes on `venv` with seeds from `EVAL_SEED_OFFSET + base`.
+/// Run `episodes` episodes on `venv` with seeds from `EVAL_SEED_OFFSET + base`, with the
+/// policy mean (`stochastic` false) or sampled actions. Each sub-env runs a fixed share of
+/// the episodes (as SB3's `evaluate_policy`), so short episodes are not over-counted.
 pub fn evaluate(
     learner: &mut Learner,
     venv: &mut ThreadedVecEnv,
     episodes: usize,
     base: u64,
+    stochastic: bool,
 ) -> Result<Evaluation> {
     let space = venv.single_action_space().clone();
     let (low, high) = action_bounds(&space, "the evaluation env")?;
     let n = venv.num_envs();
+    let targets: Vec<u32> = (0..n).map(|i| ((episodes + i) / n) as u32).collect();
+    let mut counts = vec![0u32; n];
     let mut obs = venv.reset(Some(EVAL_SEED_OFFSET + base))?.obs.clone();
-    let mut finished: Vec<EpisodeStats> = Vec::new();
+    let mut finished: Vec<EpisodeRecord> = Vec::with_capacity(episodes);
     let names = venv.info_layout().metrics.clone();
     let mut metric_sums = vec![0.0f64; names.len()];
     let mut env_actions = vec![0.0; n * space.flat_dim()];
     while finished.len() < episodes {
         learner.normalize(&mut obs, false);
-        let actions = learner.act_deterministic(&obs);
+        let actions = if stochastic {
+            learner.act(&obs).0
+        } else {
+            learner.act_deterministic(&obs)
+        };
         learner.env_actions(&actions, &low, &high, &mut env_actions);
         let b = venv.step(&env_actions)?;
         for i in 0..n {
             if b.ended[i]
+                && counts[i] < targets[i]
                 && let Some(ep) = b.final_info.episode[i]
-                && finished.len() < episodes
             {
-                finished.push(ep);
+                finished.push(EpisodeRecord {
+                    env: i,
+                    index: counts[i],
+                    ret: ep.ret,
+                    length: ep.length,
+                    success: ep.success_at_end,
+                    success_once: ep.success_once,
+                    terminated: ep.terminated,
+                });
+                counts[i] += 1;
                 for (s, m) in metric_sums.iter_mut().zip(b.final_info.metrics_of(i)) {
                     *s += f64::from(*m);
                 }
@@ -102,11 +143,10 @@ pub fn evaluate(
         }
         obs.copy_from_slice(&b.obs);
     }
-    finished.truncate(episodes);
     let k = episodes as f64;
     Ok(Evaluation {
         episodes,
-        success_rate: finished.iter().filter(|e| e.success_at_end).count() as f64 / k,
+        success_rate: finished.iter().filter(|e| e.success).count() as f64 / k,
         success_once_rate: finished.iter().filter(|e| e.success_once).count() as f64 / k,
         mean_return: finished.iter().map(|e| e.ret).sum::<f64>() / k,
         mean_length: finished.iter().map(|e| f64::from(e.length)).sum::<f64>() / k,
@@ -114,6 +154,7 @@ pub fn evaluate(
             .into_iter()
             .zip(metric_sums.into_iter().map(|s| s / k))
             .collect(),
+        per_episode: finished,
     })
 }
 
@@ -310,6 +351,7 @@ fn train_from(
                 &mut eval_venv,
                 cfg.train.eval_episodes,
                 update,
+                false,
             )?
             .success_rate;
             if best_eval.is_none_or(|best| last_eval > best) {
@@ -395,6 +437,7 @@ fn train_from(
         &mut eval_venv,
         cfg.train.final_eval_episodes,
         num_updates,
+        false,
     )?;
     let k = (final_eval.success_rate * final_eval.episodes as f64).round() as usize;
     let (lo, hi) = wilson_interval(k, final_eval.episodes);

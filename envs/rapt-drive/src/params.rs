@@ -1,0 +1,137 @@
+//! Parameters of the driving envs (`env.params` in a run config).
+
+use serde::{Deserialize, Serialize};
+
+use crate::generate::GeneratorConfig;
+use crate::map::LightTiming;
+use crate::raster::RasterConfig;
+use crate::reward::RewardConfig;
+use crate::traffic::TrafficConfig;
+
+/// Where maps come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum MapSource {
+    /// Generated from the episode's seed: one of `pool` networks (each built once per
+    /// process and shared), generated with the given settings.
+    Generated {
+        /// Distinct networks (default 64).
+        #[serde(default = "default_pool")]
+        pool: u32,
+        /// Generator settings.
+        #[serde(default)]
+        generator: GeneratorConfig,
+    },
+    /// A hand-written map: a RON file (`assets/maps/*.ron`; the path is relative to the
+    /// working directory, or one of the built-in names `"ring"`, `"cross"`).
+    File(String),
+}
+
+fn default_pool() -> u32 {
+    64
+}
+
+impl Default for MapSource {
+    fn default() -> Self {
+        MapSource::Generated {
+            pool: default_pool(),
+            generator: GeneratorConfig::default(),
+        }
+    }
+}
+
+/// What the policy sees.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ObservationMode {
+    /// `Dict { bev: Box[5, size, size], measurements: Box[M] }` (default).
+    Raster(#[serde(default)] RasterConfig),
+    /// `Box[M]`: the measurement vector alone.
+    Vector,
+}
+
+impl Default for ObservationMode {
+    fn default() -> Self {
+        ObservationMode::Raster(RasterConfig::default())
+    }
+}
+
+/// Parameters of `Drive-v0` and its variants.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DriveParams {
+    /// Maps (default: generated, a pool of 64).
+    pub map: MapSource,
+    /// Route length, m (default 300).
+    pub route_length: f32,
+    /// Scripted traffic.
+    pub traffic: TrafficConfig,
+    /// Traffic-light timing.
+    pub lights: LightTiming,
+    /// Observation.
+    pub observation: ObservationMode,
+    /// Reward and infractions.
+    pub reward: RewardConfig,
+    /// Control period, s (default 0.1: 10 Hz, as CaRL).
+    pub control_dt: f32,
+    /// Physics steps per control step (default 5: 0.02 s each).
+    pub substeps: u32,
+}
+
+impl Default for DriveParams {
+    fn default() -> Self {
+        Self {
+            map: MapSource::default(),
+            route_length: 300.0,
+            traffic: TrafficConfig::default(),
+            lights: LightTiming::default(),
+            observation: ObservationMode::default(),
+            reward: RewardConfig::default(),
+            control_dt: 0.1,
+            substeps: 5,
+        }
+    }
+}
+
+impl DriveParams {
+    /// Out-of-range fields, as "field: message".
+    pub fn problems(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        if let MapSource::Generated { pool, generator } = &self.map {
+            if *pool == 0 {
+                p.push("map.pool must be at least 1".into());
+            }
+            p.extend(
+                generator
+                    .problems()
+                    .into_iter()
+                    .map(|m| format!("map.generator.{m}")),
+            );
+        }
+        if !(50.0..=5000.0).contains(&self.route_length) {
+            p.push(format!(
+                "route_length = {} must be in [50, 5000] m",
+                self.route_length
+            ));
+        }
+        if self.traffic.vehicles > 200 {
+            p.push(format!(
+                "traffic.vehicles = {} must be at most 200",
+                self.traffic.vehicles
+            ));
+        }
+        if let ObservationMode::Raster(r) = &self.observation
+            && (!(16..=256).contains(&r.size) || r.ego_from_bottom >= r.size || r.resolution <= 0.0)
+        {
+            p.push(format!(
+                "observation: Raster(size: {}, resolution: {}, ego_from_bottom: {}): size in [16, 256], 0 ≤ ego_from_bottom < size, resolution > 0",
+                r.size, r.resolution, r.ego_from_bottom
+            ));
+        }
+        if !(0.02..=0.5).contains(&self.control_dt) || self.substeps == 0 || self.substeps > 50 {
+            p.push(format!(
+                "control_dt = {} s and substeps = {}: control_dt in [0.02, 0.5], substeps in [1, 50]",
+                self.control_dt, self.substeps
+            ));
+        }
+        p
+    }
+}
