@@ -57,10 +57,14 @@ pub struct RolloutArgs {
     /// Seed of the first episode.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// The env's parameters as RON text, e.g. `--params '(traffic: (vehicles: 0))'`
+    /// (default: the env's defaults; `rapt envs --params` lists them).
+    #[arg(long, default_value = "")]
+    pub params: String,
     /// Print the summary only, no per-step table.
     #[arg(long)]
     pub quiet: bool,
-    /// Print the summary as one JSON object.
+    /// Print the summary as one JSON object (with the env's metrics averaged).
     #[arg(long)]
     pub json: bool,
 }

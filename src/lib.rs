@@ -22,5 +22,6 @@ pub fn registry() -> Registry {
     // Registration only fails on a malformed or duplicate id: a bug caught by the tests.
     rapt_classic::register(&mut registry).expect("classic envs register");
     rapt_manip::register(&mut registry).expect("manipulation envs register");
+    rapt_drive::register(&mut registry).expect("driving envs register");
     registry
 }

@@ -10,6 +10,7 @@ struct Episode {
     success_once: bool,
     success_at_end: bool,
     final_phi: f32,
+    metrics: Vec<f32>,
 }
 
 pub fn run(args: &RolloutArgs) -> Result<()> {
@@ -17,7 +18,7 @@ pub fn run(args: &RolloutArgs) -> Result<()> {
         bail!("--episodes must be at least 1");
     }
     let registry = crate::registry();
-    let mut env = registry.make(&args.env, "", None)?;
+    let mut env = registry.make(&args.env, &args.params, None)?;
     let layout = env.info_layout().clone();
     let (obs_dim, act_dim) = (
         env.observation_space().flat_dim(),
@@ -93,6 +94,7 @@ pub fn run(args: &RolloutArgs) -> Result<()> {
                     success_once,
                     success_at_end: info.success[0],
                     final_phi: phi_col.map(|c| info.metrics_of(0)[c]).unwrap_or(f32::NAN),
+                    metrics: info.metrics_of(0).to_vec(),
                 });
                 break;
             }
@@ -105,6 +107,16 @@ pub fn run(args: &RolloutArgs) -> Result<()> {
     let mean_return = episodes.iter().map(|e| e.ret).sum::<f64>() / n;
     let mean_length = episodes.iter().map(|e| f64::from(e.length)).sum::<f64>() / n;
     let mean_phi = episodes.iter().map(|e| f64::from(e.final_phi)).sum::<f64>() / n;
+    // The env's metrics at the end of each episode, averaged.
+    let metric_means: Vec<(String, f64)> = layout
+        .metrics
+        .iter()
+        .enumerate()
+        .map(|(k, name)| {
+            let sum: f64 = episodes.iter().map(|e| f64::from(e.metrics[k])).sum();
+            (name.clone(), sum / n)
+        })
+        .collect();
     if args.json {
         let out = serde_json::json!({
             "env": args.env,
@@ -115,6 +127,10 @@ pub fn run(args: &RolloutArgs) -> Result<()> {
             "mean_return": mean_return,
             "mean_length": mean_length,
             "mean_final_phi": mean_phi,
+            "metrics": metric_means
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::json!(v)))
+                .collect::<serde_json::Map<String, serde_json::Value>>(),
         });
         println!("{out}");
     } else {
@@ -129,6 +145,9 @@ pub fn run(args: &RolloutArgs) -> Result<()> {
             mean_length,
             mean_phi
         );
+        for (name, value) in &metric_means {
+            println!("  {name:<20} {value:.4}");
+        }
     }
     Ok(())
 }

@@ -6,6 +6,8 @@
 //! `docs/envs/Drive-v0.md` and its variants.
 #![warn(missing_docs)]
 
+mod env;
+pub mod expert;
 pub mod generate;
 pub mod geom;
 pub mod map;
@@ -14,3 +16,59 @@ pub mod raster;
 pub mod reward;
 pub mod route;
 pub mod traffic;
+
+pub use env::{BuiltMap, DriveEnv, MEASUREMENTS, METRICS, REWARD_TERMS};
+pub use params::{DriveParams, MapSource, ObservationMode};
+
+use rapt_core::{Env, EnvError, EnvSpec, Registry, parse_params};
+
+/// Longest episode the registry's time limit allows, steps (the env ends episodes itself
+/// on timeout, at 60 s + route length / 2 m/s; 3,000 steps = 300 s of driving).
+pub const MAX_EPISODE_STEPS: u32 = 3000;
+
+fn to_ron<T: serde::Serialize>(value: &T) -> String {
+    ron::ser::to_string_pretty(value, ron::ser::PrettyConfig::default())
+        .unwrap_or_else(|e| format!("<unprintable: {e}>"))
+}
+
+fn params_with(vehicles: usize) -> DriveParams {
+    let mut p = DriveParams::default();
+    p.traffic.vehicles = vehicles;
+    p
+}
+
+/// Register `Drive-v0` (24 traffic cars), `DriveEmpty-v0` (none) and `DriveDense-v0`
+/// (60).
+pub fn register(registry: &mut Registry) -> Result<(), EnvError> {
+    registry.register(EnvSpec {
+        id: "Drive-v0",
+        summary: "drive a route through generated streets with lights and 24 IDM cars; CaRL reward",
+        max_episode_steps: MAX_EPISODE_STEPS,
+        default_params: || to_ron(&params_with(24)),
+        make: |text| make("Drive-v0", 24, text),
+    })?;
+    registry.register(EnvSpec {
+        id: "DriveEmpty-v0",
+        summary: "Drive-v0 with empty roads (lights still work)",
+        max_episode_steps: MAX_EPISODE_STEPS,
+        default_params: || to_ron(&params_with(0)),
+        make: |text| make("DriveEmpty-v0", 0, text),
+    })?;
+    registry.register(EnvSpec {
+        id: "DriveDense-v0",
+        summary: "Drive-v0 with dense traffic: 60 IDM cars",
+        max_episode_steps: MAX_EPISODE_STEPS,
+        default_params: || to_ron(&params_with(60)),
+        make: |text| make("DriveDense-v0", 60, text),
+    })
+}
+
+fn make(id: &'static str, vehicles: usize, text: &str) -> Result<Box<dyn Env>, EnvError> {
+    let mut params: DriveParams = parse_params(id, text)?;
+    // A variant differs from Drive-v0 in its traffic density only: keep it unless the
+    // parameters set `vehicles` themselves (the only field of that name).
+    if !text.contains("vehicles") {
+        params.traffic.vehicles = vehicles;
+    }
+    Ok(Box::new(DriveEnv::new(id, params)?))
+}

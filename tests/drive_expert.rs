@@ -1,0 +1,59 @@
+//! The privileged driving expert reaches a driving score ≥ 90 on Drive-v0's default
+//! traffic (and finishes every empty route), over held-out seeds.
+
+use rapt_core::{Env, InfoBatch, StepOut};
+
+/// Mean (route completion, driving score, success rate) of the expert on `id`.
+fn expert(id: &str, episodes: u64) -> (f64, f64, f64) {
+    let registry = rapt::registry();
+    let mut env = registry.make(id, "(observation: Vector)", None).unwrap();
+    let layout = env.info_layout().clone();
+    let (rc, ds) = (
+        layout.metric_index("route_completion").unwrap(),
+        layout.metric_index("driving_score").unwrap(),
+    );
+    let mut obs = vec![0.0; env.observation_space().flat_dim()];
+    let mut action = vec![0.0; 2];
+    let mut info = InfoBatch::new(1, &layout);
+    let (mut sum_rc, mut sum_ds, mut successes) = (0.0, 0.0, 0);
+    for seed in 0..episodes {
+        env.reset(Some(7_000 + seed), &mut obs, info.get_mut(0))
+            .unwrap();
+        loop {
+            assert!(env.expert_action(&mut action));
+            let (mut reward, mut terminated, mut truncated) = (0.0, false, false);
+            env.step(
+                &action,
+                StepOut {
+                    obs: &mut obs,
+                    reward: &mut reward,
+                    terminated: &mut terminated,
+                    truncated: &mut truncated,
+                    info: info.get_mut(0),
+                },
+            )
+            .unwrap();
+            if terminated || truncated {
+                break;
+            }
+        }
+        let m = info.metrics_of(0);
+        sum_rc += f64::from(m[rc]);
+        sum_ds += f64::from(m[ds]);
+        successes += u32::from(info.success[0]);
+    }
+    let n = episodes as f64;
+    (sum_rc / n, sum_ds / n, f64::from(successes) / n)
+}
+
+#[test]
+fn the_expert_drives_with_a_driving_score_of_at_least_90() {
+    let (rc, ds, success) = expert("Drive-v0", 40);
+    eprintln!("Drive-v0 expert: RC {rc:.1}, DS {ds:.1}, success {success:.2}");
+    assert!(
+        ds >= 90.0,
+        "driving score {ds:.1} (route completion {rc:.1})"
+    );
+    let (rc, ds, success) = expert("DriveEmpty-v0", 10);
+    assert_eq!((rc, ds, success), (100.0, 100.0, 1.0));
+}
