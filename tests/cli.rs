@@ -149,9 +149,47 @@ fn eval_reports_json_for_a_trained_run_and_rejects_a_bad_target() {
     let ci = v["success_ci95"].as_array().unwrap();
     assert!(ci[0].as_f64().unwrap() <= v["success_rate"].as_f64().unwrap());
     assert!(v["metrics"]["tcp_to_goal"].is_number(), "{v}");
+    let episodes = v["per_episode"].as_array().unwrap();
+    assert_eq!(episodes.len(), 6);
+    assert!(episodes[0]["return"].is_number() && episodes[0]["success"].is_boolean());
     let out = rapt(&["eval", "/nonexistent/run"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/run"));
+}
+
+#[test]
+fn eval_of_a_driving_run_reports_the_leaderboard_numbers() {
+    let dir = std::env::temp_dir().join(format!("rapt-cli-eval-drive-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let dir_s = dir.to_str().unwrap();
+    stdout(&rapt(&[
+        "train",
+        "configs/drive-vector.ron",
+        "--set",
+        "train.total_steps=512",
+        "--set",
+        "env.num_envs=4",
+        "--set",
+        "env.threads=1",
+        "--set",
+        "ppo.num_steps=64",
+        "--set",
+        "train.final_eval_episodes=2",
+        "--run-dir",
+        dir_s,
+    ]));
+    let text = stdout(&rapt(&["eval", dir_s, "--episodes", "3", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    let rc = v["route_completion"].as_f64().unwrap();
+    let is = v["infraction_score"].as_f64().unwrap();
+    let ds = v["driving_score"].as_f64().unwrap();
+    assert!(
+        (0.0..=100.0).contains(&rc) && (0.0..=1.0).contains(&is),
+        "{v}"
+    );
+    assert!(ds <= rc + 1e-9, "{v}");
+    assert!(v["metrics"]["infractions_per_km"].is_number(), "{v}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 """Steps/s of a Gymnasium env, the peer of `rapt bench`: a SyncVectorEnv of N envs in one
 process (one core), uniformly random actions sampled each step, same-step autoreset,
-resets included. Prints one JSON object. Fetch* ids come from gymnasium-robotics (MuJoCo).
+resets included. Prints one JSON object. Fetch* ids come from gymnasium-robotics (MuJoCo),
+highway-* and intersection-* ids from highway-env.
 
     python benches/peers/gymnasium_peer.py CartPole-v1 --envs 16 --seconds 5
     python benches/peers/gymnasium_peer.py FetchPush-v4 --envs 16 --seconds 5
@@ -28,6 +29,11 @@ def main() -> None:
 
         gym.register_envs(gymnasium_robotics)
         peer += f", gymnasium-robotics {gymnasium_robotics.__version__}, mujoco {mujoco.__version__}"
+    if a.env.startswith(("highway", "intersection", "racetrack", "parking")):
+        import highway_env
+
+        gym.register_envs(highway_env)
+        peer += f", highway-env {highway_env.__version__}"
     venv = gym.vector.SyncVectorEnv(
         [lambda: gym.make(a.env) for _ in range(a.envs)],
         autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,

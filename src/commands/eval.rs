@@ -56,7 +56,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             .iter()
             .map(|(n, v)| (n.clone(), serde_json::json!(v)))
             .collect();
-        let out = serde_json::json!({
+        let mut out = serde_json::json!({
             "env": cfg.env.id,
             "checkpoint": checkpoint.display().to_string(),
             "global_step": progress.global_step,
@@ -70,6 +70,13 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             "actions": if args.stochastic { "sampled" } else { "mean" },
             "per_episode": eval.per_episode,
         });
+        // Driving envs: the leaderboard's three numbers at the top level (route completion
+        // and driving score 0–100, infraction score 0–1, as the CARLA leaderboard reports).
+        for key in ["route_completion", "infraction_score", "driving_score"] {
+            if let Some((_, v)) = eval.metrics.iter().find(|(n, _)| n == key) {
+                out[key] = serde_json::json!(v);
+            }
+        }
         println!("{out}");
     } else {
         println!(

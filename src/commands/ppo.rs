@@ -144,18 +144,45 @@ pub fn evaluate(
         obs.copy_from_slice(&b.obs);
     }
     let k = episodes as f64;
+    let mut metrics: Vec<(String, f64)> = names
+        .iter()
+        .cloned()
+        .zip(metric_sums.iter().map(|s| s / k))
+        .collect();
+    per_km_over_all_episodes(&mut metrics, &names, &metric_sums);
     Ok(Evaluation {
         episodes,
         success_rate: finished.iter().filter(|e| e.success).count() as f64 / k,
         success_once_rate: finished.iter().filter(|e| e.success_once).count() as f64 / k,
         mean_return: finished.iter().map(|e| e.ret).sum::<f64>() / k,
         mean_length: finished.iter().map(|e| f64::from(e.length)).sum::<f64>() / k,
-        metrics: names
-            .into_iter()
-            .zip(metric_sums.into_iter().map(|s| s / k))
-            .collect(),
+        metrics,
         per_episode: finished,
     })
+}
+
+/// A metric `X_per_km` next to the metrics `X` and `distance` (m) is reported as the
+/// CARLA leaderboard does: all of `X` over all kilometres driven, not the mean of each
+/// episode's ratio (which short episodes would dominate).
+pub(crate) fn per_km_over_all_episodes(
+    metrics: &mut [(String, f64)],
+    names: &[String],
+    sums: &[f64],
+) {
+    let Some(km) = names
+        .iter()
+        .position(|n| n == "distance")
+        .map(|d| sums[d] / 1000.0)
+    else {
+        return;
+    };
+    for (name, value) in metrics.iter_mut() {
+        if let Some(x) = name.strip_suffix("_per_km")
+            && let Some(k) = names.iter().position(|n| n == x)
+        {
+            *value = if km > 0.0 { sums[k] / km } else { 0.0 };
+        }
+    }
 }
 
 /// Train with PPO as `cfg` says, writing `metrics.csv` into `run_dir`; returns the final

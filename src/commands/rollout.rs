@@ -108,15 +108,16 @@ pub fn run(args: &RolloutArgs) -> Result<()> {
     let mean_length = episodes.iter().map(|e| f64::from(e.length)).sum::<f64>() / n;
     let mean_phi = episodes.iter().map(|e| f64::from(e.final_phi)).sum::<f64>() / n;
     // The env's metrics at the end of each episode, averaged.
-    let metric_means: Vec<(String, f64)> = layout
+    let sums: Vec<f64> = (0..layout.metrics.len())
+        .map(|k| episodes.iter().map(|e| f64::from(e.metrics[k])).sum())
+        .collect();
+    let mut metric_means: Vec<(String, f64)> = layout
         .metrics
         .iter()
-        .enumerate()
-        .map(|(k, name)| {
-            let sum: f64 = episodes.iter().map(|e| f64::from(e.metrics[k])).sum();
-            (name.clone(), sum / n)
-        })
+        .cloned()
+        .zip(sums.iter().map(|s| s / n))
         .collect();
+    super::ppo::per_km_over_all_episodes(&mut metric_means, &layout.metrics, &sums);
     if args.json {
         let out = serde_json::json!({
             "env": args.env,

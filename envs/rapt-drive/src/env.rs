@@ -36,10 +36,11 @@ pub const REWARD_TERMS: [&str; 7] = [
 ];
 
 /// Metrics in info, in order (values at an episode's last step are its results).
-pub const METRICS: [&str; 14] = [
+pub const METRICS: [&str; 15] = [
     "route_completion",
     "infraction_score",
     "driving_score",
+    "infractions",
     "infractions_per_km",
     "collision",
     "red_light",
@@ -194,6 +195,8 @@ pub struct DriveEnv {
     rng: rand_pcg::Pcg64,
     file_map: Option<Arc<BuiltMap>>,
     episode: Option<Episode>,
+    /// Reused buffers of the raster's dynamic layers.
+    scratch: (Vec<VehicleShape>, Vec<(StopLine, LightState)>),
 }
 
 impl DriveEnv {
@@ -250,6 +253,7 @@ impl DriveEnv {
             rng: rand_pcg::Pcg64::seed_from_u64(0),
             file_map,
             episode: None,
+            scratch: Default::default(),
         })
     }
 
@@ -420,32 +424,40 @@ impl DriveEnv {
         }
     }
 
-    fn write_obs(&self, e: &Episode, obs: &mut [f32]) {
+    fn write_obs(&mut self, e: &Episode, obs: &mut [f32]) {
         let (image, meas) = obs.split_at_mut(obs.len() - MEASUREMENTS);
         if let Some(config) = self.raster_config() {
-            let vehicles: Vec<VehicleShape> = e
-                .traffic
-                .cars
-                .iter()
-                .map(|c| VehicleShape {
-                    at: c.pose.0,
-                    yaw: c.pose.1,
-                    half: CAR_HALF,
-                    speed: c.speed,
-                })
-                .collect();
-            let stop_lines: Vec<(StopLine, LightState)> = e
-                .map
-                .stop_lines
-                .iter()
-                .map(|l| (*l, e.map.map.light_state(l.light, e.t)))
-                .collect();
+            let ego = V2::new(e.state.x, e.state.y);
+            // Only what can appear in the image; buffers reused across steps.
+            let reach = config.size as f32 * config.resolution * 1.5;
+            let (vehicles, stop_lines) = (&mut self.scratch.0, &mut self.scratch.1);
+            vehicles.clear();
+            vehicles.extend(
+                e.traffic
+                    .cars
+                    .iter()
+                    .filter(|c| c.pose.0.dist(ego) <= reach)
+                    .map(|c| VehicleShape {
+                        at: c.pose.0,
+                        yaw: c.pose.1,
+                        half: CAR_HALF,
+                        speed: c.speed,
+                    }),
+            );
+            stop_lines.clear();
+            stop_lines.extend(
+                e.map
+                    .stop_lines
+                    .iter()
+                    .filter(|l| l.at.dist(ego) <= reach)
+                    .map(|l| (*l, e.map.map.light_state(l.light, e.t))),
+            );
             let scene = Scene {
                 raster: &e.map.raster,
-                ego: (V2::new(e.state.x, e.state.y), e.state.yaw),
+                ego: (ego, e.state.yaw),
                 route: (&e.route.line, e.s),
-                vehicles: &vehicles,
-                stop_lines: &stop_lines,
+                vehicles,
+                stop_lines,
             };
             raster::render(&config, &scene, image);
         }
@@ -462,18 +474,15 @@ impl DriveEnv {
         m[0] = rc;
         m[1] = score;
         m[2] = rc * score;
-        m[3] = if e.infraction.is_some_and(|i| i != Infraction::OffRoute) && e.distance > 0.0 {
-            1.0 / km
-        } else {
-            0.0
-        };
+        m[3] = f32::from(u8::from(e.infraction.is_some()));
+        m[4] = m[3] / km;
         for (k, i) in Infraction::ALL.iter().enumerate() {
-            m[4 + k] = f32::from(u8::from(e.infraction == Some(*i)));
+            m[5 + k] = f32::from(u8::from(e.infraction == Some(*i)));
         }
-        m[10] = e.state.speed;
-        m[11] = e.distance;
-        m[12] = rc / 100.0;
-        m[13] = lane.speed_limit;
+        m[11] = e.state.speed;
+        m[12] = e.distance;
+        m[13] = rc / 100.0;
+        m[14] = lane.speed_limit;
         info.metrics.copy_from_slice(&m);
     }
 
