@@ -268,9 +268,19 @@ fn train_from(
     let num_updates = (cfg.train.total_steps / steps_per_update).max(1);
     info!(env = %cfg.env.id, num_envs = n, updates = num_updates, batch = steps_per_update, "PPO training");
 
+    // Periodic evaluations also log the mean return and every env metric (for driving:
+    // route completion, infraction and driving scores, infractions per km, ...).
+    let metric_names = venv.info_layout().metrics.clone();
+    let eval_tags: Vec<String> = std::iter::once("eval/mean_return".to_string())
+        .chain(metric_names.iter().map(|m| format!("eval/{m}")))
+        .collect();
+    let mut eval_values = vec![f64::NAN; eval_tags.len()];
     let mut csv = crate::runs::metrics_csv(
         run_dir,
-        "global_step,charts/episodic_return,charts/episodic_length,charts/success_rate,charts/SPS,charts/learning_rate,losses/value_loss,losses/policy_loss,losses/entropy,losses/approx_kl,losses/clipfrac,losses/explained_variance,eval/success_rate",
+        &format!(
+            "global_step,charts/episodic_return,charts/episodic_length,charts/success_rate,charts/SPS,charts/learning_rate,losses/value_loss,losses/policy_loss,losses/entropy,losses/approx_kl,losses/clipfrac,losses/explained_variance,eval/success_rate,{}",
+            eval_tags.join(",")
+        ),
     )?;
     let mut tb = rapt_ppo::tensorboard::EventWriter::create(&run_dir.join("tensorboard"))
         .with_context(|| format!("creating TensorBoard events in {}", run_dir.display()))?;
@@ -373,14 +383,18 @@ fn train_from(
             && !is_last
         {
             let eval_start = Instant::now();
-            last_eval = evaluate(
+            let eval = evaluate(
                 &mut learner,
                 &mut eval_venv,
                 cfg.train.eval_episodes,
                 update,
                 false,
-            )?
-            .success_rate;
+            )?;
+            last_eval = eval.success_rate;
+            eval_values[0] = eval.mean_return;
+            for (v, (_, m)) in eval_values[1..].iter_mut().zip(&eval.metrics) {
+                *v = *m;
+            }
             if best_eval.is_none_or(|best| last_eval > best) {
                 best_eval = Some(last_eval);
                 learner.save_checkpoint(
@@ -401,16 +415,18 @@ fn train_from(
             window.mean(|e| f64::from(e.length)),
             window.mean(|e| f64::from(u8::from(e.success_at_end))),
         );
+        let eval_columns: Vec<String> = eval_values.iter().map(|v| v.to_string()).collect();
         writeln!(
             csv,
-            "{global_step},{ret},{len},{succ},{sps:.1},{},{},{},{},{},{},{},{last_eval}",
+            "{global_step},{ret},{len},{succ},{sps:.1},{},{},{},{},{},{},{},{last_eval},{}",
             stats.learning_rate,
             stats.value_loss,
             stats.policy_loss,
             stats.entropy,
             stats.approx_kl,
             stats.clipfrac,
-            stats.explained_variance
+            stats.explained_variance,
+            eval_columns.join(",")
         )?;
         csv.flush()?;
         let step = global_step as i64;
@@ -430,6 +446,11 @@ fn train_from(
         ] {
             if value.is_finite() {
                 tb.scalar(tag, step, value as f32)?;
+            }
+        }
+        for (tag, value) in eval_tags.iter().zip(&eval_values) {
+            if value.is_finite() {
+                tb.scalar(tag, step, *value as f32)?;
             }
         }
         tb.flush()?;
@@ -481,6 +502,9 @@ fn train_from(
         final_eval.success_once_rate * 100.0,
         final_eval.mean_return
     );
+    for (name, value) in &final_eval.metrics {
+        println!("  {name:<20} {value:.4}");
+    }
     Ok(final_eval)
 }
 

@@ -11,6 +11,7 @@ use rapt_sim::{Vehicle, VehicleConfig, VehicleState, WorldConfig, add_ground, ne
 use crate::geom::{V2, boxes_overlap, wrap_angle};
 use crate::map::{LaneId, LightState, RoadMap};
 use crate::params::{DriveParams, MapSource, ObservationMode};
+use crate::pedestrians::{self, Crosswalks, PEDESTRIAN_HALF, Pedestrian};
 use crate::raster::{self, CHANNELS, RasterConfig, Scene, StaticRaster, StopLine, VehicleShape};
 use crate::reward::{Comfort, Factors, Infraction, lane_factor, speeding_factor, step_reward};
 use crate::route::{Route, sample_route};
@@ -36,13 +37,14 @@ pub const REWARD_TERMS: [&str; 7] = [
 ];
 
 /// Metrics in info, in order (values at an episode's last step are its results).
-pub const METRICS: [&str; 15] = [
+pub const METRICS: [&str; 16] = [
     "route_completion",
     "infraction_score",
     "driving_score",
     "infractions",
     "infractions_per_km",
     "collision",
+    "pedestrian",
     "red_light",
     "off_road",
     "off_route",
@@ -65,6 +67,8 @@ pub struct BuiltMap {
     pub stop_lines: Vec<StopLine>,
     /// The lanes of each road.
     pub road_lanes: Vec<Vec<LaneId>>,
+    /// Crosswalks at every road end.
+    pub crosswalks: Crosswalks,
 }
 
 impl BuiltMap {
@@ -90,6 +94,7 @@ impl BuiltMap {
             }
         }
         Self {
+            crosswalks: Crosswalks::build(&map),
             map,
             raster,
             stop_lines,
@@ -142,6 +147,7 @@ struct Episode {
     ego: Vehicle,
     state: VehicleState,
     traffic: Traffic,
+    peds: Vec<Pedestrian>,
     t: f32,
     steps: u64,
     /// Route segment of the last projection.
@@ -310,6 +316,7 @@ impl DriveEnv {
         let ego = Vehicle::spawn(&mut world, self.vehicle, (start.x, start.y), yaw, 0.0);
         let state = ego.state(&world);
         let traffic = Traffic::spawn(&map.map, &p.traffic, start, &mut self.rng);
+        let peds = pedestrians::spawn(p.traffic.pedestrians, &map.crosswalks, &mut self.rng);
         Ok(Episode {
             map,
             route,
@@ -318,6 +325,7 @@ impl DriveEnv {
             ego,
             state,
             traffic,
+            peds,
             t: 0.0,
             steps: 0,
             segment: 0,
@@ -373,6 +381,21 @@ impl DriveEnv {
             let along = car.speed * wrap_angle(car.pose.1 - p.yaw).cos();
             if best.is_none_or(|(g, _)| gap < g) {
                 best = Some((gap, along));
+            }
+        }
+        for ped in e
+            .peds
+            .iter()
+            .filter(|p| p.crossing() && p.at.dist(ego) < SENSE)
+        {
+            // Anyone on the road near our lane counts: they are walking into it.
+            let p = e.route.line.project_range(ped.at, e.segment, to);
+            if p.lateral.abs() > 4.5 || p.s <= e.s {
+                continue;
+            }
+            let gap = (p.s - e.s - 2.25 - 1.5).max(0.0);
+            if best.is_none_or(|(g, _)| gap < g) {
+                best = Some((gap, 0.0));
             }
         }
         best
@@ -452,11 +475,13 @@ impl DriveEnv {
                     .filter(|l| l.at.dist(ego) <= reach)
                     .map(|l| (*l, e.map.map.light_state(l.light, e.t))),
             );
+            let walkers: Vec<V2> = e.peds.iter().map(|p| p.at).collect();
             let scene = Scene {
                 raster: &e.map.raster,
                 ego: (ego, e.state.yaw),
                 route: (&e.route.line, e.s),
                 vehicles,
+                pedestrians: &walkers,
                 stop_lines,
             };
             raster::render(&config, &scene, image);
@@ -479,10 +504,10 @@ impl DriveEnv {
         for (k, i) in Infraction::ALL.iter().enumerate() {
             m[5 + k] = f32::from(u8::from(e.infraction == Some(*i)));
         }
-        m[11] = e.state.speed;
-        m[12] = e.distance;
-        m[13] = rc / 100.0;
-        m[14] = lane.speed_limit;
+        m[12] = e.state.speed;
+        m[13] = e.distance;
+        m[14] = rc / 100.0;
+        m[15] = lane.speed_limit;
         info.metrics.copy_from_slice(&m);
     }
 
@@ -500,6 +525,12 @@ impl DriveEnv {
             .any(|b| b.0.dist(ego_box.0) < 8.0 && boxes_overlap(ego_box, b))
         {
             return Some(Infraction::Collision);
+        }
+        if e.peds.iter().any(|p| {
+            p.at.dist(ego_box.0) < 4.0
+                && boxes_overlap(ego_box, (p.at, 0.0, PEDESTRIAN_HALF, PEDESTRIAN_HALF))
+        }) {
+            return Some(Infraction::Pedestrian);
         }
         if e.route_stops.iter().any(|&(s, light)| {
             s_before < s && e.s >= s && e.map.map.light_state(light, e.t) == LightState::Red
@@ -627,12 +658,22 @@ impl Env for DriveEnv {
         e.steps += 1;
         let ego = V2::new(e.state.x, e.state.y);
         e.distance += ego.dist(before);
+        let cars: Vec<(LaneId, f32)> = e.traffic.cars.iter().map(|c| (c.lane, c.s)).collect();
+        pedestrians::step(
+            &mut e.peds,
+            &e.map.crosswalks,
+            &cars,
+            ego,
+            p.control_dt,
+            &mut self.rng,
+        );
         e.traffic.step(
             &e.map.map,
             &p.traffic,
             e.t,
             p.control_dt,
             (ego, e.state.speed),
+            (&e.peds, &e.map.crosswalks),
             &mut self.rng,
         );
         let s_before = e.s;
@@ -843,6 +884,17 @@ mod tests {
         e.traffic.cars[0].pose = (V2::new(e.state.x + 1.0, e.state.y), e.state.yaw);
         assert_eq!(env.infraction(&e, e.s), Some(Infraction::Collision));
         e.traffic.cars[0].pose = saved;
+        // A pedestrian in front of the bumper.
+        e.peds.push(Pedestrian {
+            crosswalk: 0,
+            forward: true,
+            walked: 1.0,
+            wait: 0.0,
+            speed: 1.4,
+            at: V2::new(e.state.x, e.state.y) + V2::from_yaw(e.state.yaw) * 2.4,
+        });
+        assert_eq!(env.infraction(&e, e.s), Some(Infraction::Pedestrian));
+        e.peds.clear();
         // Red light: crossing a stop line while its light is red.
         if let Some(&(s_stop, light)) = e.route_stops.first() {
             let red = (0..2000)
@@ -892,6 +944,61 @@ mod tests {
         assert!(b.terminated && !b.success);
         assert_eq!(b.metric("off_road") + b.metric("off_route"), 1.0);
         assert!(b.metric("infraction_score") < 1.0 || b.metric("off_route") == 1.0);
+    }
+
+    #[test]
+    fn the_built_in_hand_written_maps_drive_and_a_bad_path_is_named() {
+        for name in ["ring", "cross"] {
+            let params = DriveParams {
+                map: MapSource::File(name.into()),
+                observation: ObservationMode::Vector,
+                ..DriveParams::default()
+            };
+            let mut env = DriveEnv::new("Drive-v0", params).unwrap();
+            let mut b = reset(&mut env, 1);
+            let mut a = [0.0; 2];
+            for _ in 0..3000 {
+                env.expert_action(&mut a);
+                step(&mut env, &mut b, a);
+                if b.terminated {
+                    break;
+                }
+            }
+            assert!(
+                b.metric("route_completion") > 50.0,
+                "{name}: {}",
+                b.metric("route_completion")
+            );
+        }
+        let cross = env_lights("cross");
+        assert_eq!(
+            cross, 5,
+            "the cross map: one 4-way and four 3-way junctions with lights"
+        );
+        let params = DriveParams {
+            map: MapSource::File("no/such/map.ron".into()),
+            ..DriveParams::default()
+        };
+        let err = DriveEnv::new("Drive-v0", params).unwrap_err().to_string();
+        assert!(
+            err.contains("no/such/map.ron") && err.contains("built-in"),
+            "{err}"
+        );
+    }
+
+    fn env_lights(name: &str) -> usize {
+        let params = DriveParams {
+            map: MapSource::File(name.into()),
+            ..DriveParams::default()
+        };
+        let env = DriveEnv::new("Drive-v0", params).unwrap();
+        env.file_map
+            .unwrap()
+            .map
+            .nodes
+            .iter()
+            .filter(|n| n.signalized)
+            .count()
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod generate;
 pub mod geom;
 pub mod map;
 pub mod params;
+pub mod pedestrians;
 pub mod raster;
 pub mod reward;
 pub mod route;
@@ -31,44 +32,57 @@ fn to_ron<T: serde::Serialize>(value: &T) -> String {
         .unwrap_or_else(|e| format!("<unprintable: {e}>"))
 }
 
-fn params_with(vehicles: usize) -> DriveParams {
+fn params_with((vehicles, pedestrians): (usize, usize)) -> DriveParams {
     let mut p = DriveParams::default();
     p.traffic.vehicles = vehicles;
+    p.traffic.pedestrians = pedestrians;
     p
 }
 
 /// Register `Drive-v0` (24 traffic cars), `DriveEmpty-v0` (none) and `DriveDense-v0`
-/// (60).
+/// (60 cars and 16 pedestrians).
 pub fn register(registry: &mut Registry) -> Result<(), EnvError> {
     registry.register(EnvSpec {
         id: "Drive-v0",
         summary: "drive a route through generated streets with lights and 24 IDM cars; CaRL reward",
         max_episode_steps: MAX_EPISODE_STEPS,
-        default_params: || to_ron(&params_with(24)),
-        make: |text| make("Drive-v0", 24, text),
+        default_params: || to_ron(&params_with(DRIVE)),
+        make: |text| make("Drive-v0", DRIVE, text),
     })?;
     registry.register(EnvSpec {
         id: "DriveEmpty-v0",
         summary: "Drive-v0 with empty roads (lights still work)",
         max_episode_steps: MAX_EPISODE_STEPS,
-        default_params: || to_ron(&params_with(0)),
-        make: |text| make("DriveEmpty-v0", 0, text),
+        default_params: || to_ron(&params_with(EMPTY)),
+        make: |text| make("DriveEmpty-v0", EMPTY, text),
     })?;
     registry.register(EnvSpec {
         id: "DriveDense-v0",
-        summary: "Drive-v0 with dense traffic: 60 IDM cars",
+        summary: "Drive-v0 with dense traffic: 60 IDM cars and 16 pedestrians at crosswalks",
         max_episode_steps: MAX_EPISODE_STEPS,
-        default_params: || to_ron(&params_with(60)),
-        make: |text| make("DriveDense-v0", 60, text),
+        default_params: || to_ron(&params_with(DENSE)),
+        make: |text| make("DriveDense-v0", DENSE, text),
     })
 }
 
-fn make(id: &'static str, vehicles: usize, text: &str) -> Result<Box<dyn Env>, EnvError> {
+/// (cars, pedestrians) of each variant.
+const DRIVE: (usize, usize) = (24, 0);
+const EMPTY: (usize, usize) = (0, 0);
+const DENSE: (usize, usize) = (60, 16);
+
+fn make(
+    id: &'static str,
+    (vehicles, pedestrians): (usize, usize),
+    text: &str,
+) -> Result<Box<dyn Env>, EnvError> {
     let mut params: DriveParams = parse_params(id, text)?;
     // A variant differs from Drive-v0 in its traffic density only: keep it unless the
-    // parameters set `vehicles` themselves (the only field of that name).
+    // parameters set `vehicles` or `pedestrians` themselves (the only fields so named).
     if !text.contains("vehicles") {
         params.traffic.vehicles = vehicles;
+    }
+    if !text.contains("pedestrians") {
+        params.traffic.pedestrians = pedestrians;
     }
     Ok(Box::new(DriveEnv::new(id, params)?))
 }

@@ -8,7 +8,14 @@ use crate::geom::{Polyline, V2};
 use crate::map::{LightState, RoadMap};
 
 /// Channels of the raster observation, in order.
-pub const CHANNELS: [&str; 5] = ["drivable", "route", "lane_markings", "vehicles", "lights"];
+pub const CHANNELS: [&str; 6] = [
+    "drivable",
+    "route",
+    "lane_markings",
+    "vehicles",
+    "pedestrians",
+    "lights",
+];
 
 /// Size and scale of the raster observation.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -190,6 +197,8 @@ pub struct Scene<'a> {
     pub route: (&'a Polyline, f32),
     /// Other vehicles.
     pub vehicles: &'a [VehicleShape],
+    /// Pedestrians' positions.
+    pub pedestrians: &'a [V2],
     /// Stop lines with their states.
     pub stop_lines: &'a [(StopLine, LightState)],
 }
@@ -242,6 +251,12 @@ pub fn render(config: &RasterConfig, scene: &Scene<'_>, out: &mut [f32]) {
         let value = (0.5 + 0.5 * v.speed / 15.0).clamp(0.5, 1.0);
         canvas.fill_box(3, v, &to_px, res, value);
     }
+    // Pedestrians: 1 m squares.
+    for p in scene.pedestrians {
+        if p.dist(ego) <= reach {
+            canvas.stamp(4, to_px(*p), 1.0 / res, 1.0);
+        }
+    }
     // Stop lines.
     for (line, state) in scene.stop_lines {
         if line.at.dist(ego) > reach {
@@ -257,7 +272,7 @@ pub fn render(config: &RasterConfig, scene: &Scene<'_>, out: &mut [f32]) {
         for k in 0..=steps {
             let q = line.at
                 + across * (-line.half_width + 2.0 * line.half_width * k as f32 / steps as f32);
-            canvas.stamp(4, to_px(q), 1.0, value);
+            canvas.stamp(5, to_px(q), 1.0, value);
         }
     }
 }

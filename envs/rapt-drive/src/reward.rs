@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 pub struct RewardConfig {
     /// Reward for completing the whole route (default 100: route completion in percent).
     pub route_total: f32,
-    /// Added on the step a collision ends the episode (default −1, CaRL's
-    /// `terminal_hint`).
+    /// Added on the step a collision (with a vehicle or a pedestrian) ends the episode
+    /// (default −1, CaRL's `terminal_hint`).
     pub collision_penalty: f32,
     /// Added when running a red light ends the episode (default −1).
     pub red_light_penalty: f32,
@@ -121,6 +121,8 @@ impl Default for RewardConfig {
 pub enum Infraction {
     /// Hit another vehicle.
     Collision,
+    /// Hit a pedestrian.
+    Pedestrian,
     /// Crossed a stop line on red.
     RedLight,
     /// Centre left the drivable area.
@@ -135,8 +137,9 @@ pub enum Infraction {
 
 impl Infraction {
     /// All, in metric order.
-    pub const ALL: [Infraction; 6] = [
+    pub const ALL: [Infraction; 7] = [
         Infraction::Collision,
+        Infraction::Pedestrian,
         Infraction::RedLight,
         Infraction::OffRoad,
         Infraction::OffRoute,
@@ -148,6 +151,7 @@ impl Infraction {
     pub fn name(self) -> &'static str {
         match self {
             Infraction::Collision => "collision",
+            Infraction::Pedestrian => "pedestrian",
             Infraction::RedLight => "red_light",
             Infraction::OffRoad => "off_road",
             Infraction::OffRoute => "off_route",
@@ -156,12 +160,14 @@ impl Infraction {
         }
     }
 
-    /// The leaderboard's infraction-score factor: vehicle collision 0.6, red light 0.7,
+    /// The leaderboard's infraction-score factor: vehicle collision 0.6, pedestrian 0.5,
+    /// red light 0.7,
     /// off-road (as a static collision) 0.65, blocked and timeout 0.7 (scenario
     /// timeout); leaving the route costs route completion, not score.
     pub fn score_factor(self) -> f32 {
         match self {
             Infraction::Collision => 0.6,
+            Infraction::Pedestrian => 0.5,
             Infraction::RedLight => 0.7,
             Infraction::OffRoad => 0.65,
             Infraction::OffRoute => 1.0,
@@ -172,7 +178,7 @@ impl Infraction {
     /// The terminal penalty `config` sets for it.
     pub fn penalty(self, config: &RewardConfig) -> f32 {
         match self {
-            Infraction::Collision => config.collision_penalty,
+            Infraction::Collision | Infraction::Pedestrian => config.collision_penalty,
             Infraction::RedLight => config.red_light_penalty,
             Infraction::OffRoad => config.off_road_penalty,
             Infraction::OffRoute => config.off_route_penalty,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::geom::V2;
 use crate::map::{LaneId, LightState, RoadMap};
+use crate::pedestrians::{Crosswalks, Pedestrian, blocked_ahead};
 
 /// IDM parameters and traffic density.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -30,6 +31,8 @@ pub struct TrafficConfig {
     pub speed_factor: (f32, f32),
     /// How far ahead a car looks for leaders and lights, m (default 60).
     pub look_ahead: f32,
+    /// Pedestrians crossing at crosswalks (default 0).
+    pub pedestrians: usize,
 }
 
 impl Default for TrafficConfig {
@@ -43,6 +46,7 @@ impl Default for TrafficConfig {
             headway: 1.2,
             speed_factor: (0.7, 1.0),
             look_ahead: 60.0,
+            pedestrians: 0,
         }
     }
 }
@@ -120,7 +124,9 @@ impl Traffic {
         Self { cars }
     }
 
-    /// Advance every car by `dt` s at time `t` s; `ego` is the ego's centre and speed.
+    /// Advance every car by `dt` s at time `t` s; `ego` is the ego's centre and speed;
+    /// cars yield to `peds` on `crosswalks`.
+    #[allow(clippy::too_many_arguments)]
     pub fn step(
         &mut self,
         map: &RoadMap,
@@ -128,6 +134,7 @@ impl Traffic {
         t: f32,
         dt: f32,
         ego: (V2, f32),
+        (peds, crosswalks): (&[Pedestrian], &Crosswalks),
         rng: &mut impl Rng,
     ) {
         let n = self.cars.len();
@@ -135,7 +142,7 @@ impl Traffic {
         for (i, a) in accel.iter_mut().enumerate() {
             let car = &self.cars[i];
             let v0 = car.factor * map.lanes[car.lane].speed_limit;
-            let (gap, lead_speed) = self.leader(map, config, i, t, ego);
+            let (gap, lead_speed) = self.leader(map, config, i, t, ego, (peds, crosswalks));
             *a = idm(config, car.speed, v0, gap, lead_speed);
         }
         for (car, a) in self.cars.iter_mut().zip(accel) {
@@ -159,6 +166,7 @@ impl Traffic {
         i: usize,
         t: f32,
         ego: (V2, f32),
+        (peds, crosswalks): (&[Pedestrian], &Crosswalks),
     ) -> (f32, f32) {
         let car = &self.cars[i];
         let mut best = (f32::INFINITY, 0.0f32);
@@ -177,6 +185,17 @@ impl Traffic {
             }
             let centre = &map.lanes[lane].centre;
             let len = centre.length();
+            // A pedestrian on a crosswalk ahead on this lane.
+            if !peds.is_empty() {
+                let after = if k == 0 { car.s } else { f32::NEG_INFINITY };
+                let half = 0.5 * map.lanes[lane].width;
+                if let Some(s) = blocked_ahead(peds, crosswalks, lane, half, after) {
+                    let d = offset + s - CAR_HALF.0 - 1.5;
+                    if d < best.0 {
+                        best = (d.max(0.0), 0.0);
+                    }
+                }
+            }
             // The ego counts when it is on this lane ahead of the car.
             if ego.0.dist(centre.at(0.5 * len).0) < 0.5 * len + 5.0 {
                 let p = centre.project(ego.0);
