@@ -1,7 +1,7 @@
 //! The privileged driving expert reaches a driving score ≥ 90 on Drive-v0's default
 //! traffic (and finishes every empty route), over held-out seeds.
 
-use rapt_core::{Env, InfoBatch, StepOut};
+use rapt_core::{Env, EnvBuffers};
 
 /// Mean (route completion, driving score, success rate) of the expert on `id`.
 fn expert(id: &str, episodes: u64) -> (f64, f64, f64) {
@@ -12,35 +12,19 @@ fn expert(id: &str, episodes: u64) -> (f64, f64, f64) {
         layout.metric_index("route_completion").unwrap(),
         layout.metric_index("driving_score").unwrap(),
     );
-    let mut obs = vec![0.0; env.observation_space().flat_dim()];
     let mut action = vec![0.0; 2];
-    let mut info = InfoBatch::new(1, &layout);
+    let mut b = EnvBuffers::new(&env);
     let (mut sum_rc, mut sum_ds, mut successes) = (0.0, 0.0, 0);
     for seed in 0..episodes {
-        env.reset(Some(7_000 + seed), &mut obs, info.get_mut(0))
-            .unwrap();
-        loop {
+        b.reset(&mut env, Some(7_000 + seed)).unwrap();
+        while !b.ended() {
             assert!(env.expert_action(&mut action));
-            let (mut reward, mut terminated, mut truncated) = (0.0, false, false);
-            env.step(
-                &action,
-                StepOut {
-                    obs: &mut obs,
-                    reward: &mut reward,
-                    terminated: &mut terminated,
-                    truncated: &mut truncated,
-                    info: info.get_mut(0),
-                },
-            )
-            .unwrap();
-            if terminated || truncated {
-                break;
-            }
+            b.step(&mut env, &action).unwrap();
         }
-        let m = info.metrics_of(0);
+        let m = b.info.metrics_of(0);
         sum_rc += f64::from(m[rc]);
         sum_ds += f64::from(m[ds]);
-        successes += u32::from(info.success[0]);
+        successes += u32::from(b.info.success[0]);
     }
     let n = episodes as f64;
     (sum_rc / n, sum_ds / n, f64::from(successes) / n)

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
 /// 60 updates of 4 envs × 50 steps, checkpoints every 5 updates, evaluations every 8.
 const SETS: [&str; 8] = [
     "train.total_steps=12000",
@@ -168,13 +170,7 @@ fn a_run_killed_with_sigkill_resumes_where_its_checkpoint_left_off() {
 /// TensorBoard's own reader, when a Python with `tensorboard` is around, sees each update
 /// once: the purge event dropped what the killed process logged after its checkpoint.
 fn tensorboard_has_one_point_per_update(dir: &Path) {
-    let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv-bench/bin/python");
-    let Some(python) = [venv, "python3"].into_iter().find(|py| {
-        Command::new(py)
-            .args(["-c", "import tensorboard"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    }) else {
+    let Some(python) = common::python_with_tensorboard() else {
         eprintln!("no Python with tensorboard: the purge is not checked");
         return;
     };

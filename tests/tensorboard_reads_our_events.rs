@@ -5,15 +5,8 @@
 use std::path::Path;
 use std::process::Command;
 
-fn python_with_tensorboard() -> Option<String> {
-    let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv-bench/bin/python");
-    [venv, "python3"].into_iter().map(String::from).find(|py| {
-        Command::new(py)
-            .args(["-c", "import tensorboard"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
-}
+mod common;
+use common::python_with_tensorboard;
 
 #[test]
 fn a_training_run_writes_event_files_tensorboard_reads() {

@@ -1,5 +1,5 @@
 use anyhow::{Result, bail};
-use rapt_core::{Env, InfoBatch, StepOut, rng_from_seed};
+use rapt_core::{Env, EnvBuffers, rng_from_seed};
 
 use crate::cli::{RolloutArgs, RolloutPolicy};
 
@@ -20,21 +20,16 @@ pub fn run(args: &RolloutArgs) -> Result<()> {
     let registry = crate::registry();
     let mut env = registry.make(&args.env, &args.params, None)?;
     let layout = env.info_layout().clone();
-    let (obs_dim, act_dim) = (
-        env.observation_space().flat_dim(),
-        env.action_space().flat_dim(),
-    );
     let space = env.action_space().clone();
     let mut rng = rng_from_seed(args.seed ^ 0xAC7);
-    let mut obs = vec![0.0; obs_dim];
-    let mut action = vec![0.0; act_dim];
-    let mut info = InfoBatch::new(1, &layout);
+    let mut action = vec![0.0; space.flat_dim()];
+    let mut buffers = EnvBuffers::new(&env);
     let phi_col = layout.metric_index("phi");
     let stage_col = layout.metric_index("stage");
     let mut episodes = Vec::new();
     for k in 0..args.episodes {
         let table = k == 0 && !args.quiet && !args.json;
-        env.reset(Some(args.seed + u64::from(k)), &mut obs, info.get_mut(0))?;
+        buffers.reset(&mut env, Some(args.seed + u64::from(k)))?;
         if table {
             println!(
                 "{:>4} {:>6} {:>5} {:>8} {:>7}  {}",
@@ -59,17 +54,8 @@ pub fn run(args: &RolloutArgs) -> Result<()> {
                 }
                 RolloutPolicy::Random => space.sample(&mut rng, &mut action),
             }
-            let (mut reward, mut terminated, mut truncated) = (0.0, false, false);
-            env.step(
-                &action,
-                StepOut {
-                    obs: &mut obs,
-                    reward: &mut reward,
-                    terminated: &mut terminated,
-                    truncated: &mut truncated,
-                    info: info.get_mut(0),
-                },
-            )?;
+            let (reward, terminated, truncated) = buffers.step(&mut env, &action)?;
+            let info = &buffers.info;
             ret += f64::from(reward);
             success_once |= info.success[0];
             if table {

@@ -6,7 +6,7 @@
 use thiserror::Error;
 
 use crate::{
-    Batch, Checked, Env, EnvError, InfoBatch, InfoLayout, Registry, Rng, Space, StepOut, VecEnv,
+    Batch, Checked, Env, EnvBuffers, EnvError, InfoBatch, Registry, Rng, Space, VecEnv,
     VecEnvOptions, rng_from_seed, sub_env_seed,
 };
 
@@ -124,38 +124,6 @@ fn bits(x: &[f32]) -> Vec<u32> {
 }
 
 /// One env's output buffers, for stepping single envs beside a vector env.
-struct Scratch {
-    obs: Vec<f32>,
-    info: InfoBatch,
-}
-
-impl Scratch {
-    /// Step `env`, returning (reward, terminated, truncated).
-    fn step<E: Env + ?Sized>(
-        &mut self,
-        env: &mut E,
-        action: &[f32],
-    ) -> std::result::Result<(f32, bool, bool), EnvError> {
-        let (mut reward, mut terminated, mut truncated) = (0.0, false, false);
-        let out = StepOut {
-            obs: &mut self.obs,
-            reward: &mut reward,
-            terminated: &mut terminated,
-            truncated: &mut truncated,
-            info: self.info.get_mut(0),
-        };
-        env.step(action, out)?;
-        Ok((reward, terminated, truncated))
-    }
-
-    fn new(obs_dim: usize, layout: &InfoLayout) -> Self {
-        Self {
-            obs: vec![0.0; obs_dim],
-            info: InfoBatch::new(1, layout),
-        }
-    }
-}
-
 /// Checks on a single raw env built by `make`: spaces, output validity, determinism,
 /// re-seeding, and misuse errors (through [`Checked`]).
 pub fn check_env(
@@ -195,7 +163,7 @@ pub fn check_env(
     // reset(seed) on a used env must give the same first observation as a fresh env.
     let mut used = make().map_err(env_err("reseed"))?;
     let layout = used.info_layout().clone();
-    let mut s = Scratch::new(obs_space.flat_dim(), &layout);
+    let mut s = EnvBuffers::sized(obs_space.flat_dim(), &layout);
     let mut rng = rng_from_seed(opts.seed ^ 0xA5A5);
     let mut action = vec![0.0; act_space.flat_dim()];
     used.reset(Some(opts.seed + 1), &mut s.obs, s.info.get_mut(0))
@@ -237,7 +205,7 @@ fn rollout_first_obs(
     obs_space: &Space,
 ) -> Result<Vec<u32>> {
     let mut env = make().map_err(env_err("seeding"))?;
-    let mut s = Scratch::new(obs_space.flat_dim(), &env.info_layout().clone());
+    let mut s = EnvBuffers::sized(obs_space.flat_dim(), &env.info_layout().clone());
     env.reset(Some(seed), &mut s.obs, s.info.get_mut(0))
         .map_err(env_err("seeding"))?;
     Ok(bits(&s.obs))
@@ -253,7 +221,7 @@ fn rollout(
     let mut env = make().map_err(env_err(CHECK))?;
     let (obs_space, act_space) = (env.observation_space().clone(), env.action_space().clone());
     let layout = env.info_layout().clone();
-    let mut s = Scratch::new(obs_space.flat_dim(), &layout);
+    let mut s = EnvBuffers::sized(obs_space.flat_dim(), &layout);
     let mut rng: Rng = rng_from_seed(seed ^ 0x5EED);
     let mut action = vec![0.0; act_space.flat_dim()];
     env.reset(Some(seed), &mut s.obs, s.info.get_mut(0))
@@ -332,10 +300,10 @@ fn check_misuse_single(
     const CHECK: &str = "misuse errors";
     let mut env = Checked::new(make().map_err(env_err(CHECK))?);
     let layout = env.info_layout().clone();
-    let mut s = Scratch::new(env.observation_space().flat_dim(), &layout);
+    let mut s = EnvBuffers::sized(env.observation_space().flat_dim(), &layout);
     let mut good_action = vec![0.0; act_space.flat_dim()];
     act_space.sample(&mut rng_from_seed(0), &mut good_action);
-    let try_step = |env: &mut Checked<Box<dyn Env>>, s: &mut Scratch, a: &[f32]| s.step(env, a);
+    let try_step = |env: &mut Checked<Box<dyn Env>>, s: &mut EnvBuffers, a: &[f32]| s.step(env, a);
     expect(
         CHECK,
         "step before reset",
@@ -468,7 +436,7 @@ fn check_autoreset(
         .map_err(env_err(CHECK))?;
     let layout = venv.info_layout().clone();
     let d = venv.single_observation_space().flat_dim();
-    let mut scratch: Vec<Scratch> = (0..n).map(|_| Scratch::new(d, &layout)).collect();
+    let mut scratch: Vec<EnvBuffers> = (0..n).map(|_| EnvBuffers::sized(d, &layout)).collect();
     let b = venv.reset(Some(opts.seed)).map_err(env_err(CHECK))?;
     for (i, (env, s)) in singles.iter_mut().zip(&mut scratch).enumerate() {
         env.reset(
@@ -579,7 +547,7 @@ fn check_partial_reset(
         let now = bits(after.obs_of(i));
         if mask[i] {
             let mut env = make_single().map_err(env_err(CHECK))?;
-            let mut s = Scratch::new(d, &layout);
+            let mut s = EnvBuffers::sized(d, &layout);
             env.reset(Some(sub_env_seed(seed, i)), &mut s.obs, s.info.get_mut(0))
                 .map_err(env_err(CHECK))?;
             if now != bits(&s.obs) {

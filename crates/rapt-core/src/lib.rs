@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 mod batch;
+mod buffers;
 pub mod conformance;
 mod env;
 mod error;
@@ -24,6 +25,7 @@ mod vector;
 mod wrappers;
 
 pub use batch::Batch;
+pub use buffers::EnvBuffers;
 pub use env::{Env, StepOut};
 pub use error::EnvError;
 pub use info::{EpisodeStats, InfoBatch, InfoLayout, InfoMut};

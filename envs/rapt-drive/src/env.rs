@@ -747,67 +747,20 @@ impl Env for DriveEnv {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rapt_core::EpisodeStats;
+    use rapt_core::EnvBuffers;
 
-    struct Buffers {
-        obs: Vec<f32>,
-        reward: f32,
-        terminated: bool,
-        truncated: bool,
-        success: bool,
-        terms: Vec<f32>,
-        metrics: Vec<f32>,
-        episode: Option<EpisodeStats>,
-    }
-
-    impl Buffers {
-        fn new(env: &DriveEnv) -> Self {
-            Self {
-                obs: vec![0.0; env.observation_space().flat_dim()],
-                reward: 0.0,
-                terminated: false,
-                truncated: false,
-                success: false,
-                terms: vec![0.0; REWARD_TERMS.len()],
-                metrics: vec![0.0; METRICS.len()],
-                episode: None,
-            }
-        }
-
-        fn info(&mut self) -> InfoMut<'_> {
-            InfoMut {
-                success: &mut self.success,
-                reward_terms: &mut self.terms,
-                metrics: &mut self.metrics,
-                episode: &mut self.episode,
-            }
-        }
-
-        fn metric(&self, name: &str) -> f32 {
-            self.metrics[METRICS.iter().position(|m| *m == name).unwrap()]
-        }
-    }
-
-    fn reset(env: &mut DriveEnv, seed: u64) -> Buffers {
-        let mut b = Buffers::new(env);
-        let mut obs = std::mem::take(&mut b.obs);
-        env.reset(Some(seed), &mut obs, b.info()).unwrap();
-        b.obs = obs;
+    fn reset(env: &mut DriveEnv, seed: u64) -> EnvBuffers {
+        let mut b = EnvBuffers::new(env);
+        b.reset(env, Some(seed)).unwrap();
         b
     }
 
-    fn step(env: &mut DriveEnv, b: &mut Buffers, action: [f32; 2]) {
-        let mut obs = std::mem::take(&mut b.obs);
-        let (mut reward, mut term, mut trunc) = (0.0, false, false);
-        let out = StepOut {
-            obs: &mut obs,
-            reward: &mut reward,
-            terminated: &mut term,
-            truncated: &mut trunc,
-            info: b.info(),
-        };
-        env.step(&action, out).unwrap();
-        (b.obs, b.reward, b.terminated, b.truncated) = (obs, reward, term, trunc);
+    fn step(env: &mut DriveEnv, b: &mut EnvBuffers, action: [f32; 2]) {
+        b.step(env, &action).unwrap();
+    }
+
+    fn metric(b: &EnvBuffers, name: &str) -> f32 {
+        b.info.metrics_of(0)[METRICS.iter().position(|m| *m == name).unwrap()]
     }
 
     fn empty() -> DriveEnv {
@@ -827,8 +780,8 @@ mod tests {
             assert_eq!(b.reward, 0.0, "step {k}: no survival bonus");
             if b.terminated {
                 assert!(k + 2 >= blocked_steps, "ended early at step {k}");
-                assert_eq!(b.metric("blocked"), 1.0);
-                assert!((b.metric("infraction_score") - 0.7).abs() < 1e-6);
+                assert_eq!(metric(&b, "blocked"), 1.0);
+                assert!((metric(&b, "infraction_score") - 0.7).abs() < 1e-6);
                 return;
             }
         }
@@ -858,13 +811,16 @@ mod tests {
                     break;
                 }
             }
-            assert!(b.success, "seed {seed}: the expert finishes an empty route");
+            assert!(
+                b.info.success[0],
+                "seed {seed}: the expert finishes an empty route"
+            );
             assert!(
                 (total - 100.0).abs() < 1e-3,
                 "seed {seed}: rewards sum to {total}"
             );
-            assert_eq!(b.metric("route_completion"), 100.0);
-            assert_eq!(b.metric("driving_score"), 100.0);
+            assert_eq!(metric(&b, "route_completion"), 100.0);
+            assert_eq!(metric(&b, "driving_score"), 100.0);
         }
     }
 
@@ -941,9 +897,9 @@ mod tests {
                 break;
             }
         }
-        assert!(b.terminated && !b.success);
-        assert_eq!(b.metric("off_road") + b.metric("off_route"), 1.0);
-        assert!(b.metric("infraction_score") < 1.0 || b.metric("off_route") == 1.0);
+        assert!(b.terminated && !b.info.success[0]);
+        assert_eq!(metric(&b, "off_road") + metric(&b, "off_route"), 1.0);
+        assert!(metric(&b, "infraction_score") < 1.0 || metric(&b, "off_route") == 1.0);
     }
 
     #[test]
@@ -965,9 +921,9 @@ mod tests {
                 }
             }
             assert!(
-                b.metric("route_completion") > 50.0,
+                metric(&b, "route_completion") > 50.0,
                 "{name}: {}",
-                b.metric("route_completion")
+                metric(&b, "route_completion")
             );
         }
         let cross = env_lights("cross");

@@ -1,0 +1,14 @@
+//! Helpers shared by the integration tests.
+
+use std::process::Command;
+
+/// A Python that can `import tensorboard`: `.venv-bench/bin/python` or `python3`.
+pub fn python_with_tensorboard() -> Option<String> {
+    let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv-bench/bin/python");
+    [venv, "python3"].into_iter().map(String::from).find(|py| {
+        Command::new(py)
+            .args(["-c", "import tensorboard"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
