@@ -4,7 +4,7 @@
 
 use rapt_sim::{VehicleConfig, VehicleState};
 
-use crate::env::BuiltMap;
+use crate::built::BuiltMap;
 use crate::geom::{V2, wrap_angle};
 use crate::map::LightState;
 use crate::route::Route;

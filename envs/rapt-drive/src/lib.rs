@@ -6,6 +6,7 @@
 //! `docs/envs/Drive-v0.md` and its variants.
 #![warn(missing_docs)]
 
+mod built;
 mod env;
 pub mod expert;
 pub mod generate;
@@ -18,7 +19,8 @@ pub mod reward;
 pub mod route;
 pub mod traffic;
 
-pub use env::{BuiltMap, DriveEnv, MEASUREMENTS, METRICS, REWARD_TERMS};
+pub use built::BuiltMap;
+pub use env::{DriveEnv, MEASUREMENTS, METRICS, REWARD_TERMS};
 pub use params::{DriveParams, MapSource, ObservationMode};
 
 use rapt_core::{Env, EnvError, EnvSpec, Registry, parse_params};
