@@ -6,6 +6,7 @@ use std::path::Path;
 
 use rapt_config::{ConfigError, Loaded, Validate, Validator};
 use rapt_ppo::{DeviceChoice, PpoConfig};
+use rapt_reward::Shaping;
 use serde::{Deserialize, Serialize};
 
 /// A training run.
@@ -26,6 +27,11 @@ pub struct RunConfig {
     pub train: TrainConfig,
     /// PPO hyperparameters (used when `train.policy` is `Ppo`).
     pub ppo: PpoConfig,
+    /// The reward the learner sees: `None` (the env's, default), `Potential(model:
+    /// Oracle)` (`r + γΦ(s') − Φ(s)`, γ = `ppo.gamma`), or the ablation
+    /// `ProgressAsReward(model: Oracle)`; models: `Oracle`, `Ensemble(members: [..],
+    /// aggregate: Mean | Min | MeanMinusStd(k))`.
+    pub shaping: Shaping,
 }
 
 impl Default for RunConfig {
@@ -37,6 +43,7 @@ impl Default for RunConfig {
             env: EnvConfig::default(),
             train: TrainConfig::default(),
             ppo: PpoConfig::default(),
+            shaping: Shaping::None,
         }
     }
 }
@@ -136,6 +143,20 @@ impl Validate for RunConfig {
         v.nested("train", &self.train);
         for (field, message) in self.ppo.problems() {
             v.problem(&format!("ppo.{field}"), message);
+        }
+        if let Err(e) = self.shaping.check(self.ppo.gamma) {
+            v.problem("shaping", e);
+        } else if self.shaping.model().is_some()
+            && let Ok(env) = crate::registry().make_raw(&self.env.id, self.env.params_text())
+            && env.info_layout().metric_index("phi").is_none()
+        {
+            v.problem(
+                "shaping",
+                format!(
+                    "the progress model reads the env's privileged progress, and `{}` reports no `phi` metric",
+                    self.env.id
+                ),
+            );
         }
     }
 }

@@ -110,3 +110,29 @@ fn a_cnn_encoder_on_a_vector_observation_says_what_is_missing() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_shaping_gamma_other_than_the_learners_is_a_config_error() {
+    let err = error_of(
+        "gamma.ron",
+        "(env: (id: \"Push-v0\"), ppo: (gamma: 0.98), shaping: Potential(model: Oracle, gamma: Some(0.9)))",
+        &[],
+    );
+    assert!(
+        err.contains("shaping") && err.contains("0.9") && err.contains("0.98"),
+        "{err}"
+    );
+}
+
+#[test]
+fn shaping_an_env_without_progress_says_so() {
+    let err = error_of(
+        "cartpole.ron",
+        "(env: (id: \"CartPole-v1\"), shaping: Potential(model: Oracle))",
+        &[],
+    );
+    assert!(
+        err.contains("shaping") && err.contains("CartPole-v1") && err.contains("phi"),
+        "{err}"
+    );
+}

@@ -6,6 +6,7 @@ mod envs;
 mod eval;
 pub(crate) mod ppo;
 mod rollout;
+mod shaper;
 mod train;
 
 use anyhow::Result;

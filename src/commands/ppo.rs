@@ -275,10 +275,12 @@ fn train_from(
         .chain(metric_names.iter().map(|m| format!("eval/{m}")))
         .collect();
     let mut eval_values = vec![f64::NAN; eval_tags.len()];
+    let mut shaper =
+        super::shaper::Shaper::new(&cfg.shaping, &cfg.env.id, venv.info_layout(), cfg.ppo.gamma)?;
     let mut csv = crate::runs::metrics_csv(
         run_dir,
         &format!(
-            "global_step,charts/episodic_return,charts/episodic_length,charts/success_rate,charts/SPS,charts/learning_rate,losses/value_loss,losses/policy_loss,losses/entropy,losses/approx_kl,losses/clipfrac,losses/explained_variance,eval/success_rate,{}",
+            "global_step,charts/episodic_return,charts/episodic_length,charts/success_rate,charts/SPS,charts/learning_rate,losses/value_loss,losses/policy_loss,losses/entropy,losses/approx_kl,losses/clipfrac,losses/explained_variance,eval/success_rate,{},reward/base,reward/shaping,reward/phi",
             eval_tags.join(",")
         ),
     )?;
@@ -294,10 +296,11 @@ fn train_from(
         false,
     );
 
-    let mut obs = venv
-        .reset(Some(reset_seed(cfg.seed, progress.update)))?
-        .obs
-        .clone();
+    let first = venv.reset(Some(reset_seed(cfg.seed, progress.update)))?;
+    if let Some(s) = shaper.as_mut() {
+        s.reset(first)?;
+    }
+    let mut obs = first.obs.clone();
     learner.normalize(&mut obs, true);
     let mut rollout = Rollout {
         num_envs: n,
@@ -334,6 +337,9 @@ fn train_from(
             rollout.values.extend_from_slice(&values);
             let reward_at = rollout.rewards.len();
             rollout.rewards.extend_from_slice(&b.rewards);
+            if let Some(s) = shaper.as_mut() {
+                s.apply(b, &mut rollout.rewards[reward_at..])?;
+            }
             learner.scale_rewards(&mut rollout.rewards[reward_at..], &b.ended);
             rollout.terminated.extend_from_slice(&b.terminated);
             rollout.ended.extend_from_slice(&b.ended);
@@ -416,9 +422,13 @@ fn train_from(
             window.mean(|e| f64::from(u8::from(e.success_at_end))),
         );
         let eval_columns: Vec<String> = eval_values.iter().map(|v| v.to_string()).collect();
+        let shaping = shaper.as_mut().map(|s| s.take());
+        let (base, shaping_term, phi) = shaping.map_or((f64::NAN, f64::NAN, f64::NAN), |s| {
+            (s.base, s.shaping, s.phi)
+        });
         writeln!(
             csv,
-            "{global_step},{ret},{len},{succ},{sps:.1},{},{},{},{},{},{},{},{last_eval},{}",
+            "{global_step},{ret},{len},{succ},{sps:.1},{},{},{},{},{},{},{},{last_eval},{},{base},{shaping_term},{phi}",
             stats.learning_rate,
             stats.value_loss,
             stats.policy_loss,
@@ -443,6 +453,9 @@ fn train_from(
             ("losses/clipfrac", stats.clipfrac),
             ("losses/explained_variance", stats.explained_variance),
             ("eval/success_rate", last_eval),
+            ("reward/base", base),
+            ("reward/shaping", shaping_term),
+            ("reward/phi", phi),
         ] {
             if value.is_finite() {
                 tb.scalar(tag, step, value as f32)?;

@@ -1,0 +1,17 @@
+//! Rewards from progress: step-aware progress models Φ ∈ [0, 1] ([`ProgressModel`]: the
+//! env's own oracle, ensembles of models; learned and remote models implement the same
+//! trait) and policy-invariant potential-based shaping (Ng et al. 1999, Robo-Dopamine):
+//! `r' = r + γΦ(s') − Φ(s)` with Φ(terminal) = 0 on `terminated` and the real Φ of the
+//! final observation on `truncated` ([`PotentialShaping`]). Using Φ itself as the reward
+//! ("the semantic trap") exists only as a named ablation, [`Shaping::ProgressAsReward`].
+#![warn(missing_docs)]
+
+mod model;
+mod shaping;
+
+pub use model::{
+    Aggregate, Ensemble, Oracle, ProgressInput, ProgressModel, ProgressScores, RewardError,
+};
+pub use shaping::{
+    ModelSpec, PotentialShaping, Shaped, Shaping, ShapingConfigError, progress_as_reward,
+};

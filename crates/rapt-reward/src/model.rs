@@ -1,0 +1,237 @@
+//! Progress models: score a batch of environments' states with Φ ∈ [0, 1].
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// What a model can look at, for a batch of `n` envs.
+#[derive(Debug, Clone, Copy)]
+pub struct ProgressInput<'a> {
+    /// Number of envs scored.
+    pub n: usize,
+    /// The task in words (for language-conditioned models).
+    pub task: &'a str,
+    /// The env's privileged progress per env (its oracle Φ), when the env exposes one.
+    pub privileged: Option<&'a [f32]>,
+    /// Camera frames, `n × views × height × width × 3` RGB bytes, when rendered.
+    pub frames: Option<&'a [u8]>,
+}
+
+/// Scores for a batch.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProgressScores {
+    /// Φ per env, in [0, 1].
+    pub phi: Vec<f32>,
+    /// Spread per env (e.g. an ensemble's standard deviation), if the model has one.
+    pub uncertainty: Option<Vec<f32>>,
+}
+
+/// Why scoring failed.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum RewardError {
+    /// The model needs an input the caller did not give.
+    #[error("progress model `{model}` needs {what}, which this env does not provide")]
+    MissingInput {
+        /// The model.
+        model: String,
+        /// The missing input.
+        what: &'static str,
+    },
+    /// The input is malformed.
+    #[error("progress model `{model}`: {message}")]
+    BadInput {
+        /// The model.
+        model: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// A step-aware progress model: Φ per env for a batch of states.
+pub trait ProgressModel: Send {
+    /// A short name for logs and errors.
+    fn name(&self) -> String;
+
+    /// Whether it needs camera frames (the caller renders only then).
+    fn needs_frames(&self) -> bool;
+
+    /// Score a batch.
+    fn score(&mut self, input: &ProgressInput<'_>) -> Result<ProgressScores, RewardError>;
+}
+
+/// The env's own privileged Φ (stage + progress within the stage), passed through.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Oracle;
+
+impl ProgressModel for Oracle {
+    fn name(&self) -> String {
+        "oracle".into()
+    }
+
+    fn needs_frames(&self) -> bool {
+        false
+    }
+
+    fn score(&mut self, input: &ProgressInput<'_>) -> Result<ProgressScores, RewardError> {
+        let phi = input.privileged.ok_or(RewardError::MissingInput {
+            model: self.name(),
+            what: "a privileged progress (an env with a `phi` metric)",
+        })?;
+        if phi.len() != input.n {
+            return Err(RewardError::BadInput {
+                model: self.name(),
+                message: format!("{} privileged values for {} envs", phi.len(), input.n),
+            });
+        }
+        Ok(ProgressScores {
+            phi: phi.iter().map(|p| p.clamp(0.0, 1.0)).collect(),
+            uncertainty: None,
+        })
+    }
+}
+
+/// How an ensemble combines its members' Φ (Coste et al. 2024, REFERENCES.md §4).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Aggregate {
+    /// The mean.
+    Mean,
+    /// The worst case: the minimum.
+    Min,
+    /// Uncertainty-weighted: mean − k·std (clamped to [0, 1]).
+    MeanMinusStd(f32),
+}
+
+/// Several progress models, combined per env.
+pub struct Ensemble {
+    members: Vec<Box<dyn ProgressModel>>,
+    aggregate: Aggregate,
+}
+
+impl std::fmt::Debug for Ensemble {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<String> = self.members.iter().map(|m| m.name()).collect();
+        f.debug_struct("Ensemble")
+            .field("members", &names)
+            .field("aggregate", &self.aggregate)
+            .finish()
+    }
+}
+
+impl Ensemble {
+    /// An ensemble of `members` (at least one) combined by `aggregate`.
+    pub fn new(members: Vec<Box<dyn ProgressModel>>, aggregate: Aggregate) -> Self {
+        assert!(!members.is_empty(), "an ensemble needs at least one member");
+        Self { members, aggregate }
+    }
+}
+
+impl ProgressModel for Ensemble {
+    fn name(&self) -> String {
+        let names: Vec<String> = self.members.iter().map(|m| m.name()).collect();
+        format!("ensemble[{}]({:?})", names.join(", "), self.aggregate)
+    }
+
+    fn needs_frames(&self) -> bool {
+        self.members.iter().any(|m| m.needs_frames())
+    }
+
+    fn score(&mut self, input: &ProgressInput<'_>) -> Result<ProgressScores, RewardError> {
+        let scores: Vec<Vec<f32>> = self
+            .members
+            .iter_mut()
+            .map(|m| m.score(input).map(|s| s.phi))
+            .collect::<Result<_, _>>()?;
+        let k = scores.len() as f32;
+        let mut phi = Vec::with_capacity(input.n);
+        let mut spread = Vec::with_capacity(input.n);
+        for i in 0..input.n {
+            let column = scores.iter().map(|s| s[i]);
+            let mean = column.clone().sum::<f32>() / k;
+            let std = (column.clone().map(|x| (x - mean).powi(2)).sum::<f32>() / k).sqrt();
+            spread.push(std);
+            phi.push(
+                match self.aggregate {
+                    Aggregate::Mean => mean,
+                    Aggregate::Min => column.fold(f32::INFINITY, f32::min),
+                    Aggregate::MeanMinusStd(c) => mean - c * std,
+                }
+                .clamp(0.0, 1.0),
+            );
+        }
+        Ok(ProgressScores {
+            phi,
+            uncertainty: Some(spread),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fixed model for tests: Φ = privileged + offset.
+    struct Offset(f32);
+
+    impl ProgressModel for Offset {
+        fn name(&self) -> String {
+            format!("offset({})", self.0)
+        }
+        fn needs_frames(&self) -> bool {
+            false
+        }
+        fn score(&mut self, input: &ProgressInput<'_>) -> Result<ProgressScores, RewardError> {
+            Ok(ProgressScores {
+                phi: input
+                    .privileged
+                    .unwrap()
+                    .iter()
+                    .map(|p| p + self.0)
+                    .collect(),
+                uncertainty: None,
+            })
+        }
+    }
+
+    fn input(privileged: &[f32]) -> ProgressInput<'_> {
+        ProgressInput {
+            n: privileged.len(),
+            task: "push the cube to the goal",
+            privileged: Some(privileged),
+            frames: None,
+        }
+    }
+
+    #[test]
+    fn the_oracle_passes_the_env_progress_through_and_says_what_is_missing() {
+        let s = Oracle.score(&input(&[0.0, 0.5, 1.2])).unwrap();
+        assert_eq!(s.phi, [0.0, 0.5, 1.0]);
+        let none = ProgressInput {
+            privileged: None,
+            ..input(&[0.0])
+        };
+        let err = Oracle.score(&none).unwrap_err().to_string();
+        assert!(err.contains("oracle") && err.contains("phi"), "{err}");
+    }
+
+    #[test]
+    fn ensembles_aggregate_by_mean_min_or_mean_minus_k_std() {
+        let members = || -> Vec<Box<dyn ProgressModel>> {
+            vec![
+                Box::new(Offset(0.0)),
+                Box::new(Offset(0.2)),
+                Box::new(Offset(0.4)),
+            ]
+        };
+        let x = input(&[0.3]);
+        let mean = Ensemble::new(members(), Aggregate::Mean).score(&x).unwrap();
+        assert!((mean.phi[0] - 0.5).abs() < 1e-6);
+        let std = mean.uncertainty.unwrap()[0];
+        assert!((std - (0.08f32 / 3.0).sqrt()).abs() < 1e-6);
+        let min = Ensemble::new(members(), Aggregate::Min).score(&x).unwrap();
+        assert!((min.phi[0] - 0.3).abs() < 1e-6);
+        let cautious = Ensemble::new(members(), Aggregate::MeanMinusStd(1.0))
+            .score(&x)
+            .unwrap();
+        assert!((cautious.phi[0] - (0.5 - std)).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,200 @@
+//! Potential-based reward shaping and the run config's choice of reward.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::{Aggregate, Ensemble, Oracle, ProgressModel};
+
+/// A progress model, as a config names it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ModelSpec {
+    /// The env's privileged Φ.
+    Oracle,
+    /// Several models combined per env.
+    Ensemble {
+        /// The members.
+        members: Vec<ModelSpec>,
+        /// How they are combined.
+        aggregate: Aggregate,
+    },
+}
+
+impl ModelSpec {
+    /// Build the model.
+    pub fn build(&self) -> Result<Box<dyn ProgressModel>, ShapingConfigError> {
+        Ok(match self {
+            ModelSpec::Oracle => Box::new(Oracle),
+            ModelSpec::Ensemble { members, aggregate } => {
+                if members.is_empty() {
+                    return Err(ShapingConfigError::EmptyEnsemble);
+                }
+                let built = members
+                    .iter()
+                    .map(ModelSpec::build)
+                    .collect::<Result<_, _>>()?;
+                Box::new(Ensemble::new(built, *aggregate))
+            }
+        })
+    }
+}
+
+/// Which reward the learner sees (`shaping:` in a run config).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub enum Shaping {
+    /// The env's reward as it is (default).
+    #[default]
+    None,
+    /// `r + γΦ(s') − Φ(s)`: policy-invariant (Ng et al. 1999). `gamma`, if given, must
+    /// equal the learner's γ.
+    Potential {
+        /// The progress model.
+        model: ModelSpec,
+        /// γ of the shaping (default: the learner's; a different value is an error).
+        #[serde(default)]
+        gamma: Option<f32>,
+    },
+    /// Ablation only — the "semantic trap" Robo-Dopamine warns about: `r + Φ(s')`, which
+    /// changes the optimal policy (a policy can farm progress instead of finishing).
+    ProgressAsReward {
+        /// The progress model.
+        model: ModelSpec,
+    },
+}
+
+/// A shaping setting that cannot work.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum ShapingConfigError {
+    /// The shaping's γ differs from the learner's: the shaping would no longer be
+    /// policy-invariant.
+    #[error(
+        "shaping gamma = {shaping} differs from the learner's gamma = {learner}: potential-based shaping is only policy-invariant with the learner's discount (remove shaping.gamma or make them equal)"
+    )]
+    GammaMismatch {
+        /// The shaping's γ.
+        shaping: f32,
+        /// The learner's γ.
+        learner: f32,
+    },
+    /// An ensemble without members.
+    #[error("an Ensemble needs at least one member")]
+    EmptyEnsemble,
+}
+
+impl Shaping {
+    /// Check the setting against the learner's discount `learner_gamma`.
+    pub fn check(&self, learner_gamma: f32) -> Result<(), ShapingConfigError> {
+        match self {
+            Shaping::Potential {
+                gamma: Some(g),
+                model,
+            } => {
+                if (g - learner_gamma).abs() > 1e-9 {
+                    return Err(ShapingConfigError::GammaMismatch {
+                        shaping: *g,
+                        learner: learner_gamma,
+                    });
+                }
+                model.build().map(|_| ())
+            }
+            Shaping::Potential { model, .. } | Shaping::ProgressAsReward { model } => {
+                model.build().map(|_| ())
+            }
+            Shaping::None => Ok(()),
+        }
+    }
+
+    /// The progress model, if the setting has one.
+    pub fn model(&self) -> Option<&ModelSpec> {
+        match self {
+            Shaping::None => None,
+            Shaping::Potential { model, .. } | Shaping::ProgressAsReward { model } => Some(model),
+        }
+    }
+}
+
+/// A shaped reward and its parts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Shaped {
+    /// What the learner gets.
+    pub reward: f32,
+    /// The shaping term alone (`γΦ(s') − Φ(s)` or `Φ(s')`).
+    pub shaping: f32,
+}
+
+/// `r' = r + γΦ(s') − Φ(s)` with the conventions that keep it policy-invariant.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PotentialShaping {
+    /// The learner's discount.
+    pub gamma: f32,
+}
+
+impl PotentialShaping {
+    /// Shape one transition `s → s'` with reward `reward`. On `terminated`, Φ(s') is 0 (the
+    /// terminal state's potential); on truncation pass the real Φ of the final
+    /// observation — a time limit is not a terminal state, and the learner bootstraps.
+    pub fn shape(&self, reward: f32, phi_s: f32, phi_next: f32, terminated: bool) -> Shaped {
+        let next = if terminated { 0.0 } else { phi_next };
+        let shaping = self.gamma * next - phi_s;
+        Shaped {
+            reward: reward + shaping,
+            shaping,
+        }
+    }
+}
+
+/// The semantic-trap ablation: `r + Φ(s')`.
+pub fn progress_as_reward(reward: f32, phi_next: f32) -> Shaped {
+    Shaped {
+        reward: reward + phi_next,
+        shaping: phi_next,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_gamma_mismatch_is_a_config_error_that_says_why() {
+        let s = Shaping::Potential {
+            model: ModelSpec::Oracle,
+            gamma: Some(0.9),
+        };
+        let err = s.check(0.99).unwrap_err().to_string();
+        assert!(err.contains("0.9") && err.contains("0.99") && err.contains("policy-invariant"));
+        assert!(
+            Shaping::Potential {
+                model: ModelSpec::Oracle,
+                gamma: Some(0.99)
+            }
+            .check(0.99)
+            .is_ok()
+        );
+        let empty = Shaping::ProgressAsReward {
+            model: ModelSpec::Ensemble {
+                members: vec![],
+                aggregate: Aggregate::Mean,
+            },
+        };
+        assert_eq!(empty.check(0.99), Err(ShapingConfigError::EmptyEnsemble));
+    }
+
+    #[test]
+    fn terminal_potential_is_zero_and_truncation_keeps_the_real_one() {
+        let p = PotentialShaping { gamma: 0.9 };
+        let t = p.shape(1.0, 0.5, 0.8, true);
+        assert!((t.shaping + 0.5).abs() < 1e-6 && (t.reward - 0.5).abs() < 1e-6);
+        let u = p.shape(1.0, 0.5, 0.8, false);
+        assert!((u.shaping - (0.72 - 0.5)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn configs_parse_from_ron() {
+        let s: Shaping = ron::from_str(
+            "Potential(model: Ensemble(members: [Oracle, Oracle], aggregate: MeanMinusStd(1.0)))",
+        )
+        .unwrap();
+        assert!(matches!(s, Shaping::Potential { gamma: None, .. }));
+    }
+}
