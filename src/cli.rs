@@ -32,6 +32,8 @@ pub enum Command {
     /// Run episodes with the env's scripted expert or random actions; print a per-step
     /// table of the first episode and a summary.
     Rollout(RolloutArgs),
+    /// Render camera views of episodes headlessly: PNG frames and an animated GIF per view.
+    Render(RenderArgs),
 }
 
 /// Who acts in `rapt rollout`.
@@ -67,6 +69,42 @@ pub struct RolloutArgs {
     /// Print the summary as one JSON object (with the env's metrics averaged).
     #[arg(long)]
     pub json: bool,
+}
+
+/// `rapt render`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Environment id, e.g. `Push-v0`.
+    pub env: String,
+    /// Who acts: `expert`, `random`, or a run directory (its newest checkpoint, the
+    /// policy mean).
+    #[arg(long, default_value = "expert")]
+    pub policy: String,
+    /// Views to render, comma-separated (default: all the env has).
+    #[arg(long, value_delimiter = ',')]
+    pub views: Vec<String>,
+    /// Image width and height, px.
+    #[arg(long, default_value_t = 64)]
+    pub size: usize,
+    /// Episodes (seeds `seed`, `seed + 1`, …).
+    #[arg(long, default_value_t = 1)]
+    pub episodes: u32,
+    /// Seed of the first episode.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Stop an episode after this many steps.
+    #[arg(long)]
+    pub max_steps: Option<u32>,
+    /// The env's parameters as RON text.
+    #[arg(long, default_value = "")]
+    pub params: String,
+    /// Output directory: `VIEW/ep000_step0000.png` and `VIEW.gif` (4× enlarged).
+    #[arg(long, required_unless_present = "bench")]
+    pub out: Option<PathBuf>,
+    /// Measure instead: render the views of random-action episodes for this many seconds
+    /// (one thread) and print view-frames per second; nothing is written.
+    #[arg(long, value_name = "SECONDS")]
+    pub bench: Option<f64>,
 }
 
 /// `rapt train`.

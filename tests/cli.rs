@@ -252,3 +252,44 @@ fn ctrl_c_saves_a_checkpoint_and_exits_cleanly() {
     assert_eq!(checkpoints.len(), 1, "one checkpoint, at the interruption");
     assert!(String::from_utf8_lossy(&out.stdout).contains("final evaluation"));
 }
+
+#[test]
+fn render_writes_png_frames_and_a_gif_per_view() {
+    let dir = std::env::temp_dir().join(format!("rapt-cli-render-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = rapt(&[
+        "render",
+        "Reach-v0",
+        "--views",
+        "front,wrist",
+        "--max-steps",
+        "5",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for view in ["front", "wrist"] {
+        let gif = std::fs::read(dir.join(format!("{view}.gif"))).unwrap();
+        assert!(gif.starts_with(b"GIF89a"), "{view}.gif");
+        let png = std::fs::read(dir.join(view).join("ep000_step0000.png")).unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "{view} png");
+        // Reset plus 5 steps: 6 frames.
+        assert_eq!(std::fs::read_dir(dir.join(view)).unwrap().count(), 6);
+    }
+    assert!(!dir.join("side.gif").exists());
+    let bad = rapt(&[
+        "render",
+        "Reach-v0",
+        "--views",
+        "top",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("front, side, wrist"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -5,6 +5,7 @@ mod bench_update;
 mod envs;
 mod eval;
 pub(crate) mod ppo;
+mod render;
 mod rollout;
 mod shaper;
 mod train;
@@ -20,6 +21,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Envs(args) => envs::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Rollout(args) => rollout::run(&args),
+        Command::Render(args) => render::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::BenchUpdate(args) => bench_update::run(&args),
     }

@@ -62,6 +62,20 @@ pub trait Env: Send {
         let _ = action;
         false
     }
+
+    /// The camera views this env can render (e.g. `front`, `side`, `wrist`); empty when
+    /// it renders none.
+    fn views(&self) -> &[&'static str] {
+        &[]
+    }
+
+    /// Render `view` of the current state, headless, as `height × width × 3` RGB bytes
+    /// (row-major from the top) into `rgb`; false when the env has no such view or has
+    /// not been reset. The same state gives the same bytes.
+    fn render(&self, view: &str, width: usize, height: usize, rgb: &mut Vec<u8>) -> bool {
+        let _ = (view, width, height, rgb);
+        false
+    }
 }
 
 impl<E: Env + ?Sized> Env for Box<E> {
@@ -90,5 +104,11 @@ impl<E: Env + ?Sized> Env for Box<E> {
     }
     fn expert_action(&mut self, action: &mut [f32]) -> bool {
         (**self).expert_action(action)
+    }
+    fn views(&self) -> &[&'static str] {
+        (**self).views()
+    }
+    fn render(&self, view: &str, width: usize, height: usize, rgb: &mut Vec<u8>) -> bool {
+        (**self).render(view, width, height, rgb)
     }
 }

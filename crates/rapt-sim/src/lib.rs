@@ -6,6 +6,7 @@
 mod arm;
 mod error;
 mod health;
+pub mod render;
 mod vehicle;
 mod world;
 

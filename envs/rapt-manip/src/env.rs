@@ -234,6 +234,16 @@ impl<T: Task> Env for ManipEnv<T> {
         Some(self.last_eval.phi(self.task.stages().len()))
     }
 
+    fn views(&self) -> &[&'static str] {
+        &crate::views::VIEWS
+    }
+
+    fn render(&self, view: &str, width: usize, height: usize, rgb: &mut Vec<u8>) -> bool {
+        self.scene
+            .as_ref()
+            .is_some_and(|scene| crate::views::render_view(scene, view, width, height, rgb))
+    }
+
     fn expert_action(&mut self, action: &mut [f32]) -> bool {
         let Some(scene) = self.scene.as_ref() else {
             return false;

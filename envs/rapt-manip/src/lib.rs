@@ -12,6 +12,7 @@ mod params;
 pub mod robot;
 mod task;
 pub mod tasks;
+pub mod views;
 
 pub use env::{ManipEnv, ROBOT_OBS};
 pub use params::{ControlMode, ManipParams, RewardMode};

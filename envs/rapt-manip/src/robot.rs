@@ -102,6 +102,11 @@ pub fn command_gripper(world: &mut PhysicsWorld, arm: &Arm, action: f32) {
     arm.set_targets(world, ARM_JOINTS, &[opening, opening]);
 }
 
+/// The bodies of the two fingers.
+pub fn finger_bodies(arm: &Arm) -> [RigidBodyHandle; 2] {
+    FINGER_LINKS.map(|i| arm.link_body(i))
+}
+
 /// Distance between the finger pads, m.
 pub fn gripper_width(world: &PhysicsWorld, arm: &Arm) -> f32 {
     let mut q = [0.0; 8];

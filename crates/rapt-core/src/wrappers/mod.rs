@@ -27,6 +27,12 @@ macro_rules! forward_spaces {
         fn expert_action(&mut self, action: &mut [f32]) -> bool {
             self.inner.expert_action(action)
         }
+        fn views(&self) -> &[&'static str] {
+            self.inner.views()
+        }
+        fn render(&self, view: &str, width: usize, height: usize, rgb: &mut Vec<u8>) -> bool {
+            self.inner.render(view, width, height, rgb)
+        }
     };
 }
 pub(crate) use forward_spaces;

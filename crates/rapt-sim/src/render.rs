@@ -1,0 +1,432 @@
+//! A small CPU rasterizer for camera views: depth-buffered, flat-shaded triangles of the
+//! scene's primitives (boxes, spheres, cylinders, flat quads), RGB `u8`, no GPU and no
+//! display. Deterministic: the same scene and camera give the same bytes.
+//!
+//! Conventions: world z up; a camera looks from `eye` at `target`; pixels are row-major,
+//! row 0 at the top; near plane 0.02 m, triangles are clipped against it.
+
+use rapier3d::prelude::{Pose, Vector};
+
+/// An RGB colour.
+pub type Rgb = [u8; 3];
+
+/// A pinhole camera.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Camera {
+    /// Position, m.
+    pub eye: [f32; 3],
+    /// The point it looks at, m.
+    pub target: [f32; 3],
+    /// Which way is up in the image (world vector; default +z).
+    pub up: [f32; 3],
+    /// Vertical field of view, rad.
+    pub fov_y: f32,
+    /// Image width, px.
+    pub width: usize,
+    /// Image height, px.
+    pub height: usize,
+}
+
+/// A shape to draw, in its own frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Primitive {
+    /// A box with these half extents, m.
+    Cuboid([f32; 3]),
+    /// A sphere of this radius, m.
+    Ball(f32),
+    /// A cylinder along local z: radius and half height, m.
+    Cylinder(f32, f32),
+}
+
+/// A shape placed in the world with a colour.
+#[derive(Debug, Clone, Copy)]
+pub struct Item {
+    /// The shape.
+    pub primitive: Primitive,
+    /// Its pose.
+    pub pose: Pose,
+    /// Its colour.
+    pub color: Rgb,
+}
+
+/// An RGB image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    /// Width, px.
+    pub width: usize,
+    /// Height, px.
+    pub height: usize,
+    /// `height × width × 3` bytes, row-major from the top.
+    pub rgb: Vec<u8>,
+}
+
+type V3 = [f32; 3];
+
+fn sub(a: V3, b: V3) -> V3 {
+    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
+}
+
+fn dot(a: V3, b: V3) -> f32 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+
+fn cross(a: V3, b: V3) -> V3 {
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
+}
+
+fn normalize(a: V3) -> V3 {
+    let l = dot(a, a).sqrt().max(1e-12);
+    [a[0] / l, a[1] / l, a[2] / l]
+}
+
+/// Unit meshes (triangles as vertex triples), built once.
+struct Meshes {
+    cube: Vec<[V3; 3]>,
+    sphere: Vec<[V3; 3]>,
+    cylinder: Vec<[V3; 3]>,
+}
+
+fn meshes() -> &'static Meshes {
+    static MESHES: std::sync::OnceLock<Meshes> = std::sync::OnceLock::new();
+    MESHES.get_or_init(|| {
+        // Cube [-1, 1]³: two triangles per face, counter-clockwise seen from outside.
+        let mut cube = Vec::new();
+        for axis in 0..3 {
+            for sign in [-1.0f32, 1.0] {
+                let (u, v) = ((axis + 1) % 3, (axis + 2) % 3);
+                let corner = |a: f32, b: f32| {
+                    let mut p = [0.0; 3];
+                    p[axis] = sign;
+                    p[u] = a;
+                    p[v] = b;
+                    p
+                };
+                let (p00, p10, p11, p01) = (
+                    corner(-1.0, -1.0),
+                    corner(1.0, -1.0),
+                    corner(1.0, 1.0),
+                    corner(-1.0, 1.0),
+                );
+                if sign > 0.0 {
+                    cube.push([p00, p10, p11]);
+                    cube.push([p00, p11, p01]);
+                } else {
+                    cube.push([p00, p11, p10]);
+                    cube.push([p00, p01, p11]);
+                }
+            }
+        }
+        // UV sphere, 8 stacks × 12 slices.
+        let (stacks, slices) = (8, 12);
+        let point = |i: usize, j: usize| {
+            let theta = std::f32::consts::PI * i as f32 / stacks as f32;
+            let phi = std::f32::consts::TAU * j as f32 / slices as f32;
+            [
+                theta.sin() * phi.cos(),
+                theta.sin() * phi.sin(),
+                theta.cos(),
+            ]
+        };
+        let mut sphere = Vec::new();
+        for i in 0..stacks {
+            for j in 0..slices {
+                let (a, b, c, d) = (
+                    point(i, j),
+                    point(i + 1, j),
+                    point(i + 1, j + 1),
+                    point(i, j + 1),
+                );
+                if i > 0 {
+                    sphere.push([a, b, d]);
+                }
+                if i + 1 < stacks {
+                    sphere.push([d, b, c]);
+                }
+            }
+        }
+        // Cylinder along z, radius 1, z ∈ [-1, 1], 16 sides with caps.
+        let n = 16;
+        let ring = |j: usize, z: f32| {
+            let phi = std::f32::consts::TAU * j as f32 / n as f32;
+            [phi.cos(), phi.sin(), z]
+        };
+        let mut cylinder = Vec::new();
+        for j in 0..n {
+            let (a, b, c, d) = (
+                ring(j, -1.0),
+                ring(j + 1, -1.0),
+                ring(j + 1, 1.0),
+                ring(j, 1.0),
+            );
+            cylinder.push([a, b, c]);
+            cylinder.push([a, c, d]);
+            cylinder.push([[0.0, 0.0, 1.0], d, c]);
+            cylinder.push([[0.0, 0.0, -1.0], b, a]);
+        }
+        Meshes {
+            cube,
+            sphere,
+            cylinder,
+        }
+    })
+}
+
+/// Colour of the background (sky), RGB.
+pub const BACKGROUND: Rgb = [200, 214, 230];
+
+/// Render `items` seen by `camera` into `frame` (resized to the camera's size).
+pub fn render(camera: &Camera, items: &[Item], frame: &mut Frame) {
+    let (w, h) = (camera.width, camera.height);
+    frame.width = w;
+    frame.height = h;
+    frame.rgb.clear();
+    frame.rgb.resize(w * h * 3, 0);
+    for px in frame.rgb.chunks_exact_mut(3) {
+        px.copy_from_slice(&BACKGROUND);
+    }
+    let mut depth = vec![f32::INFINITY; w * h];
+    // Camera basis: forward f, right r, up u.
+    let f = normalize(sub(camera.target, camera.eye));
+    let r = normalize(cross(f, camera.up));
+    let u = cross(r, f);
+    let focal = 0.5 * h as f32 / (0.5 * camera.fov_y).tan();
+    let light = normalize([0.4, 0.3, 1.0]);
+    let meshes = meshes();
+    for item in items {
+        let (mesh, scale): (&[[V3; 3]], V3) = match item.primitive {
+            Primitive::Cuboid(half) => (&meshes.cube, half),
+            Primitive::Ball(radius) => (&meshes.sphere, [radius; 3]),
+            Primitive::Cylinder(radius, half) => (&meshes.cylinder, [radius, radius, half]),
+        };
+        let to_world = |p: V3| -> V3 {
+            let v = item.pose * Vector::new(p[0] * scale[0], p[1] * scale[1], p[2] * scale[2]);
+            [v.x, v.y, v.z]
+        };
+        for tri in mesh {
+            let world = tri.map(to_world);
+            let normal = normalize(cross(sub(world[1], world[0]), sub(world[2], world[0])));
+            // Back-face culling: skip faces turned away from the eye.
+            if dot(normal, sub(world[0], camera.eye)) >= 0.0 {
+                continue;
+            }
+            let shade = 0.35 + 0.65 * dot(normal, light).max(0.0);
+            let color = item.color.map(|c| (f32::from(c) * shade).min(255.0) as u8);
+            // Camera coordinates: (x right, y up, z forward).
+            let cam = world.map(|p| {
+                let d = sub(p, camera.eye);
+                [dot(d, r), dot(d, u), dot(d, f)]
+            });
+            for clipped in clip_near(cam) {
+                raster_triangle(&clipped, focal, w, h, color, &mut depth, &mut frame.rgb);
+            }
+        }
+    }
+}
+
+const NEAR: f32 = 0.02;
+
+/// Clip a camera-space triangle against z = NEAR: 0, 1 or 2 triangles.
+fn clip_near(t: [V3; 3]) -> Vec<[V3; 3]> {
+    let inside: Vec<bool> = t.iter().map(|p| p[2] > NEAR).collect();
+    let count = inside.iter().filter(|&&b| b).count();
+    if count == 3 {
+        return vec![t];
+    }
+    if count == 0 {
+        return Vec::new();
+    }
+    let cut = |a: V3, b: V3| -> V3 {
+        let s = (NEAR - a[2]) / (b[2] - a[2]);
+        [a[0] + (b[0] - a[0]) * s, a[1] + (b[1] - a[1]) * s, NEAR]
+    };
+    let mut poly = Vec::with_capacity(4);
+    for k in 0..3 {
+        let (a, b) = (t[k], t[(k + 1) % 3]);
+        let (ia, ib) = (inside[k], inside[(k + 1) % 3]);
+        if ia {
+            poly.push(a);
+        }
+        if ia != ib {
+            poly.push(cut(a, b));
+        }
+    }
+    (1..poly.len() - 1)
+        .map(|k| [poly[0], poly[k], poly[k + 1]])
+        .collect()
+}
+
+fn raster_triangle(
+    t: &[V3; 3],
+    focal: f32,
+    w: usize,
+    h: usize,
+    color: Rgb,
+    depth: &mut [f32],
+    rgb: &mut [u8],
+) {
+    // Project: pixel x = cx + f·x/z, pixel y = cy − f·y/z.
+    let (cx, cy) = (0.5 * w as f32, 0.5 * h as f32);
+    let p = t.map(|v| {
+        [
+            cx + focal * v[0] / v[2],
+            cy - focal * v[1] / v[2],
+            1.0 / v[2],
+        ]
+    });
+    let area =
+        (p[1][0] - p[0][0]) * (p[2][1] - p[0][1]) - (p[1][1] - p[0][1]) * (p[2][0] - p[0][0]);
+    if area.abs() < 1e-9 {
+        return;
+    }
+    let min_x = p
+        .iter()
+        .map(|v| v[0])
+        .fold(f32::INFINITY, f32::min)
+        .floor()
+        .max(0.0) as usize;
+    let max_x = p
+        .iter()
+        .map(|v| v[0])
+        .fold(f32::NEG_INFINITY, f32::max)
+        .ceil()
+        .min(w as f32) as usize;
+    let min_y = p
+        .iter()
+        .map(|v| v[1])
+        .fold(f32::INFINITY, f32::min)
+        .floor()
+        .max(0.0) as usize;
+    let max_y = p
+        .iter()
+        .map(|v| v[1])
+        .fold(f32::NEG_INFINITY, f32::max)
+        .ceil()
+        .min(h as f32) as usize;
+    for y in min_y..max_y {
+        let py = y as f32 + 0.5;
+        for x in min_x..max_x {
+            let px = x as f32 + 0.5;
+            let e = |a: [f32; 3], b: [f32; 3]| {
+                (b[0] - a[0]) * (py - a[1]) - (b[1] - a[1]) * (px - a[0])
+            };
+            let (w0, w1, w2) = (
+                e(p[1], p[2]) / area,
+                e(p[2], p[0]) / area,
+                e(p[0], p[1]) / area,
+            );
+            if w0 < 0.0 || w1 < 0.0 || w2 < 0.0 {
+                continue;
+            }
+            // Interpolate 1/z linearly in screen space; nearer wins.
+            let inv_z = w0 * p[0][2] + w1 * p[1][2] + w2 * p[2][2];
+            let z = 1.0 / inv_z;
+            let k = y * w + x;
+            if z < depth[k] {
+                depth[k] = z;
+                rgb[3 * k..3 * k + 3].copy_from_slice(&color);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rapier3d::prelude::Rotation;
+
+    fn camera() -> Camera {
+        Camera {
+            eye: [0.0, -3.0, 1.0],
+            target: [0.0, 0.0, 0.0],
+            up: [0.0, 0.0, 1.0],
+            fov_y: 0.8,
+            width: 64,
+            height: 64,
+        }
+    }
+
+    fn at(x: f32, y: f32, z: f32) -> Pose {
+        Pose::from_parts(Vector::new(x, y, z), Rotation::IDENTITY)
+    }
+
+    #[test]
+    fn nearer_shapes_hide_farther_ones_and_the_sky_shows_elsewhere() {
+        let red = Item {
+            primitive: Primitive::Cuboid([0.3; 3]),
+            pose: at(0.0, -1.0, 0.0),
+            color: [255, 0, 0],
+        };
+        let blue = Item {
+            primitive: Primitive::Ball(0.8),
+            pose: at(0.0, 1.0, 0.0),
+            color: [0, 0, 255],
+        };
+        let mut frame = Frame {
+            width: 0,
+            height: 0,
+            rgb: Vec::new(),
+        };
+        // Drawn in either order, the red box in front covers the middle.
+        for items in [[red, blue], [blue, red]] {
+            render(&camera(), &items, &mut frame);
+            let centre = 3 * (32 * 64 + 32);
+            let c = &frame.rgb[centre..centre + 3];
+            assert!(c[0] > 80 && c[1] == 0 && c[2] == 0, "{c:?}");
+        }
+        // The blue ball shows beside the box; the corner is sky.
+        let side = 3 * (32 * 64 + 20);
+        assert!(
+            frame.rgb[side + 2] > 80 && frame.rgb[side] == 0,
+            "{:?}",
+            &frame.rgb[side..side + 3]
+        );
+        assert_eq!(&frame.rgb[0..3], &BACKGROUND);
+    }
+
+    #[test]
+    fn a_ground_slab_reaching_behind_the_camera_is_clipped_not_lost() {
+        let ground = Item {
+            primitive: Primitive::Cuboid([20.0, 20.0, 0.1]),
+            pose: at(0.0, 0.0, -0.6),
+            color: [90, 160, 90],
+        };
+        let mut frame = Frame {
+            width: 0,
+            height: 0,
+            rgb: Vec::new(),
+        };
+        render(&camera(), &[ground], &mut frame);
+        // The bottom row sees the ground; the top row sees sky.
+        let bottom = 3 * (63 * 64 + 32);
+        assert_ne!(&frame.rgb[bottom..bottom + 3], &BACKGROUND);
+        assert_eq!(&frame.rgb[3 * 32..3 * 32 + 3], &BACKGROUND);
+    }
+
+    #[test]
+    fn rendering_is_deterministic() {
+        let items = [Item {
+            primitive: Primitive::Cylinder(0.3, 0.6),
+            pose: at(0.2, 0.0, 0.0),
+            color: [200, 120, 40],
+        }];
+        let (mut a, mut b) = (
+            Frame {
+                width: 0,
+                height: 0,
+                rgb: Vec::new(),
+            },
+            Frame {
+                width: 0,
+                height: 0,
+                rgb: Vec::new(),
+            },
+        );
+        render(&camera(), &items, &mut a);
+        render(&camera(), &items, &mut b);
+        assert_eq!(a, b);
+    }
+}

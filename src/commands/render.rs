@@ -1,0 +1,225 @@
+//! `rapt render`: camera views of episodes as PNG frames and animated GIFs, headless.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail, ensure};
+use image::codecs::gif::{GifEncoder, Repeat};
+use image::{Delay, Frame as GifFrame, RgbImage, RgbaImage};
+use rapt_core::{Env, EnvBuffers, Space, rng_from_seed};
+use rapt_ppo::Learner;
+
+use crate::cli::RenderArgs;
+
+/// Enlargement of GIF frames over the rendered size.
+const GIF_SCALE: u32 = 4;
+
+enum Actor {
+    Expert,
+    Random,
+    Policy(Box<Learner>),
+}
+
+/// Render episodes as `args` says.
+pub fn run(args: &RenderArgs) -> Result<()> {
+    ensure!(args.episodes > 0, "--episodes must be at least 1");
+    ensure!(
+        (8..=1024).contains(&args.size),
+        "--size {} must be in [8, 1024]",
+        args.size
+    );
+    let registry = crate::registry();
+    let mut env = registry.make(&args.env, &args.params, args.max_steps)?;
+    let available: Vec<&str> = env.views().to_vec();
+    if available.is_empty() {
+        bail!("`{}` has no camera views", args.env);
+    }
+    let views: Vec<String> = if args.views.is_empty() {
+        available.iter().map(|v| v.to_string()).collect()
+    } else {
+        args.views.clone()
+    };
+    for v in &views {
+        if !available.contains(&v.as_str()) {
+            bail!(
+                "`{}` has no view `{v}`; its views: {}",
+                args.env,
+                available.join(", ")
+            );
+        }
+    }
+    if let Some(seconds) = args.bench {
+        return bench(&mut env, &views, args.size, seconds, args.seed);
+    }
+    let out = args.out.as_ref().context("--out is required")?;
+    let mut actor = match args.policy.as_str() {
+        "expert" => Actor::Expert,
+        "random" => Actor::Random,
+        dir => {
+            let dir = Path::new(dir);
+            let ckpt =
+                rapt_ppo::latest_checkpoint(&dir.join("checkpoints")).with_context(|| {
+                    format!(
+                        "--policy {}: not `expert`, `random`, or a run directory with checkpoints",
+                        dir.display()
+                    )
+                })?;
+            let device = rapt_ppo::DeviceChoice::Cpu.resolve()?;
+            let (learner, _) = Learner::load_checkpoint(&ckpt, device)?;
+            Actor::Policy(Box::new(learner))
+        }
+    };
+    let (low, high) = match env.action_space() {
+        Space::Box(b) => (b.low.clone(), b.high.clone()),
+        other => bail!(
+            "rendering needs a continuous action space, `{}` has {other}",
+            args.env
+        ),
+    };
+    let space = env.action_space().clone();
+    let mut rng = rng_from_seed(args.seed ^ 0x4E7);
+    let mut action = vec![0.0; space.flat_dim()];
+    let mut b = EnvBuffers::new(&env);
+    let mut frames: Vec<Vec<RgbImage>> = vec![Vec::new(); views.len()];
+    let mut rgb = Vec::new();
+    for k in 0..args.episodes {
+        b.reset(&mut env, Some(args.seed + u64::from(k)))?;
+        let mut step = 0u32;
+        loop {
+            for (v, view) in views.iter().enumerate() {
+                ensure!(
+                    env.render(view, args.size, args.size, &mut rgb),
+                    "rendering `{view}` failed"
+                );
+                let image = RgbImage::from_raw(args.size as u32, args.size as u32, rgb.clone())
+                    .context("a frame has the wrong size")?;
+                let path = out.join(view).join(format!("ep{k:03}_step{step:04}.png"));
+                write_png(&path, &image)?;
+                frames[v].push(image);
+            }
+            if b.ended() {
+                break;
+            }
+            act(
+                &mut actor,
+                &mut env,
+                &b.obs,
+                &space,
+                &low,
+                &high,
+                &mut rng,
+                &mut action,
+            )?;
+            b.step(&mut env, &action)?;
+            step += 1;
+        }
+    }
+    for (view, frames) in views.iter().zip(frames) {
+        let path = out.join(format!("{view}.gif"));
+        write_gif(&path, &frames)?;
+        println!("{}: {} frames → {}", view, frames.len(), path.display());
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn act(
+    actor: &mut Actor,
+    env: &mut Box<dyn Env>,
+    obs: &[f32],
+    space: &Space,
+    low: &[f32],
+    high: &[f32],
+    rng: &mut rapt_core::Rng,
+    action: &mut [f32],
+) -> Result<()> {
+    match actor {
+        Actor::Expert => {
+            if !env.expert_action(action) {
+                bail!("this env has no scripted expert");
+            }
+        }
+        Actor::Random => space.sample(rng, action),
+        Actor::Policy(learner) => {
+            let mut o = obs.to_vec();
+            learner.normalize(&mut o, false);
+            let a = learner.act_deterministic(&o);
+            learner.env_actions(&a, low, high, action);
+        }
+    }
+    Ok(())
+}
+
+/// View-frames per second of rendering `views` at `size` px after random-action steps.
+fn bench(
+    env: &mut Box<dyn Env>,
+    views: &[String],
+    size: usize,
+    seconds: f64,
+    seed: u64,
+) -> Result<()> {
+    let space = env.action_space().clone();
+    let mut rng = rng_from_seed(seed);
+    let mut action = vec![0.0; space.flat_dim()];
+    let mut b = EnvBuffers::new(env);
+    b.reset(env, Some(seed))?;
+    let mut rgb = Vec::new();
+    let (mut frames, mut render_time) = (0u64, 0.0f64);
+    let start = std::time::Instant::now();
+    while start.elapsed().as_secs_f64() < seconds {
+        space.sample(&mut rng, &mut action);
+        b.step(env, &action)?;
+        if b.ended() {
+            b.reset(env, None)?;
+        }
+        let t = std::time::Instant::now();
+        for view in views {
+            ensure!(
+                env.render(view, size, size, &mut rgb),
+                "rendering `{view}` failed"
+            );
+            frames += 1;
+        }
+        render_time += t.elapsed().as_secs_f64();
+    }
+    println!(
+        "{} views of {size}×{size}: {frames} view-frames in {render_time:.2} s of rendering: {:.0} view-frames/s on one core",
+        views.join(","),
+        frames as f64 / render_time
+    );
+    Ok(())
+}
+
+fn write_png(path: &Path, image: &RgbImage) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    image
+        .save(path)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// An animated GIF of `frames` at 10 frames/s, each enlarged `GIF_SCALE`×.
+fn write_gif(path: &PathBuf, frames: &[RgbImage]) -> Result<()> {
+    let file = fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut encoder = GifEncoder::new_with_speed(file, 10);
+    encoder.set_repeat(Repeat::Infinite)?;
+    for f in frames {
+        let big = image::imageops::resize(
+            f,
+            f.width() * GIF_SCALE,
+            f.height() * GIF_SCALE,
+            image::imageops::FilterType::Nearest,
+        );
+        let rgba: RgbaImage = image::DynamicImage::ImageRgb8(big).to_rgba8();
+        encoder
+            .encode_frame(GifFrame::from_parts(
+                rgba,
+                0,
+                0,
+                Delay::from_numer_denom_ms(100, 1),
+            ))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
