@@ -268,49 +268,42 @@ fn raster_triangle(
     depth: &mut [f32],
     rgb: &mut [u8],
 ) {
-    // Project: pixel x = cx + f·x/z, pixel y = cy − f·y/z.
-    let (cx, cy) = (0.5 * w as f32, 0.5 * h as f32);
+    // Project: pixel x = cx + f·x/z, pixel y = cy − f·y/z. Edge functions in f64: a large
+    // triangle (the ground) projects to coordinates far outside the image, where f32
+    // products would lose the sign of small weights.
+    let (cx, cy) = (0.5 * w as f64, 0.5 * h as f64);
+    let focal = f64::from(focal);
     let p = t.map(|v| {
-        [
-            cx + focal * v[0] / v[2],
-            cy - focal * v[1] / v[2],
-            1.0 / v[2],
-        ]
+        let (x, y, z) = (f64::from(v[0]), f64::from(v[1]), f64::from(v[2]));
+        [cx + focal * x / z, cy - focal * y / z, 1.0 / z]
     });
     let area =
         (p[1][0] - p[0][0]) * (p[2][1] - p[0][1]) - (p[1][1] - p[0][1]) * (p[2][0] - p[0][0]);
-    if area.abs() < 1e-9 {
+    if area.abs() < 1e-12 {
         return;
     }
-    let min_x = p
-        .iter()
-        .map(|v| v[0])
-        .fold(f32::INFINITY, f32::min)
-        .floor()
-        .max(0.0) as usize;
-    let max_x = p
-        .iter()
-        .map(|v| v[0])
-        .fold(f32::NEG_INFINITY, f32::max)
-        .ceil()
-        .min(w as f32) as usize;
-    let min_y = p
-        .iter()
-        .map(|v| v[1])
-        .fold(f32::INFINITY, f32::min)
-        .floor()
-        .max(0.0) as usize;
-    let max_y = p
-        .iter()
-        .map(|v| v[1])
-        .fold(f32::NEG_INFINITY, f32::max)
-        .ceil()
-        .min(h as f32) as usize;
+    let bound = |k: usize, lo: f64, hi: f64| {
+        let min = p
+            .iter()
+            .map(|v| v[k])
+            .fold(f64::INFINITY, f64::min)
+            .floor()
+            .clamp(lo, hi);
+        let max = p
+            .iter()
+            .map(|v| v[k])
+            .fold(f64::NEG_INFINITY, f64::max)
+            .ceil()
+            .clamp(lo, hi);
+        (min as usize, max as usize)
+    };
+    let (min_x, max_x) = bound(0, 0.0, w as f64);
+    let (min_y, max_y) = bound(1, 0.0, h as f64);
     for y in min_y..max_y {
-        let py = y as f32 + 0.5;
+        let py = y as f64 + 0.5;
         for x in min_x..max_x {
-            let px = x as f32 + 0.5;
-            let e = |a: [f32; 3], b: [f32; 3]| {
+            let px = x as f64 + 0.5;
+            let e = |a: [f64; 3], b: [f64; 3]| {
                 (b[0] - a[0]) * (py - a[1]) - (b[1] - a[1]) * (px - a[0])
             };
             let (w0, w1, w2) = (
@@ -322,8 +315,7 @@ fn raster_triangle(
                 continue;
             }
             // Interpolate 1/z linearly in screen space; nearer wins.
-            let inv_z = w0 * p[0][2] + w1 * p[1][2] + w2 * p[2][2];
-            let z = 1.0 / inv_z;
+            let z = (1.0 / (w0 * p[0][2] + w1 * p[1][2] + w2 * p[2][2])) as f32;
             let k = y * w + x;
             if z < depth[k] {
                 depth[k] = z;

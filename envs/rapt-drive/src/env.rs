@@ -644,6 +644,30 @@ impl Env for DriveEnv {
             .map(|e| (e.s_max / e.route.length()).min(1.0))
     }
 
+    fn views(&self) -> &[&'static str] {
+        &crate::views::VIEWS
+    }
+
+    fn render(&self, view: &str, width: usize, height: usize, rgb: &mut Vec<u8>) -> bool {
+        let Some(e) = self.episode.as_ref() else {
+            return false;
+        };
+        let ego = (V2::new(e.state.x, e.state.y), e.state.yaw);
+        let Some(camera) = crate::views::camera(view, ego, width, height) else {
+            return false;
+        };
+        let route = (view == "top_down").then_some(&e.route);
+        let items = crate::views::items(&e.map, route, &e.traffic, &e.peds, ego, e.t);
+        let mut frame = rapt_sim::render::Frame {
+            width,
+            height,
+            rgb: std::mem::take(rgb),
+        };
+        rapt_sim::render::render(&camera, &items, &mut frame);
+        *rgb = frame.rgb;
+        true
+    }
+
     fn expert_action(&mut self, action: &mut [f32]) -> bool {
         let Some(e) = self.episode.as_ref() else {
             return false;

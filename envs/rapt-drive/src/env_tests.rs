@@ -234,3 +234,35 @@ fn the_observation_has_the_raster_then_the_measurements() {
         "{m:?}"
     );
 }
+
+#[test]
+fn the_chase_and_top_down_views_show_road_ego_and_route() {
+    let mut env = DriveEnv::new("Drive-v0", DriveParams::default()).unwrap();
+    let mut b = reset(&mut env, 6);
+    step(&mut env, &mut b, [0.0, 0.5]);
+    assert_eq!(env.views(), ["chase", "top_down"]);
+    let count = |rgb: &[u8], c: [u8; 3]| {
+        rgb.chunks_exact(3)
+            .filter(|p| p.iter().zip(c).all(|(a, b)| a.abs_diff(b) < 40))
+            .count()
+    };
+    let mut frames = Vec::new();
+    for view in ["chase", "top_down"] {
+        let mut rgb = Vec::new();
+        assert!(env.render(view, 64, 64, &mut rgb));
+        let mut again = Vec::new();
+        env.render(view, 64, 64, &mut again);
+        assert_eq!(rgb, again, "{view}: deterministic");
+        assert!(
+            count(&rgb, [200, 36, 36]) > 10,
+            "{view}: the ego (red) is visible"
+        );
+        assert!(count(&rgb, [60, 60, 65]) > 100, "{view}: road is visible");
+        frames.push(rgb);
+    }
+    assert!(
+        count(&frames[1], [55, 180, 80]) > 10,
+        "top_down: the route (green) is visible"
+    );
+    assert!(!env.render("front", 64, 64, &mut Vec::new()));
+}

@@ -18,6 +18,7 @@ pub mod raster;
 pub mod reward;
 pub mod route;
 pub mod traffic;
+pub mod views;
 
 pub use built::BuiltMap;
 pub use env::{DriveEnv, MEASUREMENTS, METRICS, REWARD_TERMS};
