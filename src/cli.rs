@@ -178,6 +178,16 @@ pub struct EvalArgs {
     /// Sample actions from the policy instead of taking its mean.
     #[arg(long)]
     pub stochastic: bool,
+    /// Also record the first `--record-episodes` evaluation episodes (same seeds, the
+    /// policy mean) from every camera view: PNG frames and a GIF per view in this directory.
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
+    /// Episodes to record with `--record`.
+    #[arg(long, default_value_t = 3)]
+    pub record_episodes: u32,
+    /// Frame size for `--record`, px.
+    #[arg(long, default_value_t = 64)]
+    pub record_size: usize,
     /// Print one JSON object (with a `per_episode` array).
     #[arg(long)]
     pub json: bool,

@@ -151,6 +151,27 @@ fn eval_reports_json_for_a_trained_run_and_rejects_a_bad_target() {
     assert!(v["metrics"]["tcp_to_goal"].is_number(), "{v}");
     let episodes = v["per_episode"].as_array().unwrap();
     assert_eq!(episodes.len(), 6);
+    // --record: the first episodes from every view, as PNGs and GIFs.
+    let rec = dir.join("recorded");
+    let out = rapt(&[
+        "eval",
+        dir_s,
+        "--episodes",
+        "2",
+        "--record",
+        rec.to_str().unwrap(),
+        "--record-episodes",
+        "1",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for view in ["front", "side", "wrist"] {
+        assert!(rec.join(format!("{view}.gif")).exists(), "{view}.gif");
+        assert!(rec.join(view).join("ep000_step0000.png").exists());
+    }
     assert!(episodes[0]["return"].is_number() && episodes[0]["success"].is_boolean());
     let out = rapt(&["eval", "/nonexistent/run"]);
     assert_eq!(out.status.code(), Some(1));

@@ -48,6 +48,26 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         args.seed,
         args.stochastic,
     )?;
+    if let Some(dir) = &args.record {
+        let mut env = registry.make(&cfg.env.id, &params, cfg.env.max_episode_steps)?;
+        let views: Vec<String> = env.views().iter().map(|v| v.to_string()).collect();
+        if views.is_empty() {
+            bail!("--record: `{}` has no camera views", cfg.env.id);
+        }
+        // The vector env seeds sub-env i with base + i: the first episodes of each.
+        let n = args.record_episodes.min(args.episodes) as u64;
+        let seeds: Vec<u64> = (0..n)
+            .map(|i| super::ppo::EVAL_SEED_OFFSET + args.seed + i)
+            .collect();
+        let (policy, _) = Learner::load_checkpoint(&checkpoint, device)?;
+        let mut actor = super::render::Actor::Policy(Box::new(policy));
+        super::render::record(&mut env, &mut actor, &views, args.record_size, &seeds, dir)?;
+        eprintln!(
+            "recorded {n} episode(s) from {} views into {}",
+            views.len(),
+            dir.display()
+        );
+    }
     let k = (eval.success_rate * eval.episodes as f64).round() as usize;
     let (lo, hi) = wilson_interval(k, eval.episodes);
     if args.json {

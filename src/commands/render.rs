@@ -14,9 +14,13 @@ use crate::cli::RenderArgs;
 /// Enlargement of GIF frames over the rendered size.
 const GIF_SCALE: u32 = 4;
 
-enum Actor {
+/// Who acts in recorded episodes.
+pub enum Actor {
+    /// The env's scripted expert.
     Expert,
+    /// Uniformly random actions.
     Random,
+    /// A trained policy's mean action.
     Policy(Box<Learner>),
 }
 
@@ -69,29 +73,42 @@ pub fn run(args: &RenderArgs) -> Result<()> {
             Actor::Policy(Box::new(learner))
         }
     };
+    let seeds: Vec<u64> = (0..u64::from(args.episodes))
+        .map(|k| args.seed + k)
+        .collect();
+    record(&mut env, &mut actor, &views, args.size, &seeds, out)
+}
+
+/// Run one episode per seed in `seeds` with `actor`, writing each view's frames as
+/// `out/VIEW/epNNN_stepNNNN.png` and all of them as `out/VIEW.gif`.
+pub fn record(
+    env: &mut Box<dyn Env>,
+    actor: &mut Actor,
+    views: &[String],
+    size: usize,
+    seeds: &[u64],
+    out: &Path,
+) -> Result<()> {
     let (low, high) = match env.action_space() {
         Space::Box(b) => (b.low.clone(), b.high.clone()),
-        other => bail!(
-            "rendering needs a continuous action space, `{}` has {other}",
-            args.env
-        ),
+        other => bail!("recording needs a continuous action space, this env has {other}"),
     };
     let space = env.action_space().clone();
-    let mut rng = rng_from_seed(args.seed ^ 0x4E7);
+    let mut rng = rng_from_seed(seeds.first().copied().unwrap_or(0) ^ 0x4E7);
     let mut action = vec![0.0; space.flat_dim()];
-    let mut b = EnvBuffers::new(&env);
+    let mut b = EnvBuffers::new(env);
     let mut frames: Vec<Vec<RgbImage>> = vec![Vec::new(); views.len()];
     let mut rgb = Vec::new();
-    for k in 0..args.episodes {
-        b.reset(&mut env, Some(args.seed + u64::from(k)))?;
+    for (k, &seed) in seeds.iter().enumerate() {
+        b.reset(env, Some(seed))?;
         let mut step = 0u32;
         loop {
             for (v, view) in views.iter().enumerate() {
                 ensure!(
-                    env.render(view, args.size, args.size, &mut rgb),
+                    env.render(view, size, size, &mut rgb),
                     "rendering `{view}` failed"
                 );
-                let image = RgbImage::from_raw(args.size as u32, args.size as u32, rgb.clone())
+                let image = RgbImage::from_raw(size as u32, size as u32, rgb.clone())
                     .context("a frame has the wrong size")?;
                 let path = out.join(view).join(format!("ep{k:03}_step{step:04}.png"));
                 write_png(&path, &image)?;
@@ -101,8 +118,8 @@ pub fn run(args: &RenderArgs) -> Result<()> {
                 break;
             }
             act(
-                &mut actor,
-                &mut env,
+                actor,
+                env,
                 &b.obs,
                 &space,
                 &low,
@@ -110,7 +127,7 @@ pub fn run(args: &RenderArgs) -> Result<()> {
                 &mut rng,
                 &mut action,
             )?;
-            b.step(&mut env, &action)?;
+            b.step(env, &action)?;
             step += 1;
         }
     }
