@@ -314,3 +314,36 @@ fn render_writes_png_frames_and_a_gif_per_view() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("front, side, wrist"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_pixel_policy_trains_through_the_cnn_on_camera_frames() {
+    let dir = std::env::temp_dir().join(format!("rapt-cli-pixels-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = rapt(&[
+        "train",
+        "configs/push.ron",
+        "--set",
+        "env.params=(camera: (views: [\"front\", \"wrist\"], size: 32))",
+        "--set",
+        "env.num_envs=4",
+        "--set",
+        "env.threads=1",
+        "--set",
+        "ppo.num_steps=16",
+        "--set",
+        "ppo.encoder=Cnn(channels: [8, 16], features: 32)",
+        "--set",
+        "train.total_steps=128",
+        "--set",
+        "train.final_eval_episodes=1",
+        "--run-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("final evaluation"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -171,13 +171,17 @@ pub fn parse_params<T: DeserializeOwned + Default>(id: &str, text: &str) -> Resu
     if text.trim().is_empty() {
         return Ok(T::default());
     }
-    ron::from_str(text).map_err(|e| EnvError::InvalidParams {
-        id: id.to_string(),
-        message: format!(
-            "{} (line {}, column {} of the parameters)",
-            e.code, e.span.start.line, e.span.start.col
-        ),
-    })
+    // `implicit_some`: optional parameters are written bare, `camera: (views: [..])`.
+    ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .from_str(text)
+        .map_err(|e| EnvError::InvalidParams {
+            id: id.to_string(),
+            message: format!(
+                "{} (line {}, column {} of the parameters)",
+                e.code, e.span.start.line, e.span.start.col
+            ),
+        })
 }
 
 #[cfg(test)]

@@ -50,12 +50,27 @@ impl<T: Task> ManipEnv<T> {
         let mut metrics: Vec<&str> = vec!["phi", "stage", "physics_blowups"];
         metrics.extend_from_slice(task.metric_names());
         let n_terms = terms.len();
+        let state = Space::Box(BoxSpace::uniform(
+            f32::NEG_INFINITY,
+            f32::INFINITY,
+            &[obs_dim],
+        ));
+        let observation_space = match &params.camera {
+            None => state,
+            Some(c) => Space::Dict(vec![
+                (
+                    "pixels".into(),
+                    Space::Box(BoxSpace::uniform(
+                        0.0,
+                        1.0,
+                        &[3 * c.views.len(), c.size, c.size],
+                    )),
+                ),
+                ("state".into(), state),
+            ]),
+        };
         Ok(Self {
-            observation_space: Space::Box(BoxSpace::uniform(
-                f32::NEG_INFINITY,
-                f32::INFINITY,
-                &[obs_dim],
-            )),
+            observation_space,
             action_space: Space::Box(BoxSpace::uniform(-1.0, 1.0, &[act_dim])),
             layout: InfoLayout::new(&terms, &metrics),
             task,
@@ -111,6 +126,25 @@ impl<T: Task> ManipEnv<T> {
         obs: &mut [f32],
         info: &mut InfoMut<'_>,
     ) {
+        // Camera frames first (channel-major RGB in [0, 1]), then the state vector.
+        let obs = match &self.params.camera {
+            None => obs,
+            Some(c) => {
+                let plane = c.size * c.size;
+                let (pixels, state) = obs.split_at_mut(3 * c.views.len() * plane);
+                let mut rgb = Vec::with_capacity(3 * plane);
+                for (v, view) in c.views.iter().enumerate() {
+                    crate::views::render_view(scene, view, c.size, c.size, &mut rgb);
+                    let out = &mut pixels[3 * v * plane..3 * (v + 1) * plane];
+                    for (k, px) in rgb.chunks_exact(3).enumerate() {
+                        for ch in 0..3 {
+                            out[ch * plane + k] = f32::from(px[ch]) / 255.0;
+                        }
+                    }
+                }
+                state
+            }
+        };
         let tcp = robot::tcp(&scene.world, &scene.arm);
         let v = robot::tcp_velocity(&scene.world, &scene.arm);
         obs[..3].copy_from_slice(&[tcp.x, tcp.y, tcp.z]);

@@ -15,7 +15,7 @@ pub mod tasks;
 pub mod views;
 
 pub use env::{ManipEnv, ROBOT_OBS};
-pub use params::{ControlMode, ManipParams, RewardMode};
+pub use params::{CameraObs, ControlMode, ManipParams, RewardMode};
 pub use task::{Evaluation, Scene, Task, approach, move_towards};
 
 use rapt_core::{Env, EnvError, EnvSpec, Registry, parse_params};

@@ -38,6 +38,25 @@ pub struct ManipParams {
     pub control_dt: f32,
     /// Velocity-solver iterations per physics step (default: the task's own, 4 or 6).
     pub solver_iterations: Option<usize>,
+    /// Camera frames as observations (default: none, state only). When set, the
+    /// observation is `Dict { pixels: Box[3·views, size, size] ∈ [0, 1], state: Box[..] }`
+    /// (RGB of each view in order, channel-major) for pixel policies (the CNN encoder).
+    pub camera: Option<CameraObs>,
+}
+
+/// Which views become observations, and how big.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraObs {
+    /// Views, from `front`, `side`, `wrist`.
+    pub views: Vec<String>,
+    /// Width and height, px (default 64).
+    #[serde(default = "default_size")]
+    pub size: usize,
+}
+
+fn default_size() -> usize {
+    64
 }
 
 impl Default for ManipParams {
@@ -49,6 +68,7 @@ impl Default for ManipParams {
             substeps: 4,
             control_dt: 0.04,
             solver_iterations: None,
+            camera: None,
         }
     }
 }
@@ -75,6 +95,26 @@ impl ManipParams {
             && !(1..=50).contains(&n)
         {
             return Err(format!("`solver_iterations` = {n} must be in 1..=50"));
+        }
+        if let Some(camera) = &self.camera {
+            let known = crate::views::VIEWS;
+            if camera.views.is_empty() {
+                return Err(
+                    "`camera.views` is empty: name at least one of front, side, wrist".into(),
+                );
+            }
+            if let Some(bad) = camera.views.iter().find(|v| !known.contains(&v.as_str())) {
+                return Err(format!(
+                    "`camera.views`: unknown view `{bad}`; this env's views: {}",
+                    known.join(", ")
+                ));
+            }
+            if !(16..=256).contains(&camera.size) {
+                return Err(format!(
+                    "`camera.size` = {} must be in 16..=256",
+                    camera.size
+                ));
+            }
         }
         Ok(())
     }

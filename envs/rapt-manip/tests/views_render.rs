@@ -45,3 +45,37 @@ fn every_task_renders_three_deterministic_views_showing_cube_and_goal() {
         }
     }
 }
+
+#[test]
+fn camera_frames_can_be_the_observation_and_a_bad_view_is_named() {
+    let mut registry = Registry::new();
+    rapt_manip::register(&mut registry).unwrap();
+    let params = "(camera: (views: [\"front\", \"wrist\"], size: 32))";
+    let mut env = registry.make("Push-v0", params, None).unwrap();
+    let dim = env.observation_space().flat_dim();
+    let pixels = 2 * 3 * 32 * 32;
+    let mut state_env = registry.make("Push-v0", "", None).unwrap();
+    assert_eq!(dim, pixels + state_env.observation_space().flat_dim());
+    let mut b = EnvBuffers::new(&env);
+    b.reset(&mut env, Some(2)).unwrap();
+    let mut s = EnvBuffers::new(&state_env);
+    s.reset(&mut state_env, Some(2)).unwrap();
+    // The pixels are the rendered front view, channel-major, in [0, 1]; the state follows.
+    let mut rgb = Vec::new();
+    assert!(env.render("front", 32, 32, &mut rgb));
+    let plane = 32 * 32;
+    for k in [0, 500, 1000] {
+        for ch in 0..3 {
+            assert_eq!(b.obs[ch * plane + k], f32::from(rgb[3 * k + ch]) / 255.0);
+        }
+    }
+    assert_eq!(&b.obs[pixels..], &s.obs[..]);
+    let Err(err) = registry.make("Push-v0", "(camera: (views: [\"top\"]))", None) else {
+        panic!("an unknown view must be rejected");
+    };
+    let err = err.to_string();
+    assert!(
+        err.contains("top") && err.contains("front, side, wrist"),
+        "{err}"
+    );
+}
