@@ -227,6 +227,38 @@ pub fn render(camera: &Camera, items: &[Item], frame: &mut Frame) {
     }
 }
 
+/// Render into a bare RGB buffer (`camera.height × camera.width × 3` bytes, reused).
+pub fn render_rgb(camera: &Camera, items: &[Item], rgb: &mut Vec<u8>) {
+    let mut frame = Frame {
+        width: camera.width,
+        height: camera.height,
+        rgb: std::mem::take(rgb),
+    };
+    render(camera, items, &mut frame);
+    *rgb = frame.rgb;
+}
+
+impl Camera {
+    /// A `width × height` camera at `eye` looking at `target` with `up` up and a vertical
+    /// field of view `fov_y` rad.
+    pub fn look_at(
+        eye: [f32; 3],
+        target: [f32; 3],
+        up: [f32; 3],
+        fov_y: f32,
+        (width, height): (usize, usize),
+    ) -> Self {
+        Self {
+            eye,
+            target,
+            up,
+            fov_y,
+            width,
+            height,
+        }
+    }
+}
+
 const NEAR: f32 = 0.02;
 
 /// Clip a camera-space triangle against z = NEAR: 0, 1 or 2 triangles.

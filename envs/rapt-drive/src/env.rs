@@ -658,13 +658,7 @@ impl Env for DriveEnv {
         };
         let route = (view == "top_down").then_some(&e.route);
         let items = crate::views::items(&e.map, route, &e.traffic, &e.peds, ego, e.t);
-        let mut frame = rapt_sim::render::Frame {
-            width,
-            height,
-            rgb: std::mem::take(rgb),
-        };
-        rapt_sim::render::render(&camera, &items, &mut frame);
-        *rgb = frame.rgb;
+        rapt_sim::render::render_rgb(&camera, &items, rgb);
         true
     }
 

@@ -140,12 +140,5 @@ pub fn camera(view: &str, ego: (V2, f32), width: usize, height: usize) -> Option
         }
         _ => return None,
     };
-    Some(Camera {
-        eye,
-        target,
-        up,
-        fov_y: fov,
-        width,
-        height,
-    })
+    Some(Camera::look_at(eye, target, up, fov, (width, height)))
 }

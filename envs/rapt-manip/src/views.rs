@@ -4,7 +4,7 @@
 //! arm light grey, fingers dark grey, task objects red — plus a green marker at the goal.
 
 use rapt_sim::rapier3d::prelude::{Pose, Rotation, ShapeType, Vector};
-use rapt_sim::render::{self, Camera, Frame, Item, Primitive, Rgb};
+use rapt_sim::render::{self, Camera, Item, Primitive, Rgb};
 
 use crate::robot;
 use crate::task::Scene;
@@ -92,14 +92,7 @@ pub fn camera(scene: &Scene, view: &str, width: usize, height: usize) -> Option<
         }
         _ => return None,
     };
-    Some(Camera {
-        eye,
-        target,
-        up,
-        fov_y: fov,
-        width,
-        height,
-    })
+    Some(Camera::look_at(eye, target, up, fov, (width, height)))
 }
 
 /// Render `view` of `scene` into `rgb`; false for an unknown view.
@@ -113,12 +106,6 @@ pub fn render_view(
     let Some(camera) = camera(scene, view, width, height) else {
         return false;
     };
-    let mut frame = Frame {
-        width,
-        height,
-        rgb: std::mem::take(rgb),
-    };
-    render::render(&camera, &items(scene), &mut frame);
-    *rgb = frame.rgb;
+    render::render_rgb(&camera, &items(scene), rgb);
     true
 }
