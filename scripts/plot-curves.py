@@ -17,14 +17,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 
 def series(run_dir: str, column: str):
-    steps, values, last = [], [], None
+    steps, values = [], []
     with open(f"{run_dir}/metrics.csv") as f:
         for row in csv.DictReader(f):
             v = float(row[column])
-            # Periodic evaluations repeat their value until the next one: keep changes.
-            if math.isnan(v) or (column.startswith("eval/") and v == last):
+            if math.isnan(v):
                 continue
-            last = v
             steps.append(int(row["global_step"]))
             values.append(v)
     return steps, values
@@ -37,7 +35,9 @@ def main() -> None:
         label, run_dir = spec.split("=", 1)
         run_dir, _, own = run_dir.partition(":")
         steps, values = series(run_dir, own or column)
-        ax.plot(steps, values, label=label)
+        # Periodic evaluations hold their value until the next one: draw steps.
+        style = "steps-post" if (own or column).startswith("eval/") else "default"
+        ax.plot(steps, values, label=label, drawstyle=style)
     ax.set_xlabel("env steps")
     ax.set_ylabel(column)
     ax.grid(alpha=0.3)
