@@ -215,6 +215,13 @@ pub fn resume(cfg: &RunConfig, run_dir: &Path) -> Result<Evaluation> {
     );
     info!(checkpoint = %ckpt.display(), global_step = progress.global_step, update = progress.update, "resuming");
     crate::runs::trim_metrics(run_dir, progress.global_step)?;
+    // A `best` saved by the killed process after this checkpoint belongs to work that is
+    // being redone: drop it with the rest.
+    let best = dir.join("best");
+    if rapt_ppo::read_progress(&best).is_ok_and(|b| b.global_step > progress.global_step) {
+        std::fs::remove_dir_all(&best)
+            .with_context(|| format!("removing {} (newer than the checkpoint)", best.display()))?;
+    }
     train_from(cfg, run_dir, Some((learner, progress)))
 }
 
