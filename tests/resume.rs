@@ -180,19 +180,8 @@ acc = EventAccumulator(sys.argv[1]); acc.Reload()\n\
 steps = [e.step for e in acc.Scalars('charts/SPS')]\n\
 assert steps == sorted(set(steps)), steps\n\
 print(len(steps))\n";
-    let out = Command::new(python)
-        .args(["-c", script, dir.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        UPDATES.to_string()
-    );
+    let stdout = common::run_python(&python, script, dir.to_str().unwrap());
+    assert_eq!(stdout.as_str(), UPDATES.to_string());
 }
 
 #[test]

@@ -3,7 +3,6 @@
 //! `tensorboard` is available (`.venv-bench/bin/python` or `python3`).
 
 use std::path::Path;
-use std::process::Command;
 
 mod common;
 use common::python_with_tensorboard;
@@ -41,15 +40,7 @@ acc = EventAccumulator(sys.argv[1]); acc.Reload()\n\
 tags = acc.Tags()['scalars']\n\
 assert 'charts/SPS' in tags and 'losses/approx_kl' in tags, tags\n\
 print(len(acc.Scalars('charts/SPS')))\n";
-    let out = Command::new(python)
-        .args(["-c", script, tb_dir.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let n: usize = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    let stdout = common::run_python(&python, script, tb_dir.to_str().unwrap());
+    let n: usize = stdout.as_str().parse().unwrap();
     assert_eq!(n, 16, "one SPS point per update");
 }

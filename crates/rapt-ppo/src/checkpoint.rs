@@ -328,20 +328,21 @@ mod tests {
         assert_eq!(latest_checkpoint(&dir), Some(dir.join("update-000007")));
     }
 
+    /// A fresh learner saved at update 1.
+    fn save_fresh(dir: &Path) {
+        let progress = Progress {
+            global_step: 1,
+            update: 1,
+            last_eval: None,
+        };
+        learner().save_checkpoint(dir, progress).unwrap();
+    }
+
     #[test]
     fn corrupted_or_truncated_checkpoints_give_clear_errors() {
         let dir = std::env::temp_dir().join(format!("rapt-ckpt-bad-{}", std::process::id()));
         let ckpt = dir.join("update-000001");
-        learner()
-            .save_checkpoint(
-                &ckpt,
-                Progress {
-                    global_step: 1,
-                    update: 1,
-                    last_eval: None,
-                },
-            )
-            .unwrap();
+        save_fresh(&ckpt);
         // Truncate the weights.
         let w = ckpt.join(WEIGHTS);
         let bytes = fs::read(&w).unwrap();
@@ -354,16 +355,7 @@ mod tests {
             "{err}"
         );
         // Missing optimizer state.
-        learner()
-            .save_checkpoint(
-                &ckpt,
-                Progress {
-                    global_step: 1,
-                    update: 1,
-                    last_eval: None,
-                },
-            )
-            .unwrap();
+        save_fresh(&ckpt);
         fs::remove_file(ckpt.join(OPTIMIZER)).unwrap();
         let err = Learner::load_checkpoint(&ckpt, Device::Cpu)
             .unwrap_err()
