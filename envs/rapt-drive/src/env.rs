@@ -121,7 +121,7 @@ pub struct DriveEnv {
     file_map: Option<Arc<BuiltMap>>,
     episode: Option<Episode>,
     /// Reused buffers of the raster's dynamic layers.
-    scratch: (Vec<VehicleShape>, Vec<(StopLine, LightState)>),
+    scratch: (Vec<VehicleShape>, Vec<(StopLine, LightState)>, Vec<V2>),
 }
 
 impl DriveEnv {
@@ -372,7 +372,11 @@ impl DriveEnv {
             let ego = V2::new(e.state.x, e.state.y);
             // Only what can appear in the image; buffers reused across steps.
             let reach = config.size as f32 * config.resolution * 1.5;
-            let (vehicles, stop_lines) = (&mut self.scratch.0, &mut self.scratch.1);
+            let (vehicles, stop_lines, walkers) = (
+                &mut self.scratch.0,
+                &mut self.scratch.1,
+                &mut self.scratch.2,
+            );
             vehicles.clear();
             vehicles.extend(
                 e.traffic
@@ -394,13 +398,14 @@ impl DriveEnv {
                     .filter(|l| l.at.dist(ego) <= reach)
                     .map(|l| (*l, e.map.map.light_state(l.light, e.t))),
             );
-            let walkers: Vec<V2> = e.peds.iter().map(|p| p.at).collect();
+            walkers.clear();
+            walkers.extend(e.peds.iter().map(|p| p.at));
             let scene = Scene {
                 raster: &e.map.raster,
                 ego: (ego, e.state.yaw),
                 route: (&e.route.line, e.s),
                 vehicles,
-                pedestrians: &walkers,
+                pedestrians: walkers,
                 stop_lines,
             };
             raster::render(&config, &scene, image);
@@ -482,7 +487,8 @@ impl DriveEnv {
         };
         let pos = V2::new(e.state.x, e.state.y);
         if let Some(road) = lane.road {
-            let route_yaw = lane.centre.project(pos).yaw;
+            // The route's direction here, from the projection `track` made this step.
+            let route_yaw = wrap_angle(e.state.yaw + e.heading_error);
             let (mut same, mut opposite) = (f32::INFINITY, f32::INFINITY);
             for &l in &e.map.road_lanes[road] {
                 let p = e.map.map.lanes[l].centre.project(pos);
