@@ -34,6 +34,145 @@ pub enum Command {
     Rollout(RolloutArgs),
     /// Render camera views of episodes headlessly: PNG frames and an animated GIF per view.
     Render(RenderArgs),
+    /// Record a reward-model dataset: multi-view frames with the oracle's Φ, stage,
+    /// within-stage progress and success per step (appends to an existing dataset).
+    Record(RecordArgs),
+    /// Train, evaluate or adapt a learned step-aware reward model.
+    #[command(subcommand)]
+    RewardModel(RewardModelCommand),
+}
+
+/// `rapt record`.
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// Environment id, e.g. `Push-v0`.
+    pub env: String,
+    /// Who acts: `expert`, `random`, `mixed` (per episode: 40% expert, 40% perturbed
+    /// expert, 20% random), or a run directory (its newest checkpoint, the policy mean).
+    #[arg(long, default_value = "mixed")]
+    pub policy: String,
+    /// Episodes to record (seeds `seed`, `seed + 1`, …).
+    #[arg(long, default_value_t = 100)]
+    pub episodes: u32,
+    /// Seed of the first episode (use different ranges for training and held-out data).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Views, comma-separated (default: all the env has).
+    #[arg(long, value_delimiter = ',')]
+    pub views: Vec<String>,
+    /// Frame width and height, px.
+    #[arg(long, default_value_t = 32)]
+    pub size: usize,
+    /// Stop an episode after this many steps (default: the env's limit).
+    #[arg(long)]
+    pub max_steps: Option<u32>,
+    /// The env's parameters as RON text.
+    #[arg(long, default_value = "")]
+    pub params: String,
+    /// Per successful episode, the chance of also storing a copy cut before it
+    /// succeeded (negative augmentation).
+    #[arg(long, default_value_t = 0.25)]
+    pub clip_fraction: f64,
+    /// Dataset directory (created, or appended to).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `rapt reward-model …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum RewardModelCommand {
+    /// Train a reward model on a recorded dataset.
+    Train(RmTrainArgs),
+    /// Evaluate a reward model on held-out episodes: VOC, MAE, stage accuracy, outcome
+    /// classification, calibration plot.
+    Eval(RmEvalArgs),
+    /// Fine-tune a reward model on one demonstration (labels t/T) of a task variant.
+    Adapt(RmAdaptArgs),
+    /// Measure scoring throughput (frame sets/s) at a batch size.
+    Bench(RmBenchArgs),
+}
+
+/// `rapt reward-model train`.
+#[derive(Debug, Args)]
+pub struct RmTrainArgs {
+    /// The dataset directory (from `rapt record`).
+    #[arg(required_unless_present = "resume")]
+    pub dataset: Option<PathBuf>,
+    /// Training settings (RON; every field optional).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Run directory (default: `runs/rm-<env>-<UTC time>`); the model is `RUN/model`.
+    #[arg(long, conflicts_with = "resume")]
+    pub run_dir: Option<PathBuf>,
+    /// Continue the run in this directory from its newest checkpoint.
+    #[arg(long, value_name = "RUN_DIR")]
+    pub resume: Option<PathBuf>,
+    /// Leave out corrupted episode files (listed) instead of stopping.
+    #[arg(long)]
+    pub skip_corrupt: bool,
+    /// `cpu`, `cuda`, `cuda:N` or `auto`.
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+}
+
+/// `rapt reward-model eval`.
+#[derive(Debug, Args)]
+pub struct RmEvalArgs {
+    /// The model directory.
+    pub model: PathBuf,
+    /// A dataset of held-out episodes.
+    pub dataset: PathBuf,
+    /// Write the calibration plot here (PNG).
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Leave out corrupted episode files (listed) instead of stopping.
+    #[arg(long)]
+    pub skip_corrupt: bool,
+    /// `cpu`, `cuda`, `cuda:N` or `auto`.
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+}
+
+/// `rapt reward-model adapt`.
+#[derive(Debug, Args)]
+pub struct RmAdaptArgs {
+    /// The model directory to start from.
+    pub model: PathBuf,
+    /// One episode file of a dataset (`DATASET/episodes/ep-NNNNNN.rep`).
+    #[arg(long)]
+    pub demo: PathBuf,
+    /// Where to write the adapted model.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Fine-tuning steps.
+    #[arg(long, default_value_t = 200)]
+    pub steps: usize,
+    /// Learning rate.
+    #[arg(long, default_value_t = 3e-4)]
+    pub learning_rate: f64,
+    /// `cpu`, `cuda`, `cuda:N` or `auto`.
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+}
+
+/// `rapt reward-model bench`.
+#[derive(Debug, Args)]
+pub struct RmBenchArgs {
+    /// The model directory (or `fresh:VIEWS:SIZE:STAGES`, e.g. `fresh:3:32:2`, for an
+    /// untrained network of that shape).
+    pub model: String,
+    /// Frame sets per batch.
+    #[arg(long, default_value_t = 256)]
+    pub batch: usize,
+    /// Seconds to measure.
+    #[arg(long, default_value_t = 5.0)]
+    pub seconds: f64,
+    /// `cpu`, `cuda`, `cuda:N` or `auto`.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
 }
 
 /// Who acts in `rapt rollout`.

@@ -5,7 +5,9 @@ mod bench_update;
 mod envs;
 mod eval;
 pub(crate) mod ppo;
+mod record;
 mod render;
+mod reward_model;
 mod rollout;
 mod shaper;
 mod train;
@@ -24,6 +26,8 @@ pub fn run(command: Command) -> Result<()> {
         Command::Render(args) => render::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::BenchUpdate(args) => bench_update::run(&args),
+        Command::Record(args) => record::run(&args),
+        Command::RewardModel(cmd) => reward_model::run(cmd),
     }
 }
 

@@ -282,8 +282,21 @@ fn train_from(
         .chain(metric_names.iter().map(|m| format!("eval/{m}")))
         .collect();
     let mut eval_values = vec![f64::NAN; eval_tags.len()];
-    let mut shaper =
-        super::shaper::Shaper::new(&cfg.shaping, &cfg.env.id, venv.info_layout(), cfg.ppo.gamma)?;
+    let mut shaper = match super::shaper::Shaper::new(
+        &cfg.shaping,
+        &cfg.env.id,
+        venv.info_layout(),
+        cfg.ppo.gamma,
+    )? {
+        Some((shaper, frames)) => {
+            if frames.is_some() {
+                venv.set_frames(frames)
+                    .context("shaping: rendering the progress model's camera views")?;
+            }
+            Some(shaper)
+        }
+        None => None,
+    };
     let mut csv = crate::runs::metrics_csv(
         run_dir,
         &format!(
@@ -345,9 +358,8 @@ fn train_from(
             let reward_at = rollout.rewards.len();
             rollout.rewards.extend_from_slice(&b.rewards);
             if let Some(s) = shaper.as_mut() {
-                s.apply(b, &mut rollout.rewards[reward_at..])?;
+                s.apply(b, &mut rollout.rewards, reward_at)?;
             }
-            learner.scale_rewards(&mut rollout.rewards[reward_at..], &b.ended);
             rollout.terminated.extend_from_slice(&b.terminated);
             rollout.ended.extend_from_slice(&b.ended);
             obs.copy_from_slice(&b.obs);
@@ -380,6 +392,15 @@ fn train_from(
             rollout.next_values.extend_from_slice(&next_values);
             learner.normalize(&mut obs, true);
             global_step += n as u64;
+        }
+        // Scores computed alongside the rollout join it here; then rewards are scaled
+        // step by step in order, as they would have been inline.
+        if let Some(s) = shaper.as_mut() {
+            s.finish(&mut rollout.rewards)?;
+        }
+        for t in 0..cfg.ppo.num_steps {
+            let r = t * n..(t + 1) * n;
+            learner.scale_rewards(&mut rollout.rewards[r.clone()], &rollout.ended[r]);
         }
         // The last step's continuing envs bootstrap from V(current observation).
         let last = (cfg.ppo.num_steps - 1) * n;

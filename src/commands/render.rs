@@ -34,24 +34,7 @@ pub fn run(args: &RenderArgs) -> Result<()> {
     );
     let registry = crate::registry();
     let mut env = registry.make(&args.env, &args.params, args.max_steps)?;
-    let available: Vec<&str> = env.views().to_vec();
-    if available.is_empty() {
-        bail!("`{}` has no camera views", args.env);
-    }
-    let views: Vec<String> = if args.views.is_empty() {
-        available.iter().map(|v| v.to_string()).collect()
-    } else {
-        args.views.clone()
-    };
-    for v in &views {
-        if !available.contains(&v.as_str()) {
-            bail!(
-                "`{}` has no view `{v}`; its views: {}",
-                args.env,
-                available.join(", ")
-            );
-        }
-    }
+    let views = choose_views(&*env, &args.env, &args.views)?;
     if let Some(seconds) = args.bench {
         return bench(&mut env, &views, args.size, seconds, args.seed);
     }
@@ -59,24 +42,45 @@ pub fn run(args: &RenderArgs) -> Result<()> {
     let mut actor = match args.policy.as_str() {
         "expert" => Actor::Expert,
         "random" => Actor::Random,
-        dir => {
-            let dir = Path::new(dir);
-            let ckpt =
-                rapt_ppo::latest_checkpoint(&dir.join("checkpoints")).with_context(|| {
-                    format!(
-                        "--policy {}: not `expert`, `random`, or a run directory with checkpoints",
-                        dir.display()
-                    )
-                })?;
-            let device = rapt_ppo::DeviceChoice::Cpu.resolve()?;
-            let (learner, _) = Learner::load_checkpoint(&ckpt, device)?;
-            Actor::Policy(Box::new(learner))
-        }
+        dir => Actor::Policy(load_policy(Path::new(dir))?),
     };
     let seeds: Vec<u64> = (0..u64::from(args.episodes))
         .map(|k| args.seed + k)
         .collect();
     record(&mut env, &mut actor, &views, args.size, &seeds, out)
+}
+
+/// `wanted` views checked against what env `id` renders (all of them when empty).
+pub fn choose_views(env: &dyn Env, id: &str, wanted: &[String]) -> Result<Vec<String>> {
+    let available: Vec<&str> = env.views().to_vec();
+    if available.is_empty() {
+        bail!("`{id}` has no camera views");
+    }
+    if wanted.is_empty() {
+        return Ok(available.iter().map(|v| v.to_string()).collect());
+    }
+    for v in wanted {
+        if !available.contains(&v.as_str()) {
+            bail!(
+                "`{id}` has no view `{v}`; its views: {}",
+                available.join(", ")
+            );
+        }
+    }
+    Ok(wanted.to_vec())
+}
+
+/// The policy of the newest checkpoint in run directory `dir`, on the CPU.
+pub fn load_policy(dir: &Path) -> Result<Box<Learner>> {
+    let ckpt = rapt_ppo::latest_checkpoint(&dir.join("checkpoints")).with_context(|| {
+        format!(
+            "--policy {}: not `expert`, `random`, or a run directory with checkpoints",
+            dir.display()
+        )
+    })?;
+    let device = rapt_ppo::DeviceChoice::Cpu.resolve()?;
+    let (learner, _) = Learner::load_checkpoint(&ckpt, device)?;
+    Ok(Box::new(learner))
 }
 
 /// Run one episode per seed in `seeds` with `actor`, writing each view's frames as
@@ -140,7 +144,7 @@ pub fn record(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn act(
+pub fn act(
     actor: &mut Actor,
     env: &mut Box<dyn Env>,
     obs: &[f32],

@@ -1,9 +1,18 @@
 //! Reward shaping in the training loop: Φ from the run's progress model for every
-//! transition, `r + γΦ(s') − Φ(s)` (or the semantic-trap ablation `r + Φ(s')`), with
-//! Φ(terminal) = 0 on `terminated` and the real Φ of `final_obs` on truncation.
+//! transition, `r + γkΦ(s') − kΦ(s)` (or the semantic-trap ablation `r + kΦ(s')`), with
+//! Φ(terminal) = 0 on `terminated` and the real Φ of the final state on truncation.
+//!
+//! Models that read the env's privileged Φ are scored inline at each step. Models that
+//! read camera frames are scored on their own thread while the envs keep stepping: each
+//! step's frames (the current states, then the final states of the episodes that ended)
+//! go to the scorer as the step returns, and [`Shaper::finish`] joins the scores into the
+//! rollout's rewards before advantages are computed.
 
-use anyhow::{Context, Result, bail};
-use rapt_core::{Batch, InfoLayout};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::thread::JoinHandle;
+
+use anyhow::{Context, Result, anyhow, bail};
+use rapt_core::{Batch, FrameSpec, InfoLayout};
 use rapt_reward::{PotentialShaping, ProgressInput, ProgressModel, Shaping, progress_as_reward};
 
 /// Means of the shaping's parts over the transitions since the last `take`.
@@ -17,75 +26,201 @@ pub struct ShapingStats {
     pub phi: f64,
 }
 
+/// What one step needs to be shaped once its scores are known.
+#[derive(Debug)]
+struct PendingStep {
+    /// Where the step's rewards start in the rollout.
+    reward_at: usize,
+    terminated: Vec<bool>,
+    /// Envs whose episode ended (their final frames follow the current ones).
+    ended: Vec<usize>,
+}
+
+/// A frame batch to score, and the scores coming back.
+struct Scorer {
+    jobs: Option<Sender<(Vec<u8>, usize)>>,
+    scores: Receiver<Result<Vec<f32>, String>>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Scorer {
+    fn spawn(mut model: Box<dyn ProgressModel>, task: String) -> Result<Self> {
+        let (jobs, job_rx) = channel::<(Vec<u8>, usize)>();
+        let (score_tx, scores) = channel();
+        let handle = std::thread::Builder::new()
+            .name("rapt-scorer".into())
+            .spawn(move || {
+                for (frames, n) in job_rx {
+                    let out = model
+                        .score(&ProgressInput {
+                            n,
+                            task: &task,
+                            privileged: None,
+                            frames: Some(&frames),
+                        })
+                        .map(|s| s.phi)
+                        .map_err(|e| e.to_string());
+                    if score_tx.send(out).is_err() {
+                        break;
+                    }
+                }
+            })
+            .context("starting the scoring thread")?;
+        Ok(Self {
+            jobs: Some(jobs),
+            scores,
+            handle: Some(handle),
+        })
+    }
+
+    fn send(&self, frames: Vec<u8>, n: usize) -> Result<()> {
+        self.jobs
+            .as_ref()
+            .expect("jobs open while the scorer lives")
+            .send((frames, n))
+            .map_err(|_| anyhow!("the scoring thread stopped"))
+    }
+
+    fn recv(&self) -> Result<Vec<f32>> {
+        self.scores
+            .recv()
+            .map_err(|_| anyhow!("the scoring thread stopped"))?
+            .map_err(|e| anyhow!("scoring progress: {e}"))
+    }
+}
+
+impl Drop for Scorer {
+    fn drop(&mut self) {
+        self.jobs.take();
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// Where Φ comes from.
+enum Source {
+    /// The env's `phi` metric, through a model that reads privileged state.
+    Inline {
+        model: Box<dyn ProgressModel>,
+        phi_column: usize,
+        privileged: Vec<f32>,
+    },
+    /// Camera frames, scored on another thread.
+    Frames {
+        scorer: Scorer,
+        spec: FrameSpec,
+        pending: Vec<PendingStep>,
+    },
+}
+
 /// Shapes a vector env's rewards as the run config says.
 pub struct Shaper {
     potential: Option<PotentialShaping>,
-    model: Box<dyn ProgressModel>,
+    source: Source,
+    model_name: String,
     task: String,
-    phi_column: usize,
+    /// Weight k of Φ in the shaping.
+    scale: f32,
     /// Φ of each env's current state.
     phi_prev: Vec<f32>,
-    privileged: Vec<f32>,
     sums: (f64, f64, f64, u64),
 }
 
 impl std::fmt::Debug for Shaper {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Shaper")
-            .field("model", &self.model.name())
+            .field("model", &self.model_name)
             .field("potential", &self.potential)
             .finish_non_exhaustive()
     }
 }
 
+/// Load a learned model for `ModelSpec::Learned` on the CPU.
+fn load_learned(path: &std::path::Path) -> Result<Box<dyn ProgressModel>, String> {
+    rapt_rm::LearnedProgress::load(path, tch::Device::Cpu)
+        .map(|m| Box::new(m) as Box<dyn ProgressModel>)
+        .map_err(|e| e.to_string())
+}
+
 impl Shaper {
     /// The shaper for `shaping` on an env `env_id` with info `layout`, learner discount
-    /// `gamma`; `None` when the run is not shaped.
+    /// `gamma`; `None` when the run is not shaped. For models that read frames, the
+    /// returned [`FrameSpec`] must be passed to the vector env's `set_frames` before its
+    /// first reset.
     pub fn new(
         shaping: &Shaping,
         env_id: &str,
         layout: &InfoLayout,
         gamma: f32,
-    ) -> Result<Option<Self>> {
+    ) -> Result<Option<(Self, Option<FrameSpec>)>> {
         let Some(spec) = shaping.model() else {
             return Ok(None);
         };
         shaping.check(gamma).context("shaping")?;
-        let model = spec.build().context("shaping")?;
-        if model.needs_frames() {
-            bail!(
-                "shaping: `{}` needs camera frames, which training does not render yet",
-                model.name()
-            );
-        }
-        let Some(phi_column) = layout.metric_index("phi") else {
-            bail!(
-                "shaping: the progress model reads the env's privileged progress, and `{env_id}` reports no `phi` metric"
-            );
+        let model = spec.build_with(&load_learned).context("shaping")?;
+        let model_name = model.name();
+        let (source, frames) = if model.needs_frames() {
+            let Some((views, size)) = model.views() else {
+                bail!("shaping: `{model_name}` needs frames but names no views");
+            };
+            let spec = FrameSpec { views, size };
+            let scorer = Scorer::spawn(model, env_id.to_string())?;
+            (
+                Source::Frames {
+                    scorer,
+                    spec: spec.clone(),
+                    pending: Vec::new(),
+                },
+                Some(spec),
+            )
+        } else {
+            let Some(phi_column) = layout.metric_index("phi") else {
+                bail!(
+                    "shaping: the progress model reads the env's privileged progress, and `{env_id}` reports no `phi` metric"
+                );
+            };
+            (
+                Source::Inline {
+                    model,
+                    phi_column,
+                    privileged: Vec::new(),
+                },
+                None,
+            )
         };
         let potential =
             matches!(shaping, Shaping::Potential { .. }).then_some(PotentialShaping { gamma });
-        Ok(Some(Self {
-            potential,
-            model,
-            task: env_id.to_string(),
-            phi_column,
-            phi_prev: Vec::new(),
-            privileged: Vec::new(),
-            sums: (0.0, 0.0, 0.0, 0),
-        }))
+        Ok(Some((
+            Self {
+                potential,
+                source,
+                model_name,
+                task: env_id.to_string(),
+                scale: shaping.scale(),
+                phi_prev: Vec::new(),
+                sums: (0.0, 0.0, 0.0, 0),
+            },
+            frames,
+        )))
     }
 
-    fn score(&mut self, info: &rapt_core::InfoBatch, n: usize) -> Result<Vec<f32>> {
-        self.privileged.clear();
-        self.privileged
-            .extend((0..n).map(|i| info.metrics_of(i)[self.phi_column]));
-        let scores = self
-            .model
+    fn score_inline(&mut self, info: &rapt_core::InfoBatch, n: usize) -> Result<Vec<f32>> {
+        let Source::Inline {
+            model,
+            phi_column,
+            privileged,
+        } = &mut self.source
+        else {
+            unreachable!("inline scoring of a frame model");
+        };
+        privileged.clear();
+        privileged.extend((0..n).map(|i| info.metrics_of(i)[*phi_column]));
+        let scores = model
             .score(&ProgressInput {
                 n,
                 task: &self.task,
-                privileged: Some(&self.privileged),
+                privileged: Some(privileged),
                 frames: None,
             })
             .context("scoring progress")?;
@@ -94,28 +229,96 @@ impl Shaper {
 
     /// Record Φ of the states a reset produced.
     pub fn reset(&mut self, batch: &Batch) -> Result<()> {
-        self.phi_prev = self.score(&batch.info, batch.num_envs)?;
+        let n = batch.num_envs;
+        self.phi_prev = match &mut self.source {
+            Source::Inline { .. } => self.score_inline(&batch.info, n)?,
+            Source::Frames { scorer, spec, .. } => {
+                check_frames(batch, spec)?;
+                scorer.send(batch.frames.clone(), n)?;
+                scorer.recv()?
+            }
+        };
         Ok(())
     }
 
-    /// Shape `rewards` (the batch's rewards, copied) in place for the step that produced
-    /// `batch`.
-    pub fn apply(&mut self, batch: &Batch, rewards: &mut [f32]) -> Result<()> {
+    /// Shape the step that produced `batch`, whose rewards were appended to `rewards` at
+    /// `reward_at`: now for inline models, in [`Shaper::finish`] for frame models (whose
+    /// frames are handed to the scoring thread here).
+    pub fn apply(&mut self, batch: &Batch, rewards: &mut [f32], reward_at: usize) -> Result<()> {
         let n = batch.num_envs;
-        let now = self.score(&batch.info, n)?;
-        // Φ(s') is the final observation's for envs whose episode ended this step.
         let ended: Vec<usize> = (0..n).filter(|&i| batch.ended[i]).collect();
-        let mut next = now.clone();
-        if !ended.is_empty() {
-            let finals = self.score(&batch.final_info, n)?;
-            for &i in &ended {
-                next[i] = finals[i];
+        match &mut self.source {
+            Source::Frames {
+                scorer,
+                spec,
+                pending,
+            } => {
+                check_frames(batch, spec)?;
+                let f = batch.frame_bytes;
+                let mut frames = Vec::with_capacity((n + ended.len()) * f);
+                frames.extend_from_slice(&batch.frames);
+                for &i in &ended {
+                    frames.extend_from_slice(batch.final_frames_of(i));
+                }
+                scorer.send(frames, n + ended.len())?;
+                pending.push(PendingStep {
+                    reward_at,
+                    terminated: batch.terminated.clone(),
+                    ended,
+                });
+                Ok(())
+            }
+            Source::Inline { .. } => {
+                let now = self.score_inline(&batch.info, n)?;
+                let mut next = now.clone();
+                if !ended.is_empty() {
+                    let finals = self.score_inline(&batch.final_info, n)?;
+                    for &i in &ended {
+                        next[i] = finals[i];
+                    }
+                }
+                let r = &mut rewards[reward_at..reward_at + n];
+                self.shape(r, &next, &batch.terminated);
+                self.phi_prev = now;
+                Ok(())
             }
         }
-        for i in 0..n {
+    }
+
+    /// Join the scores of every step handed over since the last call and shape their
+    /// rewards in `rewards` (the rollout's). A no-op for inline models.
+    pub fn finish(&mut self, rewards: &mut [f32]) -> Result<()> {
+        let Source::Frames {
+            scorer, pending, ..
+        } = &mut self.source
+        else {
+            return Ok(());
+        };
+        let steps = std::mem::take(pending);
+        let scored: Vec<Vec<f32>> = (0..steps.len())
+            .map(|_| scorer.recv())
+            .collect::<Result<_>>()?;
+        for (step, phi) in steps.into_iter().zip(scored) {
+            let n = step.terminated.len();
+            let now = phi[..n].to_vec();
+            let mut next = now.clone();
+            for (k, &i) in step.ended.iter().enumerate() {
+                next[i] = phi[n + k];
+            }
+            let r = &mut rewards[step.reward_at..step.reward_at + n];
+            self.shape(r, &next, &step.terminated);
+            self.phi_prev = now;
+        }
+        Ok(())
+    }
+
+    /// Shape one step's rewards given Φ(s') per env.
+    fn shape(&mut self, rewards: &mut [f32], next: &[f32], terminated: &[bool]) {
+        let k = self.scale;
+        for i in 0..rewards.len() {
             let shaped = match self.potential {
-                Some(p) => p.shape(rewards[i], self.phi_prev[i], next[i], batch.terminated[i]),
-                None => progress_as_reward(rewards[i], next[i]),
+                Some(p) => p.shape(rewards[i], k * self.phi_prev[i], k * next[i], terminated[i]),
+                None => progress_as_reward(rewards[i], k * next[i]),
             };
             self.sums.0 += f64::from(rewards[i]);
             self.sums.1 += f64::from(shaped.shaping);
@@ -123,8 +326,6 @@ impl Shaper {
             self.sums.3 += 1;
             rewards[i] = shaped.reward;
         }
-        self.phi_prev = now;
-        Ok(())
     }
 
     /// Means since the last call.
@@ -139,6 +340,19 @@ impl Shaper {
     }
 }
 
+fn check_frames(batch: &Batch, spec: &FrameSpec) -> Result<()> {
+    if batch.frame_bytes != spec.bytes() {
+        bail!(
+            "shaping needs {} bytes of frames per env ({:?} at {} px), the env batch has {}: call set_frames before reset",
+            spec.bytes(),
+            spec.views,
+            spec.size,
+            batch.frame_bytes
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,7 +361,7 @@ mod tests {
 
     /// On real rollouts (Drive-v0, random actions: episodes end by infractions —
     /// `terminated` — and by a 40-step limit — `truncated`), the shaping summed along each
-    /// episode telescopes to γ^T Φ(s_T) − Φ(s_0), with Φ(s_T) = 0 after a termination and
+    /// episode telescopes to k(γ^T Φ(s_T) − Φ(s_0)) for weight k, with Φ(s_T) = 0 after a termination and
     /// the final observation's Φ after a truncation.
     #[test]
     fn shaping_telescopes_on_real_rollouts() {
@@ -161,13 +375,17 @@ mod tests {
             .make_vec("Drive-v0", "(observation: Vector)", &options)
             .unwrap();
         let gamma = 0.95f32;
+        // A weight k = 2: the sum telescopes to k(γ^T Φ(s_T) − Φ(s_0)).
+        let k = 2.0f64;
         let shaping = Shaping::Potential {
             model: ModelSpec::Oracle,
             gamma: None,
+            scale: k as f32,
         };
-        let mut shaper = Shaper::new(&shaping, "Drive-v0", venv.info_layout(), gamma)
+        let (mut shaper, frames) = Shaper::new(&shaping, "Drive-v0", venv.info_layout(), gamma)
             .unwrap()
             .unwrap();
+        assert!(frames.is_none());
         let phi = venv.info_layout().metric_index("phi").unwrap();
         let b = venv.reset(Some(3)).unwrap();
         shaper.reset(b).unwrap();
@@ -191,7 +409,7 @@ mod tests {
             }
             let b = venv.step(&actions).unwrap();
             let mut rewards = b.rewards.clone();
-            shaper.apply(b, &mut rewards).unwrap();
+            shaper.apply(b, &mut rewards, 0).unwrap();
             for i in 0..n {
                 sum[i] += discount[i] * f64::from(rewards[i] - b.rewards[i]);
                 discount[i] *= f64::from(gamma);
@@ -203,10 +421,10 @@ mod tests {
                         truncated += 1;
                         f64::from(b.final_info.metrics_of(i)[phi])
                     };
-                    let expected = discount[i] * end - start[i];
+                    let expected = k * (discount[i] * end - start[i]);
                     assert!(
                         (sum[i] - expected).abs() < 1e-4,
-                        "env {i}: shaping summed to {} but γ^T Φ(s_T) − Φ(s_0) = {expected}",
+                        "env {i}: shaping summed to {} but k(γ^T Φ(s_T) − Φ(s_0)) = {expected}",
                         sum[i]
                     );
                     (sum[i], discount[i]) = (0.0, 1.0);

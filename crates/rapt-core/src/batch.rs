@@ -29,6 +29,31 @@ pub struct Batch {
     pub final_obs: Vec<f32>,
     /// Last infos of the episodes that ended (with episode statistics).
     pub final_info: InfoBatch,
+    /// Bytes of one env's camera frames (0 unless the vector env renders them, see
+    /// [`crate::VecEnv::set_frames`]).
+    pub frame_bytes: usize,
+    /// Camera frames of the current states, `num_envs × frame_bytes`: per env each view
+    /// in order, `size × size × 3` RGB row-major from the top.
+    pub frames: Vec<u8>,
+    /// Camera frames of the last states of the episodes that ended (like `final_obs`).
+    pub final_frames: Vec<u8>,
+}
+
+/// Camera frames a vector env renders after every reset and step, for progress models
+/// that read pixels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameSpec {
+    /// Views, in order.
+    pub views: Vec<String>,
+    /// Width and height, px.
+    pub size: usize,
+}
+
+impl FrameSpec {
+    /// Bytes of one env's frames.
+    pub fn bytes(&self) -> usize {
+        self.views.len() * self.size * self.size * 3
+    }
 }
 
 impl Batch {
@@ -45,7 +70,27 @@ impl Batch {
             info: InfoBatch::new(num_envs, layout),
             final_obs: vec![0.0; num_envs * obs_dim],
             final_info: InfoBatch::new(num_envs, layout),
+            frame_bytes: 0,
+            frames: Vec::new(),
+            final_frames: Vec::new(),
         }
+    }
+
+    /// Size the frame buffers for `frame_bytes` per env (0: none).
+    pub fn set_frame_bytes(&mut self, frame_bytes: usize) {
+        self.frame_bytes = frame_bytes;
+        self.frames = vec![0; self.num_envs * frame_bytes];
+        self.final_frames = vec![0; self.num_envs * frame_bytes];
+    }
+
+    /// Env `i`'s frames.
+    pub fn frames_of(&self, i: usize) -> &[u8] {
+        &self.frames[i * self.frame_bytes..(i + 1) * self.frame_bytes]
+    }
+
+    /// Env `i`'s final frames (meaningful only where `ended[i]`).
+    pub fn final_frames_of(&self, i: usize) -> &[u8] {
+        &self.final_frames[i * self.frame_bytes..(i + 1) * self.frame_bytes]
     }
 
     /// Env `i`'s observation.
@@ -70,5 +115,11 @@ impl Batch {
         self.ended[dst_i] = src.ended[src_i];
         self.info.copy_env_from(dst_i, &src.info, src_i);
         self.final_info.copy_env_from(dst_i, &src.final_info, src_i);
+        let f = self.frame_bytes;
+        if f > 0 {
+            let (dst, s) = (dst_i * f..(dst_i + 1) * f, src_i * f..(src_i + 1) * f);
+            self.frames[dst.clone()].copy_from_slice(&src.frames[s.clone()]);
+            self.final_frames[dst].copy_from_slice(&src.final_frames[s]);
+        }
     }
 }

@@ -56,6 +56,11 @@ pub trait Env: Send {
     fn progress(&self) -> Option<f32> {
         None
     }
+    /// Names of the task's ordered stages, when its Φ is step-aware (Φ = (completed stages
+    /// + progress in the current one) / stages); empty when it has none (default).
+    fn stages(&self) -> &[&'static str] {
+        &[]
+    }
     /// The env's privileged scripted expert: write its action for the current state into
     /// `action` and return `true`, or return `false` when the env has none (default).
     fn expert_action(&mut self, action: &mut [f32]) -> bool {
@@ -101,6 +106,9 @@ impl<E: Env + ?Sized> Env for Box<E> {
     }
     fn progress(&self) -> Option<f32> {
         (**self).progress()
+    }
+    fn stages(&self) -> &[&'static str] {
+        (**self).stages()
     }
     fn expert_action(&mut self, action: &mut [f32]) -> bool {
         (**self).expert_action(action)

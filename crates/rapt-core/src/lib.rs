@@ -24,7 +24,7 @@ mod space;
 mod vector;
 mod wrappers;
 
-pub use batch::Batch;
+pub use batch::{Batch, FrameSpec};
 pub use buffers::EnvBuffers;
 pub use env::{Env, StepOut};
 pub use error::EnvError;

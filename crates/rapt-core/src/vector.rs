@@ -2,7 +2,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
-use crate::{Batch, Env, EnvError, InfoLayout, InfoMut, Space, StepOut, sub_env_seed};
+use std::sync::Arc;
+
+use crate::{Batch, Env, EnvError, FrameSpec, InfoLayout, InfoMut, Space, StepOut, sub_env_seed};
 
 /// A batch of environments stepped together, Gymnasium's `VectorEnv` with same-step
 /// autoreset. Every call returns the batch it wrote ([`Batch`] documents the layout).
@@ -25,6 +27,39 @@ pub trait VecEnv: Send {
     fn step(&mut self, actions: &[f32]) -> Result<&Batch, EnvError>;
     /// The buffers written by the last call.
     fn batch(&self) -> &Batch;
+    /// Render camera frames after every reset and step into [`Batch::frames`] (and, for
+    /// episodes that end, [`Batch::final_frames`] before the autoreset), or stop with
+    /// `None`. Takes effect from the next call, which should be a reset. Default: not
+    /// supported.
+    fn set_frames(&mut self, spec: Option<FrameSpec>) -> Result<(), EnvError> {
+        match spec {
+            None => Ok(()),
+            Some(_) => Err(EnvError::InvalidOptions(
+                "this vector env cannot render camera frames".into(),
+            )),
+        }
+    }
+}
+
+/// Render `spec`'s views of `env` into `out` (`spec.bytes()` long), reusing `scratch`.
+fn render_frames(
+    env: &dyn Env,
+    spec: &FrameSpec,
+    out: &mut [u8],
+    scratch: &mut Vec<u8>,
+    index: usize,
+) -> Result<(), EnvError> {
+    let per_view = spec.size * spec.size * 3;
+    for (k, view) in spec.views.iter().enumerate() {
+        if !env.render(view, spec.size, spec.size, scratch) || scratch.len() != per_view {
+            return Err(EnvError::InvalidOptions(format!(
+                "sub-env {index} cannot render view `{view}` at {} px",
+                spec.size
+            )));
+        }
+        out[k * per_view..(k + 1) * per_view].copy_from_slice(scratch);
+    }
+    Ok(())
 }
 
 /// The part of the batch a chunk of envs reads and writes; moved to its worker and back.
@@ -34,6 +69,9 @@ struct ChunkIo {
     mask: Vec<bool>,
     seed: Option<u64>,
     batch: Batch,
+    /// Frames to render after each reset and step.
+    frames: Option<Arc<FrameSpec>>,
+    scratch: Vec<u8>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -73,6 +111,16 @@ impl Chunk {
             b.terminated[i] = false;
             b.truncated[i] = false;
             b.ended[i] = false;
+            if let Some(spec) = &io.frames {
+                let f = b.frame_bytes;
+                render_frames(
+                    &**env,
+                    spec,
+                    &mut b.frames[i * f..(i + 1) * f],
+                    &mut io.scratch,
+                    self.first + i,
+                )?;
+            }
         }
         Ok(())
     }
@@ -93,12 +141,31 @@ impl Chunk {
                 .map_err(|e| at_env(e, self.first + i))?;
             let ended = b.terminated[i] || b.truncated[i];
             b.ended[i] = ended;
+            let f = b.frame_bytes;
             if ended {
                 b.final_obs[i * d..(i + 1) * d].copy_from_slice(&b.obs[i * d..(i + 1) * d]);
                 b.final_info.copy_env_from(i, &b.info, i);
+                if let Some(spec) = &io.frames {
+                    render_frames(
+                        &**env,
+                        spec,
+                        &mut b.final_frames[i * f..(i + 1) * f],
+                        &mut io.scratch,
+                        self.first + i,
+                    )?;
+                }
                 let info: InfoMut<'_> = b.info.get_mut(i);
                 env.reset(None, &mut b.obs[i * d..(i + 1) * d], info)
                     .map_err(|e| at_env(e, self.first + i))?;
+            }
+            if let Some(spec) = &io.frames {
+                render_frames(
+                    &**env,
+                    spec,
+                    &mut b.frames[i * f..(i + 1) * f],
+                    &mut io.scratch,
+                    self.first + i,
+                )?;
             }
         }
         Ok(())
@@ -206,6 +273,8 @@ impl ThreadedVecEnv {
             mask: vec![false; len],
             seed: None,
             batch: Batch::new(len, obs_dim, &layout),
+            frames: None,
+            scratch: Vec::new(),
         };
         let local = take_chunk(&ranges[0]);
         let local_io = Some(new_io(ranges[0].len()));
@@ -310,6 +379,10 @@ fn copy_chunk(dst: &mut Batch, start: usize, src: &Batch) {
     let n = src.num_envs;
     let obs = start * d..(start + n) * d;
     dst.obs[obs.clone()].copy_from_slice(&src.obs);
+    let f = dst.frame_bytes;
+    if f > 0 {
+        dst.frames[start * f..(start + n) * f].copy_from_slice(&src.frames);
+    }
     dst.rewards[start..start + n].copy_from_slice(&src.rewards);
     dst.terminated[start..start + n].copy_from_slice(&src.terminated);
     dst.truncated[start..start + n].copy_from_slice(&src.truncated);
@@ -319,6 +392,10 @@ fn copy_chunk(dst: &mut Batch, start: usize, src: &Batch) {
         if src.ended[i] {
             dst.final_obs[(start + i) * d..(start + i + 1) * d]
                 .copy_from_slice(src.final_obs_of(i));
+            if f > 0 {
+                dst.final_frames[(start + i) * f..(start + i + 1) * f]
+                    .copy_from_slice(src.final_frames_of(i));
+            }
             dst.final_info.copy_env_from(start + i, &src.final_info, i);
         }
     }
@@ -453,5 +530,32 @@ impl VecEnv for ThreadedVecEnv {
 
     fn batch(&self) -> &Batch {
         &self.batch
+    }
+
+    fn set_frames(&mut self, spec: Option<FrameSpec>) -> Result<(), EnvError> {
+        if let Some(spec) = &spec {
+            let env = self.local.envs.first().expect("at least one env");
+            let views = env.views();
+            if let Some(v) = spec.views.iter().find(|v| !views.contains(&v.as_str())) {
+                return Err(EnvError::InvalidOptions(format!(
+                    "no camera view `{v}`; this env's views: [{}]",
+                    views.join(", ")
+                )));
+            }
+            if spec.views.is_empty() || spec.size == 0 {
+                return Err(EnvError::InvalidOptions(
+                    "frames need at least one view and a size of at least 1 px".into(),
+                ));
+            }
+        }
+        let bytes = spec.as_ref().map_or(0, FrameSpec::bytes);
+        let shared = spec.map(Arc::new);
+        self.batch.set_frame_bytes(bytes);
+        self.for_each_io(|io, _| {
+            io.batch.set_frame_bytes(bytes);
+            io.frames = shared.clone();
+        });
+        self.was_reset = false;
+        Ok(())
     }
 }

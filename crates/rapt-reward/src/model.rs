@@ -55,6 +55,12 @@ pub trait ProgressModel: Send {
     /// Whether it needs camera frames (the caller renders only then).
     fn needs_frames(&self) -> bool;
 
+    /// The camera views (in order) and the frame size, px, its frames must have; `None`
+    /// when it reads no frames (default).
+    fn views(&self) -> Option<(Vec<String>, usize)> {
+        None
+    }
+
     /// Score a batch.
     fn score(&mut self, input: &ProgressInput<'_>) -> Result<ProgressScores, RewardError>;
 }
@@ -133,6 +139,12 @@ impl ProgressModel for Ensemble {
 
     fn needs_frames(&self) -> bool {
         self.members.iter().any(|m| m.needs_frames())
+    }
+
+    /// The first member's views; [`crate::ModelSpec::build_with`] checks that members
+    /// reading frames agree.
+    fn views(&self) -> Option<(Vec<String>, usize)> {
+        self.members.iter().find_map(|m| m.views())
     }
 
     fn score(&mut self, input: &ProgressInput<'_>) -> Result<ProgressScores, RewardError> {

@@ -10,6 +10,12 @@ use crate::{Aggregate, Ensemble, Oracle, ProgressModel};
 pub enum ModelSpec {
     /// The env's privileged Φ.
     Oracle,
+    /// A learned reward model that reads camera frames (a `rapt reward-model train`
+    /// output directory).
+    Learned {
+        /// The model directory.
+        path: std::path::PathBuf,
+    },
     /// Several models combined per env.
     Ensemble {
         /// The members.
@@ -19,22 +25,71 @@ pub enum ModelSpec {
     },
 }
 
+/// Loads a learned model from its directory (supplied by the crate that links the
+/// network's runtime, so this crate stays free of it).
+pub type LearnedLoader<'a> = &'a dyn Fn(&std::path::Path) -> Result<Box<dyn ProgressModel>, String>;
+
 impl ModelSpec {
-    /// Build the model.
+    /// Build the model; `Learned` models need [`ModelSpec::build_with`].
     pub fn build(&self) -> Result<Box<dyn ProgressModel>, ShapingConfigError> {
+        self.build_with(&|path| {
+            Err(format!(
+                "{}: learned models are loaded by the rapt CLI",
+                path.display()
+            ))
+        })
+    }
+
+    /// Build the model, loading learned ones with `learned`.
+    pub fn build_with(
+        &self,
+        learned: LearnedLoader<'_>,
+    ) -> Result<Box<dyn ProgressModel>, ShapingConfigError> {
         Ok(match self {
             ModelSpec::Oracle => Box::new(Oracle),
+            ModelSpec::Learned { path } => learned(path).map_err(ShapingConfigError::Learned)?,
             ModelSpec::Ensemble { members, aggregate } => {
                 if members.is_empty() {
                     return Err(ShapingConfigError::EmptyEnsemble);
                 }
-                let built = members
+                let built: Vec<Box<dyn ProgressModel>> = members
                     .iter()
-                    .map(ModelSpec::build)
+                    .map(|m| m.build_with(learned))
                     .collect::<Result<_, _>>()?;
+                let views: Vec<_> = built.iter().filter_map(|m| m.views()).collect();
+                if let Some(first) = views.first()
+                    && let Some(other) = views.iter().find(|v| *v != first)
+                {
+                    return Err(ShapingConfigError::Learned(format!(
+                        "ensemble members read different frames: {:?} at {} px vs {:?} at {} px",
+                        first.0, first.1, other.0, other.1
+                    )));
+                }
                 Box::new(Ensemble::new(built, *aggregate))
             }
         })
+    }
+
+    /// Check the structure without loading anything (ensembles have members).
+    pub fn validate(&self) -> Result<(), ShapingConfigError> {
+        match self {
+            ModelSpec::Oracle | ModelSpec::Learned { .. } => Ok(()),
+            ModelSpec::Ensemble { members, .. } => {
+                if members.is_empty() {
+                    return Err(ShapingConfigError::EmptyEnsemble);
+                }
+                members.iter().try_for_each(ModelSpec::validate)
+            }
+        }
+    }
+
+    /// Whether any part of it is a learned model.
+    pub fn is_learned(&self) -> bool {
+        match self {
+            ModelSpec::Oracle => false,
+            ModelSpec::Learned { .. } => true,
+            ModelSpec::Ensemble { members, .. } => members.iter().any(ModelSpec::is_learned),
+        }
     }
 }
 
@@ -52,13 +107,25 @@ pub enum Shaping {
         /// γ of the shaping (default: the learner's; a different value is an error).
         #[serde(default)]
         gamma: Option<f32>,
+        /// Weight k of the potential: the shaping is `γkΦ(s') − kΦ(s)` (default 1). Any
+        /// k > 0 keeps the shaping policy-invariant; it sets how much one full task's
+        /// progress is worth against the env's reward.
+        #[serde(default = "unit_scale")]
+        scale: f32,
     },
     /// Ablation only — the "semantic trap" Robo-Dopamine warns about: `r + Φ(s')`, which
     /// changes the optimal policy (a policy can farm progress instead of finishing).
     ProgressAsReward {
         /// The progress model.
         model: ModelSpec,
+        /// Weight k: the reward is `r + kΦ(s')` (default 1).
+        #[serde(default = "unit_scale")]
+        scale: f32,
     },
+}
+
+fn unit_scale() -> f32 {
+    1.0
 }
 
 /// A shaping setting that cannot work.
@@ -79,15 +146,27 @@ pub enum ShapingConfigError {
     /// An ensemble without members.
     #[error("an Ensemble needs at least one member")]
     EmptyEnsemble,
+    /// A learned model could not be loaded.
+    #[error("learned progress model: {0}")]
+    Learned(String),
+    /// A shaping weight that is not a positive finite number.
+    #[error("shaping scale = {0} must be a positive finite number (default 1)")]
+    BadScale(f32),
 }
 
 impl Shaping {
     /// Check the setting against the learner's discount `learner_gamma`.
+    /// Learned models are not loaded here (see [`ModelSpec::build_with`]).
     pub fn check(&self, learner_gamma: f32) -> Result<(), ShapingConfigError> {
+        let scale = self.scale();
+        if !(scale.is_finite() && scale > 0.0) {
+            return Err(ShapingConfigError::BadScale(scale));
+        }
         match self {
             Shaping::Potential {
                 gamma: Some(g),
                 model,
+                ..
             } => {
                 if (g - learner_gamma).abs() > 1e-9 {
                     return Err(ShapingConfigError::GammaMismatch {
@@ -95,12 +174,20 @@ impl Shaping {
                         learner: learner_gamma,
                     });
                 }
-                model.build().map(|_| ())
+                model.validate()
             }
-            Shaping::Potential { model, .. } | Shaping::ProgressAsReward { model } => {
-                model.build().map(|_| ())
+            Shaping::Potential { model, .. } | Shaping::ProgressAsReward { model, .. } => {
+                model.validate()
             }
             Shaping::None => Ok(()),
+        }
+    }
+
+    /// The weight k of Φ (1 when the run is not shaped).
+    pub fn scale(&self) -> f32 {
+        match self {
+            Shaping::None => 1.0,
+            Shaping::Potential { scale, .. } | Shaping::ProgressAsReward { scale, .. } => *scale,
         }
     }
 
@@ -108,7 +195,9 @@ impl Shaping {
     pub fn model(&self) -> Option<&ModelSpec> {
         match self {
             Shaping::None => None,
-            Shaping::Potential { model, .. } | Shaping::ProgressAsReward { model } => Some(model),
+            Shaping::Potential { model, .. } | Shaping::ProgressAsReward { model, .. } => {
+                Some(model)
+            }
         }
     }
 }
@@ -160,13 +249,15 @@ mod tests {
         let s = Shaping::Potential {
             model: ModelSpec::Oracle,
             gamma: Some(0.9),
+            scale: 1.0,
         };
         let err = s.check(0.99).unwrap_err().to_string();
         assert!(err.contains("0.9") && err.contains("0.99") && err.contains("policy-invariant"));
         assert!(
             Shaping::Potential {
                 model: ModelSpec::Oracle,
-                gamma: Some(0.99)
+                gamma: Some(0.99),
+                scale: 1.0,
             }
             .check(0.99)
             .is_ok()
@@ -176,8 +267,18 @@ mod tests {
                 members: vec![],
                 aggregate: Aggregate::Mean,
             },
+            scale: 1.0,
         };
         assert_eq!(empty.check(0.99), Err(ShapingConfigError::EmptyEnsemble));
+        for bad in [0.0, -1.0, f32::NAN, f32::INFINITY] {
+            let s = Shaping::Potential {
+                model: ModelSpec::Oracle,
+                gamma: None,
+                scale: bad,
+            };
+            let err = s.check(0.99).unwrap_err().to_string();
+            assert!(err.contains("scale"), "{err}");
+        }
     }
 
     #[test]
@@ -196,5 +297,8 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(s, Shaping::Potential { gamma: None, .. }));
+        assert_eq!(s.scale(), 1.0);
+        let s: Shaping = ron::from_str("Potential(model: Oracle, scale: 10.0)").unwrap();
+        assert_eq!(s.scale(), 10.0);
     }
 }

@@ -268,6 +268,10 @@ impl<T: Task> Env for ManipEnv<T> {
         Some(self.last_eval.phi(self.task.stages().len()))
     }
 
+    fn stages(&self) -> &[&'static str] {
+        self.task.stages()
+    }
+
     fn views(&self) -> &[&'static str] {
         &crate::views::VIEWS
     }

@@ -24,6 +24,9 @@ macro_rules! forward_spaces {
         fn progress(&self) -> Option<f32> {
             self.inner.progress()
         }
+        fn stages(&self) -> &[&'static str] {
+            self.inner.stages()
+        }
         fn expert_action(&mut self, action: &mut [f32]) -> bool {
             self.inner.expert_action(action)
         }

@@ -1,0 +1,246 @@
+//! A trained reward model on disk and in memory: the network, what it was trained for, and
+//! scoring of frame sets (also as a [`ProgressModel`] for shaping).
+//!
+//! A model is a directory: `weights.safetensors` and `model.json` ([`ModelMeta`]).
+//! Training checkpoints add `optimizer.safetensors` and `progress.json`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use rapt_reward::{ProgressInput, ProgressModel, ProgressScores, RewardError};
+use serde::{Deserialize, Serialize};
+use tch::{Device, Kind, Tensor, nn};
+use thiserror::Error;
+
+use crate::model::{NetConfig, NetShape, ProgressNet};
+
+/// Version of the model directory format.
+pub const MODEL_FORMAT: u32 = 1;
+pub(crate) const WEIGHTS: &str = "weights.safetensors";
+pub(crate) const META: &str = "model.json";
+
+/// What a model directory says about its network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelMeta {
+    /// Format version ([`MODEL_FORMAT`]).
+    pub format: u32,
+    /// The env the training data came from.
+    pub env: String,
+    /// Stage names.
+    pub stages: Vec<String>,
+    /// Views and frame size the network reads.
+    pub shape: NetShape,
+    /// The network's layers.
+    pub net: NetConfig,
+}
+
+/// A model file that cannot be used; the message names the file.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// Reading or writing failed.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        message: String,
+    },
+    /// The file is damaged or is not a reward model.
+    #[error("{path}: corrupted or not a reward model: {message}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// A reward model ready to score frames.
+#[derive(Debug)]
+pub struct RewardModel {
+    vs: nn::VarStore,
+    net: ProgressNet,
+    meta: ModelMeta,
+}
+
+impl RewardModel {
+    /// A fresh, randomly initialised model.
+    pub fn new(meta: ModelMeta, device: Device) -> Self {
+        let vs = nn::VarStore::new(device);
+        let net = ProgressNet::new(&vs.root(), &meta.net, meta.shape.clone());
+        Self { vs, net, meta }
+    }
+
+    /// Load the model in directory `dir` onto `device`.
+    pub fn load(dir: &Path, device: Device) -> Result<Self, ModelError> {
+        let meta_path = dir.join(META);
+        let text = fs::read_to_string(&meta_path).map_err(|e| ModelError::Io {
+            path: meta_path.clone(),
+            message: format!("{e} (is {} a reward-model directory?)", dir.display()),
+        })?;
+        let meta: ModelMeta = serde_json::from_str(&text).map_err(|e| ModelError::Corrupt {
+            path: meta_path.clone(),
+            message: e.to_string(),
+        })?;
+        if meta.format != MODEL_FORMAT {
+            return Err(ModelError::Corrupt {
+                path: meta_path,
+                message: format!("format {} (this build reads {MODEL_FORMAT})", meta.format),
+            });
+        }
+        let mut model = Self::new(meta, device);
+        let weights = dir.join(WEIGHTS);
+        if !weights.exists() {
+            return Err(ModelError::Io {
+                path: weights,
+                message: "missing".into(),
+            });
+        }
+        model.vs.load(&weights).map_err(|e| ModelError::Corrupt {
+            path: weights.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(model)
+    }
+
+    /// Write `model.json` and `weights.safetensors` into `dir` (created if needed).
+    pub fn save(&self, dir: &Path) -> Result<(), ModelError> {
+        let fail = |path: &Path, e: &dyn std::fmt::Display| ModelError::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
+        fs::create_dir_all(dir).map_err(|e| fail(dir, &e))?;
+        let weights = dir.join(WEIGHTS);
+        self.vs.save(&weights).map_err(|e| fail(&weights, &e))?;
+        let meta = dir.join(META);
+        let text = serde_json::to_string_pretty(&self.meta).expect("meta serializes");
+        fs::write(&meta, text).map_err(|e| fail(&meta, &e))
+    }
+
+    /// What the model reads and predicts.
+    pub fn meta(&self) -> &ModelMeta {
+        &self.meta
+    }
+
+    /// The network.
+    pub fn net(&self) -> &ProgressNet {
+        &self.net
+    }
+
+    /// The variables (for an optimizer).
+    pub fn var_store(&self) -> &nn::VarStore {
+        &self.vs
+    }
+
+    /// The variables, mutably (for loading a checkpoint).
+    pub fn var_store_mut(&mut self) -> &mut nn::VarStore {
+        &mut self.vs
+    }
+
+    /// The device the weights live on.
+    pub fn device(&self) -> Device {
+        self.vs.device()
+    }
+
+    /// Bytes of one frame set: views × size × size × 3.
+    pub fn frame_set_bytes(&self) -> usize {
+        self.meta.shape.views.len() * self.meta.shape.size * self.meta.shape.size * 3
+    }
+
+    /// Φ for `frames` on the device (`[B, V, S, S, 3]` u8), without gradients, in chunks
+    /// of at most `batch` rows.
+    pub fn phi_tensor(&self, frames: &Tensor, batch: i64) -> Tensor {
+        let _guard = tch::no_grad_guard();
+        let n = frames.size()[0];
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start < n {
+            let end = (start + batch).min(n);
+            let f = frames.slice(0, start, end, 1);
+            out.push(self.net.forward(&f, None).phi(self.meta.shape.stages));
+            start = end;
+        }
+        if out.is_empty() {
+            return Tensor::zeros([0], (Kind::Float, frames.device()));
+        }
+        Tensor::cat(&out, 0)
+    }
+
+    /// Φ for `n` frame sets given as bytes (`n × views × size × size × 3`).
+    pub fn score_bytes(&self, frames: &[u8], n: usize) -> Result<Vec<f32>, String> {
+        let fsb = self.frame_set_bytes();
+        if frames.len() != n * fsb {
+            return Err(format!(
+                "{} frame bytes for {n} frame sets, the model reads {} views of {}×{} ({fsb} bytes each)",
+                frames.len(),
+                self.meta.shape.views.len(),
+                self.meta.shape.size,
+                self.meta.shape.size
+            ));
+        }
+        let s = self.meta.shape.size as i64;
+        let t = Tensor::from_slice(frames)
+            .reshape([n as i64, self.meta.shape.views.len() as i64, s, s, 3])
+            .to_device(self.device());
+        let phi = self.phi_tensor(&t, 1024).to_device(Device::Cpu);
+        Vec::<f32>::try_from(phi).map_err(|e| e.to_string())
+    }
+}
+
+/// A learned model as a shaping potential: Φ from camera frames only.
+#[derive(Debug)]
+pub struct LearnedProgress {
+    model: RewardModel,
+    path: PathBuf,
+}
+
+impl LearnedProgress {
+    /// Load the model in `dir` onto `device`.
+    pub fn load(dir: &Path, device: Device) -> Result<Self, ModelError> {
+        Ok(Self {
+            model: RewardModel::load(dir, device)?,
+            path: dir.to_path_buf(),
+        })
+    }
+
+    /// The model.
+    pub fn model(&self) -> &RewardModel {
+        &self.model
+    }
+}
+
+impl ProgressModel for LearnedProgress {
+    fn name(&self) -> String {
+        format!("Learned({})", self.path.display())
+    }
+
+    fn needs_frames(&self) -> bool {
+        true
+    }
+
+    fn views(&self) -> Option<(Vec<String>, usize)> {
+        Some((
+            self.model.meta.shape.views.clone(),
+            self.model.meta.shape.size,
+        ))
+    }
+
+    fn score(&mut self, input: &ProgressInput<'_>) -> Result<ProgressScores, RewardError> {
+        let frames = input.frames.ok_or_else(|| RewardError::MissingInput {
+            model: self.name(),
+            what: "camera frames",
+        })?;
+        let phi =
+            self.model
+                .score_bytes(frames, input.n)
+                .map_err(|message| RewardError::BadInput {
+                    model: self.name(),
+                    message,
+                })?;
+        Ok(ProgressScores {
+            phi,
+            uncertainty: None,
+        })
+    }
+}

@@ -1,0 +1,439 @@
+//! Training a reward model on a recorded dataset: stage cross-entropy + within-stage
+//! progress regression + Φ regression, with view dropout; per-epoch checkpoints that a
+//! resumed run continues from exactly.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use rapt_ppo::{AdamConfig, AdamState, FlatAdam};
+use serde::{Deserialize, Serialize};
+use tch::{Device, Kind, Reduction, Tensor};
+use thiserror::Error;
+
+use crate::dataset::Manifest;
+use crate::model::{NetConfig, NetShape};
+use crate::reward_model::{MODEL_FORMAT, ModelError, ModelMeta, RewardModel};
+use crate::samples::{Batch, Samples, view_dropout_mask};
+
+const OPTIMIZER: &str = "optimizer.safetensors";
+const PROGRESS: &str = "progress.json";
+
+/// `rapt reward-model train --config`: every field optional.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    /// The network (default: 3 convs of 16/32/32 channels, 128 features, mean fusion).
+    pub net: NetConfig,
+    /// Adam learning rate (default 1e-3).
+    pub learning_rate: f64,
+    /// Frame sets per minibatch (default 256).
+    pub batch_size: usize,
+    /// Passes over the training episodes (default 15).
+    pub epochs: usize,
+    /// Probability of dropping each view of a training sample, at least one kept
+    /// (default 0.25).
+    pub view_dropout: f64,
+    /// Weight of the within-stage progress loss (MSE on the true stage; default 1).
+    pub progress_weight: f64,
+    /// Weight of the Φ loss (MSE of the combined Φ against the oracle; default 1).
+    pub phi_weight: f64,
+    /// Fraction of episodes held out for validation after each epoch (default 0.1).
+    pub validation_fraction: f64,
+    /// Seed of initialisation, the split and the shuffles (default 1).
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            net: NetConfig::default(),
+            learning_rate: 1e-3,
+            batch_size: 256,
+            epochs: 15,
+            view_dropout: 0.25,
+            progress_weight: 1.0,
+            phi_weight: 1.0,
+            validation_fraction: 0.1,
+            seed: 1,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Every out-of-range field as `field: message`.
+    pub fn problems(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        let mut check = |ok: bool, msg: String| {
+            if !ok {
+                p.push(msg);
+            }
+        };
+        check(
+            self.learning_rate > 0.0 && self.learning_rate.is_finite(),
+            format!("learning_rate = {} must be > 0", self.learning_rate),
+        );
+        check(self.batch_size > 0, "batch_size must be at least 1".into());
+        check(self.epochs > 0, "epochs must be at least 1".into());
+        check(
+            (0.0..1.0).contains(&self.view_dropout),
+            format!("view_dropout = {} must be in [0, 1)", self.view_dropout),
+        );
+        check(
+            (0.0..0.9).contains(&self.validation_fraction),
+            format!(
+                "validation_fraction = {} must be in [0, 0.9)",
+                self.validation_fraction
+            ),
+        );
+        check(
+            !self.net.channels.is_empty() && self.net.channels.iter().all(|&c| c > 0),
+            "net.channels must be a non-empty list of positive sizes".into(),
+        );
+        check(
+            self.net.features > 0 && self.net.hidden > 0,
+            "net.features and net.hidden must be positive".into(),
+        );
+        p
+    }
+}
+
+/// Why training stopped.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum TrainError {
+    /// A model or checkpoint file.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// Bad settings or data.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Losses and validation figures after an epoch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct EpochStats {
+    /// Epochs done (1-based).
+    pub epoch: usize,
+    /// Optimizer steps done.
+    pub step: u64,
+    /// Mean training loss over the epoch.
+    pub loss: f64,
+    /// Mean |Φ̂ − Φ| on the validation episodes.
+    pub val_mae: f64,
+    /// Stage accuracy on the validation episodes.
+    pub val_stage_accuracy: f64,
+}
+
+/// The losses of one batch: (total, stage CE, within-stage MSE, Φ MSE).
+pub fn losses(
+    model: &RewardModel,
+    batch: &Batch,
+    mask: Option<&Tensor>,
+    cfg: &TrainConfig,
+) -> (Tensor, Tensor, Tensor, Tensor) {
+    let stages = model.meta().shape.stages;
+    let out = model.net().forward(&batch.frames, mask);
+    let ce = out.stage_logits.cross_entropy_for_logits(&batch.stage);
+    // Within-stage progress of the true stage (the done class has none).
+    let in_stage = batch.stage.lt(stages as i64);
+    let idx = batch.stage.clamp_max(stages as i64 - 1).unsqueeze(1);
+    let pred = out.stage_progress.gather(1, &idx, false).squeeze_dim(1);
+    let w = in_stage.to_kind(Kind::Float);
+    let within = ((pred - &batch.stage_progress).square() * &w).sum(Kind::Float)
+        / w.sum(Kind::Float).clamp_min(1.0);
+    let phi = out.phi(stages).mse_loss(&batch.phi, Reduction::Mean);
+    let total = &ce + &within * cfg.progress_weight + &phi * cfg.phi_weight;
+    (total, ce, within, phi)
+}
+
+/// Validation MAE and stage accuracy of `model` on `samples`.
+pub fn validate(model: &RewardModel, samples: &Samples) -> (f64, f64) {
+    if samples.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let _guard = tch::no_grad_guard();
+    let (mut abs, mut correct) = (0.0, 0.0);
+    let n = samples.len();
+    let mut start = 0;
+    while start < n {
+        let end = (start + 512).min(n);
+        let b = samples.range(start, end);
+        let out = model.net().forward(&b.frames, None);
+        let phi = out.phi(model.meta().shape.stages);
+        abs += (phi - &b.phi).abs().sum(Kind::Float).double_value(&[]);
+        correct += out
+            .stage_logits
+            .argmax(1, false)
+            .eq_tensor(&b.stage)
+            .sum(Kind::Float)
+            .double_value(&[]);
+        start = end;
+    }
+    (abs / n as f64, correct / n as f64)
+}
+
+/// Where training stands, saved with every checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainProgress {
+    /// The configuration (a resumed run uses this one).
+    pub config: TrainConfig,
+    /// The dataset trained on.
+    pub dataset: PathBuf,
+    /// Epochs completed.
+    pub epochs_done: usize,
+    /// Adam steps taken.
+    pub adam_step: u64,
+    /// Stats of every finished epoch.
+    pub history: Vec<EpochStats>,
+}
+
+/// A training run in progress.
+#[derive(Debug)]
+pub struct Trainer {
+    model: RewardModel,
+    adam: FlatAdam,
+    progress: TrainProgress,
+    train: Samples,
+    val: Samples,
+}
+
+impl Trainer {
+    /// A new run on `episodes` of the dataset at `dataset` (described by `manifest`).
+    pub fn new(
+        cfg: TrainConfig,
+        dataset: &Path,
+        manifest: &Manifest,
+        episodes: &[crate::Episode],
+        device: Device,
+    ) -> Result<Self, TrainError> {
+        let problems = cfg.problems();
+        if !problems.is_empty() {
+            return Err(TrainError::Invalid(format!(
+                "reward-model config: {}",
+                problems.join("; ")
+            )));
+        }
+        tch::manual_seed(cfg.seed as i64);
+        let meta = ModelMeta {
+            format: MODEL_FORMAT,
+            env: manifest.env.clone(),
+            stages: manifest.stages.clone(),
+            shape: NetShape {
+                views: manifest.views.clone(),
+                size: manifest.size,
+                stages: manifest.stages.len().max(1),
+            },
+            net: cfg.net.clone(),
+        };
+        let model = RewardModel::new(meta, device);
+        let adam = FlatAdam::new(model.var_store(), AdamConfig::default());
+        let progress = TrainProgress {
+            config: cfg,
+            dataset: dataset.to_path_buf(),
+            epochs_done: 0,
+            adam_step: 0,
+            history: Vec::new(),
+        };
+        Self::assemble(model, adam, progress, manifest, episodes)
+    }
+
+    fn assemble(
+        model: RewardModel,
+        adam: FlatAdam,
+        progress: TrainProgress,
+        manifest: &Manifest,
+        episodes: &[crate::Episode],
+    ) -> Result<Self, TrainError> {
+        if episodes.is_empty() {
+            return Err(TrainError::Invalid(format!(
+                "{}: the dataset has no episodes",
+                progress.dataset.display()
+            )));
+        }
+        let (train, val) = split(
+            episodes,
+            progress.config.validation_fraction,
+            progress.config.seed,
+        );
+        let device = model.device();
+        Ok(Self {
+            train: Samples::new(manifest, &train, device),
+            val: Samples::new(manifest, &val, device),
+            model,
+            adam,
+            progress,
+        })
+    }
+
+    /// Continue the run whose newest checkpoint is `checkpoint`.
+    pub fn resume(
+        checkpoint: &Path,
+        manifest: &Manifest,
+        episodes: &[crate::Episode],
+        device: Device,
+    ) -> Result<Self, TrainError> {
+        let model = RewardModel::load(checkpoint, device)?;
+        let path = checkpoint.join(PROGRESS);
+        let text = fs::read_to_string(&path).map_err(|e| ModelError::Io {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        let progress: TrainProgress =
+            serde_json::from_str(&text).map_err(|e| ModelError::Corrupt {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+        let mut adam = FlatAdam::new(model.var_store(), AdamConfig::default());
+        let opt = checkpoint.join(OPTIMIZER);
+        let corrupt = |message: String| ModelError::Corrupt {
+            path: opt.clone(),
+            message,
+        };
+        let mut moments = Tensor::read_safetensors(&opt).map_err(|e| corrupt(e.to_string()))?;
+        moments.sort_by(|a, b| a.0.cmp(&b.0));
+        let [(_, exp_avg), (_, exp_avg_sq)]: [(String, Tensor); 2] = moments
+            .try_into()
+            .map_err(|_| corrupt("expected exp_avg and exp_avg_sq".into()))?;
+        adam.set_state(AdamState {
+            exp_avg: exp_avg.to_device(device),
+            exp_avg_sq: exp_avg_sq.to_device(device),
+            step: progress.adam_step,
+        })
+        .map_err(corrupt)?;
+        Self::assemble(model, adam, progress, manifest, episodes)
+    }
+
+    /// Where training stands.
+    pub fn progress(&self) -> &TrainProgress {
+        &self.progress
+    }
+
+    /// The model being trained.
+    pub fn model(&self) -> &RewardModel {
+        &self.model
+    }
+
+    /// Frame sets used for training and for validation.
+    pub fn sizes(&self) -> (usize, usize) {
+        (self.train.len(), self.val.len())
+    }
+
+    /// Run one epoch; `on_batch(done, total)` is called after each minibatch.
+    pub fn epoch(&mut self, mut on_batch: impl FnMut(usize, usize)) -> EpochStats {
+        let cfg = self.progress.config.clone();
+        let epoch = self.progress.epochs_done;
+        // Shuffles and dropout depend only on (seed, epoch): a resumed run repeats them.
+        tch::manual_seed((cfg.seed as i64).wrapping_mul(1_000_003) + epoch as i64);
+        let device = self.model.device();
+        let n = self.train.len() as i64;
+        let perm = Tensor::randperm(n, (Kind::Int64, device));
+        let bs = cfg.batch_size as i64;
+        let batches = ((n + bs - 1) / bs) as usize;
+        let v = self.model.meta().shape.views.len() as i64;
+        let mut loss_sum = 0.0;
+        for k in 0..batches {
+            let start = k as i64 * bs;
+            let idx = perm.slice(0, start, (start + bs).min(n), 1);
+            let batch = self.train.batch(&idx);
+            let b = idx.size()[0];
+            let mask =
+                (cfg.view_dropout > 0.0).then(|| view_dropout_mask(b, v, cfg.view_dropout, device));
+            let (loss, ..) = losses(&self.model, &batch, mask.as_ref(), &cfg);
+            loss_sum += loss.double_value(&[]);
+            self.adam.backward_step(&loss, cfg.learning_rate, Some(1.0));
+            on_batch(k + 1, batches);
+        }
+        let (val_mae, val_stage_accuracy) = validate(&self.model, &self.val);
+        self.progress.epochs_done += 1;
+        self.progress.adam_step = self.adam.state().step;
+        let stats = EpochStats {
+            epoch: self.progress.epochs_done,
+            step: self.progress.adam_step,
+            loss: loss_sum / batches.max(1) as f64,
+            val_mae,
+            val_stage_accuracy,
+        };
+        self.progress.history.push(stats);
+        stats
+    }
+
+    /// Save a checkpoint into directory `dir` (written beside it and renamed into place).
+    pub fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError> {
+        let tmp = dir.with_extension("tmp");
+        let _ = fs::remove_dir_all(&tmp);
+        self.model.save(&tmp)?;
+        let opt = tmp.join(OPTIMIZER);
+        let s = self.adam.state();
+        Tensor::write_safetensors(
+            &[("exp_avg", &s.exp_avg), ("exp_avg_sq", &s.exp_avg_sq)],
+            &opt,
+        )
+        .map_err(|e| ModelError::Io {
+            path: opt.clone(),
+            message: e.to_string(),
+        })?;
+        let path = tmp.join(PROGRESS);
+        let text = serde_json::to_string_pretty(&self.progress).expect("progress serializes");
+        fs::write(&path, text).map_err(|e| ModelError::Io {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        if dir.exists() {
+            fs::remove_dir_all(dir).map_err(|e| ModelError::Io {
+                path: dir.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        }
+        fs::rename(&tmp, dir).map_err(|e| {
+            TrainError::Model(ModelError::Io {
+                path: dir.to_path_buf(),
+                message: e.to_string(),
+            })
+        })
+    }
+}
+
+/// Split episodes into training and validation by a seeded draw per episode.
+fn split(
+    episodes: &[crate::Episode],
+    fraction: f64,
+    seed: u64,
+) -> (Vec<&crate::Episode>, Vec<&crate::Episode>) {
+    let (mut train, mut val) = (Vec::new(), Vec::new());
+    for (i, ep) in episodes.iter().enumerate() {
+        // SplitMix64 of (seed, index): a fixed, well-mixed draw per episode.
+        let mut z = seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        if (z >> 11) as f64 / (1u64 << 53) as f64 <= fraction {
+            val.push(ep);
+        } else {
+            train.push(ep);
+        }
+    }
+    if train.is_empty() {
+        std::mem::swap(&mut train, &mut val);
+    }
+    (train, val)
+}
+
+/// The newest `epoch-NNNN` checkpoint under `run/checkpoints`.
+pub fn latest_checkpoint(run: &Path) -> Option<PathBuf> {
+    let dir = run.join("checkpoints");
+    let mut best: Option<(usize, PathBuf)> = None;
+    for e in fs::read_dir(&dir).ok()?.flatten() {
+        let p = e.path();
+        let n = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("epoch-"))
+            .and_then(|n| n.parse::<usize>().ok());
+        if let Some(n) = n
+            && best.as_ref().is_none_or(|(b, _)| n > *b)
+        {
+            best = Some((n, p));
+        }
+    }
+    best.map(|(_, p)| p)
+}

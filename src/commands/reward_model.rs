@@ -1,0 +1,311 @@
+//! `rapt reward-model train | eval | adapt | bench`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail, ensure};
+use rapt_ppo::tensorboard::EventWriter;
+use rapt_rm::adapt::{AdaptConfig, adapt};
+use rapt_rm::eval::{calibration_png, evaluate};
+use rapt_rm::model::parse_device;
+use rapt_rm::train::latest_checkpoint;
+use rapt_rm::{
+    Manifest, ModelMeta, NetConfig, NetShape, RewardModel, TrainConfig, Trainer, read_dataset,
+    read_episode, read_manifest,
+};
+use tch::{Kind, Tensor};
+
+use crate::cli::{RewardModelCommand, RmAdaptArgs, RmBenchArgs, RmEvalArgs, RmTrainArgs};
+
+/// Run one `reward-model` subcommand.
+pub fn run(cmd: RewardModelCommand) -> Result<()> {
+    match cmd {
+        RewardModelCommand::Train(a) => train(&a),
+        RewardModelCommand::Eval(a) => eval(&a),
+        RewardModelCommand::Adapt(a) => adapt_cmd(&a),
+        RewardModelCommand::Bench(a) => bench(&a),
+    }
+}
+
+fn device(name: &str) -> Result<tch::Device> {
+    parse_device(name).map_err(|e| anyhow::anyhow!("--device: {e}"))
+}
+
+/// Episodes of `dir`, reporting (or refusing) corrupted files.
+fn load_dataset(dir: &Path, skip_corrupt: bool) -> Result<(Manifest, Vec<rapt_rm::Episode>)> {
+    let (manifest, episodes, skipped) = read_dataset(dir, skip_corrupt)
+        .with_context(|| format!("reading dataset {}", dir.display()))?;
+    for e in &skipped {
+        eprintln!("warning: skipped {e}");
+    }
+    Ok((manifest, episodes))
+}
+
+fn train(args: &RmTrainArgs) -> Result<()> {
+    let device = device(&args.device)?;
+    let (mut trainer, run_dir) = match &args.resume {
+        Some(run) => {
+            let ckpt = latest_checkpoint(run).with_context(|| {
+                format!("--resume {}: no checkpoints/epoch-* in it", run.display())
+            })?;
+            let progress: rapt_rm::TrainProgress = serde_json::from_str(
+                &fs::read_to_string(ckpt.join("progress.json"))
+                    .with_context(|| format!("reading {}", ckpt.display()))?,
+            )
+            .with_context(|| format!("{}: corrupted progress.json", ckpt.display()))?;
+            let (manifest, episodes) = load_dataset(&progress.dataset, args.skip_corrupt)?;
+            let t = Trainer::resume(&ckpt, &manifest, &episodes, device)?;
+            println!(
+                "resuming {} after epoch {}",
+                run.display(),
+                t.progress().epochs_done
+            );
+            (t, run.clone())
+        }
+        None => {
+            let dataset = args.dataset.as_ref().context("a DATASET is required")?;
+            let cfg = match &args.config {
+                Some(path) => {
+                    let text = fs::read_to_string(path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    ron::Options::default()
+                        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+                        .from_str::<TrainConfig>(&text)
+                        .with_context(|| format!("{}", path.display()))?
+                }
+                None => TrainConfig::default(),
+            };
+            let (manifest, episodes) = load_dataset(dataset, args.skip_corrupt)?;
+            let run_dir = match &args.run_dir {
+                Some(d) => {
+                    ensure!(
+                        latest_checkpoint(d).is_none(),
+                        "{} already holds a reward-model run: use --resume {} or another --run-dir",
+                        d.display(),
+                        d.display()
+                    );
+                    fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+                    d.clone()
+                }
+                None => crate::runs::new_run_dir(
+                    Path::new("runs"),
+                    &format!("rm-{}", manifest.env.to_lowercase()),
+                )?,
+            };
+            let text = ron::ser::to_string_pretty(&cfg, ron::ser::PrettyConfig::default())?;
+            crate::runs::write_atomic(&run_dir.join("config.ron"), text.as_bytes())?;
+            (
+                Trainer::new(cfg, dataset, &manifest, &episodes, device)?,
+                run_dir,
+            )
+        }
+    };
+    let (n_train, n_val) = trainer.sizes();
+    println!(
+        "training on {n_train} frame sets, validating on {n_val}; run {}",
+        run_dir.display()
+    );
+    let mut tb = EventWriter::create(&run_dir.join("tb"))
+        .with_context(|| format!("creating TensorBoard events in {}", run_dir.display()))?;
+    let epochs = trainer.progress().config.epochs;
+    let done = trainer.progress().epochs_done;
+    if done > 0 {
+        tb.purge_from(done as i64 + 1)?;
+    }
+    let bar = super::progress_bar(
+        (epochs - done.min(epochs)) as u64,
+        "{bar:40} epoch {pos}/{len} {msg} {eta}",
+        false,
+    );
+    crate::interrupt::install();
+    while trainer.progress().epochs_done < epochs {
+        let start = Instant::now();
+        let s = trainer.epoch(|_, _| {});
+        let e = s.epoch as i64;
+        tb.scalar("train/loss", e, s.loss as f32)?;
+        tb.scalar("val/mae", e, s.val_mae as f32)?;
+        tb.scalar("val/stage_accuracy", e, s.val_stage_accuracy as f32)?;
+        tb.flush()?;
+        trainer.save_checkpoint(
+            &run_dir
+                .join("checkpoints")
+                .join(format!("epoch-{:04}", s.epoch)),
+        )?;
+        bar.inc(1);
+        bar.set_message(format!("val MAE {:.4}", s.val_mae));
+        println!(
+            "epoch {}/{epochs}: loss {:.4}, validation MAE {:.4}, stage accuracy {:.3} ({:.1} s)",
+            s.epoch,
+            s.loss,
+            s.val_mae,
+            s.val_stage_accuracy,
+            start.elapsed().as_secs_f64()
+        );
+        if crate::interrupt::requested() {
+            println!("interrupted; resume with --resume {}", run_dir.display());
+            return Ok(());
+        }
+    }
+    bar.finish_and_clear();
+    let model_dir = run_dir.join("model");
+    trainer.model().save(&model_dir)?;
+    println!("model → {}", model_dir.display());
+    Ok(())
+}
+
+fn eval(args: &RmEvalArgs) -> Result<()> {
+    let device = device(&args.device)?;
+    let model = RewardModel::load(&args.model, device)?;
+    let (manifest, episodes) = load_dataset(&args.dataset, args.skip_corrupt)?;
+    ensure!(
+        !episodes.is_empty(),
+        "{}: no episodes",
+        args.dataset.display()
+    );
+    let report = evaluate(&model, &manifest, &episodes).map_err(anyhow::Error::msg)?;
+    if let Some(plot) = &args.plot {
+        if let Some(dir) = plot.parent() {
+            fs::create_dir_all(dir)?;
+        }
+        calibration_png(&report.calibration, 320)
+            .save(plot)
+            .with_context(|| format!("writing {}", plot.display()))?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!(
+        "{} episodes, {} frame sets ({} held-out, {})",
+        report.episodes,
+        report.frame_sets,
+        manifest.env,
+        args.dataset.display()
+    );
+    println!(
+        "VOC (Spearman ρ of Φ̂ with time, {} successful episodes): {:.3}",
+        report.voc_episodes, report.voc
+    );
+    println!("MAE against the oracle Φ: {:.4}", report.mae);
+    println!("stage accuracy: {:.3}", report.stage_accuracy);
+    println!(
+        "outcome accuracy (success / partial / failure from the final Φ̂): {:.3}",
+        report.outcome_accuracy
+    );
+    println!(
+        "confusion [truth][predicted] (success, partial, failure): {:?}",
+        report.outcome_confusion
+    );
+    println!("calibration (predicted bin: mean predicted → mean oracle, count):");
+    for b in report.calibration.iter().filter(|b| b.count > 0) {
+        println!(
+            "  [{:.1}, {:.1}): {:.3} → {:.3} ({})",
+            b.low,
+            b.low + 0.1,
+            b.predicted,
+            b.oracle,
+            b.count
+        );
+    }
+    Ok(())
+}
+
+fn adapt_cmd(args: &RmAdaptArgs) -> Result<()> {
+    let device = device(&args.device)?;
+    let mut model = RewardModel::load(&args.model, device)?;
+    let dataset: PathBuf = args
+        .demo
+        .parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .context("--demo must be DATASET/episodes/ep-NNNNNN.rep")?;
+    let manifest = read_manifest(&dataset)
+        .with_context(|| format!("--demo {}: its dataset", args.demo.display()))?;
+    let demo = read_episode(&args.demo, &manifest)?;
+    ensure!(args.steps > 0, "--steps must be at least 1");
+    let loss = adapt(
+        &mut model,
+        &manifest,
+        &demo,
+        AdaptConfig {
+            steps: args.steps,
+            learning_rate: args.learning_rate,
+            ..Default::default()
+        },
+    )
+    .map_err(anyhow::Error::msg)?;
+    model.save(&args.out)?;
+    println!(
+        "adapted on {} ({} steps of demo, {} fine-tuning steps, final loss {loss:.5}) → {}",
+        args.demo.display(),
+        demo.header.steps,
+        args.steps,
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn bench(args: &RmBenchArgs) -> Result<()> {
+    let device = device(&args.device)?;
+    ensure!(args.batch > 0, "--batch must be at least 1");
+    let model = match args.model.strip_prefix("fresh:") {
+        Some(spec) => {
+            let parts: Vec<usize> = spec
+                .split(':')
+                .map(str::parse)
+                .collect::<Result<_, _>>()
+                .context("fresh:VIEWS:SIZE:STAGES")?;
+            let [views, size, stages] = parts[..] else {
+                bail!("fresh:VIEWS:SIZE:STAGES, e.g. fresh:3:32:2");
+            };
+            RewardModel::new(
+                ModelMeta {
+                    format: rapt_rm::reward_model::MODEL_FORMAT,
+                    env: "bench".into(),
+                    stages: (0..stages).map(|i| format!("stage{i}")).collect(),
+                    shape: NetShape {
+                        views: (0..views).map(|i| format!("view{i}")).collect(),
+                        size,
+                        stages,
+                    },
+                    net: NetConfig::default(),
+                },
+                device,
+            )
+        }
+        None => RewardModel::load(Path::new(&args.model), device)?,
+    };
+    let shape = model.meta().shape.clone();
+    let s = shape.size as i64;
+    let frames = Tensor::randint(
+        256,
+        [args.batch as i64, shape.views.len() as i64, s, s, 3],
+        (Kind::Uint8, tch::Device::Cpu),
+    );
+    let bytes = Vec::<u8>::try_from(frames.flatten(0, -1))?;
+    // Warm-up, then whole batches from host bytes to Φ on the host, as shaping calls it.
+    model
+        .score_bytes(&bytes, args.batch)
+        .map_err(anyhow::Error::msg)?;
+    let start = Instant::now();
+    let mut sets = 0usize;
+    while start.elapsed().as_secs_f64() < args.seconds {
+        model
+            .score_bytes(&bytes, args.batch)
+            .map_err(anyhow::Error::msg)?;
+        sets += args.batch;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{} views of {}×{} px, batch {}: {:.0} frame sets/s ({} threads, {:?})",
+        shape.views.len(),
+        shape.size,
+        shape.size,
+        args.batch,
+        sets as f64 / secs,
+        tch::get_num_threads(),
+        device
+    );
+    Ok(())
+}

@@ -1,0 +1,257 @@
+//! The learned-reward-model loop end to end at tiny scale: `rapt record` → `rapt
+//! reward-model train` → `eval` → `adapt` → `rapt train` shaped by the learned model, plus
+//! what happens to a corrupted dataset chunk and a corrupted model file.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn rapt(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rapt"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("LD_LIBRARY_PATH")
+        .output()
+        .expect("rapt runs")
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "rapt failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn fail(out: Output) -> String {
+    assert!(!out.status.success(), "rapt should have failed");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("rapt-rm-loop-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&d);
+    fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn record_train_eval_adapt_and_shaped_ppo_at_tiny_scale() {
+    let dir = scratch("loop");
+    let (train, heldout) = (dir.join("train"), dir.join("heldout"));
+    let rec = |out: &Path, seed: &str, episodes: &str| {
+        ok(rapt(&[
+            "record",
+            "Push-v0",
+            "--episodes",
+            episodes,
+            "--seed",
+            seed,
+            "--size",
+            "16",
+            "--max-steps",
+            "30",
+            "--out",
+            s(out),
+        ]))
+    };
+    let text = rec(&train, "0", "4");
+    assert!(text.contains("4 episodes"), "{text}");
+    // A second recording appends.
+    rec(&train, "4", "2");
+    let files = fs::read_dir(train.join("episodes")).unwrap().count();
+    assert!(files >= 6, "{files} episode files");
+    rec(&heldout, "1000", "3");
+
+    let cfg = dir.join("rm.ron");
+    fs::write(
+        &cfg,
+        "(epochs: 2, batch_size: 32, net: (channels: [8, 8], features: 16, hidden: 16))",
+    )
+    .unwrap();
+    let run = dir.join("rm");
+    let text = ok(rapt(&[
+        "reward-model",
+        "train",
+        s(&train),
+        "--config",
+        s(&cfg),
+        "--run-dir",
+        s(&run),
+        "--device",
+        "cpu",
+    ]));
+    assert!(text.contains("epoch 2/2"), "{text}");
+    assert!(run.join("model/weights.safetensors").exists());
+    assert!(
+        run.join("checkpoints/epoch-0002/optimizer.safetensors")
+            .exists()
+    );
+    assert!(run.join("tb").exists());
+
+    let plot = dir.join("calibration.png");
+    let json = ok(rapt(&[
+        "reward-model",
+        "eval",
+        s(&run.join("model")),
+        s(&heldout),
+        "--plot",
+        s(&plot),
+        "--json",
+        "--device",
+        "cpu",
+    ]));
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let mae = report["mae"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&mae), "{report}");
+    assert_eq!(
+        report["episodes"].as_u64().unwrap() as usize,
+        fs::read_dir(heldout.join("episodes")).unwrap().count()
+    );
+    assert!(fs::metadata(&plot).unwrap().len() > 100);
+
+    let demo = heldout.join("episodes/ep-000000.rep");
+    let adapted = dir.join("adapted");
+    let text = ok(rapt(&[
+        "reward-model",
+        "adapt",
+        s(&run.join("model")),
+        "--demo",
+        s(&demo),
+        "--out",
+        s(&adapted),
+        "--steps",
+        "5",
+        "--device",
+        "cpu",
+    ]));
+    assert!(text.contains("adapted on"), "{text}");
+    assert!(adapted.join("model.json").exists());
+
+    // Shaped PPO with the learned model (frames rendered by the envs, scored on the
+    // scoring thread) for a few updates.
+    let ppo = dir.join("ppo");
+    let text = ok(rapt(&[
+        "train",
+        "configs/push-shaped.ron",
+        "--run-dir",
+        s(&ppo),
+        "--set",
+        "env.num_envs=4",
+        "--set",
+        "env.threads=1",
+        "--set",
+        "ppo.num_steps=16",
+        "--set",
+        "train.total_steps=192",
+        "--set",
+        "train.eval_every_updates=0",
+        "--set",
+        "train.final_eval_episodes=2",
+        "--set",
+        &format!(
+            "shaping=Potential(model: Learned(path: \"{}\"), scale: 10.0)",
+            s(&run.join("model"))
+        ),
+    ]));
+    let _ = text;
+    let csv = fs::read_to_string(ppo.join("metrics.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let phi_col = header.iter().position(|h| *h == "reward/phi").unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 3, "{csv}");
+    for row in rows {
+        let phi: f64 = row.split(',').nth(phi_col).unwrap().parse().unwrap();
+        assert!((0.0..=1.0).contains(&phi), "Φ {phi} in {row}");
+    }
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn corrupted_chunks_and_models_give_clear_errors_and_lose_nothing_else() {
+    let dir = scratch("corrupt");
+    let data = dir.join("data");
+    ok(rapt(&[
+        "record",
+        "Reach-v0",
+        "--episodes",
+        "3",
+        "--size",
+        "8",
+        "--max-steps",
+        "10",
+        "--policy",
+        "random",
+        "--out",
+        s(&data),
+    ]));
+    let victim = data.join("episodes/ep-000001.rep");
+    let mut bytes = fs::read(&victim).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x55;
+    fs::write(&victim, &bytes).unwrap();
+    let run = dir.join("rm");
+    let err = fail(rapt(&[
+        "reward-model",
+        "train",
+        s(&data),
+        "--run-dir",
+        s(&run),
+        "--device",
+        "cpu",
+    ]));
+    assert!(
+        err.contains("ep-000001.rep") && err.contains("checksum"),
+        "{err}"
+    );
+    // The other episodes still train, with the bad one named.
+    let cfg = dir.join("rm.ron");
+    fs::write(
+        &cfg,
+        "(epochs: 1, net: (channels: [4], features: 8, hidden: 8))",
+    )
+    .unwrap();
+    let out = rapt(&[
+        "reward-model",
+        "train",
+        s(&data),
+        "--config",
+        s(&cfg),
+        "--run-dir",
+        s(&run),
+        "--skip-corrupt",
+        "--device",
+        "cpu",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    ok(out);
+    assert!(
+        stderr.contains("skipped") && stderr.contains("ep-000001.rep"),
+        "{stderr}"
+    );
+
+    let model = run.join("model");
+    let weights = model.join("weights.safetensors");
+    let len = fs::metadata(&weights).unwrap().len() as usize;
+    fs::write(&weights, vec![7u8; len / 2]).unwrap();
+    let err = fail(rapt(&[
+        "reward-model",
+        "eval",
+        s(&model),
+        s(&data),
+        "--skip-corrupt",
+        "--device",
+        "cpu",
+    ]));
+    assert!(
+        err.contains("weights.safetensors") && err.contains("corrupted"),
+        "{err}"
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}
