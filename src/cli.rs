@@ -147,6 +147,13 @@ pub struct RmAdaptArgs {
     /// Where to write the adapted model.
     #[arg(long)]
     pub out: PathBuf,
+    /// The model's training dataset, rehearsed alongside the demo so the original task
+    /// is not forgotten (recommended).
+    #[arg(long)]
+    pub replay: Option<PathBuf>,
+    /// Fine-tune every layer instead of only the first convolution.
+    #[arg(long)]
+    pub all_layers: bool,
     /// Fine-tuning steps.
     #[arg(long, default_value_t = 200)]
     pub steps: usize,

@@ -184,8 +184,12 @@ fn eval(args: &RmEvalArgs) -> Result<()> {
         args.dataset.display()
     );
     println!(
-        "VOC (Spearman ρ of Φ̂ with time, {} successful episodes): {:.3}",
-        report.voc_episodes, report.voc
+        "VOC (Spearman ρ of Φ̂ with time to the first success, {} successful episodes): {:.3} (the oracle's Φ: {:.3})",
+        report.voc_episodes, report.voc, report.oracle_voc
+    );
+    println!(
+        "VOC on the {} successful expert episodes: {:.3}",
+        report.voc_expert_episodes, report.voc_expert
     );
     println!("MAE against the oracle Φ: {:.4}", report.mae);
     println!("stage accuracy: {:.3}", report.stage_accuracy);
@@ -224,23 +228,49 @@ fn adapt_cmd(args: &RmAdaptArgs) -> Result<()> {
         .with_context(|| format!("--demo {}: its dataset", args.demo.display()))?;
     let demo = read_episode(&args.demo, &manifest)?;
     ensure!(args.steps > 0, "--steps must be at least 1");
-    let loss = adapt(
+    let replay = match &args.replay {
+        Some(dir) => {
+            let (m, episodes) = load_dataset(dir, false)?;
+            ensure!(
+                m.views == manifest.views && m.size == manifest.size,
+                "--replay {}: its frames ({:?} at {} px) differ from the demo's ({:?} at {} px)",
+                dir.display(),
+                m.views,
+                m.size,
+                manifest.views,
+                manifest.size
+            );
+            let refs: Vec<&rapt_rm::Episode> = episodes.iter().collect();
+            Some(rapt_rm::samples::Samples::new(&m, &refs, device))
+        }
+        None => None,
+    };
+    let report = adapt(
         &mut model,
         &manifest,
         &demo,
+        replay.as_ref(),
         AdaptConfig {
             steps: args.steps,
             learning_rate: args.learning_rate,
+            first_conv_only: !args.all_layers,
             ..Default::default()
         },
     )
     .map_err(anyhow::Error::msg)?;
     model.save(&args.out)?;
     println!(
-        "adapted on {} ({} steps of demo, {} fine-tuning steps, final loss {loss:.5}) → {}",
+        "adapted on {} ({} demo steps to success, {} fine-tuning steps{}): demo frame pairs in order {:.3} → {:.3}; model → {}",
         args.demo.display(),
-        demo.header.steps,
+        report.demo_steps,
         args.steps,
+        if replay.is_some() {
+            ", rehearsing the training data"
+        } else {
+            ""
+        },
+        report.demo_order.0,
+        report.demo_order.1,
         args.out.display()
     );
     Ok(())

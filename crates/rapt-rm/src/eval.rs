@@ -62,6 +62,14 @@ pub struct EvalReport {
     pub voc: f64,
     /// Successful episodes VOC was measured on.
     pub voc_episodes: usize,
+    /// VOC of the oracle's own Φ on the same episodes (perturbed and clipped episodes
+    /// do not progress monotonically, so even the oracle stays below 1).
+    pub oracle_voc: f64,
+    /// VOC on the successful scripted-expert episodes only (Robo-Dopamine measures VOC on
+    /// expert trajectories).
+    pub voc_expert: f64,
+    /// Expert episodes in `voc_expert`.
+    pub voc_expert_episodes: usize,
     /// Mean |Φ̂ − Φ| over every frame set.
     pub mae: f64,
     /// Fraction of frame sets whose most likely stage is the oracle's.
@@ -159,6 +167,8 @@ pub fn evaluate(
     }
     let (mut abs, mut correct) = (0.0, 0usize);
     let mut voc = Vec::new();
+    let mut oracle_voc = Vec::new();
+    let mut voc_expert = Vec::new();
     let mut confusion = [[0usize; 3]; 3];
     let mut bins = vec![(0usize, 0.0f64, 0.0f64); 10];
     for (ep, range) in episodes.iter().zip(&samples.episodes) {
@@ -179,6 +189,11 @@ pub fn evaluate(
             let rho = spearman(&pred[..end], &t);
             if rho.is_finite() {
                 voc.push(rho);
+                if ep.header.kind == crate::EpisodeKind::Expert {
+                    voc_expert.push(rho);
+                }
+                let oracle = spearman(&ep.phi[..end], &t);
+                oracle_voc.push(if oracle.is_finite() { oracle } else { 0.0 });
             }
         }
         if let (Some(&last_pred), Some(&last_true)) = (pred.last(), ep.phi.last()) {
@@ -197,8 +212,11 @@ pub fn evaluate(
     Ok(EvalReport {
         episodes: episodes_n,
         frame_sets: n,
-        voc: voc.iter().sum::<f64>() / voc.len().max(1) as f64,
+        voc: mean(&voc),
         voc_episodes: voc.len(),
+        oracle_voc: mean(&oracle_voc),
+        voc_expert: mean(&voc_expert),
+        voc_expert_episodes: voc_expert.len(),
         mae: abs / n.max(1) as f64,
         stage_accuracy: correct as f64 / n.max(1) as f64,
         outcome_accuracy: diag as f64 / episodes_n.max(1) as f64,
@@ -214,6 +232,14 @@ pub fn evaluate(
             })
             .collect(),
     })
+}
+
+fn mean(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v.iter().sum::<f64>() / v.len() as f64
+    }
 }
 
 /// A calibration plot: the diagonal in grey, each bin's (mean predicted, mean oracle) as a

@@ -116,6 +116,7 @@ impl<T: Task> ManipEnv<T> {
             arm,
             objects,
             goal: Vector::ZERO,
+            object_color: self.params.object_color.unwrap_or(crate::views::OBJECT),
         }
     }
 

@@ -42,6 +42,9 @@ pub struct ManipParams {
     /// observation is `Dict { pixels: Box[3·views, size, size] ∈ [0, 1], state: Box[..] }`
     /// (RGB of each view in order, channel-major) for pixel policies (the CNN encoder).
     pub camera: Option<CameraObs>,
+    /// RGB of the task's objects in camera views (default `[210, 40, 40]`, red). Only the
+    /// pixels change: a task variant for adapting reward models that read frames.
+    pub object_color: Option<[u8; 3]>,
 }
 
 /// Which views become observations, and how big.
@@ -69,6 +72,7 @@ impl Default for ManipParams {
             control_dt: 0.04,
             solver_iterations: None,
             camera: None,
+            object_color: None,
         }
     }
 }

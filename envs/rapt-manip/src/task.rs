@@ -15,6 +15,8 @@ pub struct Scene {
     pub objects: Vec<RigidBodyHandle>,
     /// The goal position, m.
     pub goal: Vector,
+    /// RGB of the objects in camera views.
+    pub object_color: [u8; 3],
 }
 
 impl std::fmt::Debug for Scene {

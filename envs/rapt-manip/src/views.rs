@@ -15,7 +15,8 @@ pub const VIEWS: [&str; 3] = ["front", "side", "wrist"];
 const TABLE: Rgb = [150, 130, 110];
 const ARM: Rgb = [205, 205, 210];
 const FINGER: Rgb = [70, 70, 80];
-const OBJECT: Rgb = [210, 40, 40];
+/// Default colour of the task's objects.
+pub const OBJECT: Rgb = [210, 40, 40];
 const GOAL: Rgb = [40, 190, 60];
 
 /// The scene's shapes with their colours.
@@ -25,7 +26,7 @@ pub fn items(scene: &Scene) -> Vec<Item> {
     for (_, collider) in scene.world.colliders.iter() {
         let color = match collider.parent() {
             None => TABLE,
-            Some(body) if scene.objects.contains(&body) => OBJECT,
+            Some(body) if scene.objects.contains(&body) => scene.object_color,
             Some(body) if fingers.contains(&body) => FINGER,
             Some(_) => ARM,
         };
