@@ -153,7 +153,7 @@ pub fn adapt(
             let idx = Tensor::randint(data.len() as i64, [cfg.replay_batch], (Kind::Int64, device));
             let m = view_dropout_mask(cfg.replay_batch, v, cfg.view_dropout, device);
             let (rehearse, ..) = losses(model, &data.batch(&idx), Some(&m), &train_cfg);
-            loss = loss + rehearse;
+            loss += rehearse;
         }
         adam.backward_step(&loss, cfg.learning_rate, Some(1.0));
     }
