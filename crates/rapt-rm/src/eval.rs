@@ -242,8 +242,9 @@ fn mean(v: &[f64]) -> f64 {
     }
 }
 
-/// A calibration plot: the diagonal in grey, each bin's (mean predicted, mean oracle) as a
-/// blue square sized by its share of frame sets, on a `px × px` white canvas.
+/// A calibration plot: x = mean predicted Φ of a bin, y = mean oracle Φ, both 0 to 1 with
+/// ticks every 0.1; the diagonal (perfect calibration) in grey, each bin a blue square
+/// sized by its share of frame sets, on a `px × px` white canvas.
 pub fn calibration_png(bins: &[CalibrationBin], px: u32) -> image::RgbImage {
     let mut img = image::RgbImage::from_pixel(px, px, image::Rgb([255, 255, 255]));
     let margin = px / 10;
@@ -258,6 +259,15 @@ pub fn calibration_png(bins: &[CalibrationBin], px: u32) -> image::RgbImage {
         img.put_pixel(a, px - margin, image::Rgb([0, 0, 0]));
         img.put_pixel(margin, px - margin - i, image::Rgb([0, 0, 0]));
         img.put_pixel(a, b.min(px - 1), image::Rgb([170, 170, 170]));
+    }
+    // Ticks every 0.1 on both axes (longer at 0.5 and 1).
+    for k in 0..=10u32 {
+        let at = margin + span * k / 10;
+        let len = if k % 5 == 0 { 8 } else { 4 };
+        for d in 0..len {
+            img.put_pixel(at, (px - margin + d).min(px - 1), image::Rgb([0, 0, 0]));
+            img.put_pixel(margin.saturating_sub(d), px - margin - span * k / 10, image::Rgb([0, 0, 0]));
+        }
     }
     let total: usize = bins.iter().map(|b| b.count).sum::<usize>().max(1);
     for b in bins.iter().filter(|b| b.count > 0) {
