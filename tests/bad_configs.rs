@@ -23,10 +23,26 @@ const GOOD: &str = "(\n    env: (\n        id: \"CartPole-v1\",\n        num_env
 
 #[test]
 fn the_shipped_configs_load() {
-    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/configs")).unwrap() {
+    let configs = concat!(env!("CARGO_MANIFEST_DIR"), "/configs");
+    for entry in std::fs::read_dir(configs).unwrap() {
         let path = entry.unwrap().path();
-        rapt::config::load(&path, &[]).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        if path.is_file() {
+            rapt::config::load(&path, &[]).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        }
     }
+    // Reward-model training settings.
+    for entry in std::fs::read_dir(format!("{configs}/reward-models")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        rapt_rm::TrainConfig::from_ron(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+    let err = rapt_rm::TrainConfig::from_ron("(epochs: 0, view_dropout: 1.5)").unwrap_err();
+    assert!(
+        err.contains("epochs") && err.contains("view_dropout"),
+        "{err}"
+    );
+    let err = rapt_rm::TrainConfig::from_ron("(\n  epoch: 3)").unwrap_err();
+    assert!(err.contains("2:3") && err.contains("epoch"), "{err}");
     let path = write("good.ron", GOOD);
     let loaded = rapt::config::load(&path, &[]).unwrap();
     assert_eq!(loaded.config.env.num_envs, 4);

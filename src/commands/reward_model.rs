@@ -69,10 +69,8 @@ fn train(args: &RmTrainArgs) -> Result<()> {
                 Some(path) => {
                     let text = fs::read_to_string(path)
                         .with_context(|| format!("reading {}", path.display()))?;
-                    ron::Options::default()
-                        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
-                        .from_str::<TrainConfig>(&text)
-                        .with_context(|| format!("{}", path.display()))?
+                    TrainConfig::from_ron(&text)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
                 }
                 None => TrainConfig::default(),
             };

@@ -173,7 +173,10 @@ mod tests {
         let y = isotonic_to_one(&[0.1, 0.3, 0.2, 0.5, 0.4]);
         assert_eq!(y.len(), 5);
         assert!(y.windows(2).all(|w| w[0] <= w[1]), "{y:?}");
-        assert!((y[1] - 0.25).abs() < 1e-6 && (y[2] - 0.25).abs() < 1e-6, "{y:?}");
+        assert!(
+            (y[1] - 0.25).abs() < 1e-6 && (y[2] - 0.25).abs() < 1e-6,
+            "{y:?}"
+        );
         assert_eq!(y[4], 1.0);
         assert_eq!(isotonic_to_one(&[0.9, 0.1]), vec![0.9, 1.0]);
     }

@@ -266,7 +266,11 @@ pub fn calibration_png(bins: &[CalibrationBin], px: u32) -> image::RgbImage {
         let len = if k % 5 == 0 { 8 } else { 4 };
         for d in 0..len {
             img.put_pixel(at, (px - margin + d).min(px - 1), image::Rgb([0, 0, 0]));
-            img.put_pixel(margin.saturating_sub(d), px - margin - span * k / 10, image::Rgb([0, 0, 0]));
+            img.put_pixel(
+                margin.saturating_sub(d),
+                px - margin - span * k / 10,
+                image::Rgb([0, 0, 0]),
+            );
         }
     }
     let total: usize = bins.iter().map(|b| b.count).sum::<usize>().max(1);

@@ -60,6 +60,21 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// Parse RON text (optional fields may be written bare) and check the ranges; the
+    /// message gives the line and column or names the field.
+    pub fn from_ron(text: &str) -> Result<Self, String> {
+        let cfg: Self = ron::Options::default()
+            .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+            .from_str(text)
+            .map_err(|e| e.to_string())?;
+        let problems = cfg.problems();
+        if problems.is_empty() {
+            Ok(cfg)
+        } else {
+            Err(problems.join("; "))
+        }
+    }
+
     /// Every out-of-range field as `field: message`.
     pub fn problems(&self) -> Vec<String> {
         let mut p = Vec::new();
