@@ -2,7 +2,7 @@
 //! against the oracle Φ, stage accuracy, episode outcome classification, calibration.
 
 use serde::{Deserialize, Serialize};
-use tch::Kind;
+use tch::{Kind, Tensor};
 
 use crate::dataset::{Episode, Manifest};
 use crate::reward_model::RewardModel;
@@ -127,6 +127,27 @@ fn outcome_index(o: Outcome) -> usize {
     }
 }
 
+/// Φ̂ (`[N]` f32) and the most likely stage (`[N]` i64) of every row of `samples`, in
+/// chunks of 512, without gradients.
+pub fn predict(model: &RewardModel, samples: &Samples) -> (Tensor, Tensor) {
+    let _guard = tch::no_grad_guard();
+    let (mut phi, mut stage) = (Vec::new(), Vec::new());
+    let n = samples.len();
+    let mut start = 0;
+    while start < n {
+        let end = (start + 512).min(n);
+        let out = model.net().forward(&samples.range(start, end).frames, None);
+        phi.push(out.phi(model.meta().shape.stages));
+        stage.push(out.stage_logits.argmax(1, false).to_kind(Kind::Int64));
+        start = end;
+    }
+    if phi.is_empty() {
+        let empty = Tensor::zeros([0], (Kind::Float, model.device()));
+        return (empty.shallow_clone(), empty.to_kind(Kind::Int64));
+    }
+    (Tensor::cat(&phi, 0), Tensor::cat(&stage, 0))
+}
+
 /// Evaluate `model` on `episodes` recorded under `manifest`.
 pub fn evaluate(
     model: &RewardModel,
@@ -142,29 +163,12 @@ pub fn evaluate(
     }
     let refs: Vec<&Episode> = episodes.iter().collect();
     let samples = Samples::new(manifest, &refs, model.device());
-    let _guard = tch::no_grad_guard();
-    let (mut phi_hat, mut stage_hat) = (Vec::new(), Vec::new());
+    let (phi, stage) = predict(model, &samples);
+    let phi_hat =
+        Vec::<f32>::try_from(phi.to_device(tch::Device::Cpu)).map_err(|e| e.to_string())?;
+    let stage_hat =
+        Vec::<i64>::try_from(stage.to_device(tch::Device::Cpu)).map_err(|e| e.to_string())?;
     let n = samples.len();
-    let mut start = 0;
-    while start < n {
-        let end = (start + 512).min(n);
-        let b = samples.range(start, end);
-        let out = model.net().forward(&b.frames, None);
-        phi_hat.extend(
-            Vec::<f32>::try_from(out.phi(shape.stages).to_device(tch::Device::Cpu))
-                .map_err(|e| e.to_string())?,
-        );
-        stage_hat.extend(
-            Vec::<i64>::try_from(
-                out.stage_logits
-                    .argmax(1, false)
-                    .to_kind(Kind::Int64)
-                    .to_device(tch::Device::Cpu),
-            )
-            .map_err(|e| e.to_string())?,
-        );
-        start = end;
-    }
     let (mut abs, mut correct) = (0.0, 0usize);
     let mut voc = Vec::new();
     let mut oracle_voc = Vec::new();

@@ -166,24 +166,16 @@ pub fn validate(model: &RewardModel, samples: &Samples) -> (f64, f64) {
     if samples.is_empty() {
         return (f64::NAN, f64::NAN);
     }
-    let _guard = tch::no_grad_guard();
-    let (mut abs, mut correct) = (0.0, 0.0);
+    let (phi, stage) = crate::eval::predict(model, samples);
     let n = samples.len();
-    let mut start = 0;
-    while start < n {
-        let end = (start + 512).min(n);
-        let b = samples.range(start, end);
-        let out = model.net().forward(&b.frames, None);
-        let phi = out.phi(model.meta().shape.stages);
-        abs += (phi - &b.phi).abs().sum(Kind::Float).double_value(&[]);
-        correct += out
-            .stage_logits
-            .argmax(1, false)
-            .eq_tensor(&b.stage)
-            .sum(Kind::Float)
-            .double_value(&[]);
-        start = end;
-    }
+    let abs = (phi - &samples.phi)
+        .abs()
+        .sum(Kind::Float)
+        .double_value(&[]);
+    let correct = stage
+        .eq_tensor(&samples.stage)
+        .sum(Kind::Float)
+        .double_value(&[]);
     (abs / n as f64, correct / n as f64)
 }
 
