@@ -37,6 +37,19 @@ fn scratch(name: &str) -> PathBuf {
     d
 }
 
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dst = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dst);
+        } else {
+            fs::copy(e.path(), dst).unwrap();
+        }
+    }
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -94,6 +107,30 @@ fn record_train_eval_adapt_and_shaped_ppo_at_tiny_scale() {
             .exists()
     );
     assert!(run.join("tb").exists());
+
+    // Resume: drop the last epoch's checkpoint and the model, continue, and get the same
+    // weights bit for bit.
+    let resumed = dir.join("rm-resumed");
+    copy_dir(&run, &resumed);
+    fs::remove_dir_all(resumed.join("checkpoints/epoch-0002")).unwrap();
+    fs::remove_dir_all(resumed.join("model")).unwrap();
+    let text = ok(rapt(&[
+        "reward-model",
+        "train",
+        "--resume",
+        s(&resumed),
+        "--device",
+        "cpu",
+    ]));
+    assert!(
+        text.contains("after epoch 1") && text.contains("epoch 2/2"),
+        "{text}"
+    );
+    assert_eq!(
+        fs::read(run.join("model/weights.safetensors")).unwrap(),
+        fs::read(resumed.join("model/weights.safetensors")).unwrap(),
+        "a resumed run differs from an uninterrupted one"
+    );
 
     let plot = dir.join("calibration.png");
     let json = ok(rapt(&[

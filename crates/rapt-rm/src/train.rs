@@ -133,10 +133,17 @@ pub struct EpochStats {
     pub step: u64,
     /// Mean training loss over the epoch.
     pub loss: f64,
-    /// Mean |Φ̂ − Φ| on the validation episodes.
+    /// Mean |Φ̂ − Φ| on the validation episodes (NaN without any; JSON null).
+    #[serde(deserialize_with = "nan_from_null")]
     pub val_mae: f64,
-    /// Stage accuracy on the validation episodes.
+    /// Stage accuracy on the validation episodes (NaN without any; JSON null).
+    #[serde(deserialize_with = "nan_from_null")]
     pub val_stage_accuracy: f64,
+}
+
+/// serde_json writes NaN as `null`; read it back as NaN.
+fn nan_from_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// The losses of one batch: (total, stage CE, within-stage MSE, Φ MSE).
