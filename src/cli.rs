@@ -95,9 +95,9 @@ pub enum RewardModelCommand {
 /// `rapt reward-model train`.
 #[derive(Debug, Args)]
 pub struct RmTrainArgs {
-    /// The dataset directory (from `rapt record`).
+    /// Dataset directories (from `rapt record`; same views and frame size).
     #[arg(required_unless_present = "resume")]
-    pub dataset: Option<PathBuf>,
+    pub datasets: Vec<PathBuf>,
     /// Training settings (RON; every field optional).
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -107,6 +107,9 @@ pub struct RmTrainArgs {
     /// Continue the run in this directory from its newest checkpoint.
     #[arg(long, value_name = "RUN_DIR")]
     pub resume: Option<PathBuf>,
+    /// Epochs in all, overriding the config (with --resume: extend or shorten the run).
+    #[arg(long)]
+    pub epochs: Option<usize>,
     /// Leave out corrupted episode files (listed) instead of stopping.
     #[arg(long)]
     pub skip_corrupt: bool,

@@ -32,6 +32,37 @@ fn device(name: &str) -> Result<tch::Device> {
     parse_device(name).map_err(|e| anyhow::anyhow!("--device: {e}"))
 }
 
+/// Episodes of every dataset in `dirs` (their frames must agree), reporting (or
+/// refusing) corrupted files; the first dataset's manifest.
+fn load_datasets(
+    dirs: &[PathBuf],
+    skip_corrupt: bool,
+) -> Result<(Manifest, Vec<rapt_rm::Episode>)> {
+    let mut all: Option<(Manifest, Vec<rapt_rm::Episode>)> = None;
+    for dir in dirs {
+        let (m, eps) = load_dataset(dir, skip_corrupt)?;
+        match &mut all {
+            None => all = Some((m, eps)),
+            Some((first, episodes)) => {
+                ensure!(
+                    m.views == first.views && m.size == first.size && m.stages == first.stages,
+                    "{}: frames ({:?} at {} px, stages {:?}) differ from {}'s ({:?} at {} px, stages {:?})",
+                    dir.display(),
+                    m.views,
+                    m.size,
+                    m.stages,
+                    dirs[0].display(),
+                    first.views,
+                    first.size,
+                    first.stages
+                );
+                episodes.extend(eps);
+            }
+        }
+    }
+    all.context("no dataset given")
+}
+
 /// Episodes of `dir`, reporting (or refusing) corrupted files.
 fn load_dataset(dir: &Path, skip_corrupt: bool) -> Result<(Manifest, Vec<rapt_rm::Episode>)> {
     let (manifest, episodes, skipped) = read_dataset(dir, skip_corrupt)
@@ -54,7 +85,7 @@ fn train(args: &RmTrainArgs) -> Result<()> {
                     .with_context(|| format!("reading {}", ckpt.display()))?,
             )
             .with_context(|| format!("{}: corrupted progress.json", ckpt.display()))?;
-            let (manifest, episodes) = load_dataset(&progress.dataset, args.skip_corrupt)?;
+            let (manifest, episodes) = load_datasets(&progress.datasets, args.skip_corrupt)?;
             let t = Trainer::resume(&ckpt, &manifest, &episodes, device)?;
             println!(
                 "resuming {} after epoch {}",
@@ -64,7 +95,7 @@ fn train(args: &RmTrainArgs) -> Result<()> {
             (t, run.clone())
         }
         None => {
-            let dataset = args.dataset.as_ref().context("a DATASET is required")?;
+            ensure!(!args.datasets.is_empty(), "a DATASET is required");
             let cfg = match &args.config {
                 Some(path) => {
                     let text = fs::read_to_string(path)
@@ -74,7 +105,7 @@ fn train(args: &RmTrainArgs) -> Result<()> {
                 }
                 None => TrainConfig::default(),
             };
-            let (manifest, episodes) = load_dataset(dataset, args.skip_corrupt)?;
+            let (manifest, episodes) = load_datasets(&args.datasets, args.skip_corrupt)?;
             let run_dir = match &args.run_dir {
                 Some(d) => {
                     ensure!(
@@ -94,11 +125,15 @@ fn train(args: &RmTrainArgs) -> Result<()> {
             let text = ron::ser::to_string_pretty(&cfg, ron::ser::PrettyConfig::default())?;
             crate::runs::write_atomic(&run_dir.join("config.ron"), text.as_bytes())?;
             (
-                Trainer::new(cfg, dataset, &manifest, &episodes, device)?,
+                Trainer::new(cfg, &args.datasets, &manifest, &episodes, device)?,
                 run_dir,
             )
         }
     };
+    if let Some(epochs) = args.epochs {
+        ensure!(epochs > 0, "--epochs must be at least 1");
+        trainer.set_epochs(epochs);
+    }
     let (n_train, n_val) = trainer.sizes();
     println!(
         "training on {n_train} frame sets, validating on {n_val}; run {}",
@@ -125,11 +160,9 @@ fn train(args: &RmTrainArgs) -> Result<()> {
         tb.scalar("val/mae", e, s.val_mae as f32)?;
         tb.scalar("val/stage_accuracy", e, s.val_stage_accuracy as f32)?;
         tb.flush()?;
-        trainer.save_checkpoint(
-            &run_dir
-                .join("checkpoints")
-                .join(format!("epoch-{:04}", s.epoch)),
-        )?;
+        let checkpoints = run_dir.join("checkpoints");
+        trainer.save_checkpoint(&checkpoints.join(format!("epoch-{:04}", s.epoch)))?;
+        prune_checkpoints(&checkpoints, KEEP_CHECKPOINTS)?;
         bar.inc(1);
         bar.set_message(format!("val MAE {:.4}", s.val_mae));
         println!(
@@ -149,6 +182,27 @@ fn train(args: &RmTrainArgs) -> Result<()> {
     let model_dir = run_dir.join("model");
     trainer.model().save(&model_dir)?;
     println!("model → {}", model_dir.display());
+    Ok(())
+}
+
+/// Epoch checkpoints kept (the newest).
+const KEEP_CHECKPOINTS: usize = 3;
+
+/// Delete all but the newest `keep` `epoch-NNNN` checkpoints in `dir`.
+fn prune_checkpoints(dir: &Path, keep: usize) -> Result<()> {
+    let mut epochs: Vec<PathBuf> = fs::read_dir(dir)
+        .with_context(|| format!("listing {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("epoch-") && !n.ends_with(".tmp"))
+        })
+        .collect();
+    epochs.sort();
+    for old in &epochs[..epochs.len().saturating_sub(keep)] {
+        fs::remove_dir_all(old).with_context(|| format!("removing {}", old.display()))?;
+    }
     Ok(())
 }
 

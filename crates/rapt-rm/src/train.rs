@@ -191,8 +191,8 @@ pub fn validate(model: &RewardModel, samples: &Samples) -> (f64, f64) {
 pub struct TrainProgress {
     /// The configuration (a resumed run uses this one).
     pub config: TrainConfig,
-    /// The dataset trained on.
-    pub dataset: PathBuf,
+    /// The datasets trained on (same views and frame size).
+    pub datasets: Vec<PathBuf>,
     /// Epochs completed.
     pub epochs_done: usize,
     /// Adam steps taken.
@@ -212,10 +212,10 @@ pub struct Trainer {
 }
 
 impl Trainer {
-    /// A new run on `episodes` of the dataset at `dataset` (described by `manifest`).
+    /// A new run on `episodes` of the datasets at `datasets` (described by `manifest`).
     pub fn new(
         cfg: TrainConfig,
-        dataset: &Path,
+        datasets: &[PathBuf],
         manifest: &Manifest,
         episodes: &[crate::Episode],
         device: Device,
@@ -243,7 +243,7 @@ impl Trainer {
         let adam = FlatAdam::new(model.var_store(), AdamConfig::default());
         let progress = TrainProgress {
             config: cfg,
-            dataset: dataset.to_path_buf(),
+            datasets: datasets.to_vec(),
             epochs_done: 0,
             adam_step: 0,
             history: Vec::new(),
@@ -260,8 +260,8 @@ impl Trainer {
     ) -> Result<Self, TrainError> {
         if episodes.is_empty() {
             return Err(TrainError::Invalid(format!(
-                "{}: the dataset has no episodes",
-                progress.dataset.display()
+                "{:?}: the datasets have no episodes",
+                progress.datasets
             )));
         }
         let (train, val) = split(
@@ -315,6 +315,12 @@ impl Trainer {
         })
         .map_err(corrupt)?;
         Self::assemble(model, adam, progress, manifest, episodes)
+    }
+
+    /// Train for `epochs` epochs in all (more to extend a finished run, fewer to stop a
+    /// resumed one early); at least 1.
+    pub fn set_epochs(&mut self, epochs: usize) {
+        self.progress.config.epochs = epochs.max(1);
     }
 
     /// Where training stands.
