@@ -207,6 +207,13 @@ fn record_train_eval_adapt_and_shaped_ppo_at_tiny_scale() {
         let phi: f64 = row.split(',').nth(phi_col).unwrap().parse().unwrap();
         assert!((0.0..=1.0).contains(&phi), "Φ {phi} in {row}");
     }
+    // Evaluation reports the shaping terms (scored from frames, like training).
+    let json = ok(rapt(&["eval", s(&ppo), "--episodes", "2", "--json"]));
+    let eval: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(
+        eval["mean_shaping_return"].as_f64().unwrap().is_finite(),
+        "{eval}"
+    );
     fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -41,12 +41,14 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         max_episode_steps: cfg.env.max_episode_steps,
     };
     let mut venv = registry.make_vec(&cfg.env.id, &params, &options)?;
+    let mut shaper = super::ppo::make_shaper(&cfg, &mut venv)?;
     let eval = evaluate(
         &mut learner,
         &mut venv,
         args.episodes as usize,
         args.seed,
         args.stochastic,
+        shaper.as_mut(),
     )?;
     if let Some(dir) = &args.record {
         let mut env = registry.make(&cfg.env.id, &params, cfg.env.max_episode_steps)?;
@@ -85,6 +87,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             "success_ci95": [lo, hi],
             "success_once_rate": eval.success_once_rate,
             "mean_return": eval.mean_return,
+            "mean_shaping_return": eval.mean_shaping_return,
             "mean_length": eval.mean_length,
             "metrics": metrics,
             "actions": if args.stochastic { "sampled" } else { "mean" },
@@ -112,6 +115,9 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             eval.mean_return,
             eval.mean_length
         );
+        if let Some(v) = eval.mean_shaping_return {
+            println!("  {:<20} {v:.4}", "shaping_return");
+        }
         for (name, value) in &eval.metrics {
             println!("  {name:<20} {value:.4}");
         }

@@ -31,6 +31,9 @@ pub struct Evaluation {
     pub metrics: Vec<(String, f64)>,
     /// Each episode, in the order they finished.
     pub per_episode: Vec<EpisodeRecord>,
+    /// Mean undiscounted sum of the shaping terms per episode, when the run is shaped
+    /// (the env's reward is `mean_return`; the learner saw both).
+    pub mean_shaping_return: Option<f64>,
 }
 
 /// One evaluated episode.
@@ -101,13 +104,22 @@ pub fn evaluate(
     episodes: usize,
     base: u64,
     stochastic: bool,
+    mut shaper: Option<&mut super::shaper::Shaper>,
 ) -> Result<Evaluation> {
     let space = venv.single_action_space().clone();
     let (low, high) = action_bounds(&space, "the evaluation env")?;
     let n = venv.num_envs();
     let targets: Vec<u32> = (0..n).map(|i| ((episodes + i) / n) as u32).collect();
     let mut counts = vec![0u32; n];
-    let mut obs = venv.reset(Some(EVAL_SEED_OFFSET + base))?.obs.clone();
+    let first = venv.reset(Some(EVAL_SEED_OFFSET + base))?;
+    if let Some(s) = shaper.as_deref_mut() {
+        s.reset(first)?;
+    }
+    let mut obs = first.obs.clone();
+    // The shaping terms summed along each running episode, and over finished ones.
+    let mut shaping_sum = vec![0.0f64; n];
+    let mut shaping_total = 0.0f64;
+    let mut shaped = Vec::new();
     let mut finished: Vec<EpisodeRecord> = Vec::with_capacity(episodes);
     let names = venv.info_layout().metrics.clone();
     let mut metric_sums = vec![0.0f64; names.len()];
@@ -121,11 +133,24 @@ pub fn evaluate(
         };
         learner.env_actions(&actions, &low, &high, &mut env_actions);
         let b = venv.step(&env_actions)?;
+        if let Some(s) = shaper.as_deref_mut() {
+            shaped.clear();
+            shaped.extend_from_slice(&b.rewards);
+            s.apply(b, &mut shaped, 0)?;
+            s.finish(&mut shaped)?;
+            for i in 0..n {
+                shaping_sum[i] += f64::from(shaped[i] - b.rewards[i]);
+            }
+        }
         for i in 0..n {
-            if b.ended[i]
-                && counts[i] < targets[i]
-                && let Some(ep) = b.final_info.episode[i]
-            {
+            let counted = b.ended[i] && counts[i] < targets[i];
+            if b.ended[i] {
+                if counted {
+                    shaping_total += shaping_sum[i];
+                }
+                shaping_sum[i] = 0.0;
+            }
+            if counted && let Some(ep) = b.final_info.episode[i] {
                 finished.push(EpisodeRecord {
                     env: i,
                     index: counts[i],
@@ -156,6 +181,7 @@ pub fn evaluate(
         success_once_rate: finished.iter().filter(|e| e.success_once).count() as f64 / k,
         mean_return: finished.iter().map(|e| e.ret).sum::<f64>() / k,
         mean_length: finished.iter().map(|e| f64::from(e.length)).sum::<f64>() / k,
+        mean_shaping_return: shaper.is_some().then_some(shaping_total / k),
         metrics,
         per_episode: finished,
     })
@@ -282,21 +308,9 @@ fn train_from(
         .chain(metric_names.iter().map(|m| format!("eval/{m}")))
         .collect();
     let mut eval_values = vec![f64::NAN; eval_tags.len()];
-    let mut shaper = match super::shaper::Shaper::new(
-        &cfg.shaping,
-        &cfg.env.id,
-        venv.info_layout(),
-        cfg.ppo.gamma,
-    )? {
-        Some((shaper, frames)) => {
-            if frames.is_some() {
-                venv.set_frames(frames)
-                    .context("shaping: rendering the progress model's camera views")?;
-            }
-            Some(shaper)
-        }
-        None => None,
-    };
+    let mut shaper = make_shaper(cfg, &mut venv)?;
+    // Evaluations report the shaping terms too, from their own shaper.
+    let mut eval_shaper = make_shaper(cfg, &mut eval_venv)?;
     let mut csv = crate::runs::metrics_csv(
         run_dir,
         &format!(
@@ -423,7 +437,11 @@ fn train_from(
                 cfg.train.eval_episodes,
                 update,
                 false,
+                eval_shaper.as_mut(),
             )?;
+            if let Some(v) = eval.mean_shaping_return {
+                tb.scalar("eval/shaping_return", global_step as i64, v as f32)?;
+            }
             last_eval = eval.success_rate;
             eval_values[0] = eval.mean_return;
             for (v, (_, m)) in eval_values[1..].iter_mut().zip(&eval.metrics) {
@@ -527,6 +545,7 @@ fn train_from(
         cfg.train.final_eval_episodes,
         num_updates,
         false,
+        eval_shaper.as_mut(),
     )?;
     let k = (final_eval.success_rate * final_eval.episodes as f64).round() as usize;
     let (lo, hi) = wilson_interval(k, final_eval.episodes);
@@ -543,10 +562,31 @@ fn train_from(
         final_eval.success_once_rate * 100.0,
         final_eval.mean_return
     );
+    if let Some(v) = final_eval.mean_shaping_return {
+        println!("  {:<20} {v:.4}", "shaping_return");
+    }
     for (name, value) in &final_eval.metrics {
         println!("  {name:<20} {value:.4}");
     }
     Ok(final_eval)
+}
+
+/// The run's shaper for `venv` (which renders the model's camera views from its next
+/// reset on, when the model reads frames); `None` when the run is not shaped.
+pub fn make_shaper(
+    cfg: &RunConfig,
+    venv: &mut ThreadedVecEnv,
+) -> Result<Option<super::shaper::Shaper>> {
+    let Some((shaper, frames)) =
+        super::shaper::Shaper::new(&cfg.shaping, &cfg.env.id, venv.info_layout(), cfg.ppo.gamma)?
+    else {
+        return Ok(None);
+    };
+    if frames.is_some() {
+        venv.set_frames(frames)
+            .context("shaping: rendering the progress model's camera views")?;
+    }
+    Ok(Some(shaper))
 }
 
 /// The success rate of `run_dir/checkpoints/best`, if there is one.
