@@ -1,28 +1,14 @@
 //! The `rapt` binary end to end: envs, bench, train, and how errors are printed.
 
+mod common;
+
 use std::process::Command;
 
-fn rapt(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_rapt"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("LD_LIBRARY_PATH")
-        .output()
-        .expect("rapt runs")
-}
-
-fn stdout(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "rapt failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
+use common::{ok, rapt};
 
 #[test]
 fn envs_lists_every_registered_env_with_its_spaces() {
-    let text = stdout(&rapt(&["envs", "--json"]));
+    let text = ok(&rapt(&["envs", "--json"]));
     let ids: Vec<String> = text
         .lines()
         .map(|l| {
@@ -36,7 +22,7 @@ fn envs_lists_every_registered_env_with_its_spaces() {
 
 #[test]
 fn bench_json_reports_steps_per_second() {
-    let text = stdout(&rapt(&[
+    let text = ok(&rapt(&[
         "bench",
         "Pendulum-v1",
         "--envs",
@@ -66,7 +52,7 @@ fn train_writes_a_resolved_config_that_loads_back_and_metrics() {
     let dir = std::env::temp_dir().join(format!("rapt-cli-train-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let dir_s = dir.to_str().unwrap();
-    let text = stdout(&rapt(&[
+    let text = ok(&rapt(&[
         "train",
         "configs/random-cartpole.ron",
         "--set",
@@ -123,7 +109,7 @@ fn eval_reports_json_for_a_trained_run_and_rejects_a_bad_target() {
     let dir = std::env::temp_dir().join(format!("rapt-cli-eval-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let dir_s = dir.to_str().unwrap();
-    stdout(&rapt(&[
+    ok(&rapt(&[
         "train",
         "configs/reach.ron",
         "--set",
@@ -135,7 +121,7 @@ fn eval_reports_json_for_a_trained_run_and_rejects_a_bad_target() {
         "--run-dir",
         dir_s,
     ]));
-    let text = stdout(&rapt(&["eval", dir_s, "--episodes", "6", "--json"]));
+    let text = ok(&rapt(&["eval", dir_s, "--episodes", "6", "--json"]));
     let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
     assert_eq!(v["episodes"], 6);
     for key in [
@@ -183,7 +169,7 @@ fn eval_of_a_driving_run_reports_the_leaderboard_numbers() {
     let dir = std::env::temp_dir().join(format!("rapt-cli-eval-drive-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let dir_s = dir.to_str().unwrap();
-    stdout(&rapt(&[
+    ok(&rapt(&[
         "train",
         "configs/drive-vector.ron",
         "--set",
@@ -199,7 +185,7 @@ fn eval_of_a_driving_run_reports_the_leaderboard_numbers() {
         "--run-dir",
         dir_s,
     ]));
-    let text = stdout(&rapt(&["eval", dir_s, "--episodes", "3", "--json"]));
+    let text = ok(&rapt(&["eval", dir_s, "--episodes", "3", "--json"]));
     let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
     let rc = v["route_completion"].as_f64().unwrap();
     let is = v["infraction_score"].as_f64().unwrap();

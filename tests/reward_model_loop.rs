@@ -4,26 +4,11 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn rapt(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rapt"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("LD_LIBRARY_PATH")
-        .output()
-        .expect("rapt runs")
-}
+mod common;
 
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "rapt failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use common::{ok, rapt};
 
 fn fail(out: Output) -> String {
     assert!(!out.status.success(), "rapt should have failed");
@@ -59,7 +44,7 @@ fn record_train_eval_adapt_and_shaped_ppo_at_tiny_scale() {
     let dir = scratch("loop");
     let (train, heldout) = (dir.join("train"), dir.join("heldout"));
     let rec = |out: &Path, seed: &str, episodes: &str| {
-        ok(rapt(&[
+        ok(&rapt(&[
             "record",
             "Push-v0",
             "--episodes",
@@ -89,7 +74,7 @@ fn record_train_eval_adapt_and_shaped_ppo_at_tiny_scale() {
     )
     .unwrap();
     let run = dir.join("rm");
-    let text = ok(rapt(&[
+    let text = ok(&rapt(&[
         "reward-model",
         "train",
         s(&train),
@@ -114,7 +99,7 @@ fn record_train_eval_adapt_and_shaped_ppo_at_tiny_scale() {
     copy_dir(&run, &resumed);
     fs::remove_dir_all(resumed.join("checkpoints/epoch-0002")).unwrap();
     fs::remove_dir_all(resumed.join("model")).unwrap();
-    let text = ok(rapt(&[
+    let text = ok(&rapt(&[
         "reward-model",
         "train",
         "--resume",
@@ -133,7 +118,7 @@ fn record_train_eval_adapt_and_shaped_ppo_at_tiny_scale() {
     );
 
     let plot = dir.join("calibration.png");
-    let json = ok(rapt(&[
+    let json = ok(&rapt(&[
         "reward-model",
         "eval",
         s(&run.join("model")),
@@ -155,7 +140,7 @@ fn record_train_eval_adapt_and_shaped_ppo_at_tiny_scale() {
 
     let demo = heldout.join("episodes/ep-000000.rep");
     let adapted = dir.join("adapted");
-    let text = ok(rapt(&[
+    let text = ok(&rapt(&[
         "reward-model",
         "adapt",
         s(&run.join("model")),
@@ -174,7 +159,7 @@ fn record_train_eval_adapt_and_shaped_ppo_at_tiny_scale() {
     // Shaped PPO with the learned model (frames rendered by the envs, scored on the
     // scoring thread) for a few updates.
     let ppo = dir.join("ppo");
-    let text = ok(rapt(&[
+    let text = ok(&rapt(&[
         "train",
         "configs/push-shaped.ron",
         "--run-dir",
@@ -208,7 +193,7 @@ fn record_train_eval_adapt_and_shaped_ppo_at_tiny_scale() {
         assert!((0.0..=1.0).contains(&phi), "Φ {phi} in {row}");
     }
     // Evaluation reports the shaping terms (scored from frames, like training).
-    let json = ok(rapt(&["eval", s(&ppo), "--episodes", "2", "--json"]));
+    let json = ok(&rapt(&["eval", s(&ppo), "--episodes", "2", "--json"]));
     let eval: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert!(
         eval["mean_shaping_return"].as_f64().unwrap().is_finite(),
@@ -221,7 +206,7 @@ fn record_train_eval_adapt_and_shaped_ppo_at_tiny_scale() {
 fn corrupted_chunks_and_models_give_clear_errors_and_lose_nothing_else() {
     let dir = scratch("corrupt");
     let data = dir.join("data");
-    ok(rapt(&[
+    ok(&rapt(&[
         "record",
         "Reach-v0",
         "--episodes",
@@ -274,7 +259,7 @@ fn corrupted_chunks_and_models_give_clear_errors_and_lose_nothing_else() {
         "cpu",
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    ok(out);
+    ok(&out);
     assert!(
         stderr.contains("skipped") && stderr.contains("ep-000001.rep"),
         "{stderr}"

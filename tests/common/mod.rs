@@ -1,6 +1,29 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests (each test binary uses some of them).
+#![allow(dead_code)]
 
-use std::process::Command;
+use std::process::{Command, Output};
+
+/// Run the `rapt` binary from the repository root with `args`.
+pub fn rapt(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rapt"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("LD_LIBRARY_PATH")
+        .output()
+        .expect("rapt runs")
+}
+
+/// The stdout of a `rapt` run that must have succeeded; a panic with its stderr and
+/// stdout otherwise.
+pub fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "rapt failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
 
 /// A Python that can `import tensorboard`: `.venv-bench/bin/python` or `python3`.
 pub fn python_with_tensorboard() -> Option<String> {

@@ -21,6 +21,14 @@ pub struct Loaded<T> {
     pub resolved_ron: String,
 }
 
+/// Parse RON `text` with `implicit_some` on, so an optional field takes a bare value
+/// (`target_kl: 0.02`, or `--set ppo.target_kl=0.02`) as well as `Some(0.02)`.
+fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ron::error::SpannedError> {
+    ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .from_str(text)
+}
+
 /// Reads the RON config at `path`, applies `overrides` (each
 /// `field.path=value`), deserializes and validates it.
 ///
@@ -77,7 +85,7 @@ where
         .collect::<Result<Vec<_>, _>>()?;
     if !overrides.is_empty() && !Locator::scan(text).is_complete() {
         // Report a broken file as such, not as an override that cannot apply.
-        if let Err(e) = ron::from_str::<T>(text) {
+        if let Err(e) = parse::<T>(text) {
             let unpatched = Patched {
                 text: text.to_owned(),
                 map: SourceMap::new(text.len()),
@@ -89,8 +97,7 @@ where
     }
     let patched = overrides::apply(text, name, &overrides)?;
     let report = Report::new(name, text, &patched, &overrides);
-    let config: T =
-        ron::from_str(&patched.text).map_err(|e| ConfigError::Parse(report.ron_error(&e)))?;
+    let config: T = parse(&patched.text).map_err(|e| ConfigError::Parse(report.ron_error(&e)))?;
     let mut validator = Validator::new();
     config.validate(&mut validator);
     if !validator.is_empty() {
@@ -110,4 +117,38 @@ where
         config,
         resolved_ron,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::{Deserialize, Serialize};
+
+    use crate::{Validate, Validator};
+
+    #[derive(Debug, Default, Deserialize, Serialize)]
+    #[serde(deny_unknown_fields, default)]
+    struct Config {
+        target_kl: Option<f64>,
+    }
+
+    impl Validate for Config {
+        fn validate(&self, _: &mut Validator) {}
+    }
+
+    fn kl(text: &str, sets: &[&str]) -> Option<f64> {
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        super::from_str::<Config>(text, "run.ron", &sets)
+            .unwrap()
+            .config
+            .target_kl
+    }
+
+    #[test]
+    fn optional_fields_take_bare_values_and_some() {
+        assert_eq!(kl("(target_kl: 0.02)", &[]), Some(0.02));
+        assert_eq!(kl("(target_kl: Some(0.02))", &[]), Some(0.02));
+        assert_eq!(kl("(target_kl: None)", &[]), None);
+        assert_eq!(kl("()", &["target_kl=0.03"]), Some(0.03));
+        assert_eq!(kl("(target_kl: 0.02)", &["target_kl=None"]), None);
+    }
 }

@@ -33,11 +33,12 @@ fn wrong_type_inside_enum_variant_points_at_the_payload() {
 }
 
 #[test]
-fn bare_value_for_option_asks_for_option() {
-    let text = GOOD.replace("Some(7)", "7");
+fn wrong_type_for_an_option_names_the_inner_type() {
+    // A bare value is fine for an optional field (`implicit_some`); a wrong one is not.
+    let text = GOOD.replace("Some(7)", "\"7\"");
     assert_eq!(
         error(&text, &[]),
-        "configs/x.ron:10:11: seed: expected option, found `7`"
+        "configs/x.ron:10:11: seed: expected integer, found `\"7\"`"
     );
 }
 

@@ -74,6 +74,43 @@ struct ChunkIo {
     scratch: Vec<u8>,
 }
 
+/// Which frame buffer of the batch a render fills.
+#[derive(Debug, Clone, Copy)]
+enum FrameSlot {
+    /// `frames`: the observation the policy acts on next.
+    Current,
+    /// `final_frames`: the last observation of an episode, before the autoreset.
+    Final,
+}
+
+impl ChunkIo {
+    /// Render chunk env `i` (sub-env `index`) into its part of `slot`; a no-op when frames
+    /// are off.
+    fn render(
+        &mut self,
+        env: &dyn Env,
+        i: usize,
+        index: usize,
+        slot: FrameSlot,
+    ) -> Result<(), EnvError> {
+        let Some(spec) = &self.frames else {
+            return Ok(());
+        };
+        let f = self.batch.frame_bytes;
+        let buffer = match slot {
+            FrameSlot::Current => &mut self.batch.frames,
+            FrameSlot::Final => &mut self.batch.final_frames,
+        };
+        render_frames(
+            env,
+            spec,
+            &mut buffer[i * f..(i + 1) * f],
+            &mut self.scratch,
+            index,
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Cmd {
     Reset,
@@ -111,16 +148,7 @@ impl Chunk {
             b.terminated[i] = false;
             b.truncated[i] = false;
             b.ended[i] = false;
-            if let Some(spec) = &io.frames {
-                let f = b.frame_bytes;
-                render_frames(
-                    &**env,
-                    spec,
-                    &mut b.frames[i * f..(i + 1) * f],
-                    &mut io.scratch,
-                    self.first + i,
-                )?;
-            }
+            io.render(&**env, i, self.first + i, FrameSlot::Current)?;
         }
         Ok(())
     }
@@ -141,32 +169,16 @@ impl Chunk {
                 .map_err(|e| at_env(e, self.first + i))?;
             let ended = b.terminated[i] || b.truncated[i];
             b.ended[i] = ended;
-            let f = b.frame_bytes;
             if ended {
                 b.final_obs[i * d..(i + 1) * d].copy_from_slice(&b.obs[i * d..(i + 1) * d]);
                 b.final_info.copy_env_from(i, &b.info, i);
-                if let Some(spec) = &io.frames {
-                    render_frames(
-                        &**env,
-                        spec,
-                        &mut b.final_frames[i * f..(i + 1) * f],
-                        &mut io.scratch,
-                        self.first + i,
-                    )?;
-                }
+                io.render(&**env, i, self.first + i, FrameSlot::Final)?;
+                let b = &mut io.batch;
                 let info: InfoMut<'_> = b.info.get_mut(i);
                 env.reset(None, &mut b.obs[i * d..(i + 1) * d], info)
                     .map_err(|e| at_env(e, self.first + i))?;
             }
-            if let Some(spec) = &io.frames {
-                render_frames(
-                    &**env,
-                    spec,
-                    &mut b.frames[i * f..(i + 1) * f],
-                    &mut io.scratch,
-                    self.first + i,
-                )?;
-            }
+            io.render(&**env, i, self.first + i, FrameSlot::Current)?;
         }
         Ok(())
     }
