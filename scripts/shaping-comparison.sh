@@ -3,7 +3,7 @@
 # oracle potential shaping (k = 10) and with the Φ-as-reward ablation (k = 10), seeds 1-3
 # (PPO with an entropy bonus of 0.01, as the configs say),
 # and PickPlace-v0 the same with seed 1; 5M steps each (the configs' budget). With
-# `--learned`, also Push-v0 shaped by the learned reward model in runs/rm-push-v2/model
+# `--learned`, also Push-v0 shaped by the learned reward model in runs/rm-push-v3/model
 # (configs/push-learned.ron, docs/reward-models.md), seeds 1-3. Two runs at a
 # time, one env thread each, into runs/cmp/NAME (log: runs/cmp/NAME.log). Re-running skips
 # finished runs and resumes interrupted ones from their newest checkpoint, so the
@@ -17,17 +17,16 @@ parallel=${1:-2}
 cargo build --release -q --bin rapt
 mkdir -p runs/cmp
 runs=()
-# Potential shaping first (the headline), then the baselines.
-for variant in shaped sparse trap; do
+# Potential shaping first (the headline), then the learned model (with --learned), the
+# ablation and the sparse baseline.
+variants=(shaped)
+if [ "$learned" = 1 ]; then variants+=(learned); fi
+variants+=(trap sparse)
+for variant in "${variants[@]}"; do
     for seed in 1 2 3; do
         runs+=("push-$variant-s$seed configs/push-$variant.ron --set seed=$seed")
     done
 done
-if [ "$learned" = 1 ]; then
-    for seed in 1 2 3; do
-        runs+=("push-learned-s$seed configs/push-learned.ron --set seed=$seed")
-    done
-fi
 runs+=("pickplace-shaped-s1 configs/pickplace.ron"$'\t'"shaping=Potential(model: Oracle, scale: 10.0)")
 runs+=("pickplace-sparse-s1 configs/pickplace.ron")
 runs+=("pickplace-trap-s1 configs/pickplace.ron"$'\t'"shaping=ProgressAsReward(model: Oracle, scale: 10.0)")
