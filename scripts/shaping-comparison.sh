@@ -47,7 +47,10 @@ one() {
     rm -rf "$dir"
     local extra=()
     if [ -n "$shaping" ]; then extra+=(--set "$shaping"); fi
-    if [[ $name == pickplace-* ]]; then extra+=(--set "env.params=(reward: Sparse)"); fi
+    if [[ $name == pickplace-* ]]; then
+        # The sparse reward and the Push runs' entropy bonus; the rest is pickplace.ron's.
+        extra+=(--set "env.params=(reward: Sparse)" --set ppo.ent_coef=0.01)
+    fi
     ./target/release/rapt train "$config" --run-dir "$dir" --set env.threads=1 "$@" \
         "${extra[@]}" >"$log" 2>&1
 }
