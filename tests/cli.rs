@@ -257,7 +257,9 @@ fn ctrl_c_saves_a_checkpoint_and_exits_cleanly() {
         })
         .collect();
     assert_eq!(checkpoints.len(), 1, "one checkpoint, at the interruption");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("final evaluation"));
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(summary.contains("evaluation at interruption"), "{summary}");
+    assert!(!summary.contains("final evaluation"), "{summary}");
 }
 
 #[test]

@@ -351,6 +351,7 @@ fn train_from(
     // Evaluation time is kept out of the training SPS (CleanRL's SPS has no evaluation).
     let mut eval_seconds = 0.0f64;
     bar.set_position(global_step);
+    let mut stopped_early = false;
     for update in progress.update..num_updates {
         // The per-update seed makes sampling resumable without saving torch's RNG.
         rapt_ppo::seed_update(cfg.seed, update);
@@ -527,6 +528,7 @@ fn train_from(
                 global_step,
                 "interrupted: checkpoint saved, stopping"
             );
+            stopped_early = true;
             break;
         }
         bar.set_position(global_step);
@@ -549,8 +551,14 @@ fn train_from(
     )?;
     let k = (final_eval.success_rate * final_eval.episodes as f64).round() as usize;
     let (lo, hi) = wilson_interval(k, final_eval.episodes);
+    // Only a finished run's summary says "final evaluation" (scripts look for it).
+    let which = if stopped_early {
+        "evaluation at interruption"
+    } else {
+        "final evaluation"
+    };
     println!(
-        "{}: {global_step} steps in {:.1} s of training ({:.0} steps/s) and {:.1} s of evaluation; final evaluation over {} held-out episodes: success {:.1}% (95% CI {:.1}–{:.1}%), success once {:.1}%, mean return {:.3}",
+        "{}: {global_step} steps in {:.1} s of training ({:.0} steps/s) and {:.1} s of evaluation; {which} over {} held-out episodes: success {:.1}% (95% CI {:.1}–{:.1}%), success once {:.1}%, mean return {:.3}",
         cfg.env.id,
         train_seconds,
         (global_step - first_step) as f64 / train_seconds,
