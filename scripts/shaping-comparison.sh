@@ -3,7 +3,7 @@
 # oracle potential shaping (k = 10) and with the Φ-as-reward ablation (k = 10), seeds 1-3
 # (PPO with an entropy bonus of 0.01, as the configs say),
 # and PickPlace-v0 the same with seed 1; 5M steps each (the configs' budget). With
-# `--learned`, also Push-v0 shaped by the learned reward model in runs/rm-push-v3/model
+# `--learned`, also Push-v0 shaped by the learned reward model in runs/rm-push-v4/model
 # (configs/push-learned.ron, docs/reward-models.md), seeds 1-3. Two runs at a
 # time, one env thread each, into runs/cmp/NAME (log: runs/cmp/NAME.log). Re-running skips
 # finished runs and resumes interrupted ones from their newest checkpoint, so the
