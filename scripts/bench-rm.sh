@@ -15,7 +15,7 @@ if ! "$venv/bin/python" -c 'import torch' 2>/dev/null; then
     "$venv/bin/pip" install -q torch==2.11.0 numpy
 fi
 cargo build --release -q --bin rapt
-ours=$(./target/release/rapt reward-model bench "$model" --batch "$batch" --seconds "$seconds" --device cpu)
+ours=$(./target/release/rapt reward-model bench "$model" --batch "$batch" --seconds "$seconds" --device cpu --threads 2)
 echo "rapt:    $ours"
 theirs=$("$venv/bin/python" benches/peers/torch_rm_scoring.py --batch "$batch" --seconds "$seconds" --threads 2)
 echo "pytorch: $theirs"

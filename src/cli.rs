@@ -116,6 +116,11 @@ pub struct RmTrainArgs {
     /// `cpu`, `cuda`, `cuda:N` or `auto`.
     #[arg(long, default_value = "auto")]
     pub device: String,
+    /// Torch intra-op threads (default: torch's, one per core). Use 1 when other work keeps
+    /// the cores busy: torch's threads spin while waiting for each other, and a training
+    /// beside two PPO runs on 2 cores took 292 s per epoch with 2 threads, 16 s with 1.
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 /// `rapt reward-model eval`.
@@ -137,6 +142,11 @@ pub struct RmEvalArgs {
     /// `cpu`, `cuda`, `cuda:N` or `auto`.
     #[arg(long, default_value = "auto")]
     pub device: String,
+    /// Torch intra-op threads (default: torch's, one per core). Use 1 when other work keeps
+    /// the cores busy: torch's threads spin while waiting for each other, and a training
+    /// beside two PPO runs on 2 cores took 292 s per epoch with 2 threads, 16 s with 1.
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 /// `rapt reward-model adapt`.
@@ -166,6 +176,11 @@ pub struct RmAdaptArgs {
     /// `cpu`, `cuda`, `cuda:N` or `auto`.
     #[arg(long, default_value = "auto")]
     pub device: String,
+    /// Torch intra-op threads (default: torch's, one per core). Use 1 when other work keeps
+    /// the cores busy: torch's threads spin while waiting for each other, and a training
+    /// beside two PPO runs on 2 cores took 292 s per epoch with 2 threads, 16 s with 1.
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 /// `rapt reward-model bench`.
@@ -183,6 +198,11 @@ pub struct RmBenchArgs {
     /// `cpu`, `cuda`, `cuda:N` or `auto`.
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// Torch intra-op threads (default: torch's, one per core). Use 1 when other work keeps
+    /// the cores busy: torch's threads spin while waiting for each other, and a training
+    /// beside two PPO runs on 2 cores took 292 s per epoch with 2 threads, 16 s with 1.
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 /// Who acts in `rapt rollout`.

@@ -84,6 +84,8 @@ fn record_train_eval_adapt_and_shaped_ppo_at_tiny_scale() {
         s(&run),
         "--device",
         "cpu",
+        "--threads",
+        "1",
     ]));
     assert!(text.contains("epoch 2/2"), "{text}");
     assert!(run.join("model/weights.safetensors").exists());
@@ -106,6 +108,8 @@ fn record_train_eval_adapt_and_shaped_ppo_at_tiny_scale() {
         s(&resumed),
         "--device",
         "cpu",
+        "--threads",
+        "1",
     ]));
     assert!(
         text.contains("after epoch 1") && text.contains("epoch 2/2"),
@@ -137,6 +141,15 @@ fn record_train_eval_adapt_and_shaped_ppo_at_tiny_scale() {
         fs::read_dir(heldout.join("episodes")).unwrap().count()
     );
     assert!(fs::metadata(&plot).unwrap().len() > 100);
+    let err = fail(rapt(&[
+        "reward-model",
+        "eval",
+        s(&run.join("model")),
+        s(&heldout),
+        "--threads",
+        "0",
+    ]));
+    assert!(err.contains("--threads must be at least 1"), "{err}");
 
     let demo = heldout.join("episodes/ep-000000.rep");
     let adapted = dir.join("adapted");

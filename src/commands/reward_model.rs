@@ -20,6 +20,16 @@ use crate::cli::{RewardModelCommand, RmAdaptArgs, RmBenchArgs, RmEvalArgs, RmTra
 
 /// Run one `reward-model` subcommand.
 pub fn run(cmd: RewardModelCommand) -> Result<()> {
+    let threads = match &cmd {
+        RewardModelCommand::Train(a) => a.threads,
+        RewardModelCommand::Eval(a) => a.threads,
+        RewardModelCommand::Adapt(a) => a.threads,
+        RewardModelCommand::Bench(a) => a.threads,
+    };
+    if let Some(n) = threads {
+        ensure!(n > 0, "--threads must be at least 1");
+        rapt_ppo::configure_torch_threads(n);
+    }
     match cmd {
         RewardModelCommand::Train(a) => train(&a),
         RewardModelCommand::Eval(a) => eval(&a),
