@@ -1,11 +1,11 @@
-//! Run directories: naming, atomic file writes.
+//! Run directories: naming, claiming (one process at a time), atomic file writes.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
 /// `runs/<name>-<YYYYmmdd-HHMMSS>` (UTC), with a numeric suffix if it already exists.
 pub fn new_run_dir(root: &Path, name: &str) -> Result<PathBuf> {
@@ -19,6 +19,38 @@ pub fn new_run_dir(root: &Path, name: &str) -> Result<PathBuf> {
     fs::create_dir_all(&dir)
         .with_context(|| format!("creating run directory {}", dir.display()))?;
     Ok(dir)
+}
+
+/// A process's exclusive claim on a run directory (an advisory lock on `RUN/lock`), held
+/// until it is dropped; the OS releases it when the process ends, however it ends.
+#[derive(Debug)]
+pub struct RunLock {
+    _file: fs::File,
+}
+
+/// Claim `run_dir` for this process, so that two trainings (say, a `--resume` started twice)
+/// cannot write the same checkpoints and metrics. Fails at once, naming the directory, if
+/// another process holds it.
+pub fn lock(run_dir: &Path) -> Result<RunLock> {
+    let path = run_dir.join("lock");
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(RunLock { _file: file }),
+        Err(fs::TryLockError::WouldBlock) => bail!(
+            "{} is in use by another rapt process ({} is locked): wait for it to end, or use \
+             another run directory",
+            run_dir.display(),
+            path.display()
+        ),
+        Err(fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("locking {}", path.display()))
+        }
+    }
 }
 
 /// Write `contents` to `path` atomically: a temporary file in the same directory,
@@ -105,6 +137,21 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn a_run_directory_is_claimed_by_one_holder_at_a_time() {
+        let dir = std::env::temp_dir().join(format!("rapt-lock-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let held = lock(&dir).unwrap();
+        let err = lock(&dir).unwrap_err().to_string();
+        assert!(
+            err.contains("in use by another rapt process") && err.contains(dir.to_str().unwrap()),
+            "{err}"
+        );
+        drop(held);
+        lock(&dir).expect("free again once the holder lets go");
+        fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn trimming_keeps_the_header_and_rows_up_to_the_checkpoint() {

@@ -75,6 +75,21 @@ fn train_writes_a_resolved_config_that_loads_back_and_metrics() {
     assert_eq!(lines.len(), 5, "{csv}");
     // 8 Pendulum envs × 200-step episodes: 4000 steps end 16 episodes.
     assert!(lines[4].starts_with("4000,"), "{csv}");
+
+    // A second run into the same directory is refused and changes nothing.
+    let out = rapt(&["train", "configs/random-cartpole.ron", "--run-dir", dir_s]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("already holds a run") && err.contains("--resume"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("metrics.csv")).unwrap(),
+        csv
+    );
+    let kept = rapt::config::load(&resolved, &[]).unwrap();
+    assert_eq!(kept.config.env.id, "Pendulum-v1");
 }
 
 #[test]

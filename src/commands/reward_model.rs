@@ -85,8 +85,9 @@ fn load_dataset(dir: &Path, skip_corrupt: bool) -> Result<(Manifest, Vec<rapt_rm
 
 fn train(args: &RmTrainArgs) -> Result<()> {
     let device = device(&args.device)?;
-    let (mut trainer, run_dir) = match &args.resume {
+    let (mut trainer, run_dir, _claim) = match &args.resume {
         Some(run) => {
+            let claim = crate::runs::lock(run)?;
             let ckpt = latest_checkpoint(run).with_context(|| {
                 format!("--resume {}: no checkpoints/epoch-* in it", run.display())
             })?;
@@ -102,7 +103,7 @@ fn train(args: &RmTrainArgs) -> Result<()> {
                 run.display(),
                 t.progress().epochs_done
             );
-            (t, run.clone())
+            (t, run.clone(), claim)
         }
         None => {
             ensure!(!args.datasets.is_empty(), "a DATASET is required");
@@ -132,11 +133,13 @@ fn train(args: &RmTrainArgs) -> Result<()> {
                     &format!("rm-{}", manifest.env.to_lowercase()),
                 )?,
             };
+            let claim = crate::runs::lock(&run_dir)?;
             let text = ron::ser::to_string_pretty(&cfg, ron::ser::PrettyConfig::default())?;
             crate::runs::write_atomic(&run_dir.join("config.ron"), text.as_bytes())?;
             (
                 Trainer::new(cfg, &args.datasets, &manifest, &episodes, device)?,
                 run_dir,
+                claim,
             )
         }
     };

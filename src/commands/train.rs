@@ -30,6 +30,16 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         }
         None => runs::new_run_dir(Path::new("runs"), &cfg.name)?,
     };
+    let _claim = runs::lock(&run_dir)?;
+    // Starting over an earlier run would replace its config and mix two runs' metrics and
+    // checkpoints.
+    ensure!(
+        !run_dir.join("config.ron").exists(),
+        "{} already holds a run: continue it with `rapt train --resume {}`, or choose another \
+         --run-dir",
+        run_dir.display(),
+        run_dir.display()
+    );
     runs::write_atomic(&run_dir.join("config.ron"), loaded.resolved_ron.as_bytes())?;
     info!(run_dir = %run_dir.display(), config = %config_path.display(), "run started");
     log_backend(&cfg)?;
@@ -57,6 +67,7 @@ fn resume(run_dir: &Path) -> Result<()> {
         "cannot resume {}: it has no config.ron (is it a run directory?)",
         run_dir.display()
     );
+    let _claim = runs::lock(run_dir)?;
     let cfg = config::load(&saved, &[])?.config;
     ensure!(
         cfg.train.policy == PolicyKind::Ppo,
