@@ -172,6 +172,14 @@ pub enum DatasetError {
     /// An episode does not fit the manifest.
     #[error("episode does not fit the dataset: {0}")]
     BadEpisode(String),
+    /// Another process is appending to the same dataset.
+    #[error(
+        "{path}: another process is recording into this dataset (its `lock` file is locked): wait for it to end, or record into another directory"
+    )]
+    InUse {
+        /// The dataset directory.
+        path: PathBuf,
+    },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DatasetError + '_ {
@@ -187,14 +195,34 @@ pub struct DatasetWriter {
     dir: PathBuf,
     manifest: Manifest,
     next: usize,
+    /// Holds the dataset's advisory lock (`DIR/lock`) while this writer lives, so two
+    /// recorders never number their episodes alike; the OS drops it with the process.
+    _lock: fs::File,
 }
 
 impl DatasetWriter {
     /// Create `dir` with `manifest`, or open it for appending when it already holds a
-    /// dataset with the same manifest.
+    /// dataset with the same manifest. Fails with [`DatasetError::InUse`] while another
+    /// writer (in any process) has the directory open.
     pub fn open(dir: &Path, manifest: Manifest) -> Result<Self, DatasetError> {
         let episodes = dir.join(EPISODES);
         fs::create_dir_all(&episodes).map_err(io(&episodes))?;
+        let lock_path = dir.join("lock");
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io(&lock_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(DatasetError::InUse {
+                    path: dir.to_path_buf(),
+                });
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(io(&lock_path)(e)),
+        }
         let path = dir.join(MANIFEST);
         if path.exists() {
             let existing = read_manifest(dir)?;
@@ -227,6 +255,7 @@ impl DatasetWriter {
             dir: dir.to_path_buf(),
             manifest,
             next,
+            _lock: lock,
         })
     }
 
@@ -463,6 +492,10 @@ mod tests {
         let mut w = DatasetWriter::open(&dir, m.clone()).unwrap();
         w.append(&episode(1, 5, &m)).unwrap();
         w.append(&episode(2, 3, &m)).unwrap();
+        // Two writers at once would number their episodes alike: the second is refused.
+        let err = DatasetWriter::open(&dir, m.clone()).unwrap_err();
+        assert!(matches!(err, DatasetError::InUse { .. }), "{err}");
+        drop(w);
         let mut w = DatasetWriter::open(&dir, m.clone()).unwrap();
         let third = w.append(&episode(3, 7, &m)).unwrap();
         assert!(third.ends_with("episodes/ep-000002.rep"), "{third:?}");
