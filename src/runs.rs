@@ -32,24 +32,17 @@ pub struct RunLock {
 /// cannot write the same checkpoints and metrics. Fails at once, naming the directory, if
 /// another process holds it.
 pub fn lock(run_dir: &Path) -> Result<RunLock> {
-    let path = run_dir.join("lock");
-    let file = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("opening {}", path.display()))?;
-    match file.try_lock() {
-        Ok(()) => Ok(RunLock { _file: file }),
-        Err(fs::TryLockError::WouldBlock) => bail!(
+    let path = run_dir.join(rapt_ppo::dir_lock::LOCK_FILE);
+    match rapt_ppo::dir_lock::try_lock_dir(run_dir)
+        .with_context(|| format!("locking {}", path.display()))?
+    {
+        Some(file) => Ok(RunLock { _file: file }),
+        None => bail!(
             "{} is in use by another rapt process ({} is locked): wait for it to end, or use \
              another run directory",
             run_dir.display(),
             path.display()
         ),
-        Err(fs::TryLockError::Error(e)) => {
-            Err(e).with_context(|| format!("locking {}", path.display()))
-        }
     }
 }
 

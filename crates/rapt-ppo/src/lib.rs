@@ -13,6 +13,7 @@ mod adam;
 mod checkpoint;
 mod config;
 mod device;
+pub mod dir_lock;
 mod gae;
 mod layout;
 mod learner;

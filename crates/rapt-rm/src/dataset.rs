@@ -207,22 +207,12 @@ impl DatasetWriter {
     pub fn open(dir: &Path, manifest: Manifest) -> Result<Self, DatasetError> {
         let episodes = dir.join(EPISODES);
         fs::create_dir_all(&episodes).map_err(io(&episodes))?;
-        let lock_path = dir.join("lock");
-        let lock = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(io(&lock_path))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                return Err(DatasetError::InUse {
-                    path: dir.to_path_buf(),
-                });
-            }
-            Err(fs::TryLockError::Error(e)) => return Err(io(&lock_path)(e)),
-        }
+        let lock_path = dir.join(rapt_ppo::dir_lock::LOCK_FILE);
+        let lock = rapt_ppo::dir_lock::try_lock_dir(dir)
+            .map_err(io(&lock_path))?
+            .ok_or_else(|| DatasetError::InUse {
+                path: dir.to_path_buf(),
+            })?;
         let path = dir.join(MANIFEST);
         if path.exists() {
             let existing = read_manifest(dir)?;
