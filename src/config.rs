@@ -88,7 +88,8 @@ impl Default for EnvConfig {
 /// What drives the actions of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PolicyKind {
-    /// PPO with a Gaussian policy (continuous action spaces).
+    /// PPO (continuous action spaces with the Gaussian or Beta head, discrete ones with
+    /// the categorical head: `ppo.action_head`).
     Ppo,
     /// Uniformly random actions from the action space: a baseline.
     Random,
@@ -144,10 +145,16 @@ impl Validate for RunConfig {
         for (field, message) in self.ppo.problems() {
             v.problem(&format!("ppo.{field}"), message);
         }
+        if self.train.policy == PolicyKind::Ppo
+            && let Ok(env) = rapt_envs::registry().make_raw(&self.env.id, self.env.params_text())
+            && let Err(e) = rapt_ppo::ActionSpace::of(env.action_space(), self.ppo.action_head)
+        {
+            v.problem("ppo.action_head", format!("`{}`: {e}", self.env.id));
+        }
         if let Err(e) = self.shaping.check(self.ppo.gamma) {
             v.problem("shaping", e);
         } else if self.shaping.model().is_some()
-            && let Ok(env) = crate::registry().make_raw(&self.env.id, self.env.params_text())
+            && let Ok(env) = rapt_envs::registry().make_raw(&self.env.id, self.env.params_text())
             && env.info_layout().metric_index("phi").is_none()
         {
             v.problem(
@@ -170,7 +177,7 @@ fn valid_name(name: &str) -> bool {
 
 impl Validate for EnvConfig {
     fn validate(&self, v: &mut Validator) {
-        let registry = crate::registry();
+        let registry = rapt_envs::registry();
         match registry.spec(&self.id) {
             Err(e) => v.problem("id", e),
             Ok(_) => {

@@ -7,21 +7,15 @@ pub mod cli;
 mod commands;
 pub mod config;
 mod interrupt;
-mod runs;
 
-pub use commands::ppo::{
-    EVAL_SEED_OFFSET, Evaluation, resume as resume_ppo, train as train_ppo, wilson_interval,
-};
 pub use commands::run;
+pub use rapt_envs::registry;
+pub use rapt_ppo::Evaluation;
 
-use rapt_core::Registry;
-
-/// Every environment rapt ships, by versioned id.
-pub fn registry() -> Registry {
-    let mut registry = Registry::new();
-    // Registration only fails on a malformed or duplicate id: a bug caught by the tests.
-    rapt_classic::register(&mut registry).expect("classic envs register");
-    rapt_manip::register(&mut registry).expect("manipulation envs register");
-    rapt_drive::register(&mut registry).expect("driving envs register");
-    registry
+/// Train with PPO as `cfg` says into `run_dir` (claimed for the run), without a Ctrl-C
+/// handler: what `rapt train` does after loading the config. Returns the final evaluation.
+pub fn train_ppo(cfg: &config::RunConfig, run_dir: &std::path::Path) -> anyhow::Result<Evaluation> {
+    let run = rapt_ppo::RunDir::claim(run_dir)?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    commands::ppo::train(cfg, &run, false, stop)
 }

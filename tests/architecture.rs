@@ -64,3 +64,98 @@ fn the_crate_graph_in_architecture_md_is_true() {
         "update the crate graph in docs/ARCHITECTURE.md"
     );
 }
+
+/// Every package's normal (not dev or build) dependencies, transitively, by name, from
+/// `cargo metadata`.
+fn dependency_closure() -> BTreeMap<String, std::collections::BTreeSet<String>> {
+    // Only this machine's platform: the other platforms' crates are never downloaded.
+    let rustc = std::process::Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .expect("rustc -vV runs");
+    let host = String::from_utf8_lossy(&rustc.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        .expect("rustc -vV names the host");
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--offline"])
+        .args(["--filter-platform", &host])
+        .current_dir(ROOT)
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let name_of: BTreeMap<&str, &str> = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap(), p["name"].as_str().unwrap()))
+        .collect();
+    let mut direct: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for node in meta["resolve"]["nodes"].as_array().unwrap() {
+        let deps = node["deps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| {
+                d["dep_kinds"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|k| k["kind"].is_null())
+            })
+            .map(|d| d["pkg"].as_str().unwrap())
+            .collect();
+        direct.insert(node["id"].as_str().unwrap(), deps);
+    }
+    let mut closure = BTreeMap::new();
+    for (&id, name) in &name_of {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut stack = vec![id];
+        while let Some(p) = stack.pop() {
+            for &d in direct.get(p).into_iter().flatten() {
+                if seen.insert(name_of[d].to_string()) {
+                    stack.push(d);
+                }
+            }
+        }
+        closure.insert(name.to_string(), seen);
+    }
+    closure
+}
+
+#[test]
+fn envs_never_link_libtorch_and_learners_never_link_rapier() {
+    let closure = dependency_closure();
+    let no_torch = [
+        "rapt-core",
+        "rapt-config",
+        "rapt-sim",
+        "rapt-classic",
+        "rapt-manip",
+        "rapt-drive",
+        "rapt-envs",
+        "rapt-reward",
+    ];
+    for name in no_torch {
+        let deps = &closure[name];
+        assert!(
+            !deps.contains("tch") && !deps.contains("torch-sys"),
+            "{name} must not depend on tch or torch-sys (environment crates and the registry stay free of libtorch)"
+        );
+    }
+    for name in ["rapt-ppo", "rapt-rm"] {
+        let deps = &closure[name];
+        assert!(
+            !deps.contains("rapier3d") && !deps.contains("rapt-sim"),
+            "{name} must not depend on rapier (the learner never sees the physics)"
+        );
+    }
+    // The check itself sees transitive dependencies.
+    assert!(closure["rapt-envs"].contains("rapier3d"));
+    assert!(closure["rapt-rm"].contains("torch-sys"));
+}

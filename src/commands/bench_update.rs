@@ -3,7 +3,7 @@ use std::time::Instant;
 use anyhow::{Result, ensure};
 use rand::Rng as _;
 use rapt_core::rng_from_seed;
-use rapt_ppo::{DeviceChoice, Learner, PpoConfig, Rollout};
+use rapt_ppo::{DeviceChoice, GaeParams, Learner, PpoConfig, RolloutBuffer};
 
 use crate::cli::BenchUpdateArgs;
 
@@ -36,17 +36,16 @@ pub fn run(args: &BenchUpdateArgs) -> Result<()> {
         |k: usize| -> Vec<f32> { (0..k).map(|_| rng.random_range(-1.0f32..1.0)).collect() };
     let obs = normal(batch * args.obs);
     let (actions, logp, values) = learner.act(&obs);
-    let rollout = Rollout {
-        num_envs: args.envs,
-        obs,
-        actions,
-        logp,
-        values,
-        rewards: normal(batch),
-        terminated: (0..batch).map(|k| k % 50 == 49).collect(),
-        ended: (0..batch).map(|k| k % 50 == 49).collect(),
-        next_values: normal(batch),
-    };
+    let mut rollout = RolloutBuffer::new(args.envs);
+    rollout.obs = obs;
+    rollout.actions = actions;
+    rollout.logp = logp;
+    rollout.values = values;
+    rollout.rewards = normal(batch);
+    rollout.terminated = (0..batch).map(|k| k % 50 == 49).collect();
+    rollout.ended = rollout.terminated.clone();
+    rollout.next_values = normal(batch);
+    rollout.finish(&vec![0.0; args.envs], GaeParams::default());
     learner.update(&rollout, 0.0); // warm-up
     let start = Instant::now();
     for _ in 0..args.updates {

@@ -9,7 +9,6 @@ mod record;
 mod render;
 mod reward_model;
 mod rollout;
-mod shaper;
 mod train;
 
 use anyhow::Result;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
-use rapt_ppo::tensorboard::EventWriter;
+use rapt_ppo::{Logger, RunDir, TensorBoardSink};
 use rapt_rm::adapt::{AdaptConfig, adapt};
 use rapt_rm::eval::{calibration_png, evaluate};
 use rapt_rm::model::parse_device;
@@ -85,9 +85,9 @@ fn load_dataset(dir: &Path, skip_corrupt: bool) -> Result<(Manifest, Vec<rapt_rm
 
 fn train(args: &RmTrainArgs) -> Result<()> {
     let device = device(&args.device)?;
-    let (mut trainer, run_dir, _claim) = match &args.resume {
+    let (mut trainer, run) = match &args.resume {
         Some(run) => {
-            let claim = crate::runs::lock(run)?;
+            let claim = RunDir::claim(run)?;
             let ckpt = latest_checkpoint(run).with_context(|| {
                 format!("--resume {}: no checkpoints/epoch-* in it", run.display())
             })?;
@@ -103,7 +103,7 @@ fn train(args: &RmTrainArgs) -> Result<()> {
                 run.display(),
                 t.progress().epochs_done
             );
-            (t, run.clone(), claim)
+            (t, claim)
         }
         None => {
             ensure!(!args.datasets.is_empty(), "a DATASET is required");
@@ -117,7 +117,7 @@ fn train(args: &RmTrainArgs) -> Result<()> {
                 None => TrainConfig::default(),
             };
             let (manifest, episodes) = load_datasets(&args.datasets, args.skip_corrupt)?;
-            let run_dir = match &args.run_dir {
+            let run = match &args.run_dir {
                 Some(d) => {
                     ensure!(
                         latest_checkpoint(d).is_none(),
@@ -125,21 +125,18 @@ fn train(args: &RmTrainArgs) -> Result<()> {
                         d.display(),
                         d.display()
                     );
-                    fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
-                    d.clone()
+                    RunDir::claim(d)?
                 }
-                None => crate::runs::new_run_dir(
+                None => RunDir::create_new(
                     Path::new("runs"),
                     &format!("rm-{}", manifest.env.to_lowercase()),
                 )?,
             };
-            let claim = crate::runs::lock(&run_dir)?;
             let text = ron::ser::to_string_pretty(&cfg, ron::ser::PrettyConfig::default())?;
-            crate::runs::write_atomic(&run_dir.join("config.ron"), text.as_bytes())?;
+            run.write_atomic("config.ron", text.as_bytes())?;
             (
                 Trainer::new(cfg, &args.datasets, &manifest, &episodes, device)?,
-                run_dir,
-                claim,
+                run,
             )
         }
     };
@@ -147,35 +144,24 @@ fn train(args: &RmTrainArgs) -> Result<()> {
         ensure!(epochs > 0, "--epochs must be at least 1");
         trainer.set_epochs(epochs);
     }
+    let run_dir = run.path().to_path_buf();
     let (n_train, n_val) = trainer.sizes();
     println!(
         "training on {n_train} frame sets, validating on {n_val}; run {}",
         run_dir.display()
     );
-    let mut tb = EventWriter::create(&run_dir.join("tb"))
-        .with_context(|| format!("creating TensorBoard events in {}", run_dir.display()))?;
     let epochs = trainer.progress().config.epochs;
     let done = trainer.progress().epochs_done;
-    if done > 0 {
-        tb.purge_from(done as i64 + 1)?;
-    }
+    let tb = TensorBoardSink::create(&run.join("tb"), (done > 0).then_some(done as u64))
+        .with_context(|| format!("creating TensorBoard events in {}", run_dir.display()))?;
+    let mut logger = Logger::new().with_sink(tb);
     let bar = super::progress_bar(
         (epochs - done.min(epochs)) as u64,
         "{bar:40} epoch {pos}/{len} {msg} {eta}",
         false,
     );
-    crate::interrupt::install();
-    while trainer.progress().epochs_done < epochs {
-        let start = Instant::now();
-        let s = trainer.epoch(|_, _| {});
-        let e = s.epoch as i64;
-        tb.scalar("train/loss", e, s.loss as f32)?;
-        tb.scalar("val/mae", e, s.val_mae as f32)?;
-        tb.scalar("val/stage_accuracy", e, s.val_stage_accuracy as f32)?;
-        tb.flush()?;
-        let checkpoints = run_dir.join("checkpoints");
-        trainer.save_checkpoint(&checkpoints.join(format!("epoch-{:04}", s.epoch)))?;
-        prune_checkpoints(&checkpoints, KEEP_CHECKPOINTS)?;
+    let mut start = Instant::now();
+    let finished = trainer.fit(&run, &mut logger, &crate::interrupt::stop_flag(), |s| {
         bar.inc(1);
         bar.set_message(format!("val MAE {:.4}", s.val_mae));
         println!(
@@ -186,36 +172,16 @@ fn train(args: &RmTrainArgs) -> Result<()> {
             s.val_stage_accuracy,
             start.elapsed().as_secs_f64()
         );
-        if crate::interrupt::requested() {
-            println!("interrupted; resume with --resume {}", run_dir.display());
-            return Ok(());
-        }
+        start = Instant::now();
+    })?;
+    if !finished {
+        println!("interrupted; resume with --resume {}", run_dir.display());
+        return Ok(());
     }
     bar.finish_and_clear();
     let model_dir = run_dir.join("model");
     trainer.model().save(&model_dir)?;
     println!("model → {}", model_dir.display());
-    Ok(())
-}
-
-/// Epoch checkpoints kept (the newest).
-const KEEP_CHECKPOINTS: usize = 3;
-
-/// Delete all but the newest `keep` `epoch-NNNN` checkpoints in `dir`.
-fn prune_checkpoints(dir: &Path, keep: usize) -> Result<()> {
-    let mut epochs: Vec<PathBuf> = fs::read_dir(dir)
-        .with_context(|| format!("listing {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("epoch-") && !n.ends_with(".tmp"))
-        })
-        .collect();
-    epochs.sort();
-    for old in &epochs[..epochs.len().saturating_sub(keep)] {
-        fs::remove_dir_all(old).with_context(|| format!("removing {}", old.display()))?;
-    }
     Ok(())
 }
 

@@ -97,13 +97,7 @@ pub fn run(args: &RolloutArgs) -> Result<()> {
     let sums: Vec<f64> = (0..layout.metrics.len())
         .map(|k| episodes.iter().map(|e| f64::from(e.metrics[k])).sum())
         .collect();
-    let mut metric_means: Vec<(String, f64)> = layout
-        .metrics
-        .iter()
-        .cloned()
-        .zip(sums.iter().map(|s| s / n))
-        .collect();
-    super::ppo::per_km_over_all_episodes(&mut metric_means, &layout.metrics, &sums);
+    let metric_means = layout.aggregate_episodes(&sums, n);
     if args.json {
         let out = serde_json::json!({
             "env": args.env,

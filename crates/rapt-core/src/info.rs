@@ -1,12 +1,28 @@
 /// Names of the per-step values an env reports besides its reward, fixed at creation so
 /// batches can store them as plain `f32` columns.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct InfoLayout {
     /// Named reward terms (their values are what the reward is built from, e.g.
     /// `distance`, `success_bonus`), one column each.
     pub reward_terms: Vec<String>,
     /// Env-specific metrics (e.g. `object_height`, `route_completion`), one column each.
     pub metrics: Vec<String>,
+    /// Metrics that are ratios of two others, and so are aggregated over episodes as the
+    /// ratio of the sums, not the mean of the ratios (e.g. infractions per km).
+    pub ratios: Vec<MetricRatio>,
+}
+
+/// A metric that is `scale × numerator / denominator` of two other metrics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricRatio {
+    /// Column of the ratio metric.
+    pub metric: usize,
+    /// Column of its numerator.
+    pub numerator: usize,
+    /// Column of its denominator.
+    pub denominator: usize,
+    /// Factor (e.g. 1000 for "per km" over a distance in m).
+    pub scale: f64,
 }
 
 impl InfoLayout {
@@ -15,7 +31,59 @@ impl InfoLayout {
         Self {
             reward_terms: reward_terms.iter().map(|s| s.to_string()).collect(),
             metrics: metrics.iter().map(|s| s.to_string()).collect(),
+            ratios: Vec::new(),
         }
+    }
+
+    /// Declare the metric `name` the ratio `scale × numerator / denominator`.
+    ///
+    /// # Panics
+    /// If one of the three is not a metric of this layout (a bug in the env).
+    pub fn with_ratio(
+        mut self,
+        name: &str,
+        numerator: &str,
+        denominator: &str,
+        scale: f64,
+    ) -> Self {
+        let column = |m: &str| {
+            self.metric_index(m)
+                .unwrap_or_else(|| panic!("`{m}` is not a metric of this layout"))
+        };
+        let ratio = MetricRatio {
+            metric: column(name),
+            numerator: column(numerator),
+            denominator: column(denominator),
+            scale,
+        };
+        self.ratios.push(ratio);
+        self
+    }
+
+    /// Aggregate metrics over `episodes` episodes from their per-metric `sums` (each
+    /// episode's values at its last step, summed): the mean per episode, except for the
+    /// declared ratios, which are the ratio of the sums. By name, in layout order.
+    pub fn aggregate_episodes(&self, sums: &[f64], episodes: f64) -> Vec<(String, f64)> {
+        self.metrics
+            .iter()
+            .enumerate()
+            .map(|(k, name)| {
+                let value = match self.ratios.iter().find(|r| r.metric == k) {
+                    Some(r) if sums[r.denominator] > 0.0 => {
+                        sums[r.numerator] / sums[r.denominator] * r.scale
+                    }
+                    Some(_) => 0.0,
+                    None => sums[k] / episodes,
+                };
+                (name.clone(), value)
+            })
+            .collect()
+    }
+
+    /// The ratio declaration of metric `name`, if it is one.
+    pub fn ratio_of(&self, name: &str) -> Option<&MetricRatio> {
+        let column = self.metric_index(name)?;
+        self.ratios.iter().find(|r| r.metric == column)
     }
 
     /// Column of the metric `name`, if the env reports it.

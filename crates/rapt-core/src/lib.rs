@@ -28,7 +28,7 @@ pub use batch::{Batch, FrameSpec};
 pub use buffers::EnvBuffers;
 pub use env::{Env, StepOut};
 pub use error::EnvError;
-pub use info::{EpisodeStats, InfoBatch, InfoLayout, InfoMut};
+pub use info::{EpisodeStats, InfoBatch, InfoLayout, InfoMut, MetricRatio};
 pub use registry::{EnvId, EnvSpec, Registry, VecEnvOptions, parse_params};
 pub use seeding::{Rng, rng_from_seed, sub_env_seed};
 pub use space::{BoxSpace, Space};

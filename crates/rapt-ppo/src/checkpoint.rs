@@ -261,22 +261,22 @@ mod tests {
         .unwrap()
     }
 
-    fn rollout(seed: i64) -> crate::Rollout {
+    fn rollout(seed: i64) -> crate::RolloutBuffer {
         tch::manual_seed(seed);
         let v = |n: i64| {
             Vec::<f32>::try_from(Tensor::randn([n], (tch::Kind::Float, Device::Cpu))).unwrap()
         };
-        crate::Rollout {
-            num_envs: 2,
-            obs: v(8 * 5),
-            actions: v(8 * 2),
-            logp: v(8),
-            values: v(8),
-            rewards: v(8),
-            terminated: vec![false; 8],
-            ended: (0..8).map(|k| k == 5).collect(),
-            next_values: v(8),
-        }
+        let mut r = crate::RolloutBuffer::new(2);
+        r.obs = v(8 * 5);
+        r.actions = v(8 * 2);
+        r.logp = v(8);
+        r.values = v(8);
+        r.rewards = v(8);
+        r.terminated = vec![false; 8];
+        r.ended = (0..8).map(|k| k == 5).collect();
+        r.next_values = v(8);
+        r.finish(&[0.0; 2], crate::GaeParams::default());
+        r
     }
 
     fn params(l: &Learner) -> Vec<f32> {

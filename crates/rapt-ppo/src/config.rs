@@ -46,7 +46,8 @@ pub struct PpoConfig {
     pub reward_clip: f32,
     /// Hidden layer widths of the actor and the critic (default [64, 64]).
     pub hidden: Vec<i64>,
-    /// Action distribution: `Gaussian` (default) or `Beta` (CaRL).
+    /// Action distribution: `Auto` (default: `Gaussian` for a Box action space,
+    /// `Categorical` for a Discrete one), `Gaussian`, `Beta` (CaRL) or `Categorical`.
     pub action_head: ActionHead,
     /// Observation encoder: `Mlp` (default) or `Cnn(..)` for observations with an image.
     pub encoder: Encoder,
@@ -73,7 +74,7 @@ impl Default for PpoConfig {
             norm_reward: false,
             reward_clip: 10.0,
             hidden: vec![64, 64],
-            action_head: ActionHead::Gaussian,
+            action_head: ActionHead::Auto,
             encoder: Encoder::Mlp,
         }
     }

@@ -13,6 +13,25 @@ pub struct ObsLayout {
 }
 
 impl ObsLayout {
+    /// The layout of an env's observation space: an image where the space is a Box of
+    /// shape `[C, H, W]`, alone or first in a Dict; otherwise a plain vector.
+    pub fn of(space: &rapt_core::Space) -> Self {
+        use rapt_core::Space;
+        let image = match space {
+            Space::Box(b) => Some(b),
+            Space::Dict(parts) => match parts.first() {
+                Some((_, Space::Box(b))) => Some(b),
+                _ => None,
+            },
+            _ => None,
+        }
+        .and_then(|b| <[usize; 3]>::try_from(b.shape.as_slice()).ok());
+        Self {
+            dim: space.flat_dim(),
+            image,
+        }
+    }
+
     /// A plain vector observation of `dim` slots.
     pub fn vector(dim: usize) -> Self {
         Self { dim, image: None }

@@ -5,47 +5,9 @@ use tch::{Device, Kind, Tensor};
 
 use crate::adam::{AdamConfig, FlatAdam};
 use crate::{
-    ActionHead, ActorCritic, Encoder, GaeInputs, GaeParams, LossConfig, ObsLayout, PpoConfig,
-    RewardScaler, RunningMeanStd, compute_gae, ppo_losses,
+    ActionHead, ActorCritic, Encoder, LossConfig, ObsLayout, PpoConfig, RewardScaler,
+    RolloutBuffer, RunningMeanStd, ppo_losses,
 };
-
-/// One rollout, `T × N` time-major (index `t * N + i`); observations are already
-/// normalized, as the policy saw them.
-#[derive(Debug, Clone, Default)]
-pub struct Rollout {
-    /// Sub-environments, `N`.
-    pub num_envs: usize,
-    /// Observations, `T × N × obs_dim`.
-    pub obs: Vec<f32>,
-    /// Sampled (unclipped) actions, `T × N × act_dim`.
-    pub actions: Vec<f32>,
-    /// Log-probabilities of the actions when sampled.
-    pub logp: Vec<f32>,
-    /// V(s_t) when sampled.
-    pub values: Vec<f32>,
-    /// Rewards.
-    pub rewards: Vec<f32>,
-    /// MDP ends.
-    pub terminated: Vec<bool>,
-    /// Episode ends (terminated or truncated).
-    pub ended: Vec<bool>,
-    /// Value of the next state: V(s_{t+1}), V(final_obs) on truncation.
-    pub next_values: Vec<f32>,
-}
-
-impl Rollout {
-    /// Empty the buffers, keeping their capacity.
-    pub fn clear(&mut self) {
-        self.obs.clear();
-        self.actions.clear();
-        self.logp.clear();
-        self.values.clear();
-        self.rewards.clear();
-        self.terminated.clear();
-        self.ended.clear();
-        self.next_values.clear();
-    }
-}
 
 /// Diagnostics of one update, under CleanRL's metric names.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -58,9 +20,12 @@ pub struct UpdateStats {
     pub policy_loss: f64,
     /// `losses/entropy`.
     pub entropy: f64,
-    /// `losses/approx_kl`.
+    /// `losses/old_approx_kl`: mean of −log ratio, last minibatch (CleanRL).
+    pub old_approx_kl: f64,
+    /// `losses/approx_kl`: mean of (ratio − 1) − log ratio, last minibatch (CleanRL).
     pub approx_kl: f64,
-    /// `losses/clipfrac`.
+    /// `losses/clipfrac`: fraction of clipped ratios, averaged over every minibatch of
+    /// the update (CleanRL's `np.mean(clipfracs)`).
     pub clipfrac: f64,
     /// `losses/explained_variance`.
     pub explained_variance: f64,
@@ -164,24 +129,34 @@ impl Learner {
         if !self.config.norm_obs {
             return;
         }
-        let clip = self.config.obs_clip;
-        if self.norm_from == 0 {
-            if update {
+        let (dim, from) = (self.layout.dim, self.norm_from);
+        if update && from < dim {
+            if from == 0 {
                 self.obs_rms.update(obs);
+            } else {
+                let tails: Vec<f32> = obs
+                    .chunks_exact(dim)
+                    .flat_map(|row| row[from..].iter().copied())
+                    .collect();
+                self.obs_rms.update(&tails);
             }
+        }
+        self.normalize_frozen(obs);
+    }
+
+    /// Normalize `obs` in place with the current statistics, leaving them unchanged.
+    pub fn normalize_frozen(&self, obs: &mut [f32]) {
+        if !self.config.norm_obs {
+            return;
+        }
+        let clip = self.config.obs_clip;
+        let (dim, from) = (self.layout.dim, self.norm_from);
+        if from == 0 {
             self.obs_rms.normalize(obs, clip);
             return;
         }
-        let (dim, from) = (self.layout.dim, self.norm_from);
         if from == dim {
             return;
-        }
-        if update {
-            let tails: Vec<f32> = obs
-                .chunks_exact(dim)
-                .flat_map(|row| row[from..].iter().copied())
-                .collect();
-            self.obs_rms.update(&tails);
         }
         for row in obs.chunks_exact_mut(dim) {
             self.obs_rms.normalize(&mut row[from..], clip);
@@ -189,7 +164,7 @@ impl Learner {
     }
 
     /// Map policy actions onto the env's action bounds (clip for the Gaussian head,
-    /// scale for the Beta head).
+    /// scale for the Beta head, offset by the space's start for the categorical head).
     pub fn env_actions(&self, actions: &[f32], low: &[f32], high: &[f32], out: &mut [f32]) {
         self.config.action_head.to_env(actions, low, high, out);
     }
@@ -241,9 +216,9 @@ impl Learner {
         tch::no_grad(|| to_vec(&self.ac.value(&self.tensor(obs, self.layout.dim))))
     }
 
-    /// One PPO update from `rollout`; `progress` ∈ [0, 1] is the fraction of training done
-    /// (for learning-rate annealing).
-    pub fn update(&mut self, rollout: &Rollout, progress: f64) -> UpdateStats {
+    /// One PPO update from a finished rollout (its advantages computed); `progress` ∈
+    /// [0, 1] is the fraction of training done (for learning-rate annealing).
+    pub fn update(&mut self, rollout: &RolloutBuffer, progress: f64) -> UpdateStats {
         let c = &self.config;
         let lr = if c.anneal_lr {
             c.learning_rate * (1.0 - progress).max(0.0)
@@ -251,29 +226,17 @@ impl Learner {
             c.learning_rate
         };
         let len = rollout.rewards.len();
-        let (mut adv, mut ret) = (vec![0.0; len], vec![0.0; len]);
-        compute_gae(
-            &GaeInputs {
-                num_envs: rollout.num_envs,
-                rewards: &rollout.rewards,
-                values: &rollout.values,
-                next_values: &rollout.next_values,
-                terminated: &rollout.terminated,
-                ended: &rollout.ended,
-            },
-            GaeParams {
-                gamma: c.gamma,
-                lambda: c.gae_lambda,
-            },
-            &mut adv,
-            &mut ret,
+        assert_eq!(
+            rollout.advantages.len(),
+            len,
+            "update needs a finished rollout (RolloutBuffer::finish)"
         );
         let obs = self.tensor(&rollout.obs, self.layout.dim);
-        let actions = self.tensor(&rollout.actions, self.act_dim);
+        let actions = self.tensor(&rollout.actions, self.action_slots());
         let logp = Tensor::from_slice(&rollout.logp).to_device(self.device);
         let values = Tensor::from_slice(&rollout.values).to_device(self.device);
-        let advantages = Tensor::from_slice(&adv).to_device(self.device);
-        let returns = Tensor::from_slice(&ret).to_device(self.device);
+        let advantages = Tensor::from_slice(&rollout.advantages).to_device(self.device);
+        let returns = Tensor::from_slice(&rollout.returns).to_device(self.device);
         let loss_config = LossConfig {
             clip_coef: c.clip_coef,
             clip_vloss: c.clip_vloss,
@@ -286,6 +249,7 @@ impl Learner {
             learning_rate: lr,
             ..UpdateStats::default()
         };
+        let (mut clipfrac_sum, mut minibatches) = (0.0f64, 0usize);
         'epochs: for _ in 0..c.update_epochs {
             stats.epochs += 1;
             let perm = Tensor::randperm(batch, (Kind::Int64, self.device));
@@ -311,8 +275,10 @@ impl Learner {
                 stats.value_loss = losses.v_loss;
                 stats.policy_loss = losses.pg_loss;
                 stats.entropy = losses.entropy;
+                stats.old_approx_kl = losses.old_approx_kl;
                 stats.approx_kl = losses.approx_kl;
-                stats.clipfrac = losses.clipfrac;
+                clipfrac_sum += losses.clipfrac;
+                minibatches += 1;
             }
             if let Some(target) = c.target_kl
                 && stats.approx_kl > target
@@ -320,7 +286,8 @@ impl Learner {
                 break 'epochs;
             }
         }
-        stats.explained_variance = explained_variance(&rollout.values, &ret);
+        stats.clipfrac = clipfrac_sum / minibatches.max(1) as f64;
+        stats.explained_variance = explained_variance(&rollout.values, &rollout.returns);
         stats
     }
 
@@ -361,9 +328,19 @@ impl Learner {
         self.layout
     }
 
-    /// Action slots.
+    /// Policy outputs per action: the action dimension, or the number of discrete
+    /// actions for the categorical head.
     pub fn act_dim(&self) -> usize {
         self.act_dim
+    }
+
+    /// Slots one stored action takes: the action dimension, or 1 (the index) for the
+    /// categorical head.
+    pub fn action_slots(&self) -> usize {
+        match self.config.action_head {
+            ActionHead::Categorical => 1,
+            ActionHead::Auto | ActionHead::Gaussian | ActionHead::Beta => self.act_dim,
+        }
     }
 }
 

@@ -1,42 +1,73 @@
-//! PPO learner on libtorch (tch).
+//! PPO on libtorch (tch), as a library: train a policy on any [`rapt_core::VecEnv`] with
+//! [`Trainer::learn`], evaluate it with [`evaluate_policy`].
 //!
-//! Which device to train on ([`DeviceChoice`]), how many threads torch may use
-//! next to the environment workers ([`torch_threads_for`], [`configure_torch_threads`]),
-//! what the linked libtorch can do ([`libtorch_info`]), generalized advantage estimation
-//! that bootstraps through truncations ([`compute_gae`]) and running statistics for
-//! observation normalization ([`RunningMeanStd`]), the actor-critic
-//! ([`ActorCritic`], Gaussian or Beta heads, MLP or CNN encoders) and the PPO losses ([`ppo_losses`]).
+//! * The run loop ([`Trainer`]): rollouts into a [`RolloutBuffer`] that owns the
+//!   bootstrap through truncations, reward shaping ([`rapt_reward::Shaper`]), PPO updates,
+//!   one metrics row per update through a [`Logger`] and its sinks (CSV, TensorBoard,
+//!   progress bar), and [`Callback`]s for periodic evaluation ([`EvalCallback`]),
+//!   checkpoints ([`CheckpointCallback`]) and early stopping ([`StopOnSuccess`]).
+//! * The learner ([`Learner`]): the actor-critic ([`ActorCritic`]: Gaussian, Beta or
+//!   categorical heads, MLP or CNN encoders), the PPO losses ([`ppo_losses`]), GAE
+//!   ([`compute_gae`]), observation and reward normalization, a saveable Adam
+//!   ([`FlatAdam`]), checkpoints in safetensors.
+//! * Run directories ([`RunDir`]: claim, atomic writes, checkpoint rotation), device
+//!   choice ([`DeviceChoice`]), torch thread sizing ([`torch_threads_for`]).
+//!
+//! Every implementation detail, with its reason and reference: `docs/ppo.md`.
 
 #![warn(missing_docs)]
 
+mod action;
 mod adam;
+mod baseline;
+mod buffer;
+mod callbacks;
 mod checkpoint;
 mod config;
 mod device;
 pub mod dir_lock;
+mod error;
+mod evaluate;
 mod gae;
 mod layout;
+mod learn;
 mod learner;
+pub mod logger;
 mod loss;
 mod policy;
 mod reward_scale;
+mod run_dir;
 mod running_stats;
 pub mod tensorboard;
 mod threads;
 
+pub use action::ActionSpace;
 pub use adam::{AdamConfig, AdamState, FlatAdam};
+pub use baseline::{BaselineSummary, random_baseline};
+pub use buffer::{RolloutBuffer, StepRecord};
+pub use callbacks::{
+    CheckpointCallback, EvalCallback, StopOnSuccess, locate_checkpoint, resume_run,
+};
 pub use checkpoint::{
     CHECKPOINT_FORMAT, CheckpointError, Progress, latest_checkpoint, read_progress, seed_update,
 };
 pub use config::PpoConfig;
 pub use device::{DeviceChoice, DeviceError, LIBTORCH_VERSION, LibtorchInfo, libtorch_info};
+pub use error::TrainError;
+pub use evaluate::{
+    EVAL_SEED_OFFSET, EpisodeRecord, EvalOptions, Evaluation, evaluate_policy, wilson_interval,
+};
 pub use gae::{GaeInputs, GaeParams, compute_gae};
 pub use layout::ObsLayout;
-pub use learner::{Learner, LearnerError, Rollout, UpdateStats, explained_variance};
+pub use learn::{Callback, Control, EpisodeWindow, LearnSummary, Trainer, UpdateContext};
+pub use learner::{Learner, LearnerError, UpdateStats, explained_variance};
+pub use logger::{CsvSink, Logger, ProgressSink, Sink, TensorBoardSink};
 pub use loss::{LossConfig, Losses, ppo_losses};
 pub use policy::{
-    ActionHead, ActorCritic, Encoder, beta_log_prob_entropy, gaussian_log_prob_entropy,
+    ActionHead, ActorCritic, Encoder, beta_log_prob_entropy, categorical_log_prob_entropy,
+    gaussian_log_prob_entropy,
 };
 pub use reward_scale::RewardScaler;
+pub use run_dir::{RunDir, RunDirError, prune_checkpoints, write_atomic};
 pub use running_stats::RunningMeanStd;
 pub use threads::{available_cores, configure_torch_threads, torch_threads_for};

@@ -39,6 +39,9 @@ pub struct Losses {
     pub v_loss: f64,
     /// Mean entropy (`losses/entropy`).
     pub entropy: f64,
+    /// −log ratio, averaged (`losses/old_approx_kl`, the k1 estimator CleanRL logs
+    /// beside the better one).
+    pub old_approx_kl: f64,
     /// (ratio − 1) − log ratio, averaged (`losses/approx_kl`, Schulman's k3 estimator).
     pub approx_kl: f64,
     /// Fraction of samples whose ratio left [1 − ε, 1 + ε] (`losses/clipfrac`).
@@ -60,7 +63,8 @@ pub fn ppo_losses(
 ) -> Losses {
     let log_ratio = new_logp - old_logp;
     let ratio = log_ratio.exp();
-    let (approx_kl, clipfrac) = tch::no_grad(|| {
+    let (old_approx_kl, approx_kl, clipfrac) = tch::no_grad(|| {
+        let old_kl = (-&log_ratio).mean(Kind::Float).double_value(&[]);
         let kl = ((&ratio - 1.0) - &log_ratio)
             .mean(Kind::Float)
             .double_value(&[]);
@@ -70,7 +74,7 @@ pub fn ppo_losses(
             .to_kind(Kind::Float)
             .mean(Kind::Float)
             .double_value(&[]);
-        (kl, clipped)
+        (old_kl, kl, clipped)
     });
     let adv = if advantages.numel() > 1 {
         (advantages - advantages.mean(Kind::Float)) / (advantages.std(true) + 1e-8)
@@ -96,6 +100,7 @@ pub fn ppo_losses(
         pg_loss: pg_loss.double_value(&[]),
         v_loss: v_loss.double_value(&[]),
         entropy: entropy_mean.double_value(&[]),
+        old_approx_kl,
         approx_kl,
         clipfrac,
         total,
@@ -140,6 +145,7 @@ mod tests {
         assert!(close(losses.clipfrac, 0.5));
         let kl = ((0.5f64.exp() - 1.0 - 0.5) + ((-0.1f64).exp() - 1.0 + 0.1)) / 2.0;
         assert!(close(losses.approx_kl, kl), "{} vs {kl}", losses.approx_kl);
+        assert!(close(losses.old_approx_kl, (-0.5 + 0.1) / 2.0));
         let total = -0.10436 - 0.01 * 2.0 + 0.5 * 0.41;
         assert!(close(losses.total.double_value(&[]), total));
     }

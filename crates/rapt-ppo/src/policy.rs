@@ -9,7 +9,9 @@
 //! Action heads: a diagonal Gaussian with a state-independent log standard deviation
 //! (initialised to 0; actions clipped to the bounds by the caller), or CaRL's Beta
 //! distribution on `[0, 1]` per dimension (α, β = softplus(·) + 1, mapped affinely onto
-//! the bounds, so no clipping is needed).
+//! the bounds, so no clipping is needed), or a categorical distribution over the `n`
+//! actions of a `Discrete` space (CleanRL's `ppo.py`: logits from the actor, the action
+//! index stored as one slot).
 
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, Module};
@@ -20,31 +22,39 @@ use crate::ObsLayout;
 /// The distribution actions are drawn from.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ActionHead {
-    /// Diagonal Gaussian, state-independent log-std; samples are clipped to the bounds.
+    /// Chosen from the env's action space (as SB3 does): `Gaussian` for a bounded Box,
+    /// `Categorical` for a Discrete space ([`crate::ActionSpace::of`] resolves it before a
+    /// learner is built; a learner given `Auto` itself builds a Gaussian head).
     #[default]
+    Auto,
+    /// Diagonal Gaussian, state-independent log-std; samples are clipped to the bounds.
     Gaussian,
     /// Beta per dimension on `[0, 1]`, mapped onto `[low, high]` (CaRL).
     Beta,
+    /// Categorical over the `n` actions of a `Discrete` space (logits from the actor).
+    Categorical,
 }
 
 impl ActionHead {
     /// Actor outputs per action dimension (mean; or α and β).
     fn outputs_per_dim(self) -> i64 {
         match self {
-            ActionHead::Gaussian => 1,
+            ActionHead::Auto | ActionHead::Gaussian | ActionHead::Categorical => 1,
             ActionHead::Beta => 2,
         }
     }
 
     /// Map policy actions (rows of `low.len()`) onto the env's bounds: Gaussian samples are
-    /// clipped, Beta samples in `[0, 1]` are scaled to `[low, high]`.
+    /// clipped, Beta samples in `[0, 1]` are scaled to `[low, high]`, categorical indices
+    /// are offset by the space's start (`low`).
     pub fn to_env(self, actions: &[f32], low: &[f32], high: &[f32], out: &mut [f32]) {
         let d = low.len();
         for (k, (o, a)) in out.iter_mut().zip(actions).enumerate() {
             let (lo, hi) = (low[k % d], high[k % d]);
             *o = match self {
-                ActionHead::Gaussian => a.clamp(lo, hi),
+                ActionHead::Auto | ActionHead::Gaussian => a.clamp(lo, hi),
                 ActionHead::Beta => lo + a.clamp(0.0, 1.0) * (hi - lo),
+                ActionHead::Categorical => (lo + a).clamp(lo, hi),
             };
         }
     }
@@ -169,6 +179,10 @@ impl ActorCritic {
         head: ActionHead,
         encoder: &Encoder,
     ) -> Self {
+        let head = match head {
+            ActionHead::Auto => ActionHead::Gaussian,
+            concrete => concrete,
+        };
         let trunk = match encoder {
             Encoder::Mlp => None,
             Encoder::Cnn { channels, features } => {
@@ -229,12 +243,13 @@ impl ActorCritic {
         self.value_of(&self.features(obs))
     }
 
-    /// The deterministic action, shape `[B, A]`: the Gaussian mean, or the Beta mean
-    /// α/(α+β) in `[0, 1]`.
+    /// The deterministic action, shape `[B, A]`: the Gaussian mean, the Beta mean
+    /// α/(α+β) in `[0, 1]`, or (`[B, 1]`) the most likely categorical action.
     pub fn mean(&self, obs: &Tensor) -> Tensor {
         let out = self.actor.forward(&self.features(obs));
         match self.head {
-            ActionHead::Gaussian => out,
+            ActionHead::Auto | ActionHead::Gaussian => out,
+            ActionHead::Categorical => out.argmax(-1, true).to_kind(Kind::Float),
             ActionHead::Beta => {
                 let (a, b) = self.beta_params(&out);
                 &a / (&a + &b)
@@ -265,7 +280,7 @@ impl ActorCritic {
         let f = self.features(obs);
         let out = self.actor.forward(&f);
         let (logp, entropy) = match self.head {
-            ActionHead::Gaussian => {
+            ActionHead::Auto | ActionHead::Gaussian => {
                 let (mean, log_std) = self.gaussian(&out);
                 gaussian_log_prob_entropy(&mean, &log_std, actions)
             }
@@ -273,6 +288,7 @@ impl ActorCritic {
                 let (a, b) = self.beta_params(&out);
                 beta_log_prob_entropy(&a, &b, actions)
             }
+            ActionHead::Categorical => categorical_log_prob_entropy(&out, actions),
         };
         (logp, entropy, self.value_of(&f))
     }
@@ -289,7 +305,7 @@ impl ActorCritic {
         let f = self.features(obs);
         let out = self.actor.forward(&f);
         let (actions, logp) = match self.head {
-            ActionHead::Gaussian => {
+            ActionHead::Auto | ActionHead::Gaussian => {
                 let (mean, log_std) = self.gaussian(&out);
                 let actions = &mean + log_std.exp() * mean.randn_like();
                 let (logp, _) = gaussian_log_prob_entropy(&mean, &log_std, &actions);
@@ -300,6 +316,12 @@ impl ActorCritic {
                 let (ga, gb) = (a.internal_standard_gamma(), b.internal_standard_gamma());
                 let actions = (&ga / (&ga + &gb)).clamp(BETA_EPS, 1.0 - BETA_EPS);
                 let (logp, _) = beta_log_prob_entropy(&a, &b, &actions);
+                (actions, logp)
+            }
+            ActionHead::Categorical => {
+                let actions = out.softmax(-1, Kind::Float).multinomial(1, true);
+                let actions = actions.to_kind(Kind::Float);
+                let (logp, _) = categorical_log_prob_entropy(&out, &actions);
                 (actions, logp)
             }
         };
@@ -326,6 +348,16 @@ pub fn gaussian_log_prob_entropy(mean: &Tensor, log_std: &Tensor, x: &Tensor) ->
     let z = (x - mean) / log_std.exp();
     let logp = (z.square() * -0.5 - log_std - 0.5 * ln_2pi).sum_dim_intlist(-1, false, Kind::Float);
     let entropy = (log_std + 0.5 * (1.0 + ln_2pi)).sum_dim_intlist(-1, false, Kind::Float);
+    (logp, entropy)
+}
+
+/// Log-probability of the action indices `actions` (`[B, 1]`, as floats) under the
+/// categorical distribution with `logits` (`[B, n]`), and its entropy, each `[B]`.
+pub fn categorical_log_prob_entropy(logits: &Tensor, actions: &Tensor) -> (Tensor, Tensor) {
+    let log_p = logits.log_softmax(-1, Kind::Float);
+    let index = actions.to_kind(Kind::Int64).view([-1, 1]);
+    let logp = log_p.gather(1, &index, false).squeeze_dim(-1);
+    let entropy = -(log_p.exp() * &log_p).sum_dim_intlist(-1, false, Kind::Float);
     (logp, entropy)
 }
 
@@ -431,6 +463,38 @@ mod tests {
         assert_eq!(out, [-1.0, 2.0, 1.0, 1.0]);
         ActionHead::Gaussian.to_env(&[-3.0, 0.5, 1.0, 9.0], &[-1.0, 0.0], &[1.0, 4.0], &mut out);
         assert_eq!(out, [-1.0, 0.5, 1.0, 4.0]);
+    }
+
+    #[test]
+    fn categorical_log_prob_and_entropy_match_the_closed_form() {
+        // logits ln[1, 3] → p = [0.25, 0.75]; entropy −(0.25 ln 0.25 + 0.75 ln 0.75).
+        let logits = Tensor::from_slice(&[0.0f32, 3f32.ln(), 0.0, 3f32.ln()]).view([2, 2]);
+        let actions = Tensor::from_slice(&[0.0f32, 1.0]).view([2, 1]);
+        let (logp, ent) = categorical_log_prob_entropy(&logits, &actions);
+        assert!((logp.double_value(&[0]) - 0.25f64.ln()).abs() < 1e-5);
+        assert!((logp.double_value(&[1]) - 0.75f64.ln()).abs() < 1e-5);
+        let h = -(0.25 * 0.25f64.ln() + 0.75 * 0.75f64.ln());
+        assert!((ent.double_value(&[0]) - h).abs() < 1e-5);
+        // Samples are valid indices whose log-probabilities agree with `evaluate`.
+        let vs = nn::VarStore::new(Device::Cpu);
+        let ac = ActorCritic::new(
+            &vs.root(),
+            &ObsLayout::vector(4),
+            3,
+            &[16],
+            ActionHead::Categorical,
+            &Encoder::Mlp,
+        );
+        let obs = Tensor::randn([500, 4], cpu());
+        let (a, logp, _) = ac.sample(&obs);
+        assert_eq!(a.size(), [500, 1]);
+        assert!(a.min().double_value(&[]) >= 0.0 && a.max().double_value(&[]) <= 2.0);
+        let (logp2, _) = ac.log_prob_entropy(&obs, &a);
+        assert!((logp - logp2).abs().max().double_value(&[]) < 1e-5);
+        assert_eq!(ac.mean(&obs).size(), [500, 1]);
+        let mut out = [0.0; 3];
+        ActionHead::Categorical.to_env(&[0.0, 1.0, 2.0], &[-1.0], &[1.0], &mut out);
+        assert_eq!(out, [-1.0, 0.0, 1.0]);
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! ≥ 90% of held-out images, with either action head.
 
 use rand::{Rng, SeedableRng};
-use rapt_ppo::{ActionHead, Encoder, Learner, ObsLayout, PpoConfig, Rollout};
+use rapt_ppo::{
+    ActionHead, Encoder, GaeParams, Learner, ObsLayout, PpoConfig, RolloutBuffer, StepRecord,
+};
 use tch::Device;
 
 const PIXELS: usize = 64;
@@ -58,22 +60,24 @@ fn learn(head: ActionHead) -> f64 {
         learner.normalize(&mut obs, true);
         let (actions, logp, values) = learner.act(&obs);
         learner.env_actions(&actions, &[-1.0], &[1.0], &mut env_actions);
-        let rewards = env_actions
+        let rewards: Vec<f32> = env_actions
             .iter()
             .zip(&targets)
             .map(|(a, t)| 1.0 - (a - t).abs())
             .collect();
-        let rollout = Rollout {
-            num_envs: n,
-            obs,
-            actions,
-            logp,
-            values,
-            rewards,
-            terminated: vec![true; n],
-            ended: vec![true; n],
-            next_values: vec![0.0; n],
-        };
+        // One-step episodes: every env terminates.
+        let mut rollout = RolloutBuffer::new(n);
+        rollout.push(StepRecord {
+            obs: &obs,
+            actions: &actions,
+            logp: &logp,
+            values: &values,
+            rewards: &rewards,
+            terminated: &vec![true; n],
+            ended: &vec![true; n],
+            truncation_values: &vec![0.0; n],
+        });
+        rollout.finish(&vec![0.0; n], GaeParams::default());
         learner.update(&rollout, 0.0);
     }
     let (mut obs, targets) = batch(&mut rng, 500);

@@ -7,11 +7,14 @@
 #![warn(missing_docs)]
 
 mod model;
+mod shaper;
 mod shaping;
 
 pub use model::{
     Aggregate, Ensemble, Oracle, ProgressInput, ProgressModel, ProgressScores, RewardError,
 };
+pub use shaper::{Shaper, ShaperError, ShapingStats};
 pub use shaping::{
-    ModelSpec, PotentialShaping, Shaped, Shaping, ShapingConfigError, progress_as_reward,
+    LearnedLoader, ModelSpec, PotentialShaping, Shaped, Shaping, ShapingConfigError,
+    progress_as_reward,
 };

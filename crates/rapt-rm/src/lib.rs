@@ -19,4 +19,4 @@ pub mod train;
 
 pub use model::{Fusion, NetConfig, NetShape, ProgressNet};
 pub use reward_model::{LearnedProgress, ModelError, ModelMeta, RewardModel};
-pub use train::{EpochStats, TrainConfig, TrainError, TrainProgress, Trainer};
+pub use train::{EpochStats, KEEP_CHECKPOINTS, TrainConfig, TrainError, TrainProgress, Trainer};

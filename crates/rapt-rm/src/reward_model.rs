@@ -208,6 +208,14 @@ impl LearnedProgress {
     pub fn model(&self) -> &RewardModel {
         &self.model
     }
+
+    /// Load the model in `dir` on the CPU as a boxed [`ProgressModel`]: the loader
+    /// `rapt_reward::ModelSpec::Learned` needs (`Shaper::new`'s `learned` argument).
+    pub fn load_boxed(dir: &Path) -> Result<Box<dyn ProgressModel>, String> {
+        Self::load(dir, Device::Cpu)
+            .map(|m| Box::new(m) as Box<dyn ProgressModel>)
+            .map_err(|e| e.to_string())
+    }
 }
 
 impl ProgressModel for LearnedProgress {

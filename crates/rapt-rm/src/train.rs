@@ -122,7 +122,16 @@ pub enum TrainError {
     /// Bad settings or data.
     #[error("{0}")]
     Invalid(String),
+    /// The run directory could not be used.
+    #[error(transparent)]
+    RunDir(#[from] rapt_ppo::RunDirError),
+    /// Writing metrics failed.
+    #[error("writing metrics: {0}")]
+    Log(std::io::Error),
 }
+
+/// Epoch checkpoints a run keeps (the newest).
+pub const KEEP_CHECKPOINTS: usize = 3;
 
 /// Losses and validation figures after an epoch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -375,6 +384,36 @@ impl Trainer {
         };
         self.progress.history.push(stats);
         stats
+    }
+
+    /// Train the remaining epochs in the run directory `run`: after each epoch its
+    /// figures go to `logger` (`train/loss`, `val/mae`, `val/stage_accuracy`, at step =
+    /// epoch), a checkpoint `checkpoints/epoch-NNNN` is saved (the newest
+    /// [`KEEP_CHECKPOINTS`] kept) and `on_epoch` sees the stats. Stops early, after a
+    /// checkpoint, once `stop` is set; returns whether every epoch is done.
+    pub fn fit(
+        &mut self,
+        run: &rapt_ppo::RunDir,
+        logger: &mut rapt_ppo::Logger,
+        stop: &std::sync::atomic::AtomicBool,
+        mut on_epoch: impl FnMut(&EpochStats),
+    ) -> Result<bool, TrainError> {
+        let epochs = self.progress.config.epochs;
+        while self.progress.epochs_done < epochs {
+            let s = self.epoch(|_, _| {});
+            logger.record("train/loss", s.loss);
+            logger.record("val/mae", s.val_mae);
+            logger.record("val/stage_accuracy", s.val_stage_accuracy);
+            logger.dump(s.epoch as u64).map_err(TrainError::Log)?;
+            self.save_checkpoint(&run.checkpoints().join(format!("epoch-{:04}", s.epoch)))?;
+            run.prune_checkpoints("epoch-", KEEP_CHECKPOINTS)?;
+            on_epoch(&s);
+            if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                return Ok(self.progress.epochs_done >= epochs);
+            }
+        }
+        logger.finish().map_err(TrainError::Log)?;
+        Ok(true)
     }
 
     /// Save a checkpoint into directory `dir` (written beside it and renamed into place).

@@ -26,6 +26,11 @@ pub use params::{DriveParams, MapSource, ObservationMode};
 
 use rapt_core::{Env, EnvError, EnvSpec, Registry, parse_params};
 
+/// The CARLA leaderboard's headline metrics, as evaluations report them at the top level:
+/// route completion and driving score (0–100), infraction score (0–1).
+pub const LEADERBOARD_METRICS: [&str; 3] =
+    ["route_completion", "infraction_score", "driving_score"];
+
 /// Longest episode the registry's time limit allows, steps (the env ends episodes itself
 /// on timeout, at 60 s + route length / 2 m/s; 3,000 steps = 300 s of driving).
 pub const MAX_EPISODE_STEPS: u32 = 3000;
@@ -79,13 +84,49 @@ fn make(
     text: &str,
 ) -> Result<Box<dyn Env>, EnvError> {
     let mut params: DriveParams = parse_params(id, text)?;
-    // A variant differs from Drive-v0 in its traffic density only: keep it unless the
-    // parameters set `vehicles` or `pedestrians` themselves (the only fields so named).
-    if !text.contains("vehicles") {
-        params.traffic.vehicles = vehicles;
-    }
-    if !text.contains("pedestrians") {
-        params.traffic.pedestrians = pedestrians;
-    }
+    // A variant differs from Drive-v0 in its traffic density only: its counts are the
+    // defaults that the parameters' own `traffic.vehicles` / `traffic.pedestrians` override.
+    let set: VariantFields = parse_params(id, text)?;
+    params.traffic.vehicles = set.traffic.vehicles.unwrap_or(vehicles);
+    params.traffic.pedestrians = set.traffic.pedestrians.unwrap_or(pedestrians);
     Ok(Box::new(DriveEnv::new(id, params)?))
+}
+
+/// The parameters a variant gives its own defaults for, as the user's parameters set them
+/// (`None`: not set). Other fields are ignored here; `DriveParams` checks them.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct VariantFields {
+    traffic: TrafficFields,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct TrafficFields {
+    vehicles: Option<usize>,
+    pedestrians: Option<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_variants_traffic_counts_are_defaults_the_parameters_override() {
+        let set: VariantFields = parse_params(
+            "DriveDense-v0",
+            "(observation: Vector, map: File(\"vehicles.ron\"), traffic: (pedestrians: 2))",
+        )
+        .unwrap();
+        // A path that merely contains "vehicles" sets nothing.
+        assert_eq!(
+            (set.traffic.vehicles, set.traffic.pedestrians),
+            (None, Some(2))
+        );
+        let set: VariantFields = parse_params("DriveDense-v0", "").unwrap();
+        assert_eq!(
+            (set.traffic.vehicles, set.traffic.pedestrians),
+            (None, None)
+        );
+    }
 }

@@ -1,4 +1,4 @@
-//! Reward shaping in the training loop: Φ from the run's progress model for every
+//! Reward shaping of a vector env's rollouts: Φ from the run's progress model for every
 //! transition, `r + γkΦ(s') − kΦ(s)` (or the semantic-trap ablation `r + kΦ(s')`), with
 //! Φ(terminal) = 0 on `terminated` and the real Φ of the final state on truncation.
 //!
@@ -11,9 +11,33 @@
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
-use anyhow::{Context, Result, anyhow, bail};
 use rapt_core::{Batch, FrameSpec, InfoLayout};
-use rapt_reward::{PotentialShaping, ProgressInput, ProgressModel, Shaping, progress_as_reward};
+use thiserror::Error;
+
+use crate::{
+    LearnedLoader, PotentialShaping, ProgressInput, ProgressModel, RewardError, Shaping,
+    ShapingConfigError, progress_as_reward,
+};
+
+/// Why shaping failed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ShaperError {
+    /// The shaping config does not fit the run (γ, model, env).
+    #[error("shaping: {0}")]
+    Config(#[from] ShapingConfigError),
+    /// The env cannot feed the model.
+    #[error("shaping: {0}")]
+    Env(String),
+    /// The model failed to score a batch.
+    #[error("scoring progress: {0}")]
+    Score(#[from] RewardError),
+    /// The scoring thread could not start or stopped.
+    #[error("the scoring thread {0}")]
+    Thread(String),
+}
+
+type Result<T, E = ShaperError> = std::result::Result<T, E>;
 
 /// Means of the shaping's parts over the transitions since the last `take`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -39,7 +63,7 @@ struct PendingStep {
 /// A frame batch to score, and the scores coming back.
 struct Scorer {
     jobs: Option<Sender<(Vec<u8>, usize)>>,
-    scores: Receiver<Result<Vec<f32>, String>>,
+    scores: Receiver<Result<Vec<f32>, RewardError>>,
     handle: Option<JoinHandle<()>>,
 }
 
@@ -58,14 +82,13 @@ impl Scorer {
                             privileged: None,
                             frames: Some(&frames),
                         })
-                        .map(|s| s.phi)
-                        .map_err(|e| e.to_string());
+                        .map(|s| s.phi);
                     if score_tx.send(out).is_err() {
                         break;
                     }
                 }
             })
-            .context("starting the scoring thread")?;
+            .map_err(|e| ShaperError::Thread(format!("could not start: {e}")))?;
         Ok(Self {
             jobs: Some(jobs),
             scores,
@@ -78,14 +101,14 @@ impl Scorer {
             .as_ref()
             .expect("jobs open while the scorer lives")
             .send((frames, n))
-            .map_err(|_| anyhow!("the scoring thread stopped"))
+            .map_err(|_| ShaperError::Thread("stopped".into()))
     }
 
     fn recv(&self) -> Result<Vec<f32>> {
         self.scores
             .recv()
-            .map_err(|_| anyhow!("the scoring thread stopped"))?
-            .map_err(|e| anyhow!("scoring progress: {e}"))
+            .map_err(|_| ShaperError::Thread("stopped".into()))?
+            .map_err(ShaperError::Score)
     }
 }
 
@@ -136,33 +159,30 @@ impl std::fmt::Debug for Shaper {
     }
 }
 
-/// Load a learned model for `ModelSpec::Learned` on the CPU.
-fn load_learned(path: &std::path::Path) -> Result<Box<dyn ProgressModel>, String> {
-    rapt_rm::LearnedProgress::load(path, tch::Device::Cpu)
-        .map(|m| Box::new(m) as Box<dyn ProgressModel>)
-        .map_err(|e| e.to_string())
-}
-
 impl Shaper {
     /// The shaper for `shaping` on an env `env_id` with info `layout`, learner discount
-    /// `gamma`; `None` when the run is not shaped. For models that read frames, the
-    /// returned [`FrameSpec`] must be passed to the vector env's `set_frames` before its
-    /// first reset.
+    /// `gamma`; `None` when the run is not shaped. Learned models are loaded with
+    /// `learned` (the crate that links their runtime supplies it). For models that read
+    /// frames, the returned [`FrameSpec`] must be passed to the vector env's `set_frames`
+    /// before its first reset.
     pub fn new(
         shaping: &Shaping,
         env_id: &str,
         layout: &InfoLayout,
         gamma: f32,
+        learned: LearnedLoader<'_>,
     ) -> Result<Option<(Self, Option<FrameSpec>)>> {
         let Some(spec) = shaping.model() else {
             return Ok(None);
         };
-        shaping.check(gamma).context("shaping")?;
-        let model = spec.build_with(&load_learned).context("shaping")?;
+        shaping.check(gamma)?;
+        let model = spec.build_with(learned)?;
         let model_name = model.name();
         let (source, frames) = if model.needs_frames() {
             let Some((views, size)) = model.views() else {
-                bail!("shaping: `{model_name}` needs frames but names no views");
+                return Err(ShaperError::Env(format!(
+                    "`{model_name}` needs frames but names no views"
+                )));
             };
             let spec = FrameSpec { views, size };
             let scorer = Scorer::spawn(model, env_id.to_string())?;
@@ -176,9 +196,9 @@ impl Shaper {
             )
         } else {
             let Some(phi_column) = layout.metric_index("phi") else {
-                bail!(
-                    "shaping: the progress model reads the env's privileged progress, and `{env_id}` reports no `phi` metric"
-                );
+                return Err(ShaperError::Env(format!(
+                    "the progress model reads the env's privileged progress, and `{env_id}` reports no `phi` metric"
+                )));
             };
             (
                 Source::Inline {
@@ -205,6 +225,28 @@ impl Shaper {
         )))
     }
 
+    /// The shaper for `shaping` on `venv` (an env `env_id`), as [`Shaper::new`]; a model
+    /// that reads frames has `venv` render its camera views from its next reset on.
+    pub fn for_vec_env(
+        shaping: &Shaping,
+        env_id: &str,
+        venv: &mut dyn rapt_core::VecEnv,
+        gamma: f32,
+        learned: LearnedLoader<'_>,
+    ) -> Result<Option<Self>> {
+        let Some((shaper, frames)) =
+            Self::new(shaping, env_id, venv.info_layout(), gamma, learned)?
+        else {
+            return Ok(None);
+        };
+        if frames.is_some() {
+            venv.set_frames(frames).map_err(|e| {
+                ShaperError::Env(format!("rendering the progress model's camera views: {e}"))
+            })?;
+        }
+        Ok(Some(shaper))
+    }
+
     fn score_inline(&mut self, info: &rapt_core::InfoBatch, n: usize) -> Result<Vec<f32>> {
         let Source::Inline {
             model,
@@ -216,14 +258,12 @@ impl Shaper {
         };
         privileged.clear();
         privileged.extend((0..n).map(|i| info.metrics_of(i)[*phi_column]));
-        let scores = model
-            .score(&ProgressInput {
-                n,
-                task: &self.task,
-                privileged: Some(privileged),
-                frames: None,
-            })
-            .context("scoring progress")?;
+        let scores = model.score(&ProgressInput {
+            n,
+            task: &self.task,
+            privileged: Some(privileged),
+            frames: None,
+        })?;
         Ok(scores.phi)
     }
 
@@ -342,101 +382,13 @@ impl Shaper {
 
 fn check_frames(batch: &Batch, spec: &FrameSpec) -> Result<()> {
     if batch.frame_bytes != spec.bytes() {
-        bail!(
-            "shaping needs {} bytes of frames per env ({:?} at {} px), the env batch has {}: call set_frames before reset",
+        return Err(ShaperError::Env(format!(
+            "the model needs {} bytes of frames per env ({:?} at {} px), the env batch has {}: call set_frames before reset",
             spec.bytes(),
             spec.views,
             spec.size,
             batch.frame_bytes
-        );
+        )));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use rapt_core::{VecEnv, VecEnvOptions, rng_from_seed};
-    use rapt_reward::ModelSpec;
-
-    /// On real rollouts (Drive-v0, random actions: episodes end by infractions —
-    /// `terminated` — and by a 40-step limit — `truncated`), the shaping summed along each
-    /// episode telescopes to k(γ^T Φ(s_T) − Φ(s_0)) for weight k, with Φ(s_T) = 0 after a termination and
-    /// the final observation's Φ after a truncation.
-    #[test]
-    fn shaping_telescopes_on_real_rollouts() {
-        let registry = crate::registry();
-        let options = VecEnvOptions {
-            num_envs: 4,
-            threads: 1,
-            max_episode_steps: Some(40),
-        };
-        let mut venv = registry
-            .make_vec("Drive-v0", "(observation: Vector)", &options)
-            .unwrap();
-        let gamma = 0.95f32;
-        // A weight k = 2: the sum telescopes to k(γ^T Φ(s_T) − Φ(s_0)).
-        let k = 2.0f64;
-        let shaping = Shaping::Potential {
-            model: ModelSpec::Oracle,
-            gamma: None,
-            scale: k as f32,
-        };
-        let (mut shaper, frames) = Shaper::new(&shaping, "Drive-v0", venv.info_layout(), gamma)
-            .unwrap()
-            .unwrap();
-        assert!(frames.is_none());
-        let phi = venv.info_layout().metric_index("phi").unwrap();
-        let b = venv.reset(Some(3)).unwrap();
-        shaper.reset(b).unwrap();
-        let n = 4;
-        let mut start: Vec<f64> = (0..n)
-            .map(|i| f64::from(b.info.metrics_of(i)[phi]))
-            .collect();
-        let (mut sum, mut discount) = (vec![0.0f64; n], vec![1.0f64; n]);
-        let space = venv.single_action_space().clone();
-        let mut rng = rng_from_seed(5);
-        let mut actions = vec![0.0; n * 2];
-        let (mut terminated, mut truncated) = (0, 0);
-        for _ in 0..400 {
-            for i in 0..n {
-                space.sample(&mut rng, &mut actions[i * 2..i * 2 + 2]);
-                // Half the envs drive off the road at full lock (terminated), the others
-                // dawdle until the time limit (truncated).
-                if i % 2 == 0 {
-                    actions[i * 2..i * 2 + 2].copy_from_slice(&[1.0, 1.0]);
-                }
-            }
-            let b = venv.step(&actions).unwrap();
-            let mut rewards = b.rewards.clone();
-            shaper.apply(b, &mut rewards, 0).unwrap();
-            for i in 0..n {
-                sum[i] += discount[i] * f64::from(rewards[i] - b.rewards[i]);
-                discount[i] *= f64::from(gamma);
-                if b.ended[i] {
-                    let end = if b.terminated[i] {
-                        terminated += 1;
-                        0.0
-                    } else {
-                        truncated += 1;
-                        f64::from(b.final_info.metrics_of(i)[phi])
-                    };
-                    let expected = k * (discount[i] * end - start[i]);
-                    assert!(
-                        (sum[i] - expected).abs() < 1e-4,
-                        "env {i}: shaping summed to {} but k(γ^T Φ(s_T) − Φ(s_0)) = {expected}",
-                        sum[i]
-                    );
-                    (sum[i], discount[i]) = (0.0, 1.0);
-                    start[i] = f64::from(b.info.metrics_of(i)[phi]);
-                }
-            }
-        }
-        assert!(
-            terminated > 3 && truncated > 3,
-            "{terminated} terminated, {truncated} truncated"
-        );
-        let stats = shaper.take();
-        assert!(stats.phi > 0.0, "{stats:?}");
-    }
 }

@@ -1,0 +1,43 @@
+//! The errors of training and evaluation.
+
+use std::path::PathBuf;
+
+use rapt_core::EnvError;
+use rapt_reward::ShaperError;
+
+use crate::{CheckpointError, LearnerError, RunDirError};
+
+/// Why a training run or an evaluation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrainError {
+    /// The vector env failed (bad action, a worker died, ...).
+    #[error(transparent)]
+    Env(#[from] EnvError),
+    /// Reward shaping failed.
+    #[error(transparent)]
+    Shaping(#[from] ShaperError),
+    /// A checkpoint could not be written or read.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// The learner could not be built.
+    #[error(transparent)]
+    Learner(#[from] LearnerError),
+    /// The run directory could not be used.
+    #[error(transparent)]
+    RunDir(#[from] RunDirError),
+    /// Writing metrics failed.
+    #[error("writing metrics: {0}")]
+    Log(std::io::Error),
+    /// A file operation failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The env, learner and options do not fit together.
+    #[error("{0}")]
+    Invalid(String),
+}

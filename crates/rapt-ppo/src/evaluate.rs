@@ -1,0 +1,213 @@
+//! Headless evaluation of a policy on held-out seeds (SB3's `evaluate_policy`).
+
+use rapt_core::VecEnv;
+use rapt_reward::Shaper;
+use serde::{Deserialize, Serialize};
+
+use crate::{Learner, TrainError};
+
+/// Seeds of evaluation episodes start here, far from the training seeds (`seed + i`).
+pub const EVAL_SEED_OFFSET: u64 = 1_000_000_000;
+
+/// How to evaluate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EvalOptions {
+    /// Episodes to run (at least 1).
+    pub episodes: usize,
+    /// Sub-env `i` starts from seed `EVAL_SEED_OFFSET + base + i`.
+    pub base: u64,
+    /// Sample actions (`true`) or take the policy's mean (`false`, the default).
+    pub stochastic: bool,
+}
+
+/// What an evaluation measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// Episodes run.
+    pub episodes: usize,
+    /// Fraction successful at the end of the episode.
+    pub success_rate: f64,
+    /// 95% Wilson score interval of `success_rate`.
+    pub success_ci95: (f64, f64),
+    /// Fraction successful at any step.
+    pub success_once_rate: f64,
+    /// Mean undiscounted return.
+    pub mean_return: f64,
+    /// Mean undiscounted sum of the shaping terms per episode, when the run is shaped
+    /// (the env's reward is `mean_return`; the learner saw both).
+    pub mean_shaping_return: Option<f64>,
+    /// Mean episode length, steps.
+    pub mean_length: f64,
+    /// The env's metrics at the last step of each episode, averaged over episodes (or, for
+    /// the ratios the env declares in its [`rapt_core::InfoLayout`], summed over all episodes and
+    /// divided), by name, in the env's order.
+    #[serde(with = "ordered_map")]
+    pub metrics: Vec<(String, f64)>,
+    /// Each episode, in the order they finished.
+    pub per_episode: Vec<EpisodeRecord>,
+}
+
+impl Evaluation {
+    /// The metric `name`, if the env reports it.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        self.metrics.iter().find(|(n, _)| n == name).map(|m| m.1)
+    }
+}
+
+/// One evaluated episode.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EpisodeRecord {
+    /// Sub-env that ran it.
+    pub env: usize,
+    /// Its index among that sub-env's episodes (0: the one started from seed
+    /// `EVAL_SEED_OFFSET + base + env`).
+    pub index: u32,
+    /// Undiscounted return.
+    #[serde(rename = "return")]
+    pub ret: f64,
+    /// Steps.
+    pub length: u32,
+    /// Successful at the last step.
+    pub success: bool,
+    /// Successful at some step.
+    pub success_once: bool,
+    /// Ended by `terminated` (otherwise truncated).
+    pub terminated: bool,
+}
+
+/// The 95% Wilson score interval of `k` successes in `n` trials.
+pub fn wilson_interval(k: usize, n: usize) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    let (n, p, z) = (n as f64, k as f64 / n as f64, 1.959_964);
+    let denom = 1.0 + z * z / n;
+    let centre = (p + z * z / (2.0 * n)) / denom;
+    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// Run `options.episodes` episodes of `learner`'s policy on `venv`. Each sub-env runs a
+/// fixed share of the episodes (as SB3's `evaluate_policy`), so short episodes are not
+/// over-counted. With a `shaper` the shaping terms are summed too.
+pub fn evaluate_policy(
+    learner: &mut Learner,
+    venv: &mut dyn VecEnv,
+    options: EvalOptions,
+    mut shaper: Option<&mut Shaper>,
+) -> Result<Evaluation, TrainError> {
+    let episodes = options.episodes;
+    if episodes == 0 {
+        return Err(TrainError::Invalid(
+            "an evaluation needs at least 1 episode".into(),
+        ));
+    }
+    let space = crate::ActionSpace::of(venv.single_action_space(), learner.action_head())?;
+    let n = venv.num_envs();
+    let targets: Vec<u32> = (0..n).map(|i| ((episodes + i) / n) as u32).collect();
+    let mut counts = vec![0u32; n];
+    let first = venv.reset(Some(EVAL_SEED_OFFSET + options.base))?;
+    if let Some(s) = shaper.as_deref_mut() {
+        s.reset(first)?;
+    }
+    let mut obs = first.obs.clone();
+    // The shaping terms summed along each running episode, and over finished ones.
+    let mut shaping_sum = vec![0.0f64; n];
+    let mut shaping_total = 0.0f64;
+    let mut shaped = Vec::new();
+    let mut finished: Vec<EpisodeRecord> = Vec::with_capacity(episodes);
+    let layout = venv.info_layout().clone();
+    let mut metric_sums = vec![0.0f64; layout.metrics.len()];
+    let mut env_actions = vec![0.0; n * space.env_dim()];
+    while finished.len() < episodes {
+        learner.normalize(&mut obs, false);
+        let actions = if options.stochastic {
+            learner.act(&obs).0
+        } else {
+            learner.act_deterministic(&obs)
+        };
+        learner.env_actions(&actions, &space.low, &space.high, &mut env_actions);
+        let b = venv.step(&env_actions)?;
+        if let Some(s) = shaper.as_deref_mut() {
+            shaped.clear();
+            shaped.extend_from_slice(&b.rewards);
+            s.apply(b, &mut shaped, 0)?;
+            s.finish(&mut shaped)?;
+            for i in 0..n {
+                shaping_sum[i] += f64::from(shaped[i] - b.rewards[i]);
+            }
+        }
+        for i in 0..n {
+            let counted = b.ended[i] && counts[i] < targets[i];
+            if b.ended[i] {
+                if counted {
+                    shaping_total += shaping_sum[i];
+                }
+                shaping_sum[i] = 0.0;
+            }
+            if counted && let Some(ep) = b.final_info.episode[i] {
+                finished.push(EpisodeRecord {
+                    env: i,
+                    index: counts[i],
+                    ret: ep.ret,
+                    length: ep.length,
+                    success: ep.success_at_end,
+                    success_once: ep.success_once,
+                    terminated: ep.terminated,
+                });
+                counts[i] += 1;
+                for (s, m) in metric_sums.iter_mut().zip(b.final_info.metrics_of(i)) {
+                    *s += f64::from(*m);
+                }
+            }
+        }
+        obs.copy_from_slice(&b.obs);
+    }
+    let k = episodes as f64;
+    let successes = finished.iter().filter(|e| e.success).count();
+    Ok(Evaluation {
+        episodes,
+        success_rate: successes as f64 / k,
+        success_ci95: wilson_interval(successes, episodes),
+        success_once_rate: finished.iter().filter(|e| e.success_once).count() as f64 / k,
+        mean_return: finished.iter().map(|e| e.ret).sum::<f64>() / k,
+        mean_length: finished.iter().map(|e| f64::from(e.length)).sum::<f64>() / k,
+        mean_shaping_return: shaper.is_some().then_some(shaping_total / k),
+        metrics: layout.aggregate_episodes(&metric_sums, k),
+        per_episode: finished,
+    })
+}
+
+/// `Vec<(String, f64)>` as a map in its own order.
+mod ordered_map {
+    use serde::ser::SerializeMap;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[(String, f64)], s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(v.len()))?;
+        for (k, x) in v {
+            map.serialize_entry(k, x)?;
+        }
+        map.end()
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, f64)>, D::Error> {
+        let map = std::collections::BTreeMap::<String, f64>::deserialize(d)?;
+        Ok(map.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wilson_interval_matches_known_values() {
+        let (lo, hi) = wilson_interval(190, 200);
+        assert!(
+            (lo - 0.9103).abs() < 1e-3 && (hi - 0.9727).abs() < 1e-3,
+            "{lo} {hi}"
+        );
+        assert_eq!(wilson_interval(0, 0), (0.0, 1.0));
+    }
+}
