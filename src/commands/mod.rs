@@ -9,7 +9,7 @@ mod record;
 mod render;
 mod reward_model;
 mod rollout;
-mod train;
+pub(crate) mod train;
 
 use anyhow::Result;
 

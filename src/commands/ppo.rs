@@ -7,8 +7,8 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Context, Result};
 use rapt_core::{ThreadedVecEnv, VecEnv, VecEnvOptions};
 use rapt_ppo::{
-    ActionSpace, CheckpointCallback, CsvSink, EvalCallback, Evaluation, Learner, Logger, ObsLayout,
-    Progress, ProgressSink, RunDir, TensorBoardSink, Trainer,
+    ActionSpace, CheckpointCallback, CsvSink, EvalCallback, Evaluation, Learner, Logger, Progress,
+    ProgressSink, RunDir, TensorBoardSink, Trainer,
 };
 use rapt_reward::Shaper;
 
@@ -37,25 +37,17 @@ pub fn train(
     let mut eval_venv = registry.make_vec(&cfg.env.id, params, &eval_options)?;
     let cores = rapt_ppo::available_cores();
     rapt_ppo::configure_torch_threads(rapt_ppo::torch_threads_for(venv.threads(), cores));
-    // `action_head: Auto` becomes the head for this env's action space.
-    let space = ActionSpace::of(venv.single_action_space(), cfg.ppo.action_head)
-        .with_context(|| format!("`{}`", cfg.env.id))?;
-    let ppo = rapt_ppo::PpoConfig {
-        action_head: space.head,
-        ..cfg.ppo.clone()
-    };
     let (learner, progress) = if resume {
+        // The checkpoint holds the head `action_head: Auto` became.
+        let space = ActionSpace::of(venv.single_action_space(), cfg.ppo.action_head)?;
+        let ppo = rapt_ppo::PpoConfig {
+            action_head: space.head,
+            ..cfg.ppo.clone()
+        };
         rapt_ppo::resume_run(run, &ppo, cfg.device.resolve()?)?
     } else {
-        let layout = ObsLayout::of(venv.single_observation_space());
-        let learner = Learner::new(
-            layout,
-            space.learner_dim(),
-            ppo,
-            cfg.device.resolve()?,
-            cfg.seed,
-        )
-        .with_context(|| format!("building the PPO learner for `{}`", cfg.env.id))?;
+        let learner = Learner::for_env(&venv, cfg.ppo.clone(), cfg.device.resolve()?, cfg.seed)
+            .with_context(|| format!("building the PPO learner for `{}`", cfg.env.id))?;
         (learner, Progress::default())
     };
     let shaper = make_shaper(cfg, &mut venv)?;

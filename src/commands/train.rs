@@ -23,16 +23,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         Some(dir) => RunDir::claim(dir)?,
         None => RunDir::create_new(Path::new("runs"), &cfg.name)?,
     };
-    // Starting over an earlier run would replace its config and mix two runs' metrics and
-    // checkpoints.
-    ensure!(
-        !run.join("config.ron").exists(),
-        "{} already holds a run: continue it with `rapt train --resume {}`, or choose another \
-         --run-dir",
-        run.path().display(),
-        run.path().display()
-    );
-    run.write_atomic("config.ron", loaded.resolved_ron.as_bytes())?;
+    start(&run, &loaded.resolved_ron)?;
     info!(run_dir = %run.path().display(), config = %config_path.display(), "run started");
     log_backend(&cfg)?;
     match cfg.train.policy {
@@ -48,6 +39,21 @@ pub fn run(args: &TrainArgs) -> Result<()> {
             random_baseline(&cfg, &run)
         }
     }
+}
+
+/// Save the resolved config into a new run directory; refuses a directory that holds a
+/// run already (starting over would replace its config and mix two runs' metrics and
+/// checkpoints).
+pub fn start(run: &RunDir, resolved_ron: &str) -> Result<()> {
+    ensure!(
+        !run.join("config.ron").exists(),
+        "{} already holds a run: continue it with `rapt train --resume {}`, or choose another \
+         --run-dir",
+        run.path().display(),
+        run.path().display()
+    );
+    run.write_atomic("config.ron", resolved_ron.as_bytes())?;
+    Ok(())
 }
 
 /// `rapt train --resume RUN_DIR`: the saved config, the newest checkpoint.

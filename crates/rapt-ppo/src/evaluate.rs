@@ -20,6 +20,17 @@ pub struct EvalOptions {
     pub stochastic: bool,
 }
 
+impl EvalOptions {
+    /// `episodes` deterministic episodes from the first held-out seeds (`base` 0).
+    pub fn episodes(episodes: usize) -> Self {
+        Self {
+            episodes,
+            base: 0,
+            stochastic: false,
+        }
+    }
+}
+
 /// What an evaluation measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {

@@ -90,6 +90,32 @@ fn reset_seed(seed: u64, update: u64) -> u64 {
     seed.wrapping_add(update << 32)
 }
 
+impl Learner {
+    /// A fresh learner for `venv`'s spaces: the observation layout from its observation
+    /// space, `config.action_head: Auto` resolved from its action space (Gaussian for a
+    /// bounded Box, categorical for a Discrete space); torch seeded with `seed`.
+    pub fn for_env(
+        venv: &dyn VecEnv,
+        config: crate::PpoConfig,
+        device: tch::Device,
+        seed: u64,
+    ) -> Result<Self, TrainError> {
+        let space = ActionSpace::of(venv.single_action_space(), config.action_head)?;
+        let layout = ObsLayout::of(venv.single_observation_space());
+        let config = crate::PpoConfig {
+            action_head: space.head,
+            ..config
+        };
+        Ok(Learner::new(
+            layout,
+            space.learner_dim(),
+            config,
+            device,
+            seed,
+        )?)
+    }
+}
+
 impl Trainer {
     /// A trainer for `learner`; `seed` seeds the envs' resets and the per-update sampling.
     pub fn new(learner: Learner, seed: u64) -> Self {
