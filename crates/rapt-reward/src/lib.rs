@@ -1,9 +1,10 @@
 //! Rewards from progress: step-aware progress models Φ ∈ [0, 1] ([`ProgressModel`]: the
-//! env's own oracle, ensembles of models; learned and remote models implement the same
+//! env's own oracle, ensembles of models; `rapt-rm`'s learned model implements the same
 //! trait) and policy-invariant potential-based shaping (Ng et al. 1999, Robo-Dopamine):
 //! `r' = r + γΦ(s') − Φ(s)` with Φ(terminal) = 0 on `terminated` and the real Φ of the
-//! final observation on `truncated` ([`PotentialShaping`]). Using Φ itself as the reward
-//! ("the semantic trap") exists only as a named ablation, [`Shaping::ProgressAsReward`].
+//! final observation on `truncated` ([`PotentialShaping`]), applied to a vector env's
+//! rollouts by the [`Shaper`]. Using Φ itself as the reward ("the semantic trap") exists
+//! only as a named ablation, [`Shaping::ProgressAsReward`].
 #![warn(missing_docs)]
 
 mod model;
