@@ -5,12 +5,12 @@
 
 pub mod cli;
 mod commands;
-pub mod config;
 mod interrupt;
 
 pub use commands::run;
 pub use rapt_envs::registry;
 pub use rapt_ppo::Evaluation;
+pub use rapt_train::config;
 
 /// Train with PPO as `cfg` says into the new run directory `run_dir` (claimed for the run,
 /// the config saved in it), without a Ctrl-C handler: what `rapt train` does after loading
@@ -18,7 +18,7 @@ pub use rapt_ppo::Evaluation;
 pub fn train_ppo(cfg: &config::RunConfig, run_dir: &std::path::Path) -> anyhow::Result<Evaluation> {
     let run = rapt_ppo::RunDir::claim(run_dir)?;
     let resolved = ron::ser::to_string_pretty(cfg, ron::ser::PrettyConfig::default())?;
-    commands::train::start(&run, &resolved)?;
+    rapt_train::start_run(&run, &resolved)?;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    commands::ppo::train(cfg, &run, false, stop)
+    Ok(rapt_train::train(cfg, &run, false, stop)?.evaluation)
 }

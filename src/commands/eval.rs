@@ -1,6 +1,6 @@
-use anyhow::{Context, Result, bail};
-use rapt_core::VecEnvOptions;
-use rapt_ppo::{EVAL_SEED_OFFSET, EvalOptions, Evaluation, Learner, evaluate_policy};
+use anyhow::{Result, bail};
+use rapt_ppo::{EVAL_SEED_OFFSET, Evaluation, Learner};
+use rapt_train::EvalRunOptions;
 use serde::Serialize;
 
 use crate::cli::EvalArgs;
@@ -22,51 +22,21 @@ struct EvalReport<'a> {
 
 /// Evaluate a trained policy headlessly on held-out seeds.
 pub fn run(args: &EvalArgs) -> Result<()> {
-    if args.episodes == 0 {
-        bail!("--episodes must be at least 1");
-    }
-    let (run_dir, checkpoint) = rapt_ppo::locate_checkpoint(&args.target)?;
-    let loaded = crate::config::load(&run_dir.join("config.ron"), &[])
-        .with_context(|| format!("reading the run's config in {}", run_dir.display()))?;
-    let mut cfg = loaded.config;
-    let params = if args.env_set.is_empty() {
-        cfg.env.params_text().to_string()
-    } else {
-        // `--env-set k=v` edits the env's parameters like `--set env.params.k=v`.
-        let sets: Vec<String> = args
-            .env_set
-            .iter()
-            .map(|s| format!("env.params.{s}"))
-            .collect();
-        let again = crate::config::load(&run_dir.join("config.ron"), &sets)?;
-        cfg = again.config;
-        cfg.env.params_text().to_string()
-    };
-    let device = cfg.device.resolve()?;
-    let (mut learner, progress) = Learner::load_checkpoint(&checkpoint, device)?;
-    let registry = rapt_envs::registry();
-    let options = VecEnvOptions {
-        num_envs: cfg.env.num_envs.min(args.episodes as usize),
-        threads: cfg
-            .env
-            .threads
-            .min(cfg.env.num_envs.min(args.episodes as usize)),
-        max_episode_steps: cfg.env.max_episode_steps,
-    };
-    let mut venv = registry.make_vec(&cfg.env.id, &params, &options)?;
-    let mut shaper = super::ppo::make_shaper(&cfg, &mut venv)?;
-    let eval = evaluate_policy(
-        &mut learner,
-        &mut venv,
-        EvalOptions {
+    let run = rapt_train::evaluate_run(
+        &args.target,
+        &EvalRunOptions {
             episodes: args.episodes as usize,
-            base: args.seed,
+            seed: args.seed,
             stochastic: args.stochastic,
+            env_set: args.env_set.clone(),
         },
-        shaper.as_mut(),
     )?;
+    let (cfg, checkpoint, progress, eval) =
+        (&run.config, &run.checkpoint, run.progress, &run.evaluation);
+    let params = cfg.env.params_text();
+    let device = cfg.device.resolve()?;
     if let Some(dir) = &args.record {
-        let mut env = registry.make(&cfg.env.id, &params, cfg.env.max_episode_steps)?;
+        let mut env = rapt_envs::registry().make(&cfg.env.id, params, cfg.env.max_episode_steps)?;
         let views: Vec<String> = env.views().iter().map(|v| v.to_string()).collect();
         if views.is_empty() {
             bail!("--record: `{}` has no camera views", cfg.env.id);
@@ -74,7 +44,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         // The vector env seeds sub-env i with base + i: the first episodes of each.
         let n = args.record_episodes.min(args.episodes) as u64;
         let seeds: Vec<u64> = (0..n).map(|i| EVAL_SEED_OFFSET + args.seed + i).collect();
-        let (policy, _) = Learner::load_checkpoint(&checkpoint, device)?;
+        let (policy, _) = Learner::load_checkpoint(checkpoint, device)?;
         let mut actor = super::render::Actor::Policy(Box::new(policy));
         super::render::record(&mut env, &mut actor, &views, args.record_size, &seeds, dir)?;
         eprintln!(
@@ -90,7 +60,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             checkpoint: checkpoint.display().to_string(),
             global_step: progress.global_step,
             actions: if args.stochastic { "sampled" } else { "mean" },
-            evaluation: &eval,
+            evaluation: eval,
             leaderboard: rapt_drive::LEADERBOARD_METRICS
                 .iter()
                 .filter_map(|&k| eval.metric(k).map(|v| (k, v)))
@@ -111,7 +81,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             eval.mean_return,
             eval.mean_length
         );
-        print_metrics(&eval);
+        print_metrics(eval);
         println!(
             "\n{:>7} {:>4} {:>5} {:>10} {:>6} {:>8} {:>12} {:>10}",
             "episode", "env", "index", "return", "length", "success", "success once", "ended by"

@@ -4,7 +4,6 @@ mod bench;
 mod bench_update;
 mod envs;
 mod eval;
-pub(crate) mod ppo;
 mod record;
 mod render;
 mod reward_model;

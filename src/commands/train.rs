@@ -1,15 +1,14 @@
-//! `rapt train`: load and validate the config, claim the run directory, hand the run to the
-//! library.
+//! `rapt train`: load and validate the config, claim the run directory, hand the run to
+//! `rapt_train`, print the outcome.
 
 use std::path::Path;
 
 use anyhow::{Context, Result, ensure};
-use rapt_core::VecEnvOptions;
-use rapt_ppo::{CsvSink, Logger, ProgressSink, RunDir};
+use rapt_ppo::RunDir;
+use rapt_train::{PolicyKind, RunConfig, TrainOutcome, config};
 use tracing::{info, warn};
 
 use crate::cli::TrainArgs;
-use crate::config::{self, PolicyKind, RunConfig};
 
 /// Load the config, create the run directory, run the loop, write metrics.
 pub fn run(args: &TrainArgs) -> Result<()> {
@@ -23,37 +22,35 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         Some(dir) => RunDir::claim(dir)?,
         None => RunDir::create_new(Path::new("runs"), &cfg.name)?,
     };
-    start(&run, &loaded.resolved_ron)?;
+    rapt_train::start_run(&run, &loaded.resolved_ron)?;
     info!(run_dir = %run.path().display(), config = %config_path.display(), "run started");
     log_backend(&cfg)?;
     match cfg.train.policy {
-        PolicyKind::Ppo => {
-            super::ppo::train(&cfg, &run, false, crate::interrupt::stop_flag()).map(|_| ())
-        }
+        PolicyKind::Ppo => train(&cfg, &run, false),
         PolicyKind::Random => {
             warn!(
                 "policy: Random: this run steps `{}` with uniformly random actions and \
                  records its episode statistics as a baseline",
                 cfg.env.id
             );
-            random_baseline(&cfg, &run)
+            let s = rapt_train::random_baseline(&cfg, &run)?;
+            println!(
+                "{}: {} steps in {:.1} s ({:.0} steps/s), {} episodes; last {} \
+                 episodes: mean return {:.2}, mean length {:.1}, success {:.1}% (random policy)",
+                cfg.env.id,
+                s.global_step,
+                s.seconds,
+                s.global_step as f64 / s.seconds,
+                s.window.total(),
+                s.window.len(),
+                s.window.mean(|e| e.ret),
+                s.window.mean(|e| f64::from(e.length)),
+                s.window.mean(|e| f64::from(u8::from(e.success_at_end))) * 100.0
+            );
+            println!("run directory: {}", run.path().display());
+            Ok(())
         }
     }
-}
-
-/// Save the resolved config into a new run directory; refuses a directory that holds a
-/// run already (starting over would replace its config and mix two runs' metrics and
-/// checkpoints).
-pub fn start(run: &RunDir, resolved_ron: &str) -> Result<()> {
-    ensure!(
-        !run.join("config.ron").exists(),
-        "{} already holds a run: continue it with `rapt train --resume {}`, or choose another \
-         --run-dir",
-        run.path().display(),
-        run.path().display()
-    );
-    run.write_atomic("config.ron", resolved_ron.as_bytes())?;
-    Ok(())
 }
 
 /// `rapt train --resume RUN_DIR`: the saved config, the newest checkpoint.
@@ -72,7 +69,38 @@ fn resume(run_dir: &Path) -> Result<()> {
         run_dir.display()
     );
     log_backend(&cfg)?;
-    super::ppo::train(&cfg, &run, true, crate::interrupt::stop_flag()).map(|_| ())
+    train(&cfg, &run, true)
+}
+
+/// Train (or resume) with Ctrl-C as the stop flag, then print the summary.
+fn train(cfg: &RunConfig, run: &RunDir, resume: bool) -> Result<()> {
+    let TrainOutcome {
+        evaluation: e,
+        summary: s,
+        eval_seconds,
+    } = rapt_train::train(cfg, run, resume, crate::interrupt::stop_flag())?;
+    let (lo, hi) = e.success_ci95;
+    // Only a finished run's summary says "final evaluation" (scripts look for it).
+    let which = if s.stopped_early {
+        "evaluation at interruption"
+    } else {
+        "final evaluation"
+    };
+    println!(
+        "{}: {} steps in {:.1} s of training ({:.0} steps/s) and {eval_seconds:.1} s of evaluation; {which} over {} held-out episodes: success {:.1}% (95% CI {:.1}–{:.1}%), success once {:.1}%, mean return {:.3}",
+        cfg.env.id,
+        s.global_step,
+        s.train_seconds,
+        s.steps as f64 / s.train_seconds,
+        e.episodes,
+        e.success_rate * 100.0,
+        lo * 100.0,
+        hi * 100.0,
+        e.success_once_rate * 100.0,
+        e.mean_return
+    );
+    super::eval::print_metrics(&e);
+    Ok(())
 }
 
 fn log_backend(cfg: &RunConfig) -> Result<()> {
@@ -84,40 +112,5 @@ fn log_backend(cfg: &RunConfig) -> Result<()> {
         device = ?device,
         "learner backend"
     );
-    Ok(())
-}
-
-/// `policy: Random`: episode statistics of uniformly random actions, as a baseline.
-fn random_baseline(cfg: &RunConfig, run: &RunDir) -> Result<()> {
-    let options = VecEnvOptions {
-        num_envs: cfg.env.num_envs,
-        threads: cfg.env.threads,
-        max_episode_steps: cfg.env.max_episode_steps,
-    };
-    let mut venv = rapt_envs::registry().make_vec(&cfg.env.id, cfg.env.params_text(), &options)?;
-    let mut logger = Logger::new()
-        .with_sink(CsvSink::open(&run.metrics_csv()).context("opening metrics.csv")?)
-        .with_sink(ProgressSink::new(0, cfg.train.total_steps));
-    let s = rapt_ppo::random_baseline(
-        &mut venv,
-        cfg.train.total_steps,
-        cfg.seed,
-        cfg.train.log_every_steps,
-        &mut logger,
-    )?;
-    println!(
-        "{}: {} steps in {:.1} s ({:.0} steps/s), {} episodes; last {} \
-         episodes: mean return {:.2}, mean length {:.1}, success {:.1}% (random policy)",
-        cfg.env.id,
-        s.global_step,
-        s.seconds,
-        s.global_step as f64 / s.seconds,
-        s.window.total(),
-        s.window.len(),
-        s.window.mean(|e| e.ret),
-        s.window.mean(|e| f64::from(e.length)),
-        s.window.mean(|e| f64::from(u8::from(e.success_at_end))) * 100.0
-    );
-    println!("run directory: {}", run.path().display());
     Ok(())
 }

@@ -1,6 +1,9 @@
 //! The run config: every setting of a training run in one documented struct, loaded from
 //! RON with `deny_unknown_fields`, overridable with `--set`, validated before any work
 //! starts, and written resolved into the run directory.
+//!
+//! It lives here, not in `rapt-ppo`, because validating it needs the env registry
+//! (rapier) as well as the learner's settings (tch), and the learner never sees rapier.
 
 use std::path::Path;
 
