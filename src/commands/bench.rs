@@ -13,7 +13,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         "--seconds must be > 0, got {}",
         args.seconds
     );
-    let registry = crate::registry();
+    let registry = rapt_envs::registry();
     let options = VecEnvOptions {
         num_envs: args.envs,
         threads: args.threads,

@@ -3,7 +3,7 @@ use anyhow::Result;
 use crate::cli::EnvsArgs;
 
 pub fn run(args: &EnvsArgs) -> Result<()> {
-    let registry = crate::registry();
+    let registry = rapt_envs::registry();
     for spec in registry.specs() {
         let env = registry.make(spec.id, "", None)?;
         let (obs, act) = (env.observation_space(), env.action_space());

@@ -45,7 +45,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         let n = args.record_episodes.min(args.episodes) as u64;
         let seeds: Vec<u64> = (0..n).map(|i| EVAL_SEED_OFFSET + args.seed + i).collect();
         let (policy, _) = Learner::load_checkpoint(checkpoint, device)?;
-        let mut actor = super::render::Actor::Policy(Box::new(policy));
+        let mut actor = rapt_ppo::Actor::Policy(Box::new(policy));
         super::render::record(&mut env, &mut actor, &views, args.record_size, &seeds, dir)?;
         eprintln!(
             "recorded {n} episode(s) from {} views into {}",

@@ -6,23 +6,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail, ensure};
 use image::codecs::gif::{GifEncoder, Repeat};
 use image::{Delay, Frame as GifFrame, RgbImage, RgbaImage};
-use rapt_core::{Env, EnvBuffers, Space, rng_from_seed};
-use rapt_ppo::Learner;
+use rapt_core::{Env, EnvBuffers, rng_from_seed};
+use rapt_ppo::{Actor, TrainError, run_episode};
 
 use crate::cli::RenderArgs;
 
 /// Enlargement of GIF frames over the rendered size.
 const GIF_SCALE: u32 = 4;
-
-/// Who acts in recorded episodes.
-pub enum Actor {
-    /// The env's scripted expert.
-    Expert,
-    /// Uniformly random actions.
-    Random,
-    /// A trained policy's mean action.
-    Policy(Box<Learner>),
-}
 
 /// Render episodes as `args` says.
 pub fn run(args: &RenderArgs) -> Result<()> {
@@ -32,7 +22,7 @@ pub fn run(args: &RenderArgs) -> Result<()> {
         "--size {} must be in [8, 1024]",
         args.size
     );
-    let registry = crate::registry();
+    let registry = rapt_envs::registry();
     let mut env = registry.make(&args.env, &args.params, args.max_steps)?;
     let views = choose_views(&*env, &args.env, &args.views)?;
     if let Some(seconds) = args.bench {
@@ -42,7 +32,7 @@ pub fn run(args: &RenderArgs) -> Result<()> {
     let mut actor = match args.policy.as_str() {
         "expert" => Actor::Expert,
         "random" => Actor::Random,
-        dir => Actor::Policy(load_policy(Path::new(dir))?),
+        dir => load_policy(Path::new(dir))?,
     };
     let seeds: Vec<u64> = (0..u64::from(args.episodes))
         .map(|k| args.seed + k)
@@ -70,17 +60,14 @@ pub fn choose_views(env: &dyn Env, id: &str, wanted: &[String]) -> Result<Vec<St
     Ok(wanted.to_vec())
 }
 
-/// The policy of the newest checkpoint in run directory `dir`, on the CPU.
-pub fn load_policy(dir: &Path) -> Result<Box<Learner>> {
-    let ckpt = rapt_ppo::latest_checkpoint(&dir.join("checkpoints")).with_context(|| {
+/// `--policy DIR`: the policy of the newest checkpoint in run directory `dir`.
+pub fn load_policy(dir: &Path) -> Result<Actor> {
+    Actor::policy_of_run(dir).with_context(|| {
         format!(
             "--policy {}: not `expert`, `random`, or a run directory with checkpoints",
             dir.display()
         )
-    })?;
-    let device = rapt_ppo::DeviceChoice::Cpu.resolve()?;
-    let (learner, _) = Learner::load_checkpoint(&ckpt, device)?;
-    Ok(Box::new(learner))
+    })
 }
 
 /// Run one episode per seed in `seeds` with `actor`, writing each view's frames as
@@ -93,80 +80,31 @@ pub fn record(
     seeds: &[u64],
     out: &Path,
 ) -> Result<()> {
-    let (low, high) = match env.action_space() {
-        Space::Box(b) => (b.low.clone(), b.high.clone()),
-        other => bail!("recording needs a continuous action space, this env has {other}"),
-    };
-    let space = env.action_space().clone();
     let mut rng = rng_from_seed(seeds.first().copied().unwrap_or(0) ^ 0x4E7);
-    let mut action = vec![0.0; space.flat_dim()];
-    let mut b = EnvBuffers::new(env);
     let mut frames: Vec<Vec<RgbImage>> = vec![Vec::new(); views.len()];
     let mut rgb = Vec::new();
     for (k, &seed) in seeds.iter().enumerate() {
-        b.reset(env, Some(seed))?;
-        let mut step = 0u32;
-        loop {
+        run_episode(env, actor, seed, &mut rng, |s| {
             for (v, view) in views.iter().enumerate() {
-                ensure!(
-                    env.render(view, size, size, &mut rgb),
-                    "rendering `{view}` failed"
-                );
-                let image = RgbImage::from_raw(size as u32, size as u32, rgb.clone())
-                    .context("a frame has the wrong size")?;
-                let path = out.join(view).join(format!("ep{k:03}_step{step:04}.png"));
-                write_png(&path, &image)?;
+                let image = s
+                    .env
+                    .render(view, size, size, &mut rgb)
+                    .then(|| RgbImage::from_raw(size as u32, size as u32, rgb.clone()))
+                    .flatten()
+                    .ok_or_else(|| TrainError::Invalid(format!("rendering `{view}` failed")))?;
+                let path = out
+                    .join(view)
+                    .join(format!("ep{k:03}_step{:04}.png", s.step));
+                write_png(&path, &image).map_err(|e| TrainError::Invalid(format!("{e:#}")))?;
                 frames[v].push(image);
             }
-            if b.ended() {
-                break;
-            }
-            act(
-                actor,
-                env,
-                &b.obs,
-                &space,
-                &low,
-                &high,
-                &mut rng,
-                &mut action,
-            )?;
-            b.step(env, &action)?;
-            step += 1;
-        }
+            Ok(())
+        })?;
     }
     for (view, frames) in views.iter().zip(frames) {
         let path = out.join(format!("{view}.gif"));
         write_gif(&path, &frames)?;
         println!("{}: {} frames → {}", view, frames.len(), path.display());
-    }
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-pub fn act(
-    actor: &mut Actor,
-    env: &mut Box<dyn Env>,
-    obs: &[f32],
-    space: &Space,
-    low: &[f32],
-    high: &[f32],
-    rng: &mut rapt_core::Rng,
-    action: &mut [f32],
-) -> Result<()> {
-    match actor {
-        Actor::Expert => {
-            if !env.expert_action(action) {
-                bail!("this env has no scripted expert");
-            }
-        }
-        Actor::Random => space.sample(rng, action),
-        Actor::Policy(learner) => {
-            let mut o = obs.to_vec();
-            learner.normalize(&mut o, false);
-            let a = learner.act_deterministic(&o);
-            learner.env_actions(&a, low, high, action);
-        }
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
-use anyhow::{Result, bail};
-use rapt_core::{Env, EnvBuffers, rng_from_seed};
+use anyhow::{Context, Result, bail};
+use rapt_core::rng_from_seed;
+use rapt_ppo::{Actor, run_episode};
 
 use crate::cli::{RolloutArgs, RolloutPolicy};
 
@@ -17,19 +18,18 @@ pub fn run(args: &RolloutArgs) -> Result<()> {
     if args.episodes == 0 {
         bail!("--episodes must be at least 1");
     }
-    let registry = crate::registry();
-    let mut env = registry.make(&args.env, &args.params, None)?;
+    let mut env = rapt_envs::registry().make(&args.env, &args.params, None)?;
     let layout = env.info_layout().clone();
-    let space = env.action_space().clone();
     let mut rng = rng_from_seed(args.seed ^ 0xAC7);
-    let mut action = vec![0.0; space.flat_dim()];
-    let mut buffers = EnvBuffers::new(&env);
+    let mut actor = match args.policy {
+        RolloutPolicy::Expert => Actor::Expert,
+        RolloutPolicy::Random => Actor::Random,
+    };
     let phi_col = layout.metric_index("phi");
     let stage_col = layout.metric_index("stage");
     let mut episodes = Vec::new();
     for k in 0..args.episodes {
         let table = k == 0 && !args.quiet && !args.json;
-        buffers.reset(&mut env, Some(args.seed + u64::from(k)))?;
         if table {
             println!(
                 "{:>4} {:>6} {:>5} {:>8} {:>7}  {}",
@@ -41,50 +41,40 @@ pub fn run(args: &RolloutArgs) -> Result<()> {
                 layout.reward_terms.join("  ")
             );
         }
-        let mut ret = 0.0;
-        let mut success_once = false;
-        let mut t = 0u32;
-        loop {
-            t += 1;
-            match args.policy {
-                RolloutPolicy::Expert => {
-                    if !env.expert_action(&mut action) {
-                        bail!("`{}` has no scripted expert", args.env);
-                    }
+        let mut last = (f32::NAN, Vec::new());
+        let stats = run_episode(
+            &mut env,
+            &mut actor,
+            args.seed + u64::from(k),
+            &mut rng,
+            |s| {
+                let (info, m) = (&s.buffers.info, s.buffers.info.metrics_of(0));
+                last = (phi_col.map(|c| m[c]).unwrap_or(f32::NAN), m.to_vec());
+                if table && s.step > 0 {
+                    let terms: Vec<String> =
+                        info.terms(0).iter().map(|t| format!("{t:>8.4}")).collect();
+                    println!(
+                        "{:>4} {:>6.3} {:>5} {:>8.4} {:>7}  {}",
+                        s.step,
+                        last.0,
+                        stage_col.map(|c| m[c] as i32).unwrap_or(-1),
+                        s.buffers.reward,
+                        info.success[0],
+                        terms.join(" ")
+                    );
                 }
-                RolloutPolicy::Random => space.sample(&mut rng, &mut action),
-            }
-            let (reward, terminated, truncated) = buffers.step(&mut env, &action)?;
-            let info = &buffers.info;
-            ret += f64::from(reward);
-            success_once |= info.success[0];
-            if table {
-                let m = info.metrics_of(0);
-                let terms: Vec<String> =
-                    info.terms(0).iter().map(|t| format!("{t:>8.4}")).collect();
-                println!(
-                    "{:>4} {:>6.3} {:>5} {:>8.4} {:>7}  {}",
-                    t,
-                    phi_col.map(|c| m[c]).unwrap_or(f32::NAN),
-                    stage_col.map(|c| m[c] as i32).unwrap_or(-1),
-                    reward,
-                    info.success[0],
-                    terms.join(" ")
-                );
-            }
-            if terminated || truncated {
-                let ep = info.episode[0].expect("episode statistics on the last step");
-                episodes.push(Episode {
-                    ret,
-                    length: ep.length,
-                    success_once,
-                    success_at_end: info.success[0],
-                    final_phi: phi_col.map(|c| info.metrics_of(0)[c]).unwrap_or(f32::NAN),
-                    metrics: info.metrics_of(0).to_vec(),
-                });
-                break;
-            }
-        }
+                Ok(())
+            },
+        )
+        .with_context(|| format!("`{}`", args.env))?;
+        episodes.push(Episode {
+            ret: stats.ret,
+            length: stats.length,
+            success_once: stats.success_once,
+            success_at_end: stats.success_at_end,
+            final_phi: last.0,
+            metrics: last.1,
+        });
     }
     let n = episodes.len() as f64;
     let rate = |f: &dyn Fn(&Episode) -> bool| episodes.iter().filter(|e| f(e)).count() as f64 / n;

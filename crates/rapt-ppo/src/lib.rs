@@ -26,6 +26,7 @@ mod checkpoint;
 mod config;
 mod device;
 pub mod dir_lock;
+mod episode;
 mod error;
 mod evaluate;
 mod gae;
@@ -53,6 +54,7 @@ pub use checkpoint::{
 };
 pub use config::PpoConfig;
 pub use device::{DeviceChoice, DeviceError, LIBTORCH_VERSION, LibtorchInfo, libtorch_info};
+pub use episode::{Actor, EpisodeState, run_episode};
 pub use error::TrainError;
 pub use evaluate::{
     EVAL_SEED_OFFSET, EpisodeRecord, EvalOptions, Evaluation, evaluate_policy, wilson_interval,

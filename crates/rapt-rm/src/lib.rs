@@ -13,6 +13,7 @@ pub use dataset::{
 };
 pub mod eval;
 pub mod model;
+pub mod record;
 pub mod reward_model;
 pub mod samples;
 pub mod train;
