@@ -45,18 +45,16 @@ pub enum Command {
 /// `rapt record`.
 #[derive(Debug, Args)]
 pub struct RecordArgs {
-    /// Environment id, e.g. `Push-v0`.
-    pub env: String,
+    /// Env, seed (use different ranges for training and held-out data), parameters.
+    #[command(flatten)]
+    pub env: EnvArgs,
     /// Who acts: `expert`, `random`, `mixed` (per episode: 40% expert, 40% perturbed
     /// expert, 20% random), or a run directory (its newest checkpoint, the policy mean).
     #[arg(long, default_value = "mixed")]
     pub policy: String,
-    /// Episodes to record (seeds `seed`, `seed + 1`, …).
+    /// Episodes to record.
     #[arg(long, default_value_t = 100)]
     pub episodes: u32,
-    /// Seed of the first episode (use different ranges for training and held-out data).
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
     /// Views, comma-separated (default: all the env has).
     #[arg(long, value_delimiter = ',')]
     pub views: Vec<String>,
@@ -66,9 +64,6 @@ pub struct RecordArgs {
     /// Stop an episode after this many steps (default: the env's limit).
     #[arg(long)]
     pub max_steps: Option<u32>,
-    /// The env's parameters as RON text.
-    #[arg(long, default_value = "")]
-    pub params: String,
     /// Per successful episode, the chance of also storing a copy cut before it
     /// succeeded (negative augmentation).
     #[arg(long, default_value_t = 0.25)]
@@ -92,6 +87,34 @@ pub enum RewardModelCommand {
     Bench(RmBenchArgs),
 }
 
+/// Where torch runs: one argument group for every command that uses it.
+#[derive(Debug, Args)]
+pub struct TorchArgs {
+    /// Device, spelled as in run configs: `Auto` (CUDA 0 if present, else CPU), `Cpu`,
+    /// `Cuda(N)`; `auto`, `cpu`, `cuda`, `cuda:N` also work.
+    #[arg(long, default_value = "Auto")]
+    pub device: rapt_ppo::DeviceChoice,
+    /// Torch intra-op threads (default: torch's, one per core). Use 1 when other work keeps
+    /// the cores busy: torch's threads spin while waiting for each other, and a training
+    /// beside two PPO runs on 2 cores took 292 s per epoch with 2 threads, 16 s with 1.
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// The env and seeds of a tool that runs single episodes.
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// Environment id, e.g. `Push-v0`.
+    pub env: String,
+    /// Seed of the first episode (episodes use `seed`, `seed + 1`, …).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// The env's parameters as RON text, e.g. `--params '(traffic: (vehicles: 0))'`
+    /// (default: the env's defaults; `rapt envs --params` lists them).
+    #[arg(long, default_value = "")]
+    pub params: String,
+}
+
 /// `rapt reward-model train`.
 #[derive(Debug, Args)]
 pub struct RmTrainArgs {
@@ -113,14 +136,9 @@ pub struct RmTrainArgs {
     /// Leave out corrupted episode files (listed) instead of stopping.
     #[arg(long)]
     pub skip_corrupt: bool,
-    /// `cpu`, `cuda`, `cuda:N` or `auto`.
-    #[arg(long, default_value = "auto")]
-    pub device: String,
-    /// Torch intra-op threads (default: torch's, one per core). Use 1 when other work keeps
-    /// the cores busy: torch's threads spin while waiting for each other, and a training
-    /// beside two PPO runs on 2 cores took 292 s per epoch with 2 threads, 16 s with 1.
-    #[arg(long)]
-    pub threads: Option<usize>,
+    /// Device and threads.
+    #[command(flatten)]
+    pub torch: TorchArgs,
 }
 
 /// `rapt reward-model eval`.
@@ -139,14 +157,9 @@ pub struct RmEvalArgs {
     /// Leave out corrupted episode files (listed) instead of stopping.
     #[arg(long)]
     pub skip_corrupt: bool,
-    /// `cpu`, `cuda`, `cuda:N` or `auto`.
-    #[arg(long, default_value = "auto")]
-    pub device: String,
-    /// Torch intra-op threads (default: torch's, one per core). Use 1 when other work keeps
-    /// the cores busy: torch's threads spin while waiting for each other, and a training
-    /// beside two PPO runs on 2 cores took 292 s per epoch with 2 threads, 16 s with 1.
-    #[arg(long)]
-    pub threads: Option<usize>,
+    /// Device and threads.
+    #[command(flatten)]
+    pub torch: TorchArgs,
 }
 
 /// `rapt reward-model adapt`.
@@ -173,14 +186,9 @@ pub struct RmAdaptArgs {
     /// Learning rate.
     #[arg(long, default_value_t = 3e-4)]
     pub learning_rate: f64,
-    /// `cpu`, `cuda`, `cuda:N` or `auto`.
-    #[arg(long, default_value = "auto")]
-    pub device: String,
-    /// Torch intra-op threads (default: torch's, one per core). Use 1 when other work keeps
-    /// the cores busy: torch's threads spin while waiting for each other, and a training
-    /// beside two PPO runs on 2 cores took 292 s per epoch with 2 threads, 16 s with 1.
-    #[arg(long)]
-    pub threads: Option<usize>,
+    /// Device and threads.
+    #[command(flatten)]
+    pub torch: TorchArgs,
 }
 
 /// `rapt reward-model bench`.
@@ -195,14 +203,9 @@ pub struct RmBenchArgs {
     /// Seconds to measure.
     #[arg(long, default_value_t = 5.0)]
     pub seconds: f64,
-    /// `cpu`, `cuda`, `cuda:N` or `auto`.
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
-    /// Torch intra-op threads (default: torch's, one per core). Use 1 when other work keeps
-    /// the cores busy: torch's threads spin while waiting for each other, and a training
-    /// beside two PPO runs on 2 cores took 292 s per epoch with 2 threads, 16 s with 1.
-    #[arg(long)]
-    pub threads: Option<usize>,
+    /// Device and threads.
+    #[command(flatten)]
+    pub torch: TorchArgs,
 }
 
 /// Who acts in `rapt rollout`.
@@ -217,21 +220,15 @@ pub enum RolloutPolicy {
 /// `rapt rollout`.
 #[derive(Debug, Args)]
 pub struct RolloutArgs {
-    /// Environment id, e.g. `Push-v0`.
-    pub env: String,
+    /// Env, seed, parameters.
+    #[command(flatten)]
+    pub env: EnvArgs,
     /// Who acts.
     #[arg(long, value_enum, default_value_t = RolloutPolicy::Expert)]
     pub policy: RolloutPolicy,
-    /// Episodes to run (seeds `seed`, `seed + 1`, …).
+    /// Episodes to run.
     #[arg(long, default_value_t = 10)]
     pub episodes: u32,
-    /// Seed of the first episode.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// The env's parameters as RON text, e.g. `--params '(traffic: (vehicles: 0))'`
-    /// (default: the env's defaults; `rapt envs --params` lists them).
-    #[arg(long, default_value = "")]
-    pub params: String,
     /// Print the summary only, no per-step table.
     #[arg(long)]
     pub quiet: bool,
@@ -243,8 +240,9 @@ pub struct RolloutArgs {
 /// `rapt render`.
 #[derive(Debug, Args)]
 pub struct RenderArgs {
-    /// Environment id, e.g. `Push-v0`.
-    pub env: String,
+    /// Env, seed, parameters.
+    #[command(flatten)]
+    pub env: EnvArgs,
     /// Who acts: `expert`, `random`, or a run directory (its newest checkpoint, the
     /// policy mean).
     #[arg(long, default_value = "expert")]
@@ -255,18 +253,12 @@ pub struct RenderArgs {
     /// Image width and height, px.
     #[arg(long, default_value_t = 64)]
     pub size: usize,
-    /// Episodes (seeds `seed`, `seed + 1`, …).
+    /// Episodes.
     #[arg(long, default_value_t = 1)]
     pub episodes: u32,
-    /// Seed of the first episode.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
     /// Stop an episode after this many steps.
     #[arg(long)]
     pub max_steps: Option<u32>,
-    /// The env's parameters as RON text.
-    #[arg(long, default_value = "")]
-    pub params: String,
     /// Output directory: `VIEW/ep000_step0000.png` and `VIEW.gif` (4× enlarged).
     #[arg(long, required_unless_present = "bench")]
     pub out: Option<PathBuf>,

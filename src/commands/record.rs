@@ -23,9 +23,15 @@ pub fn run(args: &RecordArgs) -> Result<()> {
         "--clip-fraction {} must be in [0, 1]",
         args.clip_fraction
     );
-    let mut env = rapt_envs::registry().make(&args.env, &args.params, args.max_steps)?;
-    let views = super::render::choose_views(&*env, &args.env, &args.views)?;
-    let manifest = manifest_for(&*env, &args.env, &args.params, views.clone(), args.size)?;
+    let mut env = rapt_envs::registry().make(&args.env.env, &args.env.params, args.max_steps)?;
+    let views = super::render::choose_views(&*env, &args.env.env, &args.views)?;
+    let manifest = manifest_for(
+        &*env,
+        &args.env.env,
+        &args.env.params,
+        views.clone(),
+        args.size,
+    )?;
     let mut writer = DatasetWriter::open(&args.out, manifest)?;
     let policy = match args.policy.as_str() {
         "expert" => RecordPolicy::Expert,
@@ -41,14 +47,14 @@ pub fn run(args: &RecordArgs) -> Result<()> {
     let mut options = RecordOptions {
         policy,
         episodes: args.episodes,
-        seed: args.seed,
+        seed: args.env.seed,
         clip_fraction: args.clip_fraction,
     };
     let s = record_dataset(&mut env, &mut writer, &mut options, |_| bar.inc(1))?;
     bar.finish_and_clear();
     println!(
         "{}: {} episodes ({} successful) + {} clipped copies, {} frame sets of {} views at {}×{} px → {}",
-        args.env,
+        args.env.env,
         args.episodes,
         s.successes,
         s.clipped,

@@ -23,10 +23,10 @@ pub fn run(args: &RenderArgs) -> Result<()> {
         args.size
     );
     let registry = rapt_envs::registry();
-    let mut env = registry.make(&args.env, &args.params, args.max_steps)?;
-    let views = choose_views(&*env, &args.env, &args.views)?;
+    let mut env = registry.make(&args.env.env, &args.env.params, args.max_steps)?;
+    let views = choose_views(&*env, &args.env.env, &args.views)?;
     if let Some(seconds) = args.bench {
-        return bench(&mut env, &views, args.size, seconds, args.seed);
+        return bench(&mut env, &views, args.size, seconds, args.env.seed);
     }
     let out = args.out.as_ref().context("--out is required")?;
     let mut actor = match args.policy.as_str() {
@@ -35,7 +35,7 @@ pub fn run(args: &RenderArgs) -> Result<()> {
         dir => load_policy(Path::new(dir))?,
     };
     let seeds: Vec<u64> = (0..u64::from(args.episodes))
-        .map(|k| args.seed + k)
+        .map(|k| args.env.seed + k)
         .collect();
     record(&mut env, &mut actor, &views, args.size, &seeds, out)
 }

@@ -8,23 +8,22 @@ use anyhow::{Context, Result, bail, ensure};
 use rapt_ppo::{Logger, RunDir, TensorBoardSink};
 use rapt_rm::adapt::{AdaptConfig, adapt};
 use rapt_rm::eval::{calibration_png, evaluate};
-use rapt_rm::model::parse_device;
 use rapt_rm::train::latest_checkpoint;
 use rapt_rm::{
-    Manifest, ModelMeta, NetConfig, NetShape, RewardModel, TrainConfig, Trainer, read_dataset,
-    read_episode, read_manifest,
+    Manifest, RewardModel, TrainConfig, Trainer, read_datasets, read_episode, read_manifest,
 };
-use tch::{Kind, Tensor};
 
-use crate::cli::{RewardModelCommand, RmAdaptArgs, RmBenchArgs, RmEvalArgs, RmTrainArgs};
+use crate::cli::{
+    RewardModelCommand, RmAdaptArgs, RmBenchArgs, RmEvalArgs, RmTrainArgs, TorchArgs,
+};
 
 /// Run one `reward-model` subcommand.
 pub fn run(cmd: RewardModelCommand) -> Result<()> {
     let threads = match &cmd {
-        RewardModelCommand::Train(a) => a.threads,
-        RewardModelCommand::Eval(a) => a.threads,
-        RewardModelCommand::Adapt(a) => a.threads,
-        RewardModelCommand::Bench(a) => a.threads,
+        RewardModelCommand::Train(a) => a.torch.threads,
+        RewardModelCommand::Eval(a) => a.torch.threads,
+        RewardModelCommand::Adapt(a) => a.torch.threads,
+        RewardModelCommand::Bench(a) => a.torch.threads,
     };
     if let Some(n) = threads {
         ensure!(n > 0, "--threads must be at least 1");
@@ -38,45 +37,18 @@ pub fn run(cmd: RewardModelCommand) -> Result<()> {
     }
 }
 
-fn device(name: &str) -> Result<tch::Device> {
-    parse_device(name).map_err(|e| anyhow::anyhow!("--device: {e}"))
+fn device(torch: &TorchArgs) -> Result<tch::Device> {
+    torch.device.resolve().context("--device")
 }
 
-/// Episodes of every dataset in `dirs` (their frames must agree), reporting (or
-/// refusing) corrupted files; the first dataset's manifest.
+/// Episodes of every dataset in `dirs` (their frames must agree), warning about the
+/// corrupted files left out with `skip_corrupt`; the first dataset's manifest.
 fn load_datasets(
     dirs: &[PathBuf],
     skip_corrupt: bool,
 ) -> Result<(Manifest, Vec<rapt_rm::Episode>)> {
-    let mut all: Option<(Manifest, Vec<rapt_rm::Episode>)> = None;
-    for dir in dirs {
-        let (m, eps) = load_dataset(dir, skip_corrupt)?;
-        match &mut all {
-            None => all = Some((m, eps)),
-            Some((first, episodes)) => {
-                ensure!(
-                    m.views == first.views && m.size == first.size && m.stages == first.stages,
-                    "{}: frames ({:?} at {} px, stages {:?}) differ from {}'s ({:?} at {} px, stages {:?})",
-                    dir.display(),
-                    m.views,
-                    m.size,
-                    m.stages,
-                    dirs[0].display(),
-                    first.views,
-                    first.size,
-                    first.stages
-                );
-                episodes.extend(eps);
-            }
-        }
-    }
-    all.context("no dataset given")
-}
-
-/// Episodes of `dir`, reporting (or refusing) corrupted files.
-fn load_dataset(dir: &Path, skip_corrupt: bool) -> Result<(Manifest, Vec<rapt_rm::Episode>)> {
-    let (manifest, episodes, skipped) = read_dataset(dir, skip_corrupt)
-        .with_context(|| format!("reading dataset {}", dir.display()))?;
+    let (manifest, episodes, skipped) =
+        read_datasets(dirs, skip_corrupt).with_context(|| format!("reading datasets {dirs:?}"))?;
     for e in &skipped {
         eprintln!("warning: skipped {e}");
     }
@@ -84,7 +56,7 @@ fn load_dataset(dir: &Path, skip_corrupt: bool) -> Result<(Manifest, Vec<rapt_rm
 }
 
 fn train(args: &RmTrainArgs) -> Result<()> {
-    let device = device(&args.device)?;
+    let device = device(&args.torch)?;
     let (mut trainer, run) = match &args.resume {
         Some(run) => {
             let claim = RunDir::claim(run)?;
@@ -108,12 +80,7 @@ fn train(args: &RmTrainArgs) -> Result<()> {
         None => {
             ensure!(!args.datasets.is_empty(), "a DATASET is required");
             let cfg = match &args.config {
-                Some(path) => {
-                    let text = fs::read_to_string(path)
-                        .with_context(|| format!("reading {}", path.display()))?;
-                    TrainConfig::from_ron(&text)
-                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
-                }
+                Some(path) => TrainConfig::load(path, &[])?,
                 None => TrainConfig::default(),
             };
             let (manifest, episodes) = load_datasets(&args.datasets, args.skip_corrupt)?;
@@ -186,9 +153,10 @@ fn train(args: &RmTrainArgs) -> Result<()> {
 }
 
 fn eval(args: &RmEvalArgs) -> Result<()> {
-    let device = device(&args.device)?;
+    let device = device(&args.torch)?;
     let model = RewardModel::load(&args.model, device)?;
-    let (manifest, episodes) = load_dataset(&args.dataset, args.skip_corrupt)?;
+    let (manifest, episodes) =
+        load_datasets(std::slice::from_ref(&args.dataset), args.skip_corrupt)?;
     ensure!(
         !episodes.is_empty(),
         "{}: no episodes",
@@ -247,7 +215,7 @@ fn eval(args: &RmEvalArgs) -> Result<()> {
 }
 
 fn adapt_cmd(args: &RmAdaptArgs) -> Result<()> {
-    let device = device(&args.device)?;
+    let device = device(&args.torch)?;
     let mut model = RewardModel::load(&args.model, device)?;
     let dataset: PathBuf = args
         .demo
@@ -261,7 +229,7 @@ fn adapt_cmd(args: &RmAdaptArgs) -> Result<()> {
     ensure!(args.steps > 0, "--steps must be at least 1");
     let replay = match &args.replay {
         Some(dir) => {
-            let (m, episodes) = load_dataset(dir, false)?;
+            let (m, episodes) = load_datasets(std::slice::from_ref(dir), false)?;
             ensure!(
                 m.views == manifest.views && m.size == manifest.size,
                 "--replay {}: its frames ({:?} at {} px) differ from the demo's ({:?} at {} px)",
@@ -308,7 +276,7 @@ fn adapt_cmd(args: &RmAdaptArgs) -> Result<()> {
 }
 
 fn bench(args: &RmBenchArgs) -> Result<()> {
-    let device = device(&args.device)?;
+    let device = device(&args.torch)?;
     ensure!(args.batch > 0, "--batch must be at least 1");
     let model = match args.model.strip_prefix("fresh:") {
         Some(spec) => {
@@ -320,53 +288,21 @@ fn bench(args: &RmBenchArgs) -> Result<()> {
             let [views, size, stages] = parts[..] else {
                 bail!("fresh:VIEWS:SIZE:STAGES, e.g. fresh:3:32:2");
             };
-            RewardModel::new(
-                ModelMeta {
-                    format: rapt_rm::reward_model::MODEL_FORMAT,
-                    env: "bench".into(),
-                    stages: (0..stages).map(|i| format!("stage{i}")).collect(),
-                    shape: NetShape {
-                        views: (0..views).map(|i| format!("view{i}")).collect(),
-                        size,
-                        stages,
-                    },
-                    net: NetConfig::default(),
-                },
-                device,
-            )
+            RewardModel::untrained(views, size, stages, device)
         }
         None => RewardModel::load(Path::new(&args.model), device)?,
     };
-    let shape = model.meta().shape.clone();
-    let s = shape.size as i64;
-    let frames = Tensor::randint(
-        256,
-        [args.batch as i64, shape.views.len() as i64, s, s, 3],
-        (Kind::Uint8, tch::Device::Cpu),
-    );
-    let bytes = Vec::<u8>::try_from(frames.flatten(0, -1))?;
-    // Warm-up, then whole batches from host bytes to Φ on the host, as shaping calls it.
-    model
-        .score_bytes(&bytes, args.batch)
+    let rate = model
+        .scoring_throughput(args.batch, args.seconds)
         .map_err(anyhow::Error::msg)?;
-    let start = Instant::now();
-    let mut sets = 0usize;
-    while start.elapsed().as_secs_f64() < args.seconds {
-        model
-            .score_bytes(&bytes, args.batch)
-            .map_err(anyhow::Error::msg)?;
-        sets += args.batch;
-    }
-    let secs = start.elapsed().as_secs_f64();
+    let shape = &model.meta().shape;
     println!(
-        "{} views of {}×{} px, batch {}: {:.0} frame sets/s ({} threads, {:?})",
+        "{} views of {}×{} px, batch {}: {rate:.0} frame sets/s ({} threads, {device:?})",
         shape.views.len(),
         shape.size,
         shape.size,
         args.batch,
-        sets as f64 / secs,
         tch::get_num_threads(),
-        device
     );
     Ok(())
 }

@@ -18,9 +18,9 @@ pub fn run(args: &RolloutArgs) -> Result<()> {
     if args.episodes == 0 {
         bail!("--episodes must be at least 1");
     }
-    let mut env = rapt_envs::registry().make(&args.env, &args.params, None)?;
+    let mut env = rapt_envs::registry().make(&args.env.env, &args.env.params, None)?;
     let layout = env.info_layout().clone();
-    let mut rng = rng_from_seed(args.seed ^ 0xAC7);
+    let mut rng = rng_from_seed(args.env.seed ^ 0xAC7);
     let mut actor = match args.policy {
         RolloutPolicy::Expert => Actor::Expert,
         RolloutPolicy::Random => Actor::Random,
@@ -45,7 +45,7 @@ pub fn run(args: &RolloutArgs) -> Result<()> {
         let stats = run_episode(
             &mut env,
             &mut actor,
-            args.seed + u64::from(k),
+            args.env.seed + u64::from(k),
             &mut rng,
             |s| {
                 let (info, m) = (&s.buffers.info, s.buffers.info.metrics_of(0));
@@ -66,7 +66,7 @@ pub fn run(args: &RolloutArgs) -> Result<()> {
                 Ok(())
             },
         )
-        .with_context(|| format!("`{}`", args.env))?;
+        .with_context(|| format!("`{}`", args.env.env))?;
         episodes.push(Episode {
             ret: stats.ret,
             length: stats.length,
@@ -90,7 +90,7 @@ pub fn run(args: &RolloutArgs) -> Result<()> {
     let metric_means = layout.aggregate_episodes(&sums, n);
     if args.json {
         let out = serde_json::json!({
-            "env": args.env,
+            "env": args.env.env,
             "policy": format!("{:?}", args.policy).to_lowercase(),
             "episodes": episodes.len(),
             "success_rate": success,
@@ -107,7 +107,7 @@ pub fn run(args: &RolloutArgs) -> Result<()> {
     } else {
         println!(
             "{} {:?}: {} episodes, success at end {:.1}%, success once {:.1}%, mean return {:.3}, mean length {:.1}, mean final phi {:.3}",
-            args.env,
+            args.env.env,
             args.policy,
             episodes.len(),
             success * 100.0,

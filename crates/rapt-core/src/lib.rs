@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 mod batch;
+pub mod bench;
 mod buffers;
 pub mod conformance;
 mod env;

@@ -51,7 +51,9 @@ pub enum DeviceError {
         count: usize,
     },
     /// A device name that is not `auto`, `cpu`, `cuda` or `cuda:N`.
-    #[error("invalid device {0:?}: expected `auto`, `cpu`, `cuda` or `cuda:N`")]
+    #[error(
+        "invalid device {0:?}: expected `Auto`, `Cpu`, `Cuda(N)` (or `auto`, `cpu`, `cuda`, `cuda:N`)"
+    )]
     InvalidName(String),
 }
 
@@ -95,8 +97,8 @@ impl fmt::Display for DeviceChoice {
     }
 }
 
-/// Parses command-line spellings, case-insensitively: `auto`, `cpu`, `cuda` (device 0) and
-/// `cuda:N`.
+/// Parses device names case-insensitively, in the RON spelling (`Auto`, `Cpu`, `Cuda(N)`)
+/// or the command-line one (`auto`, `cpu`, `cuda` for device 0, `cuda:N`).
 impl FromStr for DeviceChoice {
     type Err = DeviceError;
 
@@ -108,7 +110,8 @@ impl FromStr for DeviceChoice {
             "cuda" => Ok(Self::Cuda(0)),
             _ => lower
                 .strip_prefix("cuda:")
-                .and_then(|index| index.parse().ok())
+                .or_else(|| lower.strip_prefix("cuda(")?.strip_suffix(')'))
+                .and_then(|index| index.trim().parse().ok())
                 .map(Self::Cuda)
                 .ok_or_else(|| DeviceError::InvalidName(s.to_owned())),
         }
@@ -245,7 +248,10 @@ mod tests {
             assert_eq!(choice.to_string().parse(), Ok(choice));
         }
         assert_eq!(" CUDA ".parse(), Ok(DeviceChoice::Cuda(0)));
-        for bad in ["gpu", "cuda:", "cuda:-1", "cuda:x", ""] {
+        // The RON spelling works on the command line too.
+        assert_eq!("Cuda(2)".parse(), Ok(DeviceChoice::Cuda(2)));
+        assert_eq!("Cpu".parse(), Ok(DeviceChoice::Cpu));
+        for bad in ["gpu", "cuda:", "cuda:-1", "cuda:x", "Cuda(", "Cuda(x)", ""] {
             assert_eq!(
                 bad.parse::<DeviceChoice>(),
                 Err(DeviceError::InvalidName(bad.to_owned()))

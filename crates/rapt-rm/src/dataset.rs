@@ -417,6 +417,41 @@ fn decode(bytes: &[u8], manifest: &Manifest) -> Result<Episode, String> {
     })
 }
 
+/// Read several datasets as one (their frames — views, size, stages — must agree): the
+/// first one's manifest, every episode, and the corrupted files left out.
+pub fn read_datasets(
+    dirs: &[PathBuf],
+    skip_corrupt: bool,
+) -> Result<(Manifest, Vec<Episode>, Vec<DatasetError>), DatasetError> {
+    let mut all: Option<(Manifest, Vec<Episode>, Vec<DatasetError>)> = None;
+    for dir in dirs {
+        let (m, episodes, skipped) = read_dataset(dir, skip_corrupt)?;
+        match &mut all {
+            None => all = Some((m, episodes, skipped)),
+            Some((first, all_episodes, all_skipped)) => {
+                if (&m.views, m.size, &m.stages) != (&first.views, first.size, &first.stages) {
+                    return Err(DatasetError::Mismatch {
+                        path: dir.clone(),
+                        message: format!(
+                            "frames ({:?} at {} px, stages {:?}) differ from {}'s ({:?} at {} px, stages {:?})",
+                            m.views,
+                            m.size,
+                            m.stages,
+                            dirs[0].display(),
+                            first.views,
+                            first.size,
+                            first.stages
+                        ),
+                    });
+                }
+                all_episodes.extend(episodes);
+                all_skipped.extend(skipped);
+            }
+        }
+    }
+    all.ok_or_else(|| DatasetError::BadEpisode("no dataset given".into()))
+}
+
 /// Every episode of the dataset in `dir`. A corrupted file is an error naming it, or,
 /// with `skip_corrupt`, is left out and returned in the second list.
 pub fn read_dataset(

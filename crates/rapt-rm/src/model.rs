@@ -3,7 +3,7 @@
 //! and the progress within each stage (regression, sigmoid), combined into Φ.
 
 use serde::{Deserialize, Serialize};
-use tch::{Device, Kind, Tensor, nn, nn::Module};
+use tch::{Kind, Tensor, nn, nn::Module};
 
 /// How per-view features are combined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -182,28 +182,10 @@ impl ProgressNet {
     }
 }
 
-/// The device a config names (`cpu`, `cuda`, `cuda:N`, `auto`).
-pub fn parse_device(name: &str) -> Result<Device, String> {
-    match name {
-        "cpu" => Ok(Device::Cpu),
-        "auto" => Ok(Device::cuda_if_available()),
-        "cuda" if tch::Cuda::is_available() => Ok(Device::Cuda(0)),
-        other => match other.strip_prefix("cuda:").map(str::parse::<usize>) {
-            Some(Ok(i)) if (i as i64) < tch::Cuda::device_count() => Ok(Device::Cuda(i)),
-            _ if other.starts_with("cuda") => Err(format!(
-                "device `{other}`: no such CUDA device ({} visible)",
-                tch::Cuda::device_count()
-            )),
-            _ => Err(format!(
-                "device `{other}`: expected cpu, cuda, cuda:N or auto"
-            )),
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tch::Device;
 
     #[test]
     fn phi_is_soft_stage_plus_progress_and_a_missing_view_still_scores() {

@@ -169,6 +169,51 @@ impl RewardModel {
 
     /// Φ for `n` frame sets given as bytes (`n × views × size × size × 3`).
     pub fn score_bytes(&self, frames: &[u8], n: usize) -> Result<Vec<f32>, String> {
+        self.score_bytes_impl(frames, n)
+    }
+
+    /// An untrained network with the default settings for `views` views of `size` px and
+    /// `stages` stages (for throughput measurements).
+    pub fn untrained(views: usize, size: usize, stages: usize, device: Device) -> Self {
+        Self::new(
+            ModelMeta {
+                format: MODEL_FORMAT,
+                env: "untrained".into(),
+                stages: (0..stages).map(|i| format!("stage{i}")).collect(),
+                shape: crate::NetShape {
+                    views: (0..views).map(|i| format!("view{i}")).collect(),
+                    size,
+                    stages,
+                },
+                net: crate::NetConfig::default(),
+            },
+            device,
+        )
+    }
+
+    /// Frame sets scored per second for batches of `batch` random frame sets, from host
+    /// bytes to Φ on the host as shaping calls it, measured for `seconds` after a
+    /// warm-up batch.
+    pub fn scoring_throughput(&self, batch: usize, seconds: f64) -> Result<f64, String> {
+        let shape = &self.meta().shape;
+        let s = shape.size as i64;
+        let frames = Tensor::randint(
+            256,
+            [batch as i64, shape.views.len() as i64, s, s, 3],
+            (tch::Kind::Uint8, Device::Cpu),
+        );
+        let bytes = Vec::<u8>::try_from(frames.flatten(0, -1)).map_err(|e| e.to_string())?;
+        self.score_bytes(&bytes, batch)?;
+        let start = std::time::Instant::now();
+        let mut sets = 0usize;
+        while start.elapsed().as_secs_f64() < seconds {
+            self.score_bytes(&bytes, batch)?;
+            sets += batch;
+        }
+        Ok(sets as f64 / start.elapsed().as_secs_f64())
+    }
+
+    fn score_bytes_impl(&self, frames: &[u8], n: usize) -> Result<Vec<f32>, String> {
         let fsb = self.frame_set_bytes();
         if frames.len() != n * fsb {
             return Err(format!(

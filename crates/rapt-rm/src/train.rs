@@ -60,55 +60,56 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
-    /// Parse RON text (optional fields may be written bare) and check the ranges; the
-    /// message gives the line and column or names the field.
-    pub fn from_ron(text: &str) -> Result<Self, String> {
-        let cfg: Self = ron::Options::default()
-            .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
-            .from_str(text)
-            .map_err(|e| e.to_string())?;
-        let problems = cfg.problems();
-        if problems.is_empty() {
-            Ok(cfg)
-        } else {
-            Err(problems.join("; "))
-        }
+    /// Load, with `--set`-style `overrides`, and validate the config file at `path`:
+    /// every mistake names `path:line:column` and the field (`rapt_config::load`).
+    pub fn load(path: &Path, overrides: &[String]) -> Result<Self, rapt_config::ConfigError> {
+        Ok(rapt_config::load(path, overrides)?.config)
     }
 
-    /// Every out-of-range field as `field: message`.
+    /// Parse and validate RON `text` (shown in messages as `<config>`).
+    pub fn from_ron(text: &str) -> Result<Self, String> {
+        rapt_config::from_str(text, "<config>", &[])
+            .map(|l| l.config)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Every out-of-range field, as `field: message`.
     pub fn problems(&self) -> Vec<String> {
-        let mut p = Vec::new();
-        let mut check = |ok: bool, msg: String| {
-            if !ok {
-                p.push(msg);
-            }
-        };
-        check(
+        let mut v = rapt_config::Validator::new();
+        rapt_config::Validate::validate(self, &mut v);
+        v.problems().iter().map(|p| p.to_string()).collect()
+    }
+}
+
+impl rapt_config::Validate for TrainConfig {
+    fn validate(&self, v: &mut rapt_config::Validator) {
+        v.check(
+            "learning_rate",
             self.learning_rate > 0.0 && self.learning_rate.is_finite(),
-            format!("learning_rate = {} must be > 0", self.learning_rate),
+            format!("= {} must be > 0", self.learning_rate),
         );
-        check(self.batch_size > 0, "batch_size must be at least 1".into());
-        check(self.epochs > 0, "epochs must be at least 1".into());
-        check(
+        v.positive("batch_size", self.batch_size);
+        v.positive("epochs", self.epochs);
+        v.check(
+            "view_dropout",
             (0.0..1.0).contains(&self.view_dropout),
-            format!("view_dropout = {} must be in [0, 1)", self.view_dropout),
+            format!("= {} must be in [0, 1)", self.view_dropout),
         );
-        check(
+        v.check(
+            "validation_fraction",
             (0.0..0.9).contains(&self.validation_fraction),
-            format!(
-                "validation_fraction = {} must be in [0, 0.9)",
-                self.validation_fraction
-            ),
+            format!("= {} must be in [0, 0.9)", self.validation_fraction),
         );
-        check(
+        v.check(
+            "net.channels",
             !self.net.channels.is_empty() && self.net.channels.iter().all(|&c| c > 0),
-            "net.channels must be a non-empty list of positive sizes".into(),
+            "must be a non-empty list of positive sizes",
         );
-        check(
+        v.check(
+            "net",
             self.net.features > 0 && self.net.hidden > 0,
-            "net.features and net.hidden must be positive".into(),
+            "net.features and net.hidden must be positive",
         );
-        p
     }
 }
 
