@@ -1,9 +1,6 @@
-use std::time::Instant;
-
 use anyhow::{Result, ensure};
-use rand::Rng as _;
-use rapt_core::rng_from_seed;
-use rapt_ppo::{DeviceChoice, GaeParams, Learner, PpoConfig, RolloutBuffer};
+use rapt_ppo::bench::{synthetic_rollout, update_throughput};
+use rapt_ppo::{DeviceChoice, Learner, PpoConfig};
 
 use crate::cli::BenchUpdateArgs;
 
@@ -31,28 +28,8 @@ pub fn run(args: &BenchUpdateArgs) -> Result<()> {
         1,
     )?;
     let batch = args.envs * args.steps;
-    let mut rng = rng_from_seed(1);
-    let mut normal =
-        |k: usize| -> Vec<f32> { (0..k).map(|_| rng.random_range(-1.0f32..1.0)).collect() };
-    let obs = normal(batch * args.obs);
-    let (actions, logp, values) = learner.act(&obs);
-    let mut rollout = RolloutBuffer::new(args.envs);
-    rollout.obs = obs;
-    rollout.actions = actions;
-    rollout.logp = logp;
-    rollout.values = values;
-    rollout.rewards = normal(batch);
-    rollout.terminated = (0..batch).map(|k| k % 50 == 49).collect();
-    rollout.ended = rollout.terminated.clone();
-    rollout.next_values = normal(batch);
-    rollout.finish(&vec![0.0; args.envs], GaeParams::default());
-    learner.update(&rollout, 0.0); // warm-up
-    let start = Instant::now();
-    for _ in 0..args.updates {
-        learner.update(&rollout, 0.0);
-    }
-    let seconds = start.elapsed().as_secs_f64();
-    let samples_per_s = (args.updates * args.epochs * batch) as f64 / seconds;
+    let rollout = synthetic_rollout(&learner, args.envs, 1);
+    let (seconds, samples_per_s) = update_throughput(&mut learner, &rollout, args.updates);
     if args.json {
         println!(
             "{}",

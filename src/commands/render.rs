@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail, ensure};
 use image::codecs::gif::{GifEncoder, Repeat};
 use image::{Delay, Frame as GifFrame, RgbImage, RgbaImage};
-use rapt_core::{Env, EnvBuffers, rng_from_seed};
+use rapt_core::bench::render_throughput;
+use rapt_core::{Env, rng_from_seed};
 use rapt_ppo::{Actor, TrainError, run_episode};
 
 use crate::cli::RenderArgs;
@@ -26,7 +27,15 @@ pub fn run(args: &RenderArgs) -> Result<()> {
     let mut env = registry.make(&args.env.env, &args.env.params, args.max_steps)?;
     let views = choose_views(&*env, &args.env.env, &args.views)?;
     if let Some(seconds) = args.bench {
-        return bench(&mut env, &views, args.size, seconds, args.env.seed);
+        let (frames, time) =
+            render_throughput(&mut env, &views, args.size, seconds, args.env.seed)?;
+        println!(
+            "{} views of {size}×{size}: {frames} view-frames in {time:.2} s of rendering: {:.0} view-frames/s on one core",
+            views.join(","),
+            frames as f64 / time,
+            size = args.size
+        );
+        return Ok(());
     }
     let out = args.out.as_ref().context("--out is required")?;
     let mut actor = match args.policy.as_str() {
@@ -106,46 +115,6 @@ pub fn record(
         write_gif(&path, &frames)?;
         println!("{}: {} frames → {}", view, frames.len(), path.display());
     }
-    Ok(())
-}
-
-/// View-frames per second of rendering `views` at `size` px after random-action steps.
-fn bench(
-    env: &mut Box<dyn Env>,
-    views: &[String],
-    size: usize,
-    seconds: f64,
-    seed: u64,
-) -> Result<()> {
-    let space = env.action_space().clone();
-    let mut rng = rng_from_seed(seed);
-    let mut action = vec![0.0; space.flat_dim()];
-    let mut b = EnvBuffers::new(env);
-    b.reset(env, Some(seed))?;
-    let mut rgb = Vec::new();
-    let (mut frames, mut render_time) = (0u64, 0.0f64);
-    let start = std::time::Instant::now();
-    while start.elapsed().as_secs_f64() < seconds {
-        space.sample(&mut rng, &mut action);
-        b.step(env, &action)?;
-        if b.ended() {
-            b.reset(env, None)?;
-        }
-        let t = std::time::Instant::now();
-        for view in views {
-            ensure!(
-                env.render(view, size, size, &mut rgb),
-                "rendering `{view}` failed"
-            );
-            frames += 1;
-        }
-        render_time += t.elapsed().as_secs_f64();
-    }
-    println!(
-        "{} views of {size}×{size}: {frames} view-frames in {render_time:.2} s of rendering: {:.0} view-frames/s on one core",
-        views.join(","),
-        frames as f64 / render_time
-    );
     Ok(())
 }
 

@@ -60,16 +60,10 @@ fn train(args: &RmTrainArgs) -> Result<()> {
     let (mut trainer, run) = match &args.resume {
         Some(run) => {
             let claim = RunDir::claim(run)?;
-            let ckpt = latest_checkpoint(run).with_context(|| {
-                format!("--resume {}: no checkpoints/epoch-* in it", run.display())
-            })?;
-            let progress: rapt_rm::TrainProgress = serde_json::from_str(
-                &fs::read_to_string(ckpt.join("progress.json"))
-                    .with_context(|| format!("reading {}", ckpt.display()))?,
-            )
-            .with_context(|| format!("{}: corrupted progress.json", ckpt.display()))?;
-            let (manifest, episodes) = load_datasets(&progress.datasets, args.skip_corrupt)?;
-            let t = Trainer::resume(&ckpt, &manifest, &episodes, device)?;
+            let (t, skipped) = Trainer::resume_run(run, args.skip_corrupt, device)?;
+            for e in &skipped {
+                eprintln!("warning: skipped {e}");
+            }
             println!(
                 "resuming {} after epoch {}",
                 run.display(),

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::{EnvError, VecEnv, rng_from_seed};
+use crate::{Env, EnvBuffers, EnvError, VecEnv, rng_from_seed};
 
 /// What a throughput measurement counted.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -70,4 +70,47 @@ pub fn random_action_throughput(
         episodes,
         sps: env_steps as f64 / seconds,
     })
+}
+
+/// Camera frames per second: render every view in `views` at `size` × `size` px after
+/// each random-action step of `env` (seeded `seed`), for `seconds` of wall time on the
+/// calling thread; returns (view-frames rendered, seconds spent rendering them).
+pub fn render_throughput(
+    env: &mut dyn Env,
+    views: &[String],
+    size: usize,
+    seconds: f64,
+    seed: u64,
+) -> Result<(u64, f64), EnvError> {
+    if !(seconds.is_finite() && seconds > 0.0) {
+        return Err(EnvError::InvalidOptions(format!(
+            "the measured duration must be a positive number of seconds, got {seconds}"
+        )));
+    }
+    let space = env.action_space().clone();
+    let mut rng = rng_from_seed(seed);
+    let mut action = vec![0.0; space.flat_dim()];
+    let mut b = EnvBuffers::new(env);
+    b.reset(env, Some(seed))?;
+    let mut rgb = Vec::new();
+    let (mut frames, mut render_time) = (0u64, 0.0f64);
+    let start = Instant::now();
+    while start.elapsed().as_secs_f64() < seconds {
+        space.sample(&mut rng, &mut action);
+        b.step(env, &action)?;
+        if b.ended() {
+            b.reset(env, None)?;
+        }
+        let t = Instant::now();
+        for view in views {
+            if !env.render(view, size, size, &mut rgb) {
+                return Err(EnvError::InvalidOptions(format!(
+                    "rendering `{view}` failed"
+                )));
+            }
+            frames += 1;
+        }
+        render_time += t.elapsed().as_secs_f64();
+    }
+    Ok((frames, render_time))
 }

@@ -20,6 +20,7 @@
 mod action;
 mod adam;
 mod baseline;
+pub mod bench;
 mod buffer;
 mod callbacks;
 mod checkpoint;

@@ -289,6 +289,30 @@ impl Trainer {
         })
     }
 
+    /// Continue the reward-model run in directory `run` from its newest checkpoint, on the
+    /// datasets it was trained on (with `skip_corrupt`, corrupted episode files are left
+    /// out and returned).
+    pub fn resume_run(
+        run: &Path,
+        skip_corrupt: bool,
+        device: Device,
+    ) -> Result<(Self, Vec<crate::DatasetError>), TrainError> {
+        let ckpt = latest_checkpoint(run).ok_or_else(|| {
+            TrainError::Invalid(format!(
+                "cannot resume {}: no checkpoints/epoch-* in it",
+                run.display()
+            ))
+        })?;
+        let path = ckpt.join(PROGRESS);
+        let progress: TrainProgress = fs::read_to_string(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| serde_json::from_str(&text).map_err(|e| e.to_string()))
+            .map_err(|message| ModelError::Corrupt { path, message })?;
+        let (manifest, episodes, skipped) = crate::read_datasets(&progress.datasets, skip_corrupt)
+            .map_err(|e| TrainError::Invalid(e.to_string()))?;
+        Ok((Self::resume(&ckpt, &manifest, &episodes, device)?, skipped))
+    }
+
     /// Continue the run whose newest checkpoint is `checkpoint`.
     pub fn resume(
         checkpoint: &Path,
