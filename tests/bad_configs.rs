@@ -95,6 +95,24 @@ fn bad_env_params_name_the_parameter() {
 }
 
 #[test]
+fn a_mistake_inside_env_params_names_its_own_line_and_column() {
+    let text = GOOD.replace(
+        "num_envs: 4,",
+        "num_envs: 4,\n        params: (\n            gravity: 9.8,\n            masspole: 0.1,\n        ),",
+    );
+    let msg = error_of("inner.ron", &text, &[]);
+    assert!(msg.contains("inner.ron:7:13"), "{msg}");
+    assert!(
+        msg.contains("env.params") && msg.contains("masspole"),
+        "{msg}"
+    );
+    // On the first line of the parameters, the column counts from the file's line.
+    let text = GOOD.replace("num_envs: 4,", "num_envs: 4, params: (gravty: 1.0),");
+    let msg = error_of("inline.ron", &text, &[]);
+    assert!(msg.contains("inline.ron:4:31"), "{msg}");
+}
+
+#[test]
 fn an_override_with_a_bad_value_names_the_override() {
     let msg = error_of("set.ron", GOOD, &["env.num_envs=0"]);
     assert!(msg.contains("--set env.num_envs=0"), "{msg}");

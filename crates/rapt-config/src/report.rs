@@ -57,7 +57,30 @@ impl<'a> Report<'a> {
         }
     }
 
-    /// Locates a validation problem at the value of its field.
+    /// The patched offset `within` (relative line and column) from the value starting
+    /// at `start`; `start` itself without one.
+    fn offset_within(&self, start: usize, within: Option<Position>) -> usize {
+        let Some(within) = within else {
+            return start;
+        };
+        let text = self.patched.text.as_str();
+        let base = self.patched_lines.position(text, start);
+        let absolute = if within.line <= 1 {
+            Position {
+                line: base.line,
+                column: base.column + within.column.saturating_sub(1),
+            }
+        } else {
+            Position {
+                line: base.line + within.line - 1,
+                column: within.column,
+            }
+        };
+        self.patched_lines.offset(text, absolute)
+    }
+
+    /// Locates a validation problem at the value of its field (or at the position inside
+    /// it the problem names).
     pub(crate) fn problem(&self, problem: &Problem) -> Diagnostic {
         let field = Some(problem.path.clone()).filter(|p| !p.is_empty());
         let Some(path) = &field else {
@@ -72,7 +95,7 @@ impl<'a> Report<'a> {
         };
         match self.locator.field(path) {
             Some(f) => Diagnostic {
-                location: self.location(f.value.start),
+                location: self.location(self.offset_within(f.value.start, problem.within)),
                 field,
                 message: problem.to_string(),
             },

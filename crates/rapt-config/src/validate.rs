@@ -68,6 +68,10 @@ pub struct Problem {
     pub value: Option<String>,
     /// What is wrong, without the path and value.
     pub message: String,
+    /// Where inside the field's value the problem is (1-based line and column relative to
+    /// the value's first character), when the check knows it: e.g. a syntax error inside
+    /// an embedded RON text such as `env.params`.
+    pub within: Option<crate::Position>,
 }
 
 impl Problem {
@@ -111,6 +115,20 @@ impl Validator {
             path,
             value: None,
             message: message.to_string(),
+            within: None,
+        });
+    }
+
+    /// Records a problem at `within` (line and column relative to the start of the
+    /// field's value) inside the field at `path`, so that the report names the file
+    /// position of the culprit itself.
+    pub fn problem_within(&mut self, path: &str, within: crate::Position, message: impl Display) {
+        let path = self.full_path(path);
+        self.problems.push(Problem {
+            path,
+            value: None,
+            message: message.to_string(),
+            within: Some(within),
         });
     }
 
@@ -139,6 +157,7 @@ impl Validator {
             value: Some(value.to_string()),
             path,
             message,
+            within: None,
         });
     }
 

@@ -70,6 +70,21 @@ pub enum EnvError {
         /// What was wrong, naming the parameter.
         message: String,
     },
+    /// An environment's parameters are not valid RON for its parameter type (unknown
+    /// field, wrong type, syntax); the position is inside the parameters' text.
+    #[error(
+        "invalid parameters for `{id}`: {message} (line {line}, column {column} of the parameters)"
+    )]
+    ParamsSyntax {
+        /// The env id.
+        id: String,
+        /// What ron reported.
+        message: String,
+        /// 1-based line inside the parameters' text.
+        line: usize,
+        /// 1-based column (characters) inside the parameters' text.
+        column: usize,
+    },
     /// Invalid vectorization options (zero envs, zero threads, ...).
     #[error("invalid vector env options: {0}")]
     InvalidOptions(String),

@@ -175,12 +175,11 @@ pub fn parse_params<T: DeserializeOwned + Default>(id: &str, text: &str) -> Resu
     ron::Options::default()
         .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
         .from_str(text)
-        .map_err(|e| EnvError::InvalidParams {
+        .map_err(|e| EnvError::ParamsSyntax {
             id: id.to_string(),
-            message: format!(
-                "{} (line {}, column {} of the parameters)",
-                e.code, e.span.start.line, e.span.start.col
-            ),
+            message: e.code.to_string(),
+            line: e.span.start.line,
+            column: e.span.start.col,
         })
 }
 

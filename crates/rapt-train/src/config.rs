@@ -184,8 +184,14 @@ impl Validate for EnvConfig {
         match registry.spec(&self.id) {
             Err(e) => v.problem("id", e),
             Ok(_) => {
-                if let Err(e) = registry.make_raw(&self.id, self.params_text()) {
-                    v.problem("params", e);
+                match registry.make_raw(&self.id, self.params_text()) {
+                    // A syntax or type error inside the parameters: at its own position.
+                    Err(e @ rapt_core::EnvError::ParamsSyntax { line, column, .. }) => {
+                        let within = rapt_config::Position { line, column };
+                        v.problem_within("params", within, e);
+                    }
+                    Err(e) => v.problem("params", e),
+                    Ok(_) => {}
                 }
             }
         }
