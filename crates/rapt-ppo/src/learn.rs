@@ -281,14 +281,7 @@ impl Trainer {
             self.record_training(&stats);
             let callbacks_start = Instant::now();
             for cb in callbacks.iter_mut() {
-                let mut ctx = UpdateContext {
-                    learner: &mut self.learner,
-                    logger: &mut self.logger,
-                    progress: &mut self.progress,
-                    num_updates,
-                    is_last,
-                    stats: &stats,
-                };
+                let mut ctx = self.context(num_updates, is_last, &stats);
                 if cb.on_update(&mut ctx)? == Control::Stop {
                     is_last = true;
                     stopped_early = true;
@@ -303,15 +296,7 @@ impl Trainer {
                 .dump(self.progress.global_step)
                 .map_err(TrainError::Log)?;
             for cb in callbacks.iter_mut() {
-                let mut ctx = UpdateContext {
-                    learner: &mut self.learner,
-                    logger: &mut self.logger,
-                    progress: &mut self.progress,
-                    num_updates,
-                    is_last,
-                    stats: &stats,
-                };
-                cb.on_logged(&mut ctx)?;
+                cb.on_logged(&mut self.context(num_updates, is_last, &stats))?;
             }
             if is_last && stopped_early {
                 tracing::info!(
@@ -331,6 +316,23 @@ impl Trainer {
             stopped_early,
             num_updates,
         })
+    }
+
+    /// What callbacks see after an update.
+    fn context<'a>(
+        &'a mut self,
+        num_updates: u64,
+        is_last: bool,
+        stats: &'a UpdateStats,
+    ) -> UpdateContext<'a> {
+        UpdateContext {
+            learner: &mut self.learner,
+            logger: &mut self.logger,
+            progress: &mut self.progress,
+            num_updates,
+            is_last,
+            stats,
+        }
     }
 
     /// V(final_obs) of the envs truncated (not terminated) at this step, 0 elsewhere.
