@@ -28,16 +28,3 @@ pub fn run(command: Command) -> Result<()> {
         Command::RewardModel(cmd) => reward_model::run(cmd),
     }
 }
-
-/// A progress bar on stderr, hidden when stderr is not a terminal or `quiet`.
-fn progress_bar(len: u64, template: &str, quiet: bool) -> indicatif::ProgressBar {
-    use std::io::IsTerminal;
-    if quiet || !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(len);
-    let style = indicatif::ProgressStyle::with_template(template)
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-    bar.set_style(style);
-    bar
-}

@@ -24,7 +24,7 @@ pub fn run(args: &RecordArgs) -> Result<()> {
         args.clip_fraction
     );
     let mut env = rapt_envs::registry().make(&args.env.env, &args.env.params, args.max_steps)?;
-    let views = super::render::choose_views(&*env, &args.env.env, &args.views)?;
+    let views = rapt_core::select_views(&*env, &args.env.env, &args.views)?;
     let manifest = manifest_for(
         &*env,
         &args.env.env,
@@ -39,7 +39,7 @@ pub fn run(args: &RecordArgs) -> Result<()> {
         "mixed" => RecordPolicy::Mixed,
         dir => RecordPolicy::Policy(load_policy(Path::new(dir))?),
     };
-    let bar = super::progress_bar(
+    let bar = rapt_ppo::logger::progress_bar(
         u64::from(args.episodes),
         "{bar:40} {pos}/{len} episodes {eta}",
         false,

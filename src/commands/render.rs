@@ -3,11 +3,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 use image::codecs::gif::{GifEncoder, Repeat};
 use image::{Delay, Frame as GifFrame, RgbImage, RgbaImage};
 use rapt_core::bench::render_throughput;
-use rapt_core::{Env, rng_from_seed};
+use rapt_core::{Env, rng_from_seed, select_views};
 use rapt_ppo::{Actor, TrainError, run_episode};
 
 use crate::cli::RenderArgs;
@@ -25,7 +25,7 @@ pub fn run(args: &RenderArgs) -> Result<()> {
     );
     let registry = rapt_envs::registry();
     let mut env = registry.make(&args.env.env, &args.env.params, args.max_steps)?;
-    let views = choose_views(&*env, &args.env.env, &args.views)?;
+    let views = select_views(&*env, &args.env.env, &args.views)?;
     if let Some(seconds) = args.bench {
         let (frames, time) =
             render_throughput(&mut env, &views, args.size, seconds, args.env.seed)?;
@@ -47,26 +47,6 @@ pub fn run(args: &RenderArgs) -> Result<()> {
         .map(|k| args.env.seed + k)
         .collect();
     record(&mut env, &mut actor, &views, args.size, &seeds, out)
-}
-
-/// `wanted` views checked against what env `id` renders (all of them when empty).
-pub fn choose_views(env: &dyn Env, id: &str, wanted: &[String]) -> Result<Vec<String>> {
-    let available: Vec<&str> = env.views().to_vec();
-    if available.is_empty() {
-        bail!("`{id}` has no camera views");
-    }
-    if wanted.is_empty() {
-        return Ok(available.iter().map(|v| v.to_string()).collect());
-    }
-    for v in wanted {
-        if !available.contains(&v.as_str()) {
-            bail!(
-                "`{id}` has no view `{v}`; its views: {}",
-                available.join(", ")
-            );
-        }
-    }
-    Ok(wanted.to_vec())
 }
 
 /// `--policy DIR`: the policy of the newest checkpoint in run directory `dir`.

@@ -116,7 +116,7 @@ fn train(args: &RmTrainArgs) -> Result<()> {
     let tb = TensorBoardSink::create(&run.join("tb"), (done > 0).then_some(done as u64))
         .with_context(|| format!("creating TensorBoard events in {}", run_dir.display()))?;
     let mut logger = Logger::new().with_sink(tb);
-    let bar = super::progress_bar(
+    let bar = rapt_ppo::logger::progress_bar(
         (epochs - done.min(epochs)) as u64,
         "{bar:40} epoch {pos}/{len} {msg} {eta}",
         false,

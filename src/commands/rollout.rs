@@ -1,17 +1,17 @@
 use anyhow::{Context, Result, bail};
-use rapt_core::rng_from_seed;
+use rapt_core::{EpisodeSummary, EpisodeTally, rng_from_seed};
 use rapt_ppo::{Actor, run_episode};
 
 use crate::cli::{RolloutArgs, RolloutPolicy};
 
-/// What one episode came to.
-struct Episode {
-    ret: f64,
-    length: u32,
-    success_once: bool,
-    success_at_end: bool,
-    final_phi: f32,
-    metrics: Vec<f32>,
+/// `rapt rollout --json`.
+#[derive(serde::Serialize)]
+struct Report<'a> {
+    env: &'a str,
+    policy: String,
+    #[serde(flatten)]
+    summary: EpisodeSummary,
+    mean_final_phi: f64,
 }
 
 pub fn run(args: &RolloutArgs) -> Result<()> {
@@ -27,7 +27,7 @@ pub fn run(args: &RolloutArgs) -> Result<()> {
     };
     let phi_col = layout.metric_index("phi");
     let stage_col = layout.metric_index("stage");
-    let mut episodes = Vec::new();
+    let (mut tally, mut phi_sum) = (EpisodeTally::default(), 0.0f64);
     for k in 0..args.episodes {
         let table = k == 0 && !args.quiet && !args.json;
         if table {
@@ -67,56 +67,34 @@ pub fn run(args: &RolloutArgs) -> Result<()> {
             },
         )
         .with_context(|| format!("`{}`", args.env.env))?;
-        episodes.push(Episode {
-            ret: stats.ret,
-            length: stats.length,
-            success_once: stats.success_once,
-            success_at_end: stats.success_at_end,
-            final_phi: last.0,
-            metrics: last.1,
-        });
+        tally.add(&stats, &last.1);
+        phi_sum += f64::from(last.0);
     }
-    let n = episodes.len() as f64;
-    let rate = |f: &dyn Fn(&Episode) -> bool| episodes.iter().filter(|e| f(e)).count() as f64 / n;
-    let success = rate(&|e| e.success_at_end);
-    let success_once = rate(&|e| e.success_once);
-    let mean_return = episodes.iter().map(|e| e.ret).sum::<f64>() / n;
-    let mean_length = episodes.iter().map(|e| f64::from(e.length)).sum::<f64>() / n;
-    let mean_phi = episodes.iter().map(|e| f64::from(e.final_phi)).sum::<f64>() / n;
-    // The env's metrics at the end of each episode, averaged.
-    let sums: Vec<f64> = (0..layout.metrics.len())
-        .map(|k| episodes.iter().map(|e| f64::from(e.metrics[k])).sum())
-        .collect();
-    let metric_means = layout.aggregate_episodes(&sums, n);
+    let s = tally.summary(&layout);
+    let mean_phi = phi_sum / s.episodes as f64;
     if args.json {
-        let out = serde_json::json!({
-            "env": args.env.env,
-            "policy": format!("{:?}", args.policy).to_lowercase(),
-            "episodes": episodes.len(),
-            "success_rate": success,
-            "success_once_rate": success_once,
-            "mean_return": mean_return,
-            "mean_length": mean_length,
-            "mean_final_phi": mean_phi,
-            "metrics": metric_means
-                .iter()
-                .map(|(k, v)| (k.clone(), serde_json::json!(v)))
-                .collect::<serde_json::Map<String, serde_json::Value>>(),
-        });
-        println!("{out}");
+        let policy = format!("{:?}", args.policy).to_lowercase();
+        let (env, mean_final_phi) = (args.env.env.as_str(), mean_phi);
+        let report = Report {
+            env,
+            policy,
+            summary: s,
+            mean_final_phi,
+        };
+        println!("{}", serde_json::to_string(&report)?);
     } else {
         println!(
             "{} {:?}: {} episodes, success at end {:.1}%, success once {:.1}%, mean return {:.3}, mean length {:.1}, mean final phi {:.3}",
             args.env.env,
             args.policy,
-            episodes.len(),
-            success * 100.0,
-            success_once * 100.0,
-            mean_return,
-            mean_length,
+            s.episodes,
+            s.success_rate * 100.0,
+            s.success_once_rate * 100.0,
+            s.mean_return,
+            s.mean_length,
             mean_phi
         );
-        for (name, value) in &metric_means {
+        for (name, value) in &s.metrics {
             println!("  {name:<20} {value:.4}");
         }
     }

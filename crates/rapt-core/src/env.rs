@@ -83,6 +83,26 @@ pub trait Env: Send {
     }
 }
 
+/// `wanted` camera views checked against what `env` (registered as `id`) renders; all of
+/// its views when `wanted` is empty. Fails naming the views it has.
+pub fn select_views(env: &dyn Env, id: &str, wanted: &[String]) -> Result<Vec<String>, EnvError> {
+    let available = env.views();
+    let invalid = |message: String| EnvError::InvalidOptions(message);
+    if available.is_empty() {
+        return Err(invalid(format!("`{id}` has no camera views")));
+    }
+    if wanted.is_empty() {
+        return Ok(available.iter().map(|v| v.to_string()).collect());
+    }
+    match wanted.iter().find(|v| !available.contains(&v.as_str())) {
+        Some(v) => Err(invalid(format!(
+            "`{id}` has no view `{v}`; its views: {}",
+            available.join(", ")
+        ))),
+        None => Ok(wanted.to_vec()),
+    }
+}
+
 impl<E: Env + ?Sized> Env for Box<E> {
     fn observation_space(&self) -> &Space {
         (**self).observation_space()

@@ -1,6 +1,6 @@
 //! Headless evaluation of a policy on held-out seeds (SB3's `evaluate_policy`).
 
-use rapt_core::VecEnv;
+use rapt_core::{EpisodeTally, VecEnv, ordered_map};
 use rapt_reward::Shaper;
 use serde::{Deserialize, Serialize};
 
@@ -128,7 +128,7 @@ pub fn evaluate_policy(
     let mut shaped = Vec::new();
     let mut finished: Vec<EpisodeRecord> = Vec::with_capacity(episodes);
     let layout = venv.info_layout().clone();
-    let mut metric_sums = vec![0.0f64; layout.metrics.len()];
+    let mut tally = EpisodeTally::default();
     let mut env_actions = vec![0.0; n * space.env_dim()];
     while finished.len() < episodes {
         learner.normalize(&mut obs, false);
@@ -167,45 +167,23 @@ pub fn evaluate_policy(
                     terminated: ep.terminated,
                 });
                 counts[i] += 1;
-                for (s, m) in metric_sums.iter_mut().zip(b.final_info.metrics_of(i)) {
-                    *s += f64::from(*m);
-                }
+                tally.add(&ep, b.final_info.metrics_of(i));
             }
         }
         obs.copy_from_slice(&b.obs);
     }
-    let k = episodes as f64;
-    let successes = finished.iter().filter(|e| e.success).count();
+    let summary = tally.summary(&layout);
     Ok(Evaluation {
         episodes,
-        success_rate: successes as f64 / k,
-        success_ci95: wilson_interval(successes, episodes),
-        success_once_rate: finished.iter().filter(|e| e.success_once).count() as f64 / k,
-        mean_return: finished.iter().map(|e| e.ret).sum::<f64>() / k,
-        mean_length: finished.iter().map(|e| f64::from(e.length)).sum::<f64>() / k,
-        mean_shaping_return: shaper.is_some().then_some(shaping_total / k),
-        metrics: layout.aggregate_episodes(&metric_sums, k),
+        success_rate: summary.success_rate,
+        success_ci95: wilson_interval(tally.successes(), episodes),
+        success_once_rate: summary.success_once_rate,
+        mean_return: summary.mean_return,
+        mean_length: summary.mean_length,
+        mean_shaping_return: shaper.is_some().then_some(shaping_total / episodes as f64),
+        metrics: summary.metrics,
         per_episode: finished,
     })
-}
-
-/// `Vec<(String, f64)>` as a map in its own order.
-mod ordered_map {
-    use serde::ser::SerializeMap;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &[(String, f64)], s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(v.len()))?;
-        for (k, x) in v {
-            map.serialize_entry(k, x)?;
-        }
-        map.end()
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, f64)>, D::Error> {
-        let map = std::collections::BTreeMap::<String, f64>::deserialize(d)?;
-        Ok(map.into_iter().collect())
-    }
 }
 
 #[cfg(test)]

@@ -176,6 +176,20 @@ impl Sink for TensorBoardSink {
     }
 }
 
+/// A progress bar of `len` units on stderr with an indicatif `template`; hidden when
+/// `quiet` or when stderr is not a terminal.
+pub fn progress_bar(len: u64, template: &str, quiet: bool) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if quiet || !io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    let style = indicatif::ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
+}
+
 /// A progress bar on stderr over `total` env steps, with the run's headline numbers
 /// (SPS, return, success, last evaluation); hidden when stderr is not a terminal.
 #[derive(Debug)]
@@ -186,18 +200,11 @@ pub struct ProgressSink {
 impl ProgressSink {
     /// A bar from `start` to `total` steps.
     pub fn new(start: u64, total: u64) -> Self {
-        use std::io::IsTerminal;
-        let bar = if io::stderr().is_terminal() {
-            let bar = indicatif::ProgressBar::new(total);
-            let style = indicatif::ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:30}] {human_pos}/{human_len} steps {msg}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-            bar.set_style(style);
-            bar
-        } else {
-            indicatif::ProgressBar::hidden()
-        };
+        let bar = progress_bar(
+            total,
+            "{elapsed_precise} [{bar:30}] {human_pos}/{human_len} steps {msg}",
+            false,
+        );
         bar.set_position(start);
         Self { bar }
     }
