@@ -90,7 +90,7 @@ fn bad_env_params_name_the_parameter() {
         "num_envs: 4,\n        params: (gravity: -1.0),",
     );
     let msg = error_of("params.ron", &text, &[]);
-    assert!(msg.contains("params.ron:5:17"), "{msg}");
+    assert!(msg.contains("params.ron:5:27"), "{msg}");
     assert!(msg.contains("gravity"), "{msg}");
 }
 

@@ -35,3 +35,29 @@ pub use load::{Loaded, from_str, load};
 pub use locator::{BodyKind, BodyLocation, FieldLocation, Locator};
 pub use position::Position;
 pub use validate::{Problem, Validate, Validator};
+
+/// Check an environment's parameters with their [`Validate`] impl: every problem, with
+/// its field path inside the parameters, in one
+/// [`rapt_core::EnvError::ParamsOutOfRange`] naming the env `id`.
+pub fn check_params<T: Validate + ?Sized>(id: &str, params: &T) -> Result<(), rapt_core::EnvError> {
+    let mut v = Validator::new();
+    params.validate(&mut v);
+    if v.is_empty() {
+        return Ok(());
+    }
+    Err(rapt_core::EnvError::ParamsOutOfRange {
+        id: id.to_string(),
+        problems: v
+            .problems()
+            .iter()
+            .map(|p| (p.path.clone(), p.to_string()))
+            .collect(),
+    })
+}
+
+/// The position (1-based line and column) of the value of field `path` in RON `text`, if
+/// the text sets it: e.g. where `traffic.vehicles` is written inside an env's parameters.
+pub fn value_position(text: &str, path: &str) -> Option<Position> {
+    let field = Locator::scan(text).field(path)?.value.start;
+    Some(position::LineIndex::new(text).position(text, field))
+}

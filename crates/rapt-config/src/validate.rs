@@ -132,6 +132,26 @@ impl Validator {
         });
     }
 
+    /// Records `message` about `value` for `path` unless `ok` holds, shown as
+    /// `path = value message`.
+    pub fn check_value(
+        &mut self,
+        path: &str,
+        ok: bool,
+        value: impl Display,
+        message: impl Display,
+    ) {
+        if !ok {
+            let path = self.full_path(path);
+            self.problems.push(Problem {
+                path,
+                value: Some(value.to_string()),
+                message: message.to_string(),
+                within: None,
+            });
+        }
+    }
+
     /// Records `message` for `path` unless `ok` holds.
     pub fn check(&mut self, path: &str, ok: bool, message: impl Display) {
         if !ok {

@@ -85,6 +85,18 @@ pub enum EnvError {
         /// 1-based column (characters) inside the parameters' text.
         column: usize,
     },
+    /// An environment's parameters parsed but are out of range: one (field path inside
+    /// the parameters, message naming it) per problem.
+    #[error(
+        "invalid parameters for `{id}`: {}",
+        problems.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join("; ")
+    )]
+    ParamsOutOfRange {
+        /// The env id.
+        id: String,
+        /// (field path such as `traffic.vehicles`, message) per problem.
+        problems: Vec<(String, String)>,
+    },
     /// Invalid vectorization options (zero envs, zero threads, ...).
     #[error("invalid vector env options: {0}")]
     InvalidOptions(String),

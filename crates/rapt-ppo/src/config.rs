@@ -80,76 +80,55 @@ impl Default for PpoConfig {
     }
 }
 
-impl PpoConfig {
-    /// Every out-of-range field as (field name, message); empty when valid.
-    pub fn problems(&self) -> Vec<(&'static str, String)> {
-        let mut p = Vec::new();
-        let mut check = |ok: bool, field: &'static str, msg: String| {
-            if !ok {
-                p.push((field, msg));
-            }
-        };
-        check(
-            self.learning_rate > 0.0 && self.learning_rate < 1.0,
+impl rapt_config::Validate for PpoConfig {
+    fn validate(&self, v: &mut rapt_config::Validator) {
+        let lr = self.learning_rate;
+        v.check_value(
             "learning_rate",
-            format!("= {} must be in (0, 1)", self.learning_rate),
+            lr > 0.0 && lr < 1.0,
+            lr,
+            "must be in (0, 1)",
         );
-        check(self.num_steps > 0, "num_steps", "must be at least 1".into());
-        check(
-            self.num_minibatches > 0,
+        v.check("num_steps", self.num_steps > 0, "must be at least 1");
+        v.check(
             "num_minibatches",
-            "must be at least 1".into(),
+            self.num_minibatches > 0,
+            "must be at least 1",
         );
-        check(
-            self.update_epochs > 0,
+        v.check(
             "update_epochs",
-            "must be at least 1".into(),
+            self.update_epochs > 0,
+            "must be at least 1",
         );
-        check(
-            (0.0..=1.0).contains(&self.gamma),
-            "gamma",
-            format!("= {} must be in [0, 1]", self.gamma),
-        );
-        check(
-            (0.0..=1.0).contains(&self.gae_lambda),
-            "gae_lambda",
-            format!("= {} must be in [0, 1]", self.gae_lambda),
-        );
-        check(
-            self.clip_coef > 0.0,
-            "clip_coef",
-            format!("= {} must be > 0", self.clip_coef),
-        );
-        check(
-            self.max_grad_norm > 0.0,
-            "max_grad_norm",
-            format!("= {} must be > 0", self.max_grad_norm),
-        );
-        check(
-            self.obs_clip > 0.0,
-            "obs_clip",
-            format!("= {} must be > 0", self.obs_clip),
-        );
-        check(
-            self.reward_clip > 0.0,
-            "reward_clip",
-            format!("= {} must be > 0", self.reward_clip),
-        );
-        check(
-            !self.hidden.is_empty() && self.hidden.iter().all(|h| *h > 0),
+        for (name, x) in [("gamma", self.gamma), ("gae_lambda", self.gae_lambda)] {
+            v.check_value(name, (0.0..=1.0).contains(&x), x, "must be in [0, 1]");
+        }
+        for (name, x) in [
+            ("clip_coef", self.clip_coef),
+            ("max_grad_norm", self.max_grad_norm),
+        ] {
+            v.check_value(name, x > 0.0, x, "must be > 0");
+        }
+        for (name, x) in [
+            ("obs_clip", self.obs_clip),
+            ("reward_clip", self.reward_clip),
+        ] {
+            v.check_value(name, x > 0.0, x, "must be > 0");
+        }
+        v.check(
             "hidden",
+            !self.hidden.is_empty() && self.hidden.iter().all(|h| *h > 0),
             format!("{:?} must be non-empty positive widths", self.hidden),
         );
         if let Encoder::Cnn { channels, features } = &self.encoder {
-            check(
-                !channels.is_empty() && channels.iter().all(|c| *c > 0) && *features > 0,
+            v.check(
                 "encoder",
+                !channels.is_empty() && channels.iter().all(|c| *c > 0) && *features > 0,
                 format!(
                     "Cnn(channels: {channels:?}, features: {features}) needs at least one \
                      convolution and positive sizes"
                 ),
             );
         }
-        p
     }
 }

@@ -145,9 +145,7 @@ impl Validate for RunConfig {
         );
         v.nested("env", &self.env);
         v.nested("train", &self.train);
-        for (field, message) in self.ppo.problems() {
-            v.problem(&format!("ppo.{field}"), message);
-        }
+        v.nested("ppo", &self.ppo);
         if self.train.policy == PolicyKind::Ppo
             && let Ok(env) = rapt_envs::registry().make_raw(&self.env.id, self.env.params_text())
             && let Err(e) = rapt_ppo::ActionSpace::of(env.action_space(), self.ppo.action_head)
@@ -189,6 +187,16 @@ impl Validate for EnvConfig {
                     Err(e @ rapt_core::EnvError::ParamsSyntax { line, column, .. }) => {
                         let within = rapt_config::Position { line, column };
                         v.problem_within("params", within, e);
+                    }
+                    // Out-of-range parameters: each at its value, when the text sets it.
+                    Err(rapt_core::EnvError::ParamsOutOfRange { id, problems }) => {
+                        for (path, message) in problems {
+                            let message = format!("invalid parameters for `{id}`: {message}");
+                            match rapt_config::value_position(self.params_text(), &path) {
+                                Some(within) => v.problem_within("params", within, message),
+                                None => v.problem("params", message),
+                            }
+                        }
                     }
                     Err(e) => v.problem("params", e),
                     Ok(_) => {}

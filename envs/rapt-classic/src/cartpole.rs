@@ -61,16 +61,26 @@ pub struct CartPole {
 const THETA_LIMIT: f64 = 12.0 * 2.0 * std::f64::consts::PI / 360.0;
 const X_LIMIT: f64 = 2.4;
 
+impl rapt_config::Validate for CartPoleParams {
+    fn validate(&self, v: &mut rapt_config::Validator) {
+        positive(
+            v,
+            &[
+                ("gravity", self.gravity),
+                ("cart_mass", self.cart_mass),
+                ("pole_mass", self.pole_mass),
+                ("half_length", self.half_length),
+                ("force", self.force),
+                ("tau", self.tau),
+            ],
+        );
+    }
+}
+
 impl CartPole {
     /// A cart-pole with `params`; fails on non-positive physical parameters.
     pub fn new(params: CartPoleParams) -> Result<Self, EnvError> {
-        let id = "CartPole-v1";
-        positive(id, "gravity", params.gravity)?;
-        positive(id, "cart_mass", params.cart_mass)?;
-        positive(id, "pole_mass", params.pole_mass)?;
-        positive(id, "half_length", params.half_length)?;
-        positive(id, "force", params.force)?;
-        positive(id, "tau", params.tau)?;
+        rapt_config::check_params("CartPole-v1", &params)?;
         let inf = f32::INFINITY;
         let (x, th) = ((X_LIMIT * 2.0) as f32, (THETA_LIMIT * 2.0) as f32);
         Ok(Self {

@@ -46,14 +46,13 @@ fn to_ron<T: serde::Serialize>(value: &T) -> String {
         .unwrap_or_else(|e| format!("<unprintable: {e}>"))
 }
 
-/// Check that `value` is finite and > 0, naming the parameter.
-fn positive(id: &str, name: &str, value: f64) -> Result<(), EnvError> {
-    if value.is_finite() && value > 0.0 {
-        Ok(())
-    } else {
-        Err(EnvError::InvalidParams {
-            id: id.to_string(),
-            message: format!("`{name}` = {value} must be finite and > 0"),
-        })
+/// Require each `(name, value)` to be finite and > 0.
+fn positive(v: &mut rapt_config::Validator, fields: &[(&str, f64)]) {
+    for &(name, value) in fields {
+        v.check(
+            name,
+            value.is_finite() && value > 0.0,
+            format!("= {value} must be finite and > 0"),
+        );
     }
 }

@@ -65,21 +65,27 @@ fn angle_normalize(x: f64) -> f64 {
     (x + PI).rem_euclid(2.0 * PI) - PI
 }
 
+impl rapt_config::Validate for PendulumParams {
+    fn validate(&self, v: &mut rapt_config::Validator) {
+        positive(
+            v,
+            &[
+                ("gravity", self.gravity),
+                ("mass", self.mass),
+                ("length", self.length),
+                ("max_torque", self.max_torque),
+                ("max_speed", self.max_speed),
+                ("dt", self.dt),
+                ("success_angle", self.success_angle),
+            ],
+        );
+    }
+}
+
 impl Pendulum {
     /// A pendulum with `params`; fails on non-positive physical parameters.
     pub fn new(params: PendulumParams) -> Result<Self, EnvError> {
-        let id = "Pendulum-v1";
-        for (name, v) in [
-            ("gravity", params.gravity),
-            ("mass", params.mass),
-            ("length", params.length),
-            ("max_torque", params.max_torque),
-            ("max_speed", params.max_speed),
-            ("dt", params.dt),
-            ("success_angle", params.success_angle),
-        ] {
-            positive(id, name, v)?;
-        }
+        rapt_config::check_params("Pendulum-v1", &params)?;
         let (s, t) = (params.max_speed as f32, params.max_torque as f32);
         Ok(Self {
             observation_space: Space::Box(BoxSpace::from_bounds(

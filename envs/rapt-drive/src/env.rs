@@ -127,13 +127,7 @@ pub struct DriveEnv {
 impl DriveEnv {
     /// A driving env with `params`, reported under `id`.
     pub fn new(id: &'static str, params: DriveParams) -> Result<Self, EnvError> {
-        let problems = params.problems();
-        if !problems.is_empty() {
-            return Err(EnvError::InvalidParams {
-                id: id.into(),
-                message: problems.join("; "),
-            });
-        }
+        rapt_config::check_params(id, &params)?;
         let file_map = match &params.map {
             MapSource::File(path) => {
                 let text = match builtin_map(path) {

@@ -49,53 +49,6 @@ impl Default for GeneratorConfig {
 }
 
 impl GeneratorConfig {
-    /// Out-of-range fields as messages.
-    pub fn problems(&self) -> Vec<String> {
-        let mut p = Vec::new();
-        if self.grid.0 < 2 || self.grid.1 < 2 || self.grid.0 * self.grid.1 > 64 {
-            p.push(format!(
-                "grid = {:?}: each side ≥ 2, at most 64 nodes",
-                self.grid
-            ));
-        }
-        if !(self.spacing.0 >= 60.0 && self.spacing.1 >= self.spacing.0) {
-            p.push(format!(
-                "spacing = {:?}: needs 60 ≤ low ≤ high (m)",
-                self.spacing
-            ));
-        }
-        if !(0.0..=self.spacing.0 / 6.0).contains(&self.jitter) {
-            p.push(format!(
-                "jitter = {} must be in [0, spacing.0 / 6]",
-                self.jitter
-            ));
-        }
-        if !(0.0..=self.spacing.0 / 6.0).contains(&self.max_bulge) {
-            p.push(format!(
-                "max_bulge = {} must be in [0, spacing.0 / 6]",
-                self.max_bulge
-            ));
-        }
-        for (name, v) in [
-            ("remove_fraction", self.remove_fraction),
-            ("curve_probability", self.curve_probability),
-            ("two_lane_probability", self.two_lane_probability),
-        ] {
-            if !(0.0..=1.0).contains(&v) {
-                p.push(format!("{name} = {v} must be in [0, 1]"));
-            }
-        }
-        if self.speed_limits.is_empty()
-            || self.speed_limits.iter().any(|v| !(1.0..=40.0).contains(v))
-        {
-            p.push(format!(
-                "speed_limits = {:?}: non-empty, each in [1, 40] m/s",
-                self.speed_limits
-            ));
-        }
-        p
-    }
-
     /// The network for `seed`.
     pub fn generate(&self, seed: u64) -> MapSpec {
         let mut rng = rand_pcg::Pcg64::seed_from_u64(seed ^ 0x6A09_E667_F3BC_C908);
@@ -204,4 +157,39 @@ fn connected(n: usize, links: &[(usize, usize)], alive: &[bool]) -> bool {
         }
     }
     seen.into_iter().all(|s| s)
+}
+
+impl rapt_config::Validate for GeneratorConfig {
+    fn validate(&self, v: &mut rapt_config::Validator) {
+        v.check_value(
+            "grid",
+            self.grid.0 >= 2 && self.grid.1 >= 2 && self.grid.0 * self.grid.1 <= 64,
+            format!("{:?}", self.grid),
+            "needs each side ≥ 2 and at most 64 nodes",
+        );
+        v.check_value(
+            "spacing",
+            self.spacing.0 >= 60.0 && self.spacing.1 >= self.spacing.0,
+            format!("{:?}", self.spacing),
+            "needs 60 ≤ low ≤ high (m)",
+        );
+        let bulge = 0.0..=self.spacing.0 / 6.0;
+        for (name, x) in [("jitter", self.jitter), ("max_bulge", self.max_bulge)] {
+            v.check_value(name, bulge.contains(&x), x, "must be in [0, spacing.0 / 6]");
+        }
+        for (name, x) in [
+            ("remove_fraction", self.remove_fraction),
+            ("curve_probability", self.curve_probability),
+            ("two_lane_probability", self.two_lane_probability),
+        ] {
+            v.check_value(name, (0.0..=1.0).contains(&x), x, "must be in [0, 1]");
+        }
+        v.check_value(
+            "speed_limits",
+            !self.speed_limits.is_empty()
+                && self.speed_limits.iter().all(|x| (1.0..=40.0).contains(x)),
+            format!("{:?}", self.speed_limits),
+            "must be non-empty, each in [1, 40] m/s",
+        );
+    }
 }

@@ -91,47 +91,45 @@ impl Default for DriveParams {
     }
 }
 
-impl DriveParams {
-    /// Out-of-range fields, as "field: message".
-    pub fn problems(&self) -> Vec<String> {
-        let mut p = Vec::new();
+impl rapt_config::Validate for DriveParams {
+    fn validate(&self, v: &mut rapt_config::Validator) {
         if let MapSource::Generated { pool, generator } = &self.map {
-            if *pool == 0 {
-                p.push("map.pool must be at least 1".into());
-            }
-            p.extend(
-                generator
-                    .problems()
-                    .into_iter()
-                    .map(|m| format!("map.generator.{m}")),
+            v.check("map.pool", *pool > 0, "must be at least 1");
+            v.nested("map.generator", generator);
+        }
+        v.check_value(
+            "route_length",
+            (50.0..=5000.0).contains(&self.route_length),
+            self.route_length,
+            "must be in [50, 5000] m",
+        );
+        v.check_value(
+            "traffic.vehicles",
+            self.traffic.vehicles <= 200,
+            self.traffic.vehicles,
+            "must be at most 200",
+        );
+        if let ObservationMode::Raster(r) = &self.observation {
+            v.check(
+                "observation",
+                (16..=256).contains(&r.size) && r.ego_from_bottom < r.size && r.resolution > 0.0,
+                format!(
+                    "Raster(size: {}, resolution: {}, ego_from_bottom: {}): size in [16, 256], 0 ≤ ego_from_bottom < size, resolution > 0",
+                    r.size, r.resolution, r.ego_from_bottom
+                ),
             );
         }
-        if !(50.0..=5000.0).contains(&self.route_length) {
-            p.push(format!(
-                "route_length = {} must be in [50, 5000] m",
-                self.route_length
-            ));
-        }
-        if self.traffic.vehicles > 200 {
-            p.push(format!(
-                "traffic.vehicles = {} must be at most 200",
-                self.traffic.vehicles
-            ));
-        }
-        if let ObservationMode::Raster(r) = &self.observation
-            && (!(16..=256).contains(&r.size) || r.ego_from_bottom >= r.size || r.resolution <= 0.0)
-        {
-            p.push(format!(
-                "observation: Raster(size: {}, resolution: {}, ego_from_bottom: {}): size in [16, 256], 0 ≤ ego_from_bottom < size, resolution > 0",
-                r.size, r.resolution, r.ego_from_bottom
-            ));
-        }
-        if !(0.02..=0.5).contains(&self.control_dt) || self.substeps == 0 || self.substeps > 50 {
-            p.push(format!(
-                "control_dt = {} s and substeps = {}: control_dt in [0.02, 0.5], substeps in [1, 50]",
-                self.control_dt, self.substeps
-            ));
-        }
-        p
+        v.check_value(
+            "control_dt",
+            (0.02..=0.5).contains(&self.control_dt),
+            self.control_dt,
+            "must be in [0.02, 0.5] s",
+        );
+        v.check_value(
+            "substeps",
+            (1..=50).contains(&self.substeps),
+            self.substeps,
+            "must be in [1, 50]",
+        );
     }
 }

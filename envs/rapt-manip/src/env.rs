@@ -32,12 +32,7 @@ pub struct ManipEnv<T: Task> {
 impl<T: Task> ManipEnv<T> {
     /// An env for `task` with `params`.
     pub fn new(task: T, params: ManipParams, id: &str) -> Result<Self, EnvError> {
-        params
-            .validate()
-            .map_err(|message| EnvError::InvalidParams {
-                id: id.to_string(),
-                message,
-            })?;
+        rapt_config::check_params(id, &params)?;
         let obs_dim = ROBOT_OBS + task.obs_dim();
         let act_dim = match params.control {
             ControlMode::EndEffectorDelta => 4,

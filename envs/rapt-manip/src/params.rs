@@ -77,49 +77,58 @@ impl Default for ManipParams {
     }
 }
 
-impl ManipParams {
-    /// Check ranges; the message names the parameter.
-    pub fn validate(&self) -> Result<(), String> {
-        if !(1..=50).contains(&self.substeps) {
-            return Err(format!("`substeps` = {} must be in 1..=50", self.substeps));
-        }
-        if !(self.control_dt > 0.0 && self.control_dt <= 0.5) {
-            return Err(format!(
-                "`control_dt` = {} must be in (0, 0.5] s",
-                self.control_dt
-            ));
-        }
-        if self.control_dt / self.substeps as f32 > 0.01 + 1e-6 {
-            return Err(format!(
+impl rapt_config::Validate for ManipParams {
+    fn validate(&self, v: &mut rapt_config::Validator) {
+        v.check_value(
+            "substeps",
+            (1..=50).contains(&self.substeps),
+            self.substeps,
+            "must be in 1..=50",
+        );
+        v.check_value(
+            "control_dt",
+            self.control_dt > 0.0 && self.control_dt <= 0.5,
+            self.control_dt,
+            "must be in (0, 0.5] s",
+        );
+        v.check(
+            "control_dt",
+            self.substeps == 0 || self.control_dt / self.substeps as f32 <= 0.01 + 1e-6,
+            format!(
                 "control_dt / substeps = {} s: physics steps must be at most 0.01 s",
                 self.control_dt / self.substeps as f32
-            ));
-        }
-        if let Some(n) = self.solver_iterations
-            && !(1..=50).contains(&n)
-        {
-            return Err(format!("`solver_iterations` = {n} must be in 1..=50"));
+            ),
+        );
+        if let Some(n) = self.solver_iterations {
+            v.check_value(
+                "solver_iterations",
+                (1..=50).contains(&n),
+                n,
+                "must be in 1..=50",
+            );
         }
         if let Some(camera) = &self.camera {
             let known = crate::views::VIEWS;
-            if camera.views.is_empty() {
-                return Err(
-                    "`camera.views` is empty: name at least one of front, side, wrist".into(),
+            v.check(
+                "camera.views",
+                !camera.views.is_empty(),
+                "is empty: name at least one of front, side, wrist",
+            );
+            if let Some(bad) = camera.views.iter().find(|v| !known.contains(&v.as_str())) {
+                v.problem(
+                    "camera.views",
+                    format!(
+                        "unknown view `{bad}`; this env's views: {}",
+                        known.join(", ")
+                    ),
                 );
             }
-            if let Some(bad) = camera.views.iter().find(|v| !known.contains(&v.as_str())) {
-                return Err(format!(
-                    "`camera.views`: unknown view `{bad}`; this env's views: {}",
-                    known.join(", ")
-                ));
-            }
-            if !(16..=256).contains(&camera.size) {
-                return Err(format!(
-                    "`camera.size` = {} must be in 16..=256",
-                    camera.size
-                ));
-            }
+            v.check_value(
+                "camera.size",
+                (16..=256).contains(&camera.size),
+                camera.size,
+                "must be in 16..=256",
+            );
         }
-        Ok(())
     }
 }

@@ -100,7 +100,10 @@ fn a_physics_blow_up_truncates_counts_and_never_leaks_nan() {
 #[test]
 fn bad_parameters_name_the_parameter() {
     let err = make("(substeps: 0)").err().expect("rejected");
-    assert!(err.to_string().contains("`substeps` = 0"), "{err}");
+    assert!(
+        err.to_string().contains("substeps = 0 must be in 1..=50"),
+        "{err}"
+    );
     let err = make("(substeps: 2)").err().expect("rejected");
     assert!(err.to_string().contains("at most 0.01 s"), "{err}");
     let err = make("(substep: 4)").err().expect("rejected");
