@@ -36,12 +36,16 @@ fn the_shipped_configs_load() {
         let text = std::fs::read_to_string(&path).unwrap();
         rapt_rm::TrainConfig::from_ron(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     }
-    let err = rapt_rm::TrainConfig::from_ron("(epochs: 0, view_dropout: 1.5)").unwrap_err();
+    let err = rapt_rm::TrainConfig::from_ron("(epochs: 0, view_dropout: 1.5)")
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("epochs") && err.contains("view_dropout"),
         "{err}"
     );
-    let err = rapt_rm::TrainConfig::from_ron("(\n  epoch: 3)").unwrap_err();
+    let err = rapt_rm::TrainConfig::from_ron("(\n  epoch: 3)")
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("2:3") && err.contains("epoch"), "{err}");
     let path = write("good.ron", GOOD);
     let loaded = rapt::config::load(&path, &[]).unwrap();

@@ -2,7 +2,7 @@
 //! episode, through terminations and truncations alike.
 
 use rapt_core::{VecEnv, VecEnvOptions, rng_from_seed};
-use rapt_reward::{ModelSpec, ProgressModel, Shaper, Shaping};
+use rapt_reward::{LoadError, ModelSpec, ProgressModel, Shaper, Shaping};
 
 /// On real rollouts (Drive-v0, random actions: episodes end by infractions —
 /// `terminated` — and by a 40-step limit — `truncated`), the shaping summed along each
@@ -27,7 +27,7 @@ fn shaping_telescopes_on_real_rollouts() {
         gamma: None,
         scale: k as f32,
     };
-    let no_learned = |_: &std::path::Path| -> Result<Box<dyn ProgressModel>, String> {
+    let no_learned = |_: &std::path::Path| -> Result<Box<dyn ProgressModel>, LoadError> {
         Err("no learned models here".into())
     };
     let (mut shaper, frames) =

@@ -156,7 +156,7 @@ fn eval(args: &RmEvalArgs) -> Result<()> {
         "{}: no episodes",
         args.dataset.display()
     );
-    let report = evaluate(&model, &manifest, &episodes).map_err(anyhow::Error::msg)?;
+    let report = evaluate(&model, &manifest, &episodes)?;
     if let Some(plot) = &args.plot {
         if let Some(dir) = plot.parent() {
             fs::create_dir_all(dir)?;
@@ -249,8 +249,7 @@ fn adapt_cmd(args: &RmAdaptArgs) -> Result<()> {
             first_conv_only: !args.all_layers,
             ..Default::default()
         },
-    )
-    .map_err(anyhow::Error::msg)?;
+    )?;
     model.save(&args.out)?;
     println!(
         "adapted on {} ({} demo steps to success, {} fine-tuning steps{}): demo frame pairs in order {:.3} → {:.3}; model → {}",
@@ -286,9 +285,7 @@ fn bench(args: &RmBenchArgs) -> Result<()> {
         }
         None => RewardModel::load(Path::new(&args.model), device)?,
     };
-    let rate = model
-        .scoring_throughput(args.batch, args.seconds)
-        .map_err(anyhow::Error::msg)?;
+    let rate = model.scoring_throughput(args.batch, args.seconds)?;
     let shape = &model.meta().shape;
     println!(
         "{} views of {}×{} px, batch {}: {rate:.0} frame sets/s ({} threads, {device:?})",

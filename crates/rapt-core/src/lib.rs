@@ -33,7 +33,7 @@ pub use error::EnvError;
 pub use info::{EpisodeStats, InfoBatch, InfoLayout, InfoMut, MetricRatio};
 pub use registry::{EnvId, EnvSpec, Registry, VecEnvOptions, parse_params};
 pub use seeding::{Rng, rng_from_seed, sub_env_seed};
-pub use space::{BoxSpace, Space};
+pub use space::{BoxSpace, Space, SpaceError};
 pub use tally::{EpisodeSummary, EpisodeTally, ordered_map};
 pub use vector::{ThreadedVecEnv, VecEnv};
 pub use wrappers::{Checked, EpisodeStatistics, TimeLimit};

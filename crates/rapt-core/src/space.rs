@@ -40,6 +40,11 @@ impl BoxSpace {
     }
 }
 
+/// A malformed space (what is wrong with it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SpaceError(pub String);
+
 /// An observation or action space, in the Gymnasium sense.
 ///
 /// Every space is stored flat as `f32` slots so that batches are plain
@@ -145,35 +150,37 @@ impl Space {
 
     /// Whether the space is well formed: non-empty, `low ≤ high`, no NaN bounds, shape
     /// matching the number of bounds, `n ≥ 1`.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), SpaceError> {
+        let bad = |message: String| Err(SpaceError(message));
         match self {
             Space::Box(b) => {
                 if b.low.len() != b.high.len() || b.shape.iter().product::<usize>() != b.low.len() {
-                    return Err(format!("box bounds do not match shape {:?}", b.shape));
+                    return bad(format!("box bounds do not match shape {:?}", b.shape));
                 }
                 if b.low.is_empty() {
-                    return Err("box has no elements".into());
+                    return bad("box has no elements".into());
                 }
                 if let Some(i) = (0..b.low.len())
                     .find(|&i| b.low[i].partial_cmp(&b.high[i]).is_none_or(|o| o.is_gt()))
                 {
-                    return Err(format!(
+                    return bad(format!(
                         "box bound {i}: low {} is not ≤ high {}",
                         b.low[i], b.high[i]
                     ));
                 }
                 Ok(())
             }
-            Space::Discrete { n, .. } if *n == 0 => Err("discrete space with n = 0".into()),
+            Space::Discrete { n, .. } if *n == 0 => bad("discrete space with n = 0".into()),
             Space::Discrete { .. } => Ok(()),
             Space::MultiDiscrete { nvec } if nvec.is_empty() || nvec.contains(&0) => {
-                Err(format!("multi-discrete space with bad nvec {nvec:?}"))
+                bad(format!("multi-discrete space with bad nvec {nvec:?}"))
             }
             Space::MultiDiscrete { .. } => Ok(()),
             Space::Tuple(parts) => parts.iter().try_for_each(Space::validate),
-            Space::Dict(parts) => parts
-                .iter()
-                .try_for_each(|(name, s)| s.validate().map_err(|e| format!("part `{name}`: {e}"))),
+            Space::Dict(parts) => parts.iter().try_for_each(|(name, s)| {
+                s.validate()
+                    .map_err(|e| SpaceError(format!("part `{name}`: {e}")))
+            }),
         }
     }
 }

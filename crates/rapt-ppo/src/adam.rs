@@ -9,6 +9,11 @@
 
 use tch::{Kind, Tensor, nn};
 
+/// Saved optimizer moments that do not fit the parameters (which, and how).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct AdamStateError(pub String);
+
 /// Adam's hyperparameters (PyTorch defaults except `eps`, which is CleanRL's 1e-5).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AdamConfig {
@@ -133,18 +138,18 @@ impl FlatAdam {
     }
 
     /// Replace the optimizer state, checking that the moments fit the parameters.
-    pub fn set_state(&mut self, state: AdamState) -> Result<(), String> {
+    pub fn set_state(&mut self, state: AdamState) -> Result<(), AdamStateError> {
         for (name, t) in [
             ("exp_avg", &state.exp_avg),
             ("exp_avg_sq", &state.exp_avg_sq),
         ] {
             if t.size() != self.flat.size() || t.kind() != Kind::Float {
-                return Err(format!(
+                return Err(AdamStateError(format!(
                     "{name} has shape {:?} ({:?}), the parameters need [{}] (Float)",
                     t.size(),
                     t.kind(),
                     self.numel()
-                ));
+                )));
             }
         }
         let device = self.flat.device();
@@ -235,6 +240,6 @@ mod tests {
             exp_avg_sq: Tensor::zeros([3], (Kind::Float, Device::Cpu)),
             step: 1,
         };
-        assert!(adam.set_state(bad).unwrap_err().contains("exp_avg"));
+        assert!(adam.set_state(bad).unwrap_err().0.contains("exp_avg"));
     }
 }

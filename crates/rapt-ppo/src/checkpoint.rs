@@ -210,7 +210,7 @@ impl Learner {
                 exp_avg_sq,
                 step: meta.adam_step,
             })
-            .map_err(corrupt)?;
+            .map_err(|e| corrupt(e.0))?;
         learner.reward_scaler_mut().set_stats(meta.reward_stats);
         learner.set_obs_stats(meta.obs_stats);
         Ok((learner, meta.progress))

@@ -44,7 +44,7 @@ pub mod tensorboard;
 mod threads;
 
 pub use action::ActionSpace;
-pub use adam::{AdamConfig, AdamState, FlatAdam};
+pub use adam::{AdamConfig, AdamState, AdamStateError, FlatAdam};
 pub use baseline::{BaselineSummary, random_baseline};
 pub use buffer::{RolloutBuffer, StepRecord};
 pub use callbacks::{

@@ -16,6 +16,6 @@ pub use model::{
 };
 pub use shaper::{Shaper, ShaperError, ShapingStats};
 pub use shaping::{
-    LearnedLoader, ModelSpec, PotentialShaping, Shaped, Shaping, ShapingConfigError,
+    LearnedLoader, LoadError, ModelSpec, PotentialShaping, Shaped, Shaping, ShapingConfigError,
     progress_as_reward,
 };

@@ -27,7 +27,11 @@ pub enum ModelSpec {
 
 /// Loads a learned model from its directory (supplied by the crate that links the
 /// network's runtime, so this crate stays free of it).
-pub type LearnedLoader<'a> = &'a dyn Fn(&std::path::Path) -> Result<Box<dyn ProgressModel>, String>;
+pub type LearnedLoader<'a> =
+    &'a dyn Fn(&std::path::Path) -> Result<Box<dyn ProgressModel>, LoadError>;
+
+/// Why a learned model could not be loaded (the loader's own error, boxed).
+pub type LoadError = Box<dyn std::error::Error + Send + Sync>;
 
 impl ModelSpec {
     /// Build the model; `Learned` models need [`ModelSpec::build_with`].
@@ -36,7 +40,8 @@ impl ModelSpec {
             Err(format!(
                 "{}: learned models are loaded by the rapt CLI",
                 path.display()
-            ))
+            )
+            .into())
         })
     }
 
@@ -47,7 +52,9 @@ impl ModelSpec {
     ) -> Result<Box<dyn ProgressModel>, ShapingConfigError> {
         Ok(match self {
             ModelSpec::Oracle => Box::new(Oracle),
-            ModelSpec::Learned { path } => learned(path).map_err(ShapingConfigError::Learned)?,
+            ModelSpec::Learned { path } => {
+                learned(path).map_err(|e| ShapingConfigError::Learned(e.to_string()))?
+            }
             ModelSpec::Ensemble { members, aggregate } => {
                 if members.is_empty() {
                     return Err(ShapingConfigError::EmptyEnsemble);

@@ -5,6 +5,7 @@
 //! first successful one are dropped. Optionally, minibatches of the original training
 //! data are rehearsed alongside so the model does not forget the task it knew.
 
+use crate::ModelError;
 use rapt_ppo::{AdamConfig, FlatAdam};
 use tch::{Kind, Tensor};
 
@@ -99,13 +100,13 @@ pub fn adapt(
     demo: &Episode,
     replay: Option<&Samples>,
     cfg: AdaptConfig,
-) -> Result<AdaptReport, String> {
+) -> Result<AdaptReport, ModelError> {
     let shape = model.meta().shape.clone();
     if shape.views != manifest.views || shape.size != manifest.size {
-        return Err(format!(
+        return Err(ModelError::Mismatch(format!(
             "the model reads {:?} at {} px, the demo has {:?} at {} px",
             shape.views, shape.size, manifest.views, manifest.size
-        ));
+        )));
     }
     let t = demo
         .success
@@ -113,9 +114,9 @@ pub fn adapt(
         .position(|&s| s)
         .map_or(demo.header.steps, |i| i + 1);
     if t < 2 {
-        return Err(format!(
+        return Err(ModelError::Mismatch(format!(
             "the demo has {t} steps to success; at least 2 are needed"
-        ));
+        )));
     }
     let demo = demo.clipped(t, manifest.frame_set_bytes(), demo.header.kind);
     let device = model.device();
@@ -143,8 +144,7 @@ pub fn adapt(
             .phi(shape.stages);
         // The demo says progress never goes back: pull Φ towards the closest
         // non-decreasing sequence (its isotonic fit), which ends at 1.
-        let pred = Vec::<f32>::try_from(phi.detach().to_device(tch::Device::Cpu))
-            .map_err(|e| e.to_string())?;
+        let pred = Vec::<f32>::try_from(phi.detach().to_device(tch::Device::Cpu))?;
         let target = Tensor::from_slice(&isotonic_to_one(&pred)).to_device(device);
         let rank = (&phi - target).square().mean(Kind::Float);
         let end = (phi.get(n - 1) - 1.0).square();

@@ -1,6 +1,7 @@
 //! How good a reward model is on held-out episodes: value-order consistency (VOC), MAE
 //! against the oracle Φ, stage accuracy, episode outcome classification, calibration.
 
+use crate::ModelError;
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
@@ -153,21 +154,19 @@ pub fn evaluate(
     model: &RewardModel,
     manifest: &Manifest,
     episodes: &[Episode],
-) -> Result<EvalReport, String> {
+) -> Result<EvalReport, ModelError> {
     let shape = &model.meta().shape;
     if shape.views != manifest.views || shape.size != manifest.size {
-        return Err(format!(
+        return Err(ModelError::Mismatch(format!(
             "the model reads {:?} at {} px, the dataset has {:?} at {} px",
             shape.views, shape.size, manifest.views, manifest.size
-        ));
+        )));
     }
     let refs: Vec<&Episode> = episodes.iter().collect();
     let samples = Samples::new(manifest, &refs, model.device());
     let (phi, stage) = predict(model, &samples);
-    let phi_hat =
-        Vec::<f32>::try_from(phi.to_device(tch::Device::Cpu)).map_err(|e| e.to_string())?;
-    let stage_hat =
-        Vec::<i64>::try_from(stage.to_device(tch::Device::Cpu)).map_err(|e| e.to_string())?;
+    let phi_hat = Vec::<f32>::try_from(phi.to_device(tch::Device::Cpu))?;
+    let stage_hat = Vec::<i64>::try_from(stage.to_device(tch::Device::Cpu))?;
     let n = samples.len();
     let (mut abs, mut correct) = (0.0, 0usize);
     let mut voc = Vec::new();

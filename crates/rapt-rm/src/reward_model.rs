@@ -54,6 +54,12 @@ pub enum ModelError {
         /// What is wrong.
         message: String,
     },
+    /// The frames or episodes given do not fit the model (views, size, length).
+    #[error("{0}")]
+    Mismatch(String),
+    /// libtorch failed.
+    #[error(transparent)]
+    Torch(#[from] tch::TchError),
 }
 
 /// A reward model ready to score frames.
@@ -168,8 +174,23 @@ impl RewardModel {
     }
 
     /// Φ for `n` frame sets given as bytes (`n × views × size × size × 3`).
-    pub fn score_bytes(&self, frames: &[u8], n: usize) -> Result<Vec<f32>, String> {
-        self.score_bytes_impl(frames, n)
+    pub fn score_bytes(&self, frames: &[u8], n: usize) -> Result<Vec<f32>, ModelError> {
+        let fsb = self.frame_set_bytes();
+        if frames.len() != n * fsb {
+            return Err(ModelError::Mismatch(format!(
+                "{} frame bytes for {n} frame sets, the model reads {} views of {}×{} ({fsb} bytes each)",
+                frames.len(),
+                self.meta.shape.views.len(),
+                self.meta.shape.size,
+                self.meta.shape.size
+            )));
+        }
+        let s = self.meta.shape.size as i64;
+        let t = Tensor::from_slice(frames)
+            .reshape([n as i64, self.meta.shape.views.len() as i64, s, s, 3])
+            .to_device(self.device());
+        let phi = self.phi_tensor(&t, 1024).to_device(Device::Cpu);
+        Ok(Vec::<f32>::try_from(phi)?)
     }
 
     /// An untrained network with the default settings for `views` views of `size` px and
@@ -194,7 +215,7 @@ impl RewardModel {
     /// Frame sets scored per second for batches of `batch` random frame sets, from host
     /// bytes to Φ on the host as shaping calls it, measured for `seconds` after a
     /// warm-up batch.
-    pub fn scoring_throughput(&self, batch: usize, seconds: f64) -> Result<f64, String> {
+    pub fn scoring_throughput(&self, batch: usize, seconds: f64) -> Result<f64, ModelError> {
         let shape = &self.meta().shape;
         let s = shape.size as i64;
         let frames = Tensor::randint(
@@ -202,7 +223,7 @@ impl RewardModel {
             [batch as i64, shape.views.len() as i64, s, s, 3],
             (tch::Kind::Uint8, Device::Cpu),
         );
-        let bytes = Vec::<u8>::try_from(frames.flatten(0, -1)).map_err(|e| e.to_string())?;
+        let bytes = Vec::<u8>::try_from(frames.flatten(0, -1))?;
         self.score_bytes(&bytes, batch)?;
         let start = std::time::Instant::now();
         let mut sets = 0usize;
@@ -211,25 +232,6 @@ impl RewardModel {
             sets += batch;
         }
         Ok(sets as f64 / start.elapsed().as_secs_f64())
-    }
-
-    fn score_bytes_impl(&self, frames: &[u8], n: usize) -> Result<Vec<f32>, String> {
-        let fsb = self.frame_set_bytes();
-        if frames.len() != n * fsb {
-            return Err(format!(
-                "{} frame bytes for {n} frame sets, the model reads {} views of {}×{} ({fsb} bytes each)",
-                frames.len(),
-                self.meta.shape.views.len(),
-                self.meta.shape.size,
-                self.meta.shape.size
-            ));
-        }
-        let s = self.meta.shape.size as i64;
-        let t = Tensor::from_slice(frames)
-            .reshape([n as i64, self.meta.shape.views.len() as i64, s, s, 3])
-            .to_device(self.device());
-        let phi = self.phi_tensor(&t, 1024).to_device(Device::Cpu);
-        Vec::<f32>::try_from(phi).map_err(|e| e.to_string())
     }
 }
 
@@ -256,10 +258,10 @@ impl LearnedProgress {
 
     /// Load the model in `dir` on the CPU as a boxed [`ProgressModel`]: the loader
     /// `rapt_reward::ModelSpec::Learned` needs (`Shaper::new`'s `learned` argument).
-    pub fn load_boxed(dir: &Path) -> Result<Box<dyn ProgressModel>, String> {
+    pub fn load_boxed(dir: &Path) -> Result<Box<dyn ProgressModel>, rapt_reward::LoadError> {
         Self::load(dir, Device::Cpu)
             .map(|m| Box::new(m) as Box<dyn ProgressModel>)
-            .map_err(|e| e.to_string())
+            .map_err(|e| Box::new(e) as rapt_reward::LoadError)
     }
 }
 
@@ -284,13 +286,13 @@ impl ProgressModel for LearnedProgress {
             model: self.name(),
             what: "camera frames",
         })?;
-        let phi =
-            self.model
-                .score_bytes(frames, input.n)
-                .map_err(|message| RewardError::BadInput {
-                    model: self.name(),
-                    message,
-                })?;
+        let phi = self
+            .model
+            .score_bytes(frames, input.n)
+            .map_err(|e| RewardError::BadInput {
+                model: self.name(),
+                message: e.to_string(),
+            })?;
         Ok(ProgressScores {
             phi,
             uncertainty: None,

@@ -67,10 +67,8 @@ impl TrainConfig {
     }
 
     /// Parse and validate RON `text` (shown in messages as `<config>`).
-    pub fn from_ron(text: &str) -> Result<Self, String> {
-        rapt_config::from_str(text, "<config>", &[])
-            .map(|l| l.config)
-            .map_err(|e| e.to_string())
+    pub fn from_ron(text: &str) -> Result<Self, rapt_config::ConfigError> {
+        Ok(rapt_config::from_str(text, "<config>", &[])?.config)
     }
 
     /// Every out-of-range field, as `field: message`.
@@ -347,7 +345,7 @@ impl Trainer {
             exp_avg_sq: exp_avg_sq.to_device(device),
             step: progress.adam_step,
         })
-        .map_err(corrupt)?;
+        .map_err(|e| corrupt(e.0))?;
         Self::assemble(model, adam, progress, manifest, episodes)
     }
 
