@@ -16,9 +16,7 @@ pub use rapt_train::config;
 /// the config saved in it), without a Ctrl-C handler: what `rapt train` does after loading
 /// the config. Returns the final evaluation.
 pub fn train_ppo(cfg: &config::RunConfig, run_dir: &std::path::Path) -> anyhow::Result<Evaluation> {
-    let run = rapt_ppo::RunDir::claim(run_dir)?;
-    let resolved = ron::ser::to_string_pretty(cfg, ron::ser::PrettyConfig::default())?;
-    rapt_train::start_run(&run, &resolved)?;
+    let run = rapt_train::start_new_run(cfg, run_dir)?;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     Ok(rapt_train::train(cfg, &run, false, stop)?.evaluation)
 }

@@ -1,5 +1,5 @@
 use anyhow::{Result, bail};
-use rapt_ppo::{EVAL_SEED_OFFSET, Evaluation, Learner};
+use rapt_ppo::{EVAL_SEED_OFFSET, Evaluation};
 use rapt_train::EvalRunOptions;
 use serde::Serialize;
 
@@ -34,7 +34,6 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     let (cfg, checkpoint, progress, eval) =
         (&run.config, &run.checkpoint, run.progress, &run.evaluation);
     let params = cfg.env.params_text();
-    let device = cfg.device.resolve()?;
     if let Some(dir) = &args.record {
         let mut env = rapt_envs::registry().make(&cfg.env.id, params, cfg.env.max_episode_steps)?;
         let views: Vec<String> = env.views().iter().map(|v| v.to_string()).collect();
@@ -44,8 +43,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         // The vector env seeds sub-env i with base + i: the first episodes of each.
         let n = args.record_episodes.min(args.episodes) as u64;
         let seeds: Vec<u64> = (0..n).map(|i| EVAL_SEED_OFFSET + args.seed + i).collect();
-        let (policy, _) = Learner::load_checkpoint(checkpoint, device)?;
-        let mut actor = rapt_ppo::Actor::Policy(Box::new(policy));
+        let mut actor = rapt_ppo::Actor::Policy(Box::new(run.learner));
         super::render::record(&mut env, &mut actor, &views, args.record_size, &seeds, dir)?;
         eprintln!(
             "recorded {n} episode(s) from {} views into {}",

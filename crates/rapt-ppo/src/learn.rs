@@ -85,6 +85,12 @@ pub struct Trainer {
     window: EpisodeWindow,
 }
 
+/// Updates a run of `total_steps` env steps does at `steps_per_update` (`num_steps ×
+/// num_envs`) per update: whole updates, at least one.
+pub fn num_updates(total_steps: u64, steps_per_update: u64) -> u64 {
+    (total_steps / steps_per_update.max(1)).max(1)
+}
+
 /// Seeds of the envs' first reset after `update` updates (the run's seed at update 0).
 fn reset_seed(seed: u64, update: u64) -> u64 {
     seed.wrapping_add(update << 32)
@@ -202,7 +208,7 @@ impl Trainer {
         let n = venv.num_envs();
         let num_steps = self.learner.config().num_steps;
         let steps_per_update = (num_steps * n) as u64;
-        let num_updates = (total_steps / steps_per_update).max(1);
+        let num_updates = num_updates(total_steps, steps_per_update);
         tracing::info!(
             num_envs = n,
             updates = num_updates,

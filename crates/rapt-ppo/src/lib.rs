@@ -62,7 +62,9 @@ pub use evaluate::{
 };
 pub use gae::{GaeInputs, GaeParams, compute_gae};
 pub use layout::ObsLayout;
-pub use learn::{Callback, Control, EpisodeWindow, LearnSummary, Trainer, UpdateContext};
+pub use learn::{
+    Callback, Control, EpisodeWindow, LearnSummary, Trainer, UpdateContext, num_updates,
+};
 pub use learner::{Learner, LearnerError, UpdateStats, explained_variance};
 pub use logger::{CsvSink, Logger, ProgressSink, Sink, TensorBoardSink};
 pub use loss::{LossConfig, Losses, ppo_losses};

@@ -143,11 +143,13 @@ impl Validate for RunConfig {
             valid_name(&self.name),
             "must be non-empty and use only letters, digits, `-`, `_`, `.`",
         );
-        v.nested("env", &self.env);
+        // The env is built once, for its own checks and for those below.
+        let mut env = None;
+        v.scope("env", |v| env = self.env.check(v));
         v.nested("train", &self.train);
         v.nested("ppo", &self.ppo);
         if self.train.policy == PolicyKind::Ppo
-            && let Ok(env) = rapt_envs::registry().make_raw(&self.env.id, self.env.params_text())
+            && let Some(env) = &env
             && let Err(e) = rapt_ppo::ActionSpace::of(env.action_space(), self.ppo.action_head)
         {
             v.problem("ppo.action_head", format!("`{}`: {e}", self.env.id));
@@ -155,7 +157,7 @@ impl Validate for RunConfig {
         if let Err(e) = self.shaping.check(self.ppo.gamma) {
             v.problem("shaping", e);
         } else if self.shaping.model().is_some()
-            && let Ok(env) = rapt_envs::registry().make_raw(&self.env.id, self.env.params_text())
+            && let Some(env) = &env
             && env.info_layout().metric_index("phi").is_none()
         {
             v.problem(
@@ -178,7 +180,16 @@ fn valid_name(name: &str) -> bool {
 
 impl Validate for EnvConfig {
     fn validate(&self, v: &mut Validator) {
+        self.check(v);
+    }
+}
+
+impl EnvConfig {
+    /// Record every problem of this section in `v`; the raw env when its id and
+    /// parameters are valid.
+    fn check(&self, v: &mut Validator) -> Option<Box<dyn rapt_core::Env>> {
         let registry = rapt_envs::registry();
+        let mut built = None;
         match registry.spec(&self.id) {
             Err(e) => v.problem("id", e),
             Ok(_) => {
@@ -199,7 +210,7 @@ impl Validate for EnvConfig {
                         }
                     }
                     Err(e) => v.problem("params", e),
-                    Ok(_) => {}
+                    Ok(env) => built = Some(env),
                 }
             }
         }
@@ -208,6 +219,7 @@ impl Validate for EnvConfig {
         if let Some(steps) = self.max_episode_steps {
             v.positive("max_episode_steps", steps);
         }
+        built
     }
 }
 

@@ -22,7 +22,7 @@ pub struct EvalRunOptions {
 }
 
 /// A saved run evaluated.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct EvalRun {
     /// The run's config (with `env_set` applied).
     pub config: RunConfig,
@@ -32,6 +32,8 @@ pub struct EvalRun {
     pub checkpoint: PathBuf,
     /// Its counters.
     pub progress: Progress,
+    /// The policy evaluated (for rendering its episodes, say).
+    pub learner: Learner,
     /// What it measured.
     pub evaluation: Evaluation,
 }
@@ -75,6 +77,7 @@ pub fn evaluate_run(target: &Path, options: &EvalRunOptions) -> Result<EvalRun, 
         run_dir,
         checkpoint,
         progress,
+        learner,
         evaluation,
     })
 }

@@ -21,4 +21,4 @@ mod run;
 pub use config::{EnvConfig, PolicyKind, RunConfig, TrainConfig};
 pub use error::RunError;
 pub use eval::{EvalRun, EvalRunOptions, evaluate_run, make_shaper};
-pub use run::{TrainOutcome, random_baseline, start_run, train};
+pub use run::{TrainOutcome, random_baseline, start_new_run, start_run, train};

@@ -42,6 +42,17 @@ pub fn start_run(run: &RunDir, resolved_ron: &str) -> Result<(), RunError> {
     Ok(run.write_atomic("config.ron", resolved_ron.as_bytes())?)
 }
 
+/// Claim `run_dir` for a new run of `cfg` and save the config in it (what
+/// [`start_run`] does with the config serialized here, for callers that built `cfg` in
+/// code rather than loading a file).
+pub fn start_new_run(cfg: &RunConfig, run_dir: &std::path::Path) -> Result<RunDir, RunError> {
+    let run = RunDir::claim(run_dir)?;
+    let resolved = ron::ser::to_string_pretty(cfg, ron::ser::PrettyConfig::default())
+        .map_err(|e| RunError::Invalid(format!("serializing the run config: {e}")))?;
+    start_run(&run, &resolved)?;
+    Ok(run)
+}
+
 /// Options of the run's vector env with `num_envs` sub-envs.
 fn vec_options(cfg: &RunConfig, num_envs: usize) -> VecEnvOptions {
     VecEnvOptions {
@@ -93,7 +104,7 @@ pub fn train(
     let eval_shaper = make_shaper(cfg, &mut eval_venv)?;
 
     let steps_per_update = (cfg.ppo.num_steps * venv.num_envs()) as u64;
-    let total = (cfg.train.total_steps / steps_per_update).max(1) * steps_per_update;
+    let total = rapt_ppo::num_updates(cfg.train.total_steps, steps_per_update) * steps_per_update;
     let resumed_at = (progress.update > 0).then_some(progress.global_step);
     let csv = CsvSink::open(&run.metrics_csv()).map_err(io("opening metrics.csv"))?;
     let tb = TensorBoardSink::create(&run.join("tensorboard"), resumed_at).map_err(io(format!(
