@@ -14,25 +14,25 @@
 //! configs/x.ron: ppo.num_envs (default) = 0 is out of range, expected num_envs > 0
 //! ```
 //!
-//! The [`Locator`] behind this is usable on its own: it maps field paths
-//! such as `env.params.gravity` or `layers[1]` to source positions and back.
+//! `ron` has no per-value spans, so a small scan of the text maps field paths such as
+//! `env.params.gravity` or `layers[1]` to positions (for problems found after
+//! deserialization, and to patch `--set` overrides in); errors during deserialization
+//! take ron's own span and `serde_path_to_error`'s field path.
 
 #![warn(missing_docs)]
 
 mod error;
-mod lexer;
 mod load;
 mod locator;
+use locator::Locator;
 mod overrides;
 mod path;
 mod position;
 mod report;
-mod scan;
 mod validate;
 
 pub use error::{ConfigError, Diagnostic, Location};
 pub use load::{Loaded, from_str, load};
-pub use locator::{BodyKind, BodyLocation, FieldLocation, Locator};
 pub use position::Position;
 pub use validate::{Problem, Validate, Validator};
 

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use crate::error::ConfigError;
 use crate::locator::Locator;
 use crate::overrides::{self, Override, Patched, SourceMap};
+use crate::path;
 use crate::report::Report;
 use crate::validate::{Validate, Validator};
 
@@ -21,12 +22,29 @@ pub struct Loaded<T> {
     pub resolved_ron: String,
 }
 
+/// A ron error and the path of the field serde was deserializing when it happened.
+pub(crate) struct ParseError {
+    pub(crate) error: ron::error::SpannedError,
+    /// e.g. `ppo.gamma`, `layers[1]`; `""` at the top level.
+    pub(crate) path: String,
+}
+
 /// Parse RON `text` with `implicit_some` on, so an optional field takes a bare value
-/// (`target_kl: 0.02`, or `--set ppo.target_kl=0.02`) as well as `Some(0.02)`.
-fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ron::error::SpannedError> {
-    ron::Options::default()
-        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
-        .from_str(text)
+/// (`target_kl: 0.02`, or `--set ppo.target_kl=0.02`) as well as `Some(0.02)`; errors
+/// carry ron's span and `serde_path_to_error`'s field path.
+fn parse<T: DeserializeOwned>(text: &str) -> Result<T, Box<ParseError>> {
+    let failed = |error, path| Box::new(ParseError { error, path });
+    let options =
+        ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+    let mut de = ron::Deserializer::from_str_with_options(text, &options)
+        .map_err(|e| failed(e, String::new()))?;
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = path::from_serde(e.path());
+        failed(de.span_error(e.into_inner()), path)
+    })?;
+    de.end()
+        .map_err(|code| failed(de.span_error(code), String::new()))?;
+    Ok(value)
 }
 
 /// Reads the RON config at `path`, applies `overrides` (each

@@ -47,9 +47,7 @@ impl Override {
 }
 
 fn is_single_value(value: &str) -> bool {
-    let wrapped = format!("(v: {value})");
-    let locator = Locator::scan(&wrapped);
-    locator.is_complete() && locator.fields().last().is_some_and(|f| f.path == "v")
+    ron::value::RawValue::from_ron(value).is_ok()
 }
 
 /// Where a byte of the patched text came from.
@@ -208,11 +206,10 @@ fn edit(text: &str, name: &str, o: &Override) -> Result<(Range<usize>, String), 
         };
         let entry = nested_entry(&segments[depth..], body.kind, &o.value)
             .ok_or_else(|| fail(no_element(&o.path, name)))?;
-        // Right before the closing delimiter: everything ahead of it in the
-        // body is complete entries, comments or whitespace.
-        let at = body.span.end;
-        let separator = if body.needs_comma { ", " } else { " " };
-        return Ok((at..at, format!("{separator}{entry}, ")));
+        // Right after the last entry's value (or the opening delimiter).
+        let at = body.insert_at;
+        let separator = if body.has_entries { ", " } else { "" };
+        return Ok((at..at, format!("{separator}{entry}")));
     }
     Err(fail(format!(
         "{name} does not hold a struct `( ... )` to set `{}` in",
@@ -266,13 +263,13 @@ mod tests {
         .unwrap();
         assert_eq!(
             p.text,
-            "(\n  a: (b: Cuda(0), d: 4, ),\n  c: 3\n, e: (f: (g: 5)), )\n"
+            "(\n  a: (b: Cuda(0), d: 4),\n  c: 3, e: (f: (g: 5))\n)\n"
         );
         let at = |needle: &str| p.map.origin(p.text.find(needle).unwrap());
         assert_eq!(at("Cuda"), Origin::Override(0));
-        assert_eq!(at("3\n"), Origin::Override(1));
-        assert_eq!(at("d: 4"), Origin::Override(2));
-        assert_eq!(at("g: 5"), Origin::Override(3));
+        assert_eq!(at("3, e"), Origin::Override(1));
+        assert_eq!(at(", d: 4"), Origin::Override(2));
+        assert_eq!(at(", e: ("), Origin::Override(3));
         assert_eq!(at("c: 3"), Origin::File(17));
         assert_eq!(p.map.origin(p.text.len() - 2), Origin::File(22));
     }
@@ -280,7 +277,7 @@ mod tests {
     #[test]
     fn inserts_into_maps_and_after_comments() {
         let p = patch("Cfg(m: {\"x\": 1} // note\n)", &["m.y=2", "z=3"]).unwrap();
-        assert_eq!(p.text, "Cfg(m: {\"x\": 1, \"y\": 2, } // note\n, z: 3, )");
+        assert_eq!(p.text, "Cfg(m: {\"x\": 1, \"y\": 2}, z: 3 // note\n)");
     }
 
     #[test]

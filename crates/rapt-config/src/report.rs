@@ -1,14 +1,13 @@
 //! Turns ron errors and validation problems into located diagnostics.
 
-use ron::error::{Error as RonError, SpannedError};
+use ron::error::Error as RonError;
 
 use crate::error::{Diagnostic, Location};
-use crate::lexer::Cursor;
-use crate::locator::{FieldLocation, Locator};
+use crate::load::ParseError;
+use crate::locator::Locator;
 use crate::overrides::{Origin, Override, Patched};
 use crate::path;
 use crate::position::{LineIndex, Position};
-use crate::scan;
 use crate::validate::Problem;
 
 /// Longest excerpt of source text quoted in a message.
@@ -110,31 +109,26 @@ impl<'a> Report<'a> {
     }
 
     /// Locates a ron error and rewords it around the field it concerns.
-    pub(crate) fn ron_error(&self, error: &SpannedError) -> Diagnostic {
+    pub(crate) fn ron_error(&self, error: &ParseError) -> Diagnostic {
         let text = self.patched.text.as_str();
         let start = Position {
-            line: error.span.start.line,
-            column: error.span.start.col,
+            line: error.error.span.start.line,
+            column: error.error.span.start.col,
         };
-        let mut offset = self.patched_lines.offset(text, start);
+        let offset = self.patched_lines.offset(text, start);
         // ron's spans may start at the whitespace before the culprit.
-        let mut cursor = Cursor::new(text, offset);
-        if cursor.skip_trivia().is_ok() && !cursor.at_end() {
-            offset = cursor.pos;
-        }
-        let field = self.locator.field_at(offset);
-        let token = token_at(text, offset);
-        // Inside a scalar value (`-3`, `1.5`): point at the whole value
+        let offset = skip_trivia(text, offset);
+        // Inside a scalar value (`4.5` read as an integer): point at the whole value
         // rather than somewhere in its middle.
-        let scalar = field.filter(|f| {
-            self.locator.is_complete()
-                && f.value.contains(&offset)
-                && !self.locator.has_children(&f.path)
-                && is_scalar(&text[f.value.clone()])
-        });
-        let (offset, found) = match scalar {
+        let scalar = self
+            .locator
+            .is_complete()
+            .then(|| self.locator.scalar_at(offset))
+            .flatten();
+        let (offset, path, found) = match scalar {
             Some(f) => (
                 f.value.start,
+                f.path.as_str(),
                 Found {
                     token: Some(excerpt(&text[f.value.clone()])),
                     inside: offset > f.value.start,
@@ -142,13 +136,14 @@ impl<'a> Report<'a> {
             ),
             None => (
                 offset,
+                error.path.as_str(),
                 Found {
-                    token,
+                    token: token_at(text, offset),
                     inside: false,
                 },
             ),
         };
-        let (field, message) = describe(&error.code, field, offset, &found);
+        let (field, message) = describe(&error.error.code, path, &found);
         Diagnostic {
             location: self.location(offset),
             field,
@@ -172,17 +167,30 @@ fn token_at(text: &str, offset: usize) -> Option<String> {
     } else {
         offset
     };
-    scan::value_end(text, start).map(|end| excerpt(&text[start..end]))
+    let mut de = ron::Deserializer::from_str(&text[start..]).ok()?;
+    let value = <&ron::value::RawValue as serde::Deserialize>::deserialize(&mut de).ok()?;
+    Some(excerpt(value.trim().get_ron()))
 }
 
-/// Whether `value` is a single token rather than `(..)`, `[..]`, `{..}`
-/// or `Name(..)`.
-fn is_scalar(value: &str) -> bool {
-    let mut cursor = Cursor::new(value, 0);
-    if matches!(cursor.peek(), Some(b'(' | b'[' | b'{')) {
-        return false;
+/// The offset of the first byte at or after `offset` that is not whitespace or a comment
+/// (`offset` itself when only those follow).
+fn skip_trivia(text: &str, offset: usize) -> usize {
+    let mut at = offset;
+    loop {
+        let rest = &text[at..];
+        let trimmed = rest.trim_start();
+        let skipped = if trimmed.starts_with("//") {
+            trimmed.find('\n').unwrap_or(trimmed.len())
+        } else if trimmed.starts_with("/*") {
+            trimmed.find("*/").map_or(trimmed.len(), |i| i + 2)
+        } else {
+            0
+        };
+        at += rest.len() - trimmed.len() + skipped;
+        if skipped == 0 {
+            return if at >= text.len() { offset } else { at };
+        }
     }
-    !(cursor.identifier().is_some() && cursor.skip_trivia().is_ok() && cursor.peek() == Some(b'('))
 }
 
 /// The first line of `text`, shortened to [`MAX_EXCERPT`] characters.
@@ -223,36 +231,22 @@ fn lowercase_first(message: &str) -> String {
         .map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect())
 }
 
-/// The field path and message for a ron error at `offset`.
-fn describe(
-    code: &RonError,
-    field: Option<&FieldLocation>,
-    offset: usize,
-    found: &Found,
-) -> (Option<String>, String) {
-    let path = field.map(|f| f.path.clone());
-    let at = |message: String| match &path {
-        Some(p) => format!("{p}: {message}"),
-        None => message,
-    };
-    // For errors about a key, `field` is the key's own entry (if the
-    // scanner recorded it); the struct holding it is its parent.
-    let container = || {
-        let key_path = field
-            .filter(|f| f.key_span != f.value && f.key_span.start == offset)
-            .map(|f| f.path.as_str());
-        match (key_path, &path) {
-            (Some(k), _) => parent(k).to_owned(),
-            (None, Some(p)) => p.clone(),
-            (None, None) => String::new(),
+/// The field path and message for a ron error met while deserializing `path`.
+fn describe(code: &RonError, path: &str, found: &Found) -> (Option<String>, String) {
+    let at = |message: String| {
+        if path.is_empty() {
+            message
+        } else {
+            format!("{path}: {message}")
         }
     };
-    let within = |what: String| {
-        let c = container();
-        if c.is_empty() {
+    // Errors about a key: `path` is the key's own path (unknown fields) or the struct
+    // holding it (missing or duplicate fields).
+    let within = |container: &str, what: String| {
+        if container.is_empty() {
             what
         } else {
-            format!("{what} in `{c}`")
+            format!("{what} in `{container}`")
         }
     };
     let message = match code {
@@ -261,16 +255,16 @@ fn describe(
         } => {
             format!(
                 "{}, {}",
-                within(format!("unknown field `{found}`")),
+                within(parent(path), format!("unknown field `{found}`")),
                 one_of("fields", expected)
             )
         }
         RonError::DuplicateStructField { field, .. } => {
-            within(format!("duplicate field `{field}`"))
+            within(path, format!("duplicate field `{field}`"))
         }
         RonError::MissingStructField { field, .. } => {
-            let message = within(format!("missing field `{field}`"));
-            return (Some(path::join(&container(), field)), message);
+            let message = within(path, format!("missing field `{field}`"));
+            return (Some(path::join(path, field)), message);
         }
         RonError::NoSuchEnumVariant {
             expected, found, ..
@@ -298,7 +292,7 @@ fn describe(
             }
         }
     };
-    (path, message)
+    (Some(path.to_owned()).filter(|p| !p.is_empty()), message)
 }
 
 /// Errors whose message reads better with what was found instead.
