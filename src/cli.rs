@@ -53,13 +53,13 @@ pub struct RecordArgs {
     #[arg(long, default_value = "mixed")]
     pub policy: String,
     /// Episodes to record.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = count::<1, 1_000_000, u32>)]
     pub episodes: u32,
     /// Views, comma-separated (default: all the env has).
     #[arg(long, value_delimiter = ',')]
     pub views: Vec<String>,
     /// Frame width and height, px.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = count::<8, 1024, usize>)]
     pub size: usize,
     /// Stop an episode after this many steps (default: the env's limit).
     #[arg(long)]
@@ -97,7 +97,7 @@ pub struct TorchArgs {
     /// Torch intra-op threads (default: torch's, one per core). Use 1 when other work keeps
     /// the cores busy: torch's threads spin while waiting for each other, and a training
     /// beside two PPO runs on 2 cores took 292 s per epoch with 2 threads, 16 s with 1.
-    #[arg(long)]
+    #[arg(long, value_parser = count::<1, 1024, usize>)]
     pub threads: Option<usize>,
 }
 
@@ -131,7 +131,7 @@ pub struct RmTrainArgs {
     #[arg(long, value_name = "RUN_DIR")]
     pub resume: Option<PathBuf>,
     /// Epochs in all, overriding the config (with --resume: extend or shorten the run).
-    #[arg(long)]
+    #[arg(long, value_parser = count::<1, 100_000, usize>)]
     pub epochs: Option<usize>,
     /// Leave out corrupted episode files (listed) instead of stopping.
     #[arg(long)]
@@ -181,7 +181,7 @@ pub struct RmAdaptArgs {
     #[arg(long)]
     pub all_layers: bool,
     /// Fine-tuning steps.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_parser = count::<1, 1_048_576, usize>)]
     pub steps: usize,
     /// Learning rate.
     #[arg(long, default_value_t = 3e-4)]
@@ -198,10 +198,10 @@ pub struct RmBenchArgs {
     /// untrained network of that shape).
     pub model: String,
     /// Frame sets per batch.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 256, value_parser = count::<1, 1_048_576, usize>)]
     pub batch: usize,
     /// Seconds to measure.
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = 5.0, value_parser = seconds)]
     pub seconds: f64,
     /// Device and threads.
     #[command(flatten)]
@@ -227,7 +227,7 @@ pub struct RolloutArgs {
     #[arg(long, value_enum, default_value_t = RolloutPolicy::Expert)]
     pub policy: RolloutPolicy,
     /// Episodes to run.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = count::<1, 1_000_000, u32>)]
     pub episodes: u32,
     /// Print the summary only, no per-step table.
     #[arg(long)]
@@ -251,10 +251,10 @@ pub struct RenderArgs {
     #[arg(long, value_delimiter = ',')]
     pub views: Vec<String>,
     /// Image width and height, px.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = count::<8, 1024, usize>)]
     pub size: usize,
     /// Episodes.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = count::<1, 1_000_000, u32>)]
     pub episodes: u32,
     /// Stop an episode after this many steps.
     #[arg(long)]
@@ -264,7 +264,7 @@ pub struct RenderArgs {
     pub out: Option<PathBuf>,
     /// Measure instead: render the views of random-action episodes for this many seconds
     /// (one thread) and print view-frames per second; nothing is written.
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
     pub bench: Option<f64>,
 }
 
@@ -274,16 +274,22 @@ pub struct TrainArgs {
     /// The run config (RON), e.g. `configs/reach.ron`.
     #[arg(required_unless_present = "resume")]
     pub config: Option<PathBuf>,
-    /// Override a config field, e.g. `--set env.num_envs=16` (repeatable).
-    #[arg(long = "set", value_name = "PATH=VALUE", conflicts_with = "resume")]
+    /// Override a config field, e.g. `--set env.num_envs=16` (repeatable). With
+    /// `--resume`, only `device`, `train.final_eval_episodes` and
+    /// `train.keep_checkpoints`.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
-    /// Run directory (default: `runs/<name>-<UTC time>`).
+    /// Run directory (default: `runs/<name>-<UTC time>`). One whose run saved no
+    /// checkpoint is started over.
     #[arg(long, conflicts_with = "resume")]
     pub run_dir: Option<PathBuf>,
-    /// Continue the run in this directory from its newest checkpoint, with its saved
-    /// config (same counters, schedule and seeds).
+    /// Continue the run in this directory from its newest checkpoint (from update 0 if
+    /// it has none), with its saved config (same counters, schedule and seeds).
     #[arg(long, value_name = "RUN_DIR", conflicts_with = "config")]
     pub resume: Option<PathBuf>,
+    /// Skip the final evaluation (also after SIGINT/SIGTERM: save and exit promptly).
+    #[arg(long)]
+    pub no_final_eval: bool,
 }
 
 /// `rapt envs`.
@@ -303,13 +309,13 @@ pub struct BenchArgs {
     /// Environment id, e.g. `CartPole-v1`.
     pub env: String,
     /// Number of sub-environments.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = count::<1, 16_384, usize>)]
     pub envs: usize,
     /// Threads stepping them, the caller's included.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = count::<1, 1024, usize>)]
     pub threads: usize,
     /// Measured duration, s (after a 0.5 s warm-up).
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = 5.0, value_parser = seconds)]
     pub seconds: f64,
     /// Seed of the environments and the random actions.
     #[arg(long, default_value_t = 0)]
@@ -328,7 +334,7 @@ pub struct EvalArgs {
     /// A run directory (its newest checkpoint) or a checkpoint directory.
     pub target: PathBuf,
     /// Episodes to evaluate.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_parser = count::<1, 1_000_000, u32>)]
     pub episodes: u32,
     /// Seed offset; evaluation seeds are 10⁹ + this + i, disjoint from training's.
     #[arg(long, default_value_t = 0)]
@@ -344,10 +350,10 @@ pub struct EvalArgs {
     #[arg(long, value_name = "DIR")]
     pub record: Option<PathBuf>,
     /// Episodes to record with `--record`.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = count::<1, 1_000_000, u32>)]
     pub record_episodes: u32,
     /// Frame size for `--record`, px.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = count::<8, 1024, usize>)]
     pub record_size: usize,
     /// Print one JSON object (with a `per_episode` array).
     #[arg(long)]
@@ -358,33 +364,61 @@ pub struct EvalArgs {
 #[derive(Debug, Args)]
 pub struct BenchUpdateArgs {
     /// Observation slots.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, value_parser = count::<1, 1_048_576, usize>)]
     pub obs: usize,
     /// Action slots.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = count::<1, 65_536, usize>)]
     pub act: usize,
     /// Hidden layer widths, e.g. `256,256`.
     #[arg(long, value_delimiter = ',', default_value = "256,256")]
     pub hidden: Vec<i64>,
     /// Envs per rollout (batch = envs × steps).
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 256, value_parser = count::<1, 16_384, usize>)]
     pub envs: usize,
     /// Steps per env per rollout.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = count::<1, 1_048_576, usize>)]
     pub steps: usize,
     /// Minibatch size.
-    #[arg(long, default_value_t = 4096)]
+    #[arg(long, default_value_t = 4096, value_parser = count::<1, 16_777_216, usize>)]
     pub minibatch: usize,
     /// Epochs per update.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = count::<1, 100_000, usize>)]
     pub epochs: usize,
     /// Torch intra-op threads.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = count::<1, 1024, usize>)]
     pub threads: usize,
     /// Timed updates (after one warm-up).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = count::<1, 100_000, usize>)]
     pub updates: usize,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A count typed on the command line, between `MIN` and `MAX` (a documented bound, so
+/// that a typo is an error rather than an allocation that aborts).
+fn count<const MIN: u64, const MAX: u64, T: TryFrom<u64>>(text: &str) -> Result<T, String> {
+    let n: u64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a whole number"))?;
+    if !(MIN..=MAX).contains(&n) {
+        return Err(format!("{n} is out of range, expected {MIN} to {MAX}"));
+    }
+    T::try_from(n).map_err(|_| format!("{n} is too large"))
+}
+
+/// A duration in seconds: finite, more than 0 and at most a day.
+fn seconds(text: &str) -> Result<f64, String> {
+    let s: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if s.is_finite() && s > 0.0 && s <= 86_400.0 {
+        Ok(s)
+    } else {
+        Err(format!(
+            "{s} is out of range, expected more than 0 and at most 86400 s"
+        ))
+    }
 }

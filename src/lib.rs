@@ -5,7 +5,7 @@
 
 pub mod cli;
 mod commands;
-mod interrupt;
+pub mod interrupt;
 
 pub use commands::run;
 pub use rapt_envs::registry;
@@ -17,6 +17,6 @@ pub use rapt_train::config;
 /// the config. Returns the final evaluation.
 pub fn train_ppo(cfg: &config::RunConfig, run_dir: &std::path::Path) -> anyhow::Result<Evaluation> {
     let run = rapt_train::start_new_run(cfg, run_dir)?;
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    Ok(rapt_train::train(cfg, &run, false, stop)?.evaluation)
+    let outcome = rapt_train::train(cfg, &run, &rapt_train::TrainOptions::default())?;
+    anyhow::Context::context(outcome.evaluation, "the final evaluation did not run")
 }

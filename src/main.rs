@@ -9,6 +9,11 @@ fn main() -> ExitCode {
     match rapt::run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
+            if let Some(stop) = err.downcast_ref::<rapt::interrupt::Interrupted>() {
+                eprintln!("{stop}");
+                let status = rapt::interrupt::exit_status(stop.signal);
+                return ExitCode::from(u8::try_from(status).unwrap_or(1));
+            }
             // The whole chain, once: "error: <outer>\n  caused by: <inner>".
             eprintln!("error: {err}");
             for cause in err.chain().skip(1) {

@@ -215,7 +215,7 @@ fn eval_of_a_driving_run_reports_the_leaderboard_numbers() {
 }
 
 #[test]
-fn ctrl_c_saves_a_checkpoint_and_exits_cleanly() {
+fn ctrl_c_saves_a_checkpoint_evaluates_and_exits_130() {
     let dir = std::env::temp_dir().join(format!("rapt-cli-sigint-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let child = Command::new(env!("CARGO_BIN_EXE_rapt"))
@@ -259,8 +259,11 @@ fn ctrl_c_saves_a_checkpoint_and_exits_cleanly() {
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{err}");
-    assert!(err.contains("interrupted"), "{err}");
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("interrupted") && err.contains("stopped by SIGINT"),
+        "{err}"
+    );
     let checkpoints: Vec<_> = std::fs::read_dir(dir.join("checkpoints"))
         .unwrap()
         .filter(|e| {

@@ -26,7 +26,6 @@ pub fn run(cmd: RewardModelCommand) -> Result<()> {
         RewardModelCommand::Bench(a) => a.torch.threads,
     };
     if let Some(n) = threads {
-        ensure!(n > 0, "--threads must be at least 1");
         rapt_ppo::configure_torch_threads(n);
     }
     match cmd {

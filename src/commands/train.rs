@@ -13,11 +13,12 @@ use crate::cli::TrainArgs;
 /// Load the config, create the run directory, run the loop, write metrics.
 pub fn run(args: &TrainArgs) -> Result<()> {
     if let Some(run_dir) = &args.resume {
-        return resume(run_dir);
+        return resume(run_dir, args);
     }
     let config_path = args.config.as_ref().context("a config file is required")?;
     let loaded = config::load(config_path, &args.set)?;
     let cfg = loaded.config;
+    rapt_train::preflight(&cfg)?;
     let run = match &args.run_dir {
         Some(dir) => RunDir::claim(dir)?,
         None => RunDir::create_new(Path::new("runs"), &cfg.name)?,
@@ -26,7 +27,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     info!(run_dir = %run.path().display(), config = %config_path.display(), "run started");
     log_backend(&cfg)?;
     match cfg.train.policy {
-        PolicyKind::Ppo => train(&cfg, &run, false),
+        PolicyKind::Ppo => train(&cfg, &run, false, args),
         PolicyKind::Random => {
             warn!(
                 "policy: Random: this run steps `{}` with uniformly random actions and \
@@ -53,32 +54,73 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     }
 }
 
-/// `rapt train --resume RUN_DIR`: the saved config, the newest checkpoint.
-fn resume(run_dir: &Path) -> Result<()> {
+/// Settings `rapt train --resume RUN_DIR --set ...` may change: they change where and
+/// how the run is computed or reported, not what it learns.
+pub const RESUME_SETTABLE: [&str; 3] = [
+    "device",
+    "train.final_eval_episodes",
+    "train.keep_checkpoints",
+];
+
+/// `rapt train --resume RUN_DIR`: the saved config (with the `--set` overrides
+/// [`RESUME_SETTABLE`] allows, saved back), the newest checkpoint.
+fn resume(run_dir: &Path, args: &TrainArgs) -> Result<()> {
     let saved = run_dir.join("config.ron");
     ensure!(
         saved.exists(),
         "cannot resume {}: it has no config.ron (is it a run directory?)",
         run_dir.display()
     );
-    let run = RunDir::claim(run_dir)?;
-    let cfg = config::load(&saved, &[])?.config;
+    for set in &args.set {
+        let path = set.split_once('=').map_or(set.as_str(), |(p, _)| p).trim();
+        ensure!(
+            RESUME_SETTABLE.contains(&path),
+            "--set {set}: a resumed run keeps its saved settings; only {} can be changed on --resume",
+            RESUME_SETTABLE.map(|p| format!("`{p}`")).join(", ")
+        );
+    }
+    let loaded = config::load(&saved, &args.set)?;
+    let cfg = loaded.config;
     ensure!(
         cfg.train.policy == PolicyKind::Ppo,
         "cannot resume {}: only PPO runs have checkpoints",
         run_dir.display()
     );
+    rapt_train::preflight(&cfg)?;
+    let run = RunDir::claim(run_dir)?;
+    if !args.set.is_empty() {
+        run.write_atomic("config.ron", loaded.resolved_ron.as_bytes())?;
+    }
     log_backend(&cfg)?;
-    train(&cfg, &run, true)
+    train(&cfg, &run, true, args)
 }
 
-/// Train (or resume) with Ctrl-C as the stop flag, then print the summary.
-fn train(cfg: &RunConfig, run: &RunDir, resume: bool) -> Result<()> {
+/// Train (or resume) with SIGINT/SIGTERM as the stop flag, then print the summary; a
+/// run a signal stopped ends in [`Interrupted`](crate::interrupt::Interrupted).
+fn train(cfg: &RunConfig, run: &RunDir, resume: bool, args: &TrainArgs) -> Result<()> {
+    let options = rapt_train::TrainOptions {
+        resume,
+        stop: crate::interrupt::stop_flag(),
+        final_eval: !args.no_final_eval,
+    };
     let TrainOutcome {
-        evaluation: e,
+        evaluation,
         summary: s,
         eval_seconds,
-    } = rapt_train::train(cfg, run, resume, crate::interrupt::stop_flag())?;
+    } = rapt_train::train(cfg, run, &options)?;
+    let interrupted =
+        crate::interrupt::received().map(|signal| crate::interrupt::Interrupted { signal });
+    let Some(e) = evaluation else {
+        println!(
+            "{}: {} steps in {:.1} s of training ({:.0} steps/s); no final evaluation (--no-final-eval)",
+            cfg.env.id,
+            s.global_step,
+            s.train_seconds,
+            s.steps as f64 / s.train_seconds,
+        );
+        println!("run directory: {}", run.path().display());
+        return interrupted.map_or(Ok(()), |i| Err(i.into()));
+    };
     let (lo, hi) = e.success_ci95;
     // Only a finished run's summary says "final evaluation" (scripts look for it).
     let which = if s.stopped_early {
@@ -100,7 +142,7 @@ fn train(cfg: &RunConfig, run: &RunDir, resume: bool) -> Result<()> {
         e.mean_return
     );
     super::eval::print_metrics(&e);
-    Ok(())
+    interrupted.map_or(Ok(()), |i| Err(i.into()))
 }
 
 fn log_backend(cfg: &RunConfig) -> Result<()> {

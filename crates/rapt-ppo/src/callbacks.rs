@@ -195,20 +195,24 @@ impl Callback for StopOnSuccess {
 /// Load the newest checkpoint of the PPO run in `run` to continue it: the learner (whose
 /// settings must equal `config`, the run's saved PPO config) and its counters. What the
 /// killed process logged after that checkpoint is dropped from `metrics.csv`, and a
-/// `best` checkpoint newer than it is removed (that work is done again).
+/// `best` checkpoint newer than it is removed (that work is done again). `None` when the
+/// run has no checkpoint yet: it starts over from update 0, its `metrics.csv` emptied.
 pub fn resume_run(
     run: &RunDir,
     config: &PpoConfig,
     device: tch::Device,
-) -> Result<(Learner, Progress), TrainError> {
+) -> Result<Option<(Learner, Progress)>, TrainError> {
     let dir = run.checkpoints();
-    let ckpt = latest_checkpoint(&dir).ok_or_else(|| {
-        TrainError::Invalid(format!(
-            "cannot resume {}: no checkpoint in {}",
-            run.path().display(),
+    let Some(ckpt) = latest_checkpoint(&dir) else {
+        // A run stopped before its first checkpoint: nothing it logged can be continued.
+        tracing::warn!(
+            run = %run.path().display(),
+            "no checkpoint in {}: starting the run over from update 0",
             dir.display()
-        ))
-    })?;
+        );
+        run.trim_metrics(0)?;
+        return Ok(None);
+    };
     let (learner, progress) = Learner::load_checkpoint(&ckpt, device)?;
     if learner.config() != config {
         return Err(TrainError::Invalid(format!(
@@ -226,7 +230,7 @@ pub fn resume_run(
             source: e,
         })?;
     }
-    Ok((learner, progress))
+    Ok(Some((learner, progress)))
 }
 
 /// The newest checkpoint of the run in `run_dir` (or `run_dir` itself when it is a

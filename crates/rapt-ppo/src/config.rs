@@ -80,6 +80,14 @@ impl Default for PpoConfig {
     }
 }
 
+/// Upper bound on `num_steps` (steps per env per update), so that every batch size the
+/// config implies fits memory checks rather than overflowing.
+pub const MAX_NUM_STEPS: usize = 1 << 20;
+/// Upper bound on `update_epochs`.
+pub const MAX_UPDATE_EPOCHS: usize = 10_000;
+/// Upper bound on a layer width (`hidden`, Cnn channels and features).
+pub const MAX_WIDTH: i64 = 1 << 16;
+
 impl rapt_config::Validate for PpoConfig {
     fn validate(&self, v: &mut rapt_config::Validator) {
         let lr = self.learning_rate;
@@ -89,17 +97,13 @@ impl rapt_config::Validate for PpoConfig {
             lr,
             "must be in (0, 1)",
         );
-        v.check("num_steps", self.num_steps > 0, "must be at least 1");
+        v.range("num_steps", self.num_steps, 1..=MAX_NUM_STEPS);
         v.check(
             "num_minibatches",
             self.num_minibatches > 0,
             "must be at least 1",
         );
-        v.check(
-            "update_epochs",
-            self.update_epochs > 0,
-            "must be at least 1",
-        );
+        v.range("update_epochs", self.update_epochs, 1..=MAX_UPDATE_EPOCHS);
         for (name, x) in [("gamma", self.gamma), ("gae_lambda", self.gae_lambda)] {
             v.check_value(name, (0.0..=1.0).contains(&x), x, "must be in [0, 1]");
         }
@@ -109,6 +113,17 @@ impl rapt_config::Validate for PpoConfig {
         ] {
             v.check_value(name, x > 0.0, x, "must be > 0");
         }
+        for (name, x) in [("ent_coef", self.ent_coef), ("vf_coef", self.vf_coef)] {
+            v.check_value(name, x.is_finite() && x >= 0.0, x, "must be finite and ≥ 0");
+        }
+        if let Some(kl) = self.target_kl {
+            v.check_value(
+                "target_kl",
+                kl.is_finite() && kl > 0.0,
+                kl,
+                "must be finite and > 0",
+            );
+        }
         for (name, x) in [
             ("obs_clip", self.obs_clip),
             ("reward_clip", self.reward_clip),
@@ -117,16 +132,22 @@ impl rapt_config::Validate for PpoConfig {
         }
         v.check(
             "hidden",
-            !self.hidden.is_empty() && self.hidden.iter().all(|h| *h > 0),
-            format!("{:?} must be non-empty positive widths", self.hidden),
+            !self.hidden.is_empty() && self.hidden.iter().all(|h| (1..=MAX_WIDTH).contains(h)),
+            format!(
+                "{:?} must be non-empty widths from 1 to {MAX_WIDTH}",
+                self.hidden
+            ),
         );
         if let Encoder::Cnn { channels, features } = &self.encoder {
+            let size = 1..=MAX_WIDTH;
             v.check(
                 "encoder",
-                !channels.is_empty() && channels.iter().all(|c| *c > 0) && *features > 0,
+                !channels.is_empty()
+                    && channels.iter().all(|c| size.contains(c))
+                    && size.contains(features),
                 format!(
                     "Cnn(channels: {channels:?}, features: {features}) needs at least one \
-                     convolution and positive sizes"
+                     convolution and sizes from 1 to {MAX_WIDTH}"
                 ),
             );
         }

@@ -53,7 +53,7 @@ pub use callbacks::{
 pub use checkpoint::{
     CHECKPOINT_FORMAT, CheckpointError, Progress, latest_checkpoint, read_progress, seed_update,
 };
-pub use config::PpoConfig;
+pub use config::{MAX_NUM_STEPS, MAX_UPDATE_EPOCHS, MAX_WIDTH, PpoConfig};
 pub use device::{DeviceChoice, DeviceError, LIBTORCH_VERSION, LibtorchInfo, libtorch_info};
 pub use episode::{Actor, EpisodeState, run_episode};
 pub use error::TrainError;

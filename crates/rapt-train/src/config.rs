@@ -148,6 +148,9 @@ impl Validate for RunConfig {
         v.scope("env", |v| env = self.env.check(v));
         v.nested("train", &self.train);
         v.nested("ppo", &self.ppo);
+        if self.train.policy == PolicyKind::Ppo {
+            self.check_batch(v);
+        }
         if self.train.policy == PolicyKind::Ppo
             && let Some(env) = &env
             && let Err(e) = rapt_ppo::ActionSpace::of(env.action_space(), self.ppo.action_head)
@@ -170,6 +173,49 @@ impl Validate for RunConfig {
         }
     }
 }
+
+impl RunConfig {
+    /// One update's batch, `ppo.num_steps × env.num_envs`: bounded, divisible into
+    /// minibatches, and no larger than the whole run.
+    fn check_batch(&self, v: &mut Validator) {
+        let (steps, envs) = (self.ppo.num_steps, self.env.num_envs);
+        if steps > rapt_ppo::MAX_NUM_STEPS || envs > MAX_NUM_ENVS {
+            return; // Reported as out of range.
+        }
+        let Some(batch) = steps.checked_mul(envs).filter(|&b| b <= MAX_BATCH) else {
+            v.problem(
+                "ppo.num_steps",
+                format!(
+                    "num_steps × env.num_envs = {steps} × {envs} exceeds the largest batch, {MAX_BATCH}"
+                ),
+            );
+            return;
+        };
+        if batch == 0 {
+            return; // Reported as num_steps or num_envs = 0.
+        }
+        let minibatches = self.ppo.num_minibatches;
+        v.check_value(
+            "ppo.num_minibatches",
+            minibatches <= batch,
+            minibatches,
+            format!("is more than the batch, num_steps × env.num_envs = {batch} steps"),
+        );
+        v.check_value(
+            "train.total_steps",
+            self.train.total_steps >= batch as u64,
+            self.train.total_steps,
+            format!(
+                "is less than one update's batch, num_steps × env.num_envs = {steps} × {envs} = {batch} steps"
+            ),
+        );
+    }
+}
+
+/// Upper bound on the steps of one update's batch (`ppo.num_steps × env.num_envs`).
+pub const MAX_BATCH: usize = 1 << 24;
+/// Upper bound on `env.num_envs`.
+pub const MAX_NUM_ENVS: usize = 1 << 14;
 
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
@@ -214,7 +260,7 @@ impl EnvConfig {
                 }
             }
         }
-        v.positive("num_envs", self.num_envs);
+        v.range("num_envs", self.num_envs, 1..=MAX_NUM_ENVS);
         v.range("threads", self.threads, 1..=self.num_envs.max(1));
         if let Some(steps) = self.max_episode_steps {
             v.positive("max_episode_steps", steps);

@@ -18,7 +18,9 @@ mod error;
 mod eval;
 mod run;
 
-pub use config::{EnvConfig, PolicyKind, RunConfig, TrainConfig};
+pub use config::{EnvConfig, MAX_BATCH, MAX_NUM_ENVS, PolicyKind, RunConfig, TrainConfig};
 pub use error::RunError;
 pub use eval::{EvalRun, EvalRunOptions, evaluate_run, make_shaper};
-pub use run::{TrainOutcome, random_baseline, start_new_run, start_run, train};
+pub use run::{
+    TrainOptions, TrainOutcome, preflight, random_baseline, start_new_run, start_run, train,
+};

@@ -13,11 +13,36 @@ use rapt_ppo::{
 
 use crate::{RunConfig, RunError, make_shaper};
 
+/// How [`train`] runs: fresh or resumed, when to stop, whether to evaluate at the end.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// Continue from the run's newest checkpoint (from update 0 if it has none).
+    /// Default: `false`.
+    pub resume: bool,
+    /// Once set, training stops after the current update, saving a checkpoint.
+    /// Default: a flag nobody sets.
+    pub stop: Arc<AtomicBool>,
+    /// Evaluate on `train.final_eval_episodes` held-out episodes at the end (also of a
+    /// stopped run). Default: `true`.
+    pub final_eval: bool,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        Self {
+            resume: false,
+            stop: Arc::new(AtomicBool::new(false)),
+            final_eval: true,
+        }
+    }
+}
+
 /// What a finished (or stopped) training run measured.
 #[derive(Debug, Clone)]
 pub struct TrainOutcome {
-    /// The final evaluation on `train.final_eval_episodes` held-out episodes.
-    pub evaluation: Evaluation,
+    /// The final evaluation on `train.final_eval_episodes` held-out episodes (`None` when
+    /// [`TrainOptions::final_eval`] is off).
+    pub evaluation: Option<Evaluation>,
     /// Steps, time, whether it stopped early.
     pub summary: LearnSummary,
     /// Wall time of all evaluations, the final one included, s.
@@ -29,23 +54,74 @@ fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> RunError {
     move |source| RunError::Io { what, source }
 }
 
+/// Check what validating the config cannot, without writing anything: that the device
+/// is there, that the policy can read the env's observations and act in its action
+/// space, and that learned progress models load. `rapt train` calls this before it
+/// claims a run directory, so a run that cannot start leaves nothing behind.
+pub fn preflight(cfg: &RunConfig) -> Result<(), RunError> {
+    let device = cfg.device.resolve()?;
+    if cfg.train.policy == crate::PolicyKind::Random {
+        return Ok(());
+    }
+    let registry = rapt_envs::registry();
+    let mut venv = registry.make_vec(&cfg.env.id, cfg.env.params_text(), &vec_options(cfg, 1))?;
+    Learner::for_env(&venv, cfg.ppo.clone(), device, cfg.seed).map_err(|e| {
+        RunError::Invalid(format!(
+            "building the PPO learner for `{}`: {e}",
+            cfg.env.id
+        ))
+    })?;
+    make_shaper(cfg, &mut venv)?;
+    Ok(())
+}
+
 /// Save the resolved config (`resolved_ron`, e.g. [`rapt_config::Loaded::resolved_ron`])
-/// into a new run directory; refuses a directory that holds a run already (starting over
-/// would replace its config and mix two runs' metrics and checkpoints).
+/// into a new run directory. A directory that holds a run already is refused (starting
+/// over would mix two runs' metrics and checkpoints) unless that run saved no checkpoint
+/// and is a PPO run: it stopped before its first checkpoint, so it is started over (its
+/// metrics and TensorBoard events removed).
 pub fn start_run(run: &RunDir, resolved_ron: &str) -> Result<(), RunError> {
     if run.join("config.ron").exists() {
         let dir = run.path().display();
-        return Err(RunError::Invalid(format!(
-            "{dir} already holds a run: continue it with `rapt train --resume {dir}`, or choose another --run-dir"
-        )));
+        if !restartable(run) {
+            return Err(RunError::Invalid(format!(
+                "{dir} already holds a run: continue it with `rapt train --resume {dir}`, or choose another --run-dir"
+            )));
+        }
+        tracing::warn!("{dir} holds a run that saved no checkpoint: starting it over");
+        for name in ["metrics.csv", "tensorboard"] {
+            let path = run.join(name);
+            let removed = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            match removed {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(io(format!("removing {}", path.display()))(e));
+                }
+                _ => {}
+            }
+        }
     }
     Ok(run.write_atomic("config.ron", resolved_ron.as_bytes())?)
 }
 
-/// Claim `run_dir` for a new run of `cfg` and save the config in it (what
-/// [`start_run`] does with the config serialized here, for callers that built `cfg` in
-/// code rather than loading a file).
+/// Whether the run in `run` can be started over: a PPO run (or a config that no longer
+/// loads) without any checkpoint.
+fn restartable(run: &RunDir) -> bool {
+    let ppo = match crate::config::load(&run.join("config.ron"), &[]) {
+        Ok(saved) => saved.config.train.policy == crate::PolicyKind::Ppo,
+        Err(_) => true,
+    };
+    ppo && rapt_ppo::latest_checkpoint(&run.checkpoints()).is_none()
+}
+
+/// Check `cfg` ([`preflight`]), then claim `run_dir` for a new run of it and save the
+/// config in it (what [`start_run`] does with the config serialized here, for callers
+/// that built `cfg` in code rather than loading a file).
 pub fn start_new_run(cfg: &RunConfig, run_dir: &std::path::Path) -> Result<RunDir, RunError> {
+    preflight(cfg)?;
     let run = RunDir::claim(run_dir)?;
     let resolved = ron::ser::to_string_pretty(cfg, ron::ser::PrettyConfig::default())
         .map_err(|e| RunError::Invalid(format!("serializing the run config: {e}")))?;
@@ -62,15 +138,13 @@ fn vec_options(cfg: &RunConfig, num_envs: usize) -> VecEnvOptions {
     }
 }
 
-/// Train with PPO as `cfg` says in `run` (or, with `resume`, continue from its newest
-/// checkpoint), stopping cleanly once `stop` is set: metrics to `metrics.csv`,
-/// TensorBoard and a progress bar, periodic evaluations and checkpoints, then the final
-/// evaluation.
+/// Train with PPO as `cfg` says in `run` (or continue it, see [`TrainOptions`]),
+/// stopping cleanly once the stop flag is set: metrics to `metrics.csv`, TensorBoard and
+/// a progress bar, periodic evaluations and checkpoints, then the final evaluation.
 pub fn train(
     cfg: &RunConfig,
     run: &RunDir,
-    resume: bool,
-    stop: Arc<AtomicBool>,
+    options: &TrainOptions,
 ) -> Result<TrainOutcome, RunError> {
     let registry = rapt_envs::registry();
     let params = cfg.env.params_text();
@@ -81,7 +155,7 @@ pub fn train(
     rapt_ppo::configure_torch_threads(rapt_ppo::torch_threads_for(venv.threads(), cores));
     let device = cfg.device.resolve()?;
     let in_env = |e: rapt_ppo::TrainError| RunError::Invalid(format!("`{}`: {e}", cfg.env.id));
-    let (learner, progress) = if resume {
+    let resumed = if options.resume {
         // The checkpoint holds the head `action_head: Auto` became.
         let space =
             ActionSpace::of(venv.single_action_space(), cfg.ppo.action_head).map_err(in_env)?;
@@ -90,6 +164,11 @@ pub fn train(
             ..cfg.ppo.clone()
         };
         rapt_ppo::resume_run(run, &ppo, device)?
+    } else {
+        None
+    };
+    let (learner, progress) = if let Some(resumed) = resumed {
+        resumed
     } else {
         let learner = Learner::for_env(&venv, cfg.ppo.clone(), device, cfg.seed).map_err(|e| {
             RunError::Invalid(format!(
@@ -119,7 +198,7 @@ pub fn train(
         .with_progress(progress)
         .with_shaper(shaper)
         .with_logger(logger)
-        .with_stop_flag(stop);
+        .with_stop_flag(options.stop.clone());
     let mut eval = EvalCallback::new(
         Box::new(eval_venv),
         cfg.train.eval_episodes,
@@ -143,11 +222,15 @@ pub fn train(
             "interrupted: checkpoint saved, stopping"
         );
     }
-    let evaluation = eval.evaluate(
-        trainer.learner_mut(),
-        cfg.train.final_eval_episodes,
-        summary.num_updates,
-    )?;
+    let evaluation = if options.final_eval {
+        Some(eval.evaluate(
+            trainer.learner_mut(),
+            cfg.train.final_eval_episodes,
+            summary.num_updates,
+        )?)
+    } else {
+        None
+    };
     Ok(TrainOutcome {
         evaluation,
         summary,

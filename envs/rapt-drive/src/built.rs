@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use rapt_core::EnvError;
 
-use crate::map::{LaneId, RoadMap};
+use crate::map::{LaneId, LightTiming, RoadMap};
 use crate::params::MapSource;
 use crate::pedestrians::Crosswalks;
 use crate::raster::{StaticRaster, StopLine};
@@ -63,23 +63,23 @@ impl BuiltMap {
 pub(crate) fn generated_map(
     id: &str,
     source: &MapSource,
+    lights: LightTiming,
     index: u64,
 ) -> Result<Arc<BuiltMap>, EnvError> {
     static CACHE: OnceLock<Mutex<HashMap<String, Arc<BuiltMap>>>> = OnceLock::new();
     let MapSource::Generated { generator, .. } = source else {
         unreachable!("called for generated maps only");
     };
-    let key = format!("{generator:?}/{index}");
+    let key = format!("{generator:?}/{lights:?}/{index}");
     let cache = CACHE.get_or_init(Default::default);
     if let Some(m) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return Ok(m.clone());
     }
     let spec = generator.generate(index);
-    let map =
-        RoadMap::build(&spec, Default::default(), index).map_err(|e| EnvError::InvalidParams {
-            id: id.into(),
-            message: format!("generated map {index}: {e}"),
-        })?;
+    let map = RoadMap::build(&spec, lights, index).map_err(|e| EnvError::InvalidParams {
+        id: id.into(),
+        message: format!("generated map {index}: {e}"),
+    })?;
     let built = Arc::new(BuiltMap::new(map));
     cache
         .lock()

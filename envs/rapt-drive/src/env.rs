@@ -210,7 +210,7 @@ impl DriveEnv {
             (Some(m), _) => m.clone(),
             (None, source @ MapSource::Generated { pool, .. }) => {
                 let index = self.rng.random_range(0..u64::from(*pool));
-                generated_map(self.id, source, index)?
+                generated_map(self.id, source, self.params.lights, index)?
             }
             (None, MapSource::File(_)) => unreachable!("file maps are loaded in new"),
         };

@@ -91,10 +91,15 @@ impl Default for DriveParams {
     }
 }
 
+/// Upper bound on `map.pool` (generated maps are built once and kept).
+pub const MAX_POOL: u32 = 4096;
+/// Upper bound on `traffic.pedestrians`.
+pub const MAX_PEDESTRIANS: usize = 200;
+
 impl rapt_config::Validate for DriveParams {
     fn validate(&self, v: &mut rapt_config::Validator) {
         if let MapSource::Generated { pool, generator } = &self.map {
-            v.check("map.pool", *pool > 0, "must be at least 1");
+            v.range("map.pool", *pool, 1..=MAX_POOL);
             v.nested("map.generator", generator);
         }
         v.check_value(
@@ -108,6 +113,27 @@ impl rapt_config::Validate for DriveParams {
             self.traffic.vehicles <= 200,
             self.traffic.vehicles,
             "must be at most 200",
+        );
+        v.check_value(
+            "traffic.pedestrians",
+            self.traffic.pedestrians <= MAX_PEDESTRIANS,
+            self.traffic.pedestrians,
+            format!("must be at most {MAX_PEDESTRIANS}"),
+        );
+        let l = &self.lights;
+        for (name, t) in [("lights.green", l.green), ("lights.yellow", l.yellow)] {
+            v.check_value(
+                name,
+                (0.5..=600.0).contains(&t),
+                t,
+                "must be in [0.5, 600] s",
+            );
+        }
+        v.check_value(
+            "lights.all_red",
+            (0.0..=60.0).contains(&l.all_red),
+            l.all_red,
+            "must be in [0, 60] s",
         );
         if let ObservationMode::Raster(r) = &self.observation {
             v.check(
