@@ -39,8 +39,9 @@ test: libtorch tools ## what CI runs: fmt, clippy, docs, tests
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps $(CARGO_LOCKED)
 	$(CARGO) test --workspace $(CARGO_LOCKED)
 
-test-long: libtorch ## the slow tests marked #[ignore] (learning tests)
+test-long: libtorch ## the slow tests marked #[ignore] (learning tests), and 12,000 property cases
 	$(CARGO) test --workspace $(CARGO_LOCKED) -- --ignored
+	PROPTEST_CASES=4000 $(CARGO) test $(CARGO_LOCKED) --test config_properties
 
 bench: libtorch ## benchmarks
 	$(CARGO) bench --workspace $(CARGO_LOCKED)

@@ -287,3 +287,103 @@ fn sizes_typed_on_the_command_line_are_bounded() {
         assert!(err.contains("out of range"), "{args:?}: {err}");
     }
 }
+
+/// A finished 4-update Reach-v0 run with a checkpoint after every update.
+fn finished_run(name: &str) -> PathBuf {
+    let dir = fresh_dir(name);
+    ok(&train(
+        "configs/reach.ron",
+        &dir,
+        &[
+            "--set",
+            "train.total_steps=800",
+            "--set",
+            "train.checkpoint_every_updates=1",
+            "--set",
+            "train.keep_checkpoints=10",
+        ],
+    ));
+    dir
+}
+
+/// The summary line's numbers after "held-out episodes:" or "episodes,".
+fn scores(text: &str) -> String {
+    let at = text.find("success ").expect("a success rate");
+    text[at..]
+        .lines()
+        .next()
+        .unwrap()
+        .replace(',', "")
+        .split(" mean length")
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn a_finished_run_resumed_reports_what_rapt_eval_of_its_checkpoint_reports() {
+    let dir = finished_run("finished");
+    let first = ok(&rapt(&["train", "--resume", s(&dir)]));
+    let eval = ok(&rapt(&["eval", s(&dir), "--episodes", "8"]));
+    assert_eq!(scores(&first), scores(&eval), "{first}\n{eval}");
+}
+
+#[test]
+fn a_corrupted_checkpoint_is_named_and_resume_falls_back_to_an_intact_one() {
+    let dir = finished_run("corrupt");
+    let newest = dir.join("checkpoints/update-000004/weights.safetensors");
+    let len = std::fs::metadata(&newest).unwrap().len() as usize;
+    std::fs::write(&newest, vec![0u8; len]).unwrap();
+    // `rapt eval` of the run names the damaged file.
+    let out = rapt(&["eval", s(&dir), "--episodes", "2"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("update-000004/weights.safetensors") && err.contains("SHA-256"),
+        "{err}"
+    );
+    // `--resume` warns, naming both, and continues from update 3.
+    let out = rapt(&["train", "--resume", s(&dir), "--no-final-eval"]);
+    let err = stderr(&out);
+    ok(&out);
+    assert!(
+        err.contains("skipping checkpoint")
+            && err.contains("update-000004")
+            && err.contains("update-000003"),
+        "{err}"
+    );
+    // With every checkpoint damaged, resume fails naming the newest, and starts nothing.
+    for entry in std::fs::read_dir(dir.join("checkpoints")).unwrap() {
+        let weights = entry.unwrap().path().join("weights.safetensors");
+        if weights.exists() {
+            std::fs::write(&weights, b"garbage").unwrap();
+        }
+    }
+    let out = rapt(&["train", "--resume", s(&dir)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("weights.safetensors"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_checkpoint_that_does_not_fit_the_env_is_an_error_before_any_step() {
+    let dir = finished_run("misfit");
+    for (set, expected) in [
+        ("control=JointDelta", "takes 7"),
+        (
+            "camera=Some((views: [\"front\"], size: 16))",
+            "[3, 16, 16] image",
+        ),
+    ] {
+        let out = rapt(&["eval", s(&dir), "--episodes", "2", "--env-set", set]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{set}: {err}");
+        assert!(
+            err.contains("the policy was built for") && err.contains(expected),
+            "{set}: {err}"
+        );
+    }
+}

@@ -236,6 +236,25 @@ fn corrupted_chunks_and_models_give_clear_errors_and_lose_nothing_else() {
         "--out",
         s(&data),
     ]));
+    // Recording the same seeds again would add identical episodes: refused, naming the
+    // next free seed.
+    let again = [
+        "record",
+        "Reach-v0",
+        "--episodes",
+        "2",
+        "--size",
+        "8",
+        "--max-steps",
+        "10",
+        "--policy",
+        "random",
+        "--out",
+        s(&data),
+    ];
+    let err = fail(rapt(&again));
+    assert!(err.contains("seed 0") && err.contains("--seed 3"), "{err}");
+    assert_eq!(fs::read_dir(data.join("episodes")).unwrap().count(), 3);
     let victim = data.join("episodes/ep-000001.rep");
     let mut bytes = fs::read(&victim).unwrap();
     let mid = bytes.len() / 2;
@@ -284,6 +303,25 @@ fn corrupted_chunks_and_models_give_clear_errors_and_lose_nothing_else() {
     let model = run.join("model");
     let weights = model.join("weights.safetensors");
     let len = fs::metadata(&weights).unwrap().len() as usize;
+    // Zeroed tensor data behind an intact header still loads as safetensors: the SHA-256
+    // in model.json is what catches it.
+    let mut zeroed = fs::read(&weights).unwrap();
+    let header = 8 + u64::from_le_bytes(zeroed[..8].try_into().unwrap()) as usize;
+    zeroed[header..].fill(0);
+    fs::write(&weights, &zeroed).unwrap();
+    let err = fail(rapt(&[
+        "reward-model",
+        "eval",
+        s(&model),
+        s(&data),
+        "--skip-corrupt",
+        "--device",
+        "cpu",
+    ]));
+    assert!(
+        err.contains("weights.safetensors") && err.contains("SHA-256"),
+        "{err}"
+    );
     fs::write(&weights, vec![7u8; len / 2]).unwrap();
     let err = fail(rapt(&[
         "reward-model",

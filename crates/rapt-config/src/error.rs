@@ -37,7 +37,7 @@ impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Location::File { name, position } => write!(f, "{name}:{position}"),
-            Location::Override { set } => write!(f, "--set {set}"),
+            Location::Override { set } => write!(f, "--set {}", one_line(set)),
             Location::Default { name } | Location::Source { name } => f.write_str(name),
         }
     }
@@ -56,7 +56,7 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.location, self.message)
+        write!(f, "{}: {}", self.location, one_line(&self.message))
     }
 }
 
@@ -74,7 +74,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// A `--set` override is malformed or cannot be applied.
-    #[error("--set {set}: {reason}")]
+    #[error("--set {}: {reason}", one_line(set))]
     Override {
         /// The override as given.
         set: String,
@@ -107,6 +107,40 @@ impl ConfigError {
             _ => &[],
         }
     }
+
+    /// Blame overrides by another name: `label(set)` (e.g. `--env-set substeps=4` for the
+    /// override `env.params.substeps=4` a tool made of its own flag) replaces `--set set`
+    /// wherever it returns `Some`.
+    pub fn relabel_overrides(self, label: impl Fn(&str) -> Option<String>) -> Self {
+        let relabel = |d: Diagnostic| match &d.location {
+            Location::Override { set } => match label(set) {
+                Some(name) => Diagnostic {
+                    location: Location::Source { name },
+                    ..d
+                },
+                None => d,
+            },
+            _ => d,
+        };
+        match self {
+            ConfigError::Override { set, reason } => match label(&set) {
+                Some(name) => ConfigError::Parse(Diagnostic {
+                    location: Location::Source { name },
+                    field: None,
+                    message: reason,
+                }),
+                None => ConfigError::Override { set, reason },
+            },
+            ConfigError::Parse(d) => ConfigError::Parse(relabel(d)),
+            ConfigError::Invalid(ds) => ConfigError::Invalid(ds.into_iter().map(relabel).collect()),
+            other => other,
+        }
+    }
+}
+
+/// `text` with line breaks shown as `\n`, so that a message stays on one line.
+fn one_line(text: &str) -> String {
+    text.replace('\r', "\\r").replace('\n', "\\n")
 }
 
 struct Lines<'a>(&'a [Diagnostic]);

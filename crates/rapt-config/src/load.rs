@@ -8,7 +8,6 @@ use serde::de::DeserializeOwned;
 use crate::error::ConfigError;
 use crate::locator::Locator;
 use crate::overrides::{self, Override, Patched, SourceMap};
-use crate::path;
 use crate::report::Report;
 use crate::validate::{Validate, Validator};
 
@@ -39,7 +38,7 @@ fn parse<T: DeserializeOwned>(text: &str) -> Result<T, Box<ParseError>> {
     let mut de = ron::Deserializer::from_str_with_options(text, &options)
         .map_err(|e| failed(e, String::new()))?;
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = path::from_serde(e.path());
+        let path = rapt_core::field_path(e.path());
         failed(de.span_error(e.into_inner()), path)
     })?;
     de.end()

@@ -36,13 +36,29 @@ impl Override {
             return Err(fail("empty value".to_owned()));
         }
         if !is_single_value(value) {
-            return Err(fail(format!("`{value}` is not a single RON value")));
+            return Err(fail(format!(
+                "`{value}` is not a single RON value{}",
+                quote_hint(path.trim(), value)
+            )));
         }
         Ok(Self {
             raw: raw.to_owned(),
             path: path::render(&segments),
             value: value.to_owned(),
         })
+    }
+}
+
+/// For a value that reads like an unquoted string: how to write it for the shell.
+pub(crate) fn quote_hint(path: &str, value: &str) -> String {
+    let bare = value
+        .chars()
+        .all(|c| c.is_alphanumeric() || "-_./:".contains(c))
+        && value.starts_with(char::is_alphabetic);
+    if bare {
+        format!(" (a RON string keeps its quotes: write --set '{path}=\"{value}\"' in a shell)")
+    } else {
+        String::new()
     }
 }
 

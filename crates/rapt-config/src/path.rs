@@ -81,22 +81,6 @@ pub(crate) fn parse(path: &str) -> Result<Vec<Segment<'_>>, String> {
     }
 }
 
-/// The field path `serde_path_to_error` recorded, leaving out enum variants (so
-/// `device: Cuda(0)` gives `device`) and stopping at a step it does not know.
-pub(crate) fn from_serde(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment as S;
-    let mut out = String::new();
-    for segment in path.iter() {
-        match segment {
-            S::Seq { index: i } => out = index(&out, *i),
-            S::Map { key } => out = join(&out, key),
-            S::Enum { .. } => {}
-            S::Unknown => break,
-        }
-    }
-    out
-}
-
 /// Renders segments back into the canonical path form.
 pub(crate) fn render(segments: &[Segment<'_>]) -> String {
     segments.iter().fold(String::new(), |acc, s| match s {

@@ -143,9 +143,17 @@ impl<'a> Report<'a> {
                 },
             ),
         };
-        let (field, message) = describe(&error.error.code, path, &found);
+        let (field, mut message) = describe(&error.error.code, path, &found);
+        let location = self.location(offset);
+        // `--set name=foo` where the shell ate the quotes of `"foo"`.
+        if let (Location::Override { set }, RonError::ExpectedString) =
+            (&location, &error.error.code)
+            && let Some((path, value)) = set.split_once('=')
+        {
+            message.push_str(&crate::overrides::quote_hint(path.trim(), value.trim()));
+        }
         Diagnostic {
-            location: self.location(offset),
+            location,
             field,
             message,
         }

@@ -172,15 +172,55 @@ pub fn parse_params<T: DeserializeOwned + Default>(id: &str, text: &str) -> Resu
         return Ok(T::default());
     }
     // `implicit_some`: optional parameters are written bare, `camera: (views: [..])`.
-    ron::Options::default()
-        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
-        .from_str(text)
-        .map_err(|e| EnvError::ParamsSyntax {
+    let options =
+        ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+    let syntax = |e: ron::error::SpannedError, path: String| {
+        let message = e.code.to_string();
+        let mut chars = message.chars();
+        let message: String = chars
+            .next()
+            .map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect());
+        EnvError::ParamsSyntax {
             id: id.to_string(),
-            message: e.code.to_string(),
+            message: if path.is_empty() {
+                message
+            } else {
+                format!("{path}: {message}")
+            },
             line: e.span.start.line,
             column: e.span.start.col,
-        })
+        }
+    };
+    let mut de = ron::Deserializer::from_str_with_options(text, &options)
+        .map_err(|e| syntax(e, String::new()))?;
+    let params = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = field_path(e.path());
+        syntax(de.span_error(e.into_inner()), path)
+    })?;
+    de.end()
+        .map_err(|code| syntax(de.span_error(code), String::new()))?;
+    Ok(params)
+}
+
+/// The field path `serde_path_to_error` recorded, as `traffic.vehicles` or `layers[1]`:
+/// enum variants left out (`device: Cuda(0)` gives `device`), stopping at a step it does
+/// not know.
+pub fn field_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } if out.is_empty() => out.push_str(key),
+            Segment::Map { key } => {
+                out.push('.');
+                out.push_str(key);
+            }
+            Segment::Enum { .. } => {}
+            Segment::Unknown => break,
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -203,7 +203,7 @@ pub fn resume_run(
     device: tch::Device,
 ) -> Result<Option<(Learner, Progress)>, TrainError> {
     let dir = run.checkpoints();
-    let Some(ckpt) = latest_checkpoint(&dir) else {
+    let Some((learner, progress, ckpt)) = Learner::load_newest_checkpoint(&dir, device)? else {
         // A run stopped before its first checkpoint: nothing it logged can be continued.
         tracing::warn!(
             run = %run.path().display(),
@@ -213,7 +213,6 @@ pub fn resume_run(
         run.trim_metrics(0)?;
         return Ok(None);
     };
-    let (learner, progress) = Learner::load_checkpoint(&ckpt, device)?;
     if learner.config() != config {
         return Err(TrainError::Invalid(format!(
             "cannot resume {}: the checkpoint's PPO settings differ from {}",

@@ -35,6 +35,14 @@ pub enum CheckpointError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A tensor file differs from the digest its `meta.json` recorded.
+    #[error("checkpoint {}: {source}", path.display())]
+    Integrity {
+        /// The checkpoint directory.
+        path: PathBuf,
+        /// Which file, and how it differs.
+        source: crate::integrity::IntegrityError,
+    },
     /// The checkpoint exists but cannot be read back.
     #[error("checkpoint {path} is corrupted or truncated: {message}")]
     Corrupt {
@@ -81,6 +89,10 @@ struct Meta {
     adam_step: u64,
     reward_stats: RunningMeanStd,
     progress: Progress,
+    /// SHA-256 of each tensor file, hex, by file name (absent in checkpoints written
+    /// before digests were recorded: those load unchecked).
+    #[serde(default)]
+    sha256: std::collections::BTreeMap<String, String>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CheckpointError + '_ {
@@ -114,7 +126,15 @@ impl Learner {
             source: std::io::Error::other(e.to_string()),
         })?;
 
+        let sha256 =
+            crate::integrity::digest_files(&tmp, &[WEIGHTS, OPTIMIZER]).map_err(|source| {
+                CheckpointError::Integrity {
+                    path: tmp.clone(),
+                    source,
+                }
+            })?;
         let meta = Meta {
+            sha256,
             format: CHECKPOINT_FORMAT,
             layout: self.layout(),
             act_dim: self.act_dim(),
@@ -181,6 +201,15 @@ impl Learner {
                 });
             }
         }
+        if meta.sha256.is_empty() {
+            tracing::warn!(checkpoint = %dir.display(), "no SHA-256 digests in meta.json (an older checkpoint): loading it unchecked");
+        }
+        crate::integrity::verify_files(dir, &meta.sha256).map_err(|source| {
+            CheckpointError::Integrity {
+                path: dir.to_path_buf(),
+                source,
+            }
+        })?;
         learner
             .var_store_mut()
             .load(&weights)
@@ -229,21 +258,61 @@ pub fn read_progress(dir: &Path) -> Result<Progress, CheckpointError> {
 }
 
 /// The newest `update-NNNNNN` checkpoint directory under `dir` (names sort by update
-/// number; `best` and unfinished `.tmp` directories are skipped).
+/// number; `best` and unfinished `.tmp` directories are skipped), whether or not it is
+/// intact: [`checkpoints_newest_first`] and [`Learner::load_newest_checkpoint`] check.
 pub fn latest_checkpoint(dir: &Path) -> Option<PathBuf> {
-    let mut names: Vec<PathBuf> = fs::read_dir(dir)
-        .ok()?
+    checkpoints_newest_first(dir).into_iter().next()
+}
+
+/// Every `update-NNNNNN` checkpoint directory under `dir`, newest first.
+pub fn checkpoints_newest_first(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.is_dir()
                 && p.extension().is_none()
                 && p.file_name()
                     .is_some_and(|n| n.to_string_lossy().starts_with("update-"))
-                && p.join(META).exists()
         })
         .collect();
     names.sort();
-    names.pop()
+    names.reverse();
+    names
+}
+
+impl Learner {
+    /// Load the newest intact checkpoint under `dir`: a newer one that fails to load
+    /// (missing `meta.json`, a digest mismatch, a truncated file) is skipped with a
+    /// warning naming both. `Ok(None)` when `dir` holds no checkpoint at all; an error
+    /// (the newest one's) when it holds some but none loads.
+    pub fn load_newest_checkpoint(
+        dir: &Path,
+        device: Device,
+    ) -> Result<Option<(Self, Progress, PathBuf)>, CheckpointError> {
+        let mut skipped: Vec<(PathBuf, CheckpointError)> = Vec::new();
+        for ckpt in checkpoints_newest_first(dir) {
+            match Learner::load_checkpoint(&ckpt, device) {
+                Ok((learner, progress)) => {
+                    for (bad, e) in &skipped {
+                        tracing::warn!(
+                            "skipping checkpoint {}: {e}; using {} instead",
+                            bad.display(),
+                            ckpt.display()
+                        );
+                    }
+                    return Ok(Some((learner, progress, ckpt)));
+                }
+                Err(e) => skipped.push((ckpt, e)),
+            }
+        }
+        match skipped.into_iter().next() {
+            None => Ok(None),
+            Some((_, e)) => Err(e),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -351,9 +420,16 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("weights.safetensors") && err.contains("corrupted or truncated"),
+            err.contains("weights.safetensors") && err.contains("does not match its SHA-256"),
             "{err}"
         );
+        // Zeroed, same length: what a torn write on some file systems leaves.
+        save_fresh(&ckpt);
+        fs::write(&w, vec![0u8; bytes.len()]).unwrap();
+        let err = Learner::load_checkpoint(&ckpt, Device::Cpu)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("weights.safetensors"), "{err}");
         // Missing optimizer state.
         save_fresh(&ckpt);
         fs::remove_file(ckpt.join(OPTIMIZER)).unwrap();
@@ -375,5 +451,48 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("nope"), "{err}");
+    }
+
+    #[test]
+    fn resume_falls_back_to_the_newest_intact_checkpoint() {
+        let dir = std::env::temp_dir().join(format!("rapt-ckpt-fallback-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        assert!(
+            Learner::load_newest_checkpoint(&dir, Device::Cpu)
+                .unwrap()
+                .is_none()
+        );
+        for update in [1, 2, 3] {
+            let progress = Progress {
+                global_step: update * 10,
+                update,
+                last_eval: None,
+            };
+            learner()
+                .save_checkpoint(&dir.join(format!("update-{update:06}")), progress)
+                .unwrap();
+        }
+        // The newest lost its meta.json, the next one has a flipped byte.
+        fs::remove_file(dir.join("update-000003").join(META)).unwrap();
+        let w = dir.join("update-000002").join(WEIGHTS);
+        let mut bytes = fs::read(&w).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        fs::write(&w, bytes).unwrap();
+        let (_, progress, ckpt) = Learner::load_newest_checkpoint(&dir, Device::Cpu)
+            .unwrap()
+            .unwrap();
+        assert_eq!((progress.update, ckpt), (1, dir.join("update-000001")));
+        // None intact: the newest one's error, not a silent fresh start.
+        fs::remove_file(dir.join("update-000001").join(OPTIMIZER)).unwrap();
+        let err = Learner::load_newest_checkpoint(&dir, Device::Cpu)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("update-000003") && err.contains("meta.json"),
+            "{err}"
+        );
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

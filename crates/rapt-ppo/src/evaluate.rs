@@ -113,7 +113,7 @@ pub fn evaluate_policy(
             "an evaluation needs at least 1 episode".into(),
         ));
     }
-    let space = crate::ActionSpace::of(venv.single_action_space(), learner.action_head())?;
+    let space = learner.check_fits(venv)?;
     let n = venv.num_envs();
     let targets: Vec<u32> = (0..n).map(|i| ((episodes + i) / n) as u32).collect();
     let mut counts = vec![0u32; n];

@@ -97,6 +97,25 @@ fn reset_seed(seed: u64, update: u64) -> u64 {
 }
 
 impl Learner {
+    /// Check that this learner can act in `venv`: the env's observation layout and action
+    /// size must be the ones the learner was built (or its checkpoint saved) for, e.g.
+    /// after `--env-set` changed a camera size. Returns the action space.
+    pub fn check_fits(&self, venv: &dyn VecEnv) -> Result<ActionSpace, TrainError> {
+        let space = ActionSpace::of(venv.single_action_space(), self.action_head())?;
+        let layout = ObsLayout::of(venv.single_observation_space());
+        if layout != self.layout() || space.learner_dim() != self.act_dim() {
+            return Err(TrainError::Invalid(format!(
+                "the policy was built for observations {} and {} action values, but this env \
+                 gives observations {} and takes {} (were the env's parameters changed?)",
+                describe(self.layout()),
+                self.act_dim(),
+                describe(layout),
+                space.learner_dim()
+            )));
+        }
+        Ok(space)
+    }
+
     /// A fresh learner for `venv`'s spaces: the observation layout from its observation
     /// space, `config.action_head: Auto` resolved from its action space (Gaussian for a
     /// bounded Box, categorical for a Discrete space); torch seeded with `seed`.
@@ -195,16 +214,8 @@ impl Trainer {
         total_steps: u64,
         callbacks: &mut [&mut dyn Callback],
     ) -> Result<LearnSummary, TrainError> {
-        let space = ActionSpace::of(venv.single_action_space(), self.learner.action_head())?;
-        let layout = ObsLayout::of(venv.single_observation_space());
-        if (self.learner.layout(), self.learner.act_dim()) != (layout, space.learner_dim()) {
-            return Err(TrainError::Invalid(format!(
-                "the learner is for observations {:?} and {} action outputs; the env has {layout:?} and {}",
-                self.learner.layout(),
-                self.learner.act_dim(),
-                space.learner_dim()
-            )));
-        }
+        let space = self.learner.check_fits(venv)?;
+        let layout = self.learner.layout();
         let n = venv.num_envs();
         let num_steps = self.learner.config().num_steps;
         let steps_per_update = (num_steps * n) as u64;
@@ -224,7 +235,9 @@ impl Trainer {
             s.reset(first)?;
         }
         let mut obs = first.obs.clone();
-        self.learner.normalize(&mut obs, true);
+        // A finished run (resumed) keeps its observation statistics as they were saved.
+        self.learner
+            .normalize(&mut obs, self.progress.update < num_updates);
         let mut buffer = RolloutBuffer::new(n);
         let mut env_actions = vec![0.0; n * space.env_dim()];
         let mut truncation_values = vec![0.0f32; n];
@@ -435,5 +448,13 @@ impl EpisodeWindow {
     /// Episodes pushed in all.
     pub fn total(&self) -> u64 {
         self.total
+    }
+}
+
+/// `[3, 64, 64] image + 12 values` or `30 values`.
+fn describe(layout: ObsLayout) -> String {
+    match layout.image {
+        Some(shape) => format!("{shape:?} image + {} values", layout.vector_dim()),
+        None => format!("of {} values", layout.dim),
     }
 }

@@ -31,6 +31,7 @@ mod episode;
 mod error;
 mod evaluate;
 mod gae;
+pub mod integrity;
 mod layout;
 mod learn;
 mod learner;
@@ -51,7 +52,8 @@ pub use callbacks::{
     CheckpointCallback, EvalCallback, StopOnSuccess, locate_checkpoint, resume_run,
 };
 pub use checkpoint::{
-    CHECKPOINT_FORMAT, CheckpointError, Progress, latest_checkpoint, read_progress, seed_update,
+    CHECKPOINT_FORMAT, CheckpointError, Progress, checkpoints_newest_first, latest_checkpoint,
+    read_progress, seed_update,
 };
 pub use config::{MAX_NUM_STEPS, MAX_UPDATE_EPOCHS, MAX_WIDTH, PpoConfig};
 pub use device::{DeviceChoice, DeviceError, LIBTORCH_VERSION, LibtorchInfo, libtorch_info};

@@ -249,6 +249,19 @@ impl DatasetWriter {
         })
     }
 
+    /// The reset seeds of the episodes recorded so far (clipped copies left out), from
+    /// the episode files' headers.
+    pub fn recorded_seeds(&self) -> Result<std::collections::BTreeSet<u64>, DatasetError> {
+        let mut seeds = std::collections::BTreeSet::new();
+        for path in episode_files(&self.dir)? {
+            let header = read_header(&path)?;
+            if header.kind != EpisodeKind::Clipped {
+                seeds.insert(header.seed);
+            }
+        }
+        Ok(seeds)
+    }
+
     /// The dataset's manifest.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
@@ -350,6 +363,29 @@ fn episode_index(path: &Path) -> Option<usize> {
         .strip_prefix("ep-")?
         .parse()
         .ok()
+}
+
+/// The header of the episode file at `path`, without reading (or checking) the rest.
+pub fn read_header(path: &Path) -> Result<EpisodeHeader, DatasetError> {
+    let corrupt = |message: &str| DatasetError::Corrupt {
+        path: path.to_path_buf(),
+        message: message.to_owned(),
+    };
+    let mut file = File::open(path).map_err(io(path))?;
+    let mut start = [0u8; 12];
+    file.read_exact(&mut start)
+        .map_err(|_| corrupt("shorter than an episode header"))?;
+    if &start[..8] != MAGIC {
+        return Err(corrupt("not an episode file (bad magic)"));
+    }
+    let h = u32::from_le_bytes(start[8..12].try_into().expect("4 bytes")) as usize;
+    if h > 1 << 20 {
+        return Err(corrupt("header length is implausible"));
+    }
+    let mut header = vec![0u8; h];
+    file.read_exact(&mut header)
+        .map_err(|_| corrupt("header runs past the end"))?;
+    serde_json::from_slice(&header).map_err(|_| corrupt("header is not valid JSON"))
 }
 
 /// Read and check one episode file against `manifest`.

@@ -9,7 +9,7 @@ pub mod dataset;
 
 pub use dataset::{
     DatasetError, DatasetWriter, Episode, EpisodeHeader, EpisodeKind, Manifest, read_dataset,
-    read_datasets, read_episode, read_manifest,
+    read_datasets, read_episode, read_header, read_manifest,
 };
 pub mod eval;
 pub mod model;

@@ -104,6 +104,17 @@ pub fn record_dataset(
     mut on_episode: impl FnMut(&Episode),
 ) -> Result<RecordSummary, RecordError> {
     let (views, size) = (writer.manifest().views.clone(), writer.manifest().size);
+    // The same seeds would record the same episodes again.
+    let end = options.seed + u64::from(options.episodes);
+    let taken = writer.recorded_seeds()?;
+    if let Some(&first) = taken.range(options.seed..end).next() {
+        let next = taken.last().map_or(0, |s| s + 1);
+        return Err(RecordError::Invalid(format!(
+            "the dataset already holds an episode from seed {first} (seeds {}..{end} asked for): \
+             they would be recorded again identically; add new ones with --seed {next}",
+            options.seed
+        )));
+    }
     let mut rng = rng_from_seed(options.seed ^ 0x005E_C04D);
     let mut summary = RecordSummary::default();
     for k in 0..u64::from(options.episodes) {

@@ -62,6 +62,59 @@ pub enum ModelError {
     Torch(#[from] tch::TchError),
 }
 
+/// The key of the SHA-256 digests (file name → hex) in `model.json` and a checkpoint's
+/// `progress.json`.
+const DIGESTS: &str = "sha256";
+
+/// Record the SHA-256 of each of `names` inside `dir` under `"sha256"` in the JSON object
+/// `value`.
+pub(crate) fn put_digests(
+    value: &mut serde_json::Value,
+    dir: &Path,
+    names: &[&str],
+) -> Result<(), ModelError> {
+    let digests = rapt_ppo::integrity::digest_files(dir, names).map_err(|e| ModelError::Io {
+        path: dir.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    value[DIGESTS] = serde_json::to_value(digests).expect("digests serialize");
+    Ok(())
+}
+
+/// Remove and return the digests recorded in the JSON object `value` (empty when none
+/// were: files written before digests were recorded load unchecked).
+pub(crate) fn take_digests(
+    value: &mut serde_json::Value,
+) -> Result<std::collections::BTreeMap<String, String>, serde_json::Error> {
+    match value.as_object_mut().and_then(|o| o.remove(DIGESTS)) {
+        Some(digests) => serde_json::from_value(digests),
+        None => Ok(Default::default()),
+    }
+}
+
+/// Check the files of `digests` inside `dir`: a mismatch is [`ModelError::Corrupt`] naming
+/// the file.
+pub(crate) fn verify(
+    dir: &Path,
+    digests: &std::collections::BTreeMap<String, String>,
+) -> Result<(), ModelError> {
+    use rapt_ppo::integrity::IntegrityError;
+    rapt_ppo::integrity::verify_files(dir, digests).map_err(|e| match e {
+        IntegrityError::Mismatch { ref path, .. } => ModelError::Corrupt {
+            path: path.clone(),
+            message: e.to_string(),
+        },
+        IntegrityError::Io { path, source } => ModelError::Io {
+            path,
+            message: source.to_string(),
+        },
+        other => ModelError::Io {
+            path: dir.to_path_buf(),
+            message: other.to_string(),
+        },
+    })
+}
+
 /// A reward model ready to score frames.
 #[derive(Debug)]
 pub struct RewardModel {
@@ -85,10 +138,13 @@ impl RewardModel {
             path: meta_path.clone(),
             message: format!("{e} (is {} a reward-model directory?)", dir.display()),
         })?;
-        let meta: ModelMeta = serde_json::from_str(&text).map_err(|e| ModelError::Corrupt {
+        let corrupt = |e: serde_json::Error| ModelError::Corrupt {
             path: meta_path.clone(),
             message: e.to_string(),
-        })?;
+        };
+        let mut value: serde_json::Value = serde_json::from_str(&text).map_err(corrupt)?;
+        let digests = take_digests(&mut value).map_err(corrupt)?;
+        let meta: ModelMeta = serde_json::from_value(value).map_err(corrupt)?;
         if meta.format != MODEL_FORMAT {
             return Err(ModelError::Corrupt {
                 path: meta_path,
@@ -103,6 +159,7 @@ impl RewardModel {
                 message: "missing".into(),
             });
         }
+        verify(dir, &digests)?;
         model.vs.load(&weights).map_err(|e| ModelError::Corrupt {
             path: weights.clone(),
             message: e.to_string(),
@@ -120,7 +177,9 @@ impl RewardModel {
         let weights = dir.join(WEIGHTS);
         self.vs.save(&weights).map_err(|e| fail(&weights, &e))?;
         let meta = dir.join(META);
-        let text = serde_json::to_string_pretty(&self.meta).expect("meta serializes");
+        let mut value = serde_json::to_value(&self.meta).expect("meta serializes");
+        put_digests(&mut value, dir, &[WEIGHTS])?;
+        let text = serde_json::to_string_pretty(&value).expect("meta serializes");
         fs::write(&meta, text).map_err(|e| fail(&meta, &e))
     }
 

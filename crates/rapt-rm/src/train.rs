@@ -277,6 +277,14 @@ impl Trainer {
             progress.config.validation_fraction,
             progress.config.seed,
         );
+        if val.is_empty() && progress.config.validation_fraction > 0.0 {
+            tracing::warn!(
+                "the validation split is empty ({} episodes, validation_fraction {}): \
+                 val/mae and val/stage_accuracy will be NaN; record more episodes",
+                episodes.len(),
+                progress.config.validation_fraction
+            );
+        }
         let device = model.device();
         Ok(Self {
             train: Samples::new(manifest, &train, device),
@@ -295,12 +303,37 @@ impl Trainer {
         skip_corrupt: bool,
         device: Device,
     ) -> Result<(Self, Vec<crate::DatasetError>), TrainError> {
-        let ckpt = latest_checkpoint(run).ok_or_else(|| {
-            TrainError::Invalid(format!(
+        let checkpoints = checkpoints_newest_first(run);
+        if checkpoints.is_empty() {
+            return Err(TrainError::Invalid(format!(
                 "cannot resume {}: no checkpoints/epoch-* in it",
                 run.display()
-            ))
-        })?;
+            )));
+        }
+        let mut newest_error = None;
+        for ckpt in &checkpoints {
+            match Self::resume_from(ckpt, skip_corrupt, device) {
+                Ok(resumed) => {
+                    if let Some(e) = &newest_error {
+                        tracing::warn!(
+                            "skipping checkpoint {}: {e}; using {} instead",
+                            checkpoints[0].display(),
+                            ckpt.display()
+                        );
+                    }
+                    return Ok(resumed);
+                }
+                Err(e) => newest_error = newest_error.or(Some(e)),
+            }
+        }
+        Err(newest_error.expect("at least one checkpoint was tried"))
+    }
+
+    fn resume_from(
+        ckpt: &Path,
+        skip_corrupt: bool,
+        device: Device,
+    ) -> Result<(Self, Vec<crate::DatasetError>), TrainError> {
         let path = ckpt.join(PROGRESS);
         let progress: TrainProgress = fs::read_to_string(&path)
             .map_err(|e| e.to_string())
@@ -308,7 +341,7 @@ impl Trainer {
             .map_err(|message| ModelError::Corrupt { path, message })?;
         let (manifest, episodes, skipped) = crate::read_datasets(&progress.datasets, skip_corrupt)
             .map_err(|e| TrainError::Invalid(e.to_string()))?;
-        Ok((Self::resume(&ckpt, &manifest, &episodes, device)?, skipped))
+        Ok((Self::resume(ckpt, &manifest, &episodes, device)?, skipped))
     }
 
     /// Continue the run whose newest checkpoint is `checkpoint`.
@@ -324,11 +357,14 @@ impl Trainer {
             path: path.clone(),
             message: e.to_string(),
         })?;
-        let progress: TrainProgress =
-            serde_json::from_str(&text).map_err(|e| ModelError::Corrupt {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
+        let corrupt = |e: serde_json::Error| ModelError::Corrupt {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        let mut value: serde_json::Value = serde_json::from_str(&text).map_err(corrupt)?;
+        let digests = crate::reward_model::take_digests(&mut value).map_err(corrupt)?;
+        let progress: TrainProgress = serde_json::from_value(value).map_err(corrupt)?;
+        crate::reward_model::verify(checkpoint, &digests)?;
         let mut adam = FlatAdam::new(model.var_store(), AdamConfig::default());
         let opt = checkpoint.join(OPTIMIZER);
         let corrupt = |message: String| ModelError::Corrupt {
@@ -455,7 +491,9 @@ impl Trainer {
             message: e.to_string(),
         })?;
         let path = tmp.join(PROGRESS);
-        let text = serde_json::to_string_pretty(&self.progress).expect("progress serializes");
+        let mut value = serde_json::to_value(&self.progress).expect("progress serializes");
+        crate::reward_model::put_digests(&mut value, &tmp, &[OPTIMIZER])?;
+        let text = serde_json::to_string_pretty(&value).expect("progress serializes");
         fs::write(&path, text).map_err(|e| ModelError::Io {
             path: path.clone(),
             message: e.to_string(),
@@ -502,20 +540,27 @@ fn split(
 
 /// The newest `epoch-NNNN` checkpoint under `run/checkpoints`.
 pub fn latest_checkpoint(run: &Path) -> Option<PathBuf> {
-    let dir = run.join("checkpoints");
-    let mut best: Option<(usize, PathBuf)> = None;
-    for e in fs::read_dir(&dir).ok()?.flatten() {
-        let p = e.path();
-        let n = p
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.strip_prefix("epoch-"))
-            .and_then(|n| n.parse::<usize>().ok());
-        if let Some(n) = n
-            && best.as_ref().is_none_or(|(b, _)| n > *b)
-        {
-            best = Some((n, p));
-        }
-    }
-    best.map(|(_, p)| p)
+    checkpoints_newest_first(run).into_iter().next()
+}
+
+/// Every `epoch-NNNN` checkpoint under `run/checkpoints`, newest first.
+pub fn checkpoints_newest_first(run: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(run.join("checkpoints")) else {
+        return Vec::new();
+    };
+    let mut numbered: Vec<(usize, PathBuf)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let p = e.path();
+            let n = p
+                .file_name()?
+                .to_str()?
+                .strip_prefix("epoch-")?
+                .parse::<usize>()
+                .ok()?;
+            Some((n, p))
+        })
+        .collect();
+    numbered.sort();
+    numbered.into_iter().rev().map(|(_, p)| p).collect()
 }

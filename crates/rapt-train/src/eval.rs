@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rapt_core::{ThreadedVecEnv, VecEnvOptions};
+use rapt_core::ThreadedVecEnv;
 use rapt_ppo::{EvalOptions, Evaluation, Learner, Progress, evaluate_policy};
 use rapt_reward::Shaper;
 
@@ -51,16 +51,19 @@ pub fn evaluate_run(target: &Path, options: &EvalRunOptions) -> Result<EvalRun, 
         .iter()
         .map(|s| format!("env.params.{s}"))
         .collect();
-    let cfg = config::load(&run_dir.join("config.ron"), &sets)?.config;
+    let cfg = config::load(&run_dir.join("config.ron"), &sets)
+        .map_err(|e| {
+            e.relabel_overrides(|set| {
+                let edit = set.strip_prefix("env.params.")?;
+                Some(format!("--env-set {edit}"))
+            })
+        })?
+        .config;
     let (mut learner, progress) = Learner::load_checkpoint(&checkpoint, cfg.device.resolve()?)?;
-    let num_envs = cfg.env.num_envs.min(options.episodes);
-    let vec_options = VecEnvOptions {
-        num_envs,
-        threads: cfg.env.threads.min(num_envs),
-        max_episode_steps: cfg.env.max_episode_steps,
-    };
+    // As many sub-envs as the run's own evaluations: the same seeds give the same episodes.
+    let options_of_run = crate::run::vec_options(&cfg, crate::run::eval_envs(&cfg));
     let mut venv =
-        rapt_envs::registry().make_vec(&cfg.env.id, cfg.env.params_text(), &vec_options)?;
+        rapt_envs::registry().make_vec(&cfg.env.id, cfg.env.params_text(), &options_of_run)?;
     let mut shaper = make_shaper(&cfg, &mut venv)?;
     let evaluation = evaluate_policy(
         &mut learner,

@@ -129,8 +129,14 @@ pub fn start_new_run(cfg: &RunConfig, run_dir: &std::path::Path) -> Result<RunDi
     Ok(run)
 }
 
+/// Sub-envs of a run's evaluation env: `env.num_envs`, at most `train.eval_episodes`.
+/// [`crate::evaluate_run`] uses as many, so that it plays the same held-out episodes.
+pub(crate) fn eval_envs(cfg: &RunConfig) -> usize {
+    cfg.env.num_envs.min(cfg.train.eval_episodes.max(1))
+}
+
 /// Options of the run's vector env with `num_envs` sub-envs.
-fn vec_options(cfg: &RunConfig, num_envs: usize) -> VecEnvOptions {
+pub(crate) fn vec_options(cfg: &RunConfig, num_envs: usize) -> VecEnvOptions {
     VecEnvOptions {
         num_envs,
         threads: cfg.env.threads.min(num_envs),
@@ -149,8 +155,8 @@ pub fn train(
     let registry = rapt_envs::registry();
     let params = cfg.env.params_text();
     let mut venv = registry.make_vec(&cfg.env.id, params, &vec_options(cfg, cfg.env.num_envs))?;
-    let eval_envs = cfg.env.num_envs.min(cfg.train.eval_episodes.max(1));
-    let mut eval_venv = registry.make_vec(&cfg.env.id, params, &vec_options(cfg, eval_envs))?;
+    let mut eval_venv =
+        registry.make_vec(&cfg.env.id, params, &vec_options(cfg, eval_envs(cfg)))?;
     let cores = rapt_ppo::available_cores();
     rapt_ppo::configure_torch_threads(rapt_ppo::torch_threads_for(venv.threads(), cores));
     let device = cfg.device.resolve()?;
@@ -223,11 +229,9 @@ pub fn train(
         );
     }
     let evaluation = if options.final_eval {
-        Some(eval.evaluate(
-            trainer.learner_mut(),
-            cfg.train.final_eval_episodes,
-            summary.num_updates,
-        )?)
+        // Seed base 0, as `rapt eval` by default: a finished run, resumed or not, reports
+        // what `rapt eval` of its final checkpoint reports.
+        Some(eval.evaluate(trainer.learner_mut(), cfg.train.final_eval_episodes, 0)?)
     } else {
         None
     };

@@ -266,3 +266,25 @@ fn the_chase_and_top_down_views_show_road_ego_and_route() {
     );
     assert!(!env.render("front", 64, 64, &mut Vec::new()));
 }
+
+#[test]
+fn light_timings_apply_to_generated_maps_too() {
+    let mut p = DriveParams::default();
+    p.traffic.vehicles = 0;
+    p.observation = ObservationMode::Vector;
+    let lights = crate::map::LightTiming {
+        green: 42.0,
+        yellow: 4.0,
+        all_red: 2.0,
+    };
+    p.lights = lights;
+    let mut env = DriveEnv::new("Drive-v0", p).unwrap();
+    reset(&mut env, 3);
+    let (built, _) = env.map_and_route().unwrap();
+    assert_eq!(built.map.timing, lights);
+    // Zero timings (every light red for ever) are refused, naming the parameter.
+    let mut bad = DriveParams::default();
+    bad.lights.green = 0.0;
+    let err = DriveEnv::new("Drive-v0", bad).err().unwrap().to_string();
+    assert!(err.contains("lights.green"), "{err}");
+}
