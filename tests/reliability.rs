@@ -245,6 +245,46 @@ fn sigterm_saves_a_checkpoint_evaluates_and_exits_143_then_resume_finishes() {
     assert!(stderr(&out).contains("resuming"), "{}", stderr(&out));
 }
 
+#[test]
+fn a_second_signal_exits_at_once_without_a_crash() {
+    let dir = fresh_dir("twice");
+    let child = Command::new(env!("CARGO_BIN_EXE_rapt"))
+        .args(["train", "configs/reach.ron", "--run-dir", s(&dir)])
+        .args(SMALL)
+        .args([
+            "--set",
+            "train.total_steps=10000000",
+            "--set",
+            "train.log_every_steps=200",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while std::fs::read_to_string(dir.join("metrics.csv")).map_or(0, |t| t.lines().count()) < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "no metrics row"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Both signals land within one update: the second one ends the process at once.
+    for _ in 0..2 {
+        Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("SIGINT again: exiting now"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
 /// `rapt train --resume dir --no-final-eval`, stopped by `signal` once it has logged more.
 fn stop_with_resume(signal: &str, dir: &Path) -> Output {
     let rows = |dir: &Path| {
@@ -331,9 +371,13 @@ fn a_finished_run_resumed_reports_what_rapt_eval_of_its_checkpoint_reports() {
 #[test]
 fn a_corrupted_checkpoint_is_named_and_resume_falls_back_to_an_intact_one() {
     let dir = finished_run("corrupt");
+    // Zero the tensor data behind an intact safetensors header: it still loads as
+    // safetensors, so only the SHA-256 in meta.json tells.
     let newest = dir.join("checkpoints/update-000004/weights.safetensors");
-    let len = std::fs::metadata(&newest).unwrap().len() as usize;
-    std::fs::write(&newest, vec![0u8; len]).unwrap();
+    let mut bytes = std::fs::read(&newest).unwrap();
+    let header = 8 + u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    bytes[header..].fill(0);
+    std::fs::write(&newest, bytes).unwrap();
     // `rapt eval` of the run names the damaged file.
     let out = rapt(&["eval", s(&dir), "--episodes", "2"]);
     assert_eq!(out.status.code(), Some(1));
