@@ -120,6 +120,16 @@ fn a_mistake_inside_env_params_names_its_own_line_and_column() {
 fn an_override_with_a_bad_value_names_the_override() {
     let msg = error_of("set.ron", GOOD, &["env.num_envs=0"]);
     assert!(msg.contains("--set env.num_envs=0"), "{msg}");
+    // A string whose quotes the shell ate gets the spelling that survives a shell.
+    for set in ["env.id=Pendulum-v1", "name=foo"] {
+        let (path, value) = set.split_once('=').unwrap();
+        let msg = error_of("set.ron", GOOD, &[set]);
+        let hint = format!("write --set '{path}=\"{value}\"' in a shell");
+        assert!(
+            msg.starts_with(&format!("--set {set}:")) && msg.contains(&hint),
+            "{msg}"
+        );
+    }
 }
 
 #[test]

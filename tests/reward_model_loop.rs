@@ -309,29 +309,24 @@ fn corrupted_chunks_and_models_give_clear_errors_and_lose_nothing_else() {
     let header = 8 + u64::from_le_bytes(zeroed[..8].try_into().unwrap()) as usize;
     zeroed[header..].fill(0);
     fs::write(&weights, &zeroed).unwrap();
-    let err = fail(rapt(&[
-        "reward-model",
-        "eval",
-        s(&model),
-        s(&data),
-        "--skip-corrupt",
-        "--device",
-        "cpu",
-    ]));
+    let eval_model = || {
+        fail(rapt(&[
+            "reward-model",
+            "eval",
+            s(&model),
+            s(&data),
+            "--skip-corrupt",
+            "--device",
+            "cpu",
+        ]))
+    };
+    let err = eval_model();
     assert!(
         err.contains("weights.safetensors") && err.contains("SHA-256"),
         "{err}"
     );
     fs::write(&weights, vec![7u8; len / 2]).unwrap();
-    let err = fail(rapt(&[
-        "reward-model",
-        "eval",
-        s(&model),
-        s(&data),
-        "--skip-corrupt",
-        "--device",
-        "cpu",
-    ]));
+    let err = eval_model();
     assert!(
         err.contains("weights.safetensors") && err.contains("corrupted"),
         "{err}"

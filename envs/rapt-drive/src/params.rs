@@ -108,6 +108,7 @@ impl rapt_config::Validate for DriveParams {
             self.route_length,
             "must be in [50, 5000] m",
         );
+        v.nested("traffic", &self.traffic);
         v.check_value(
             "traffic.vehicles",
             self.traffic.vehicles <= 200,

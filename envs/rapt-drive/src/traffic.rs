@@ -35,6 +35,53 @@ pub struct TrafficConfig {
     pub pedestrians: usize,
 }
 
+impl rapt_config::Validate for TrafficConfig {
+    fn validate(&self, v: &mut rapt_config::Validator) {
+        for (name, x) in [
+            ("accel", self.accel),
+            ("decel", self.decel),
+            ("max_decel", self.max_decel),
+        ] {
+            v.check_value(
+                name,
+                x.is_finite() && x > 0.0 && x <= 50.0,
+                x,
+                "must be in (0, 50] m/s²",
+            );
+        }
+        v.check_value(
+            "max_decel",
+            self.max_decel >= self.decel,
+            self.max_decel,
+            format!("must be at least decel = {}", self.decel),
+        );
+        v.check_value(
+            "min_gap",
+            (0.0..=50.0).contains(&self.min_gap),
+            self.min_gap,
+            "must be in [0, 50] m",
+        );
+        v.check_value(
+            "headway",
+            (0.0..=10.0).contains(&self.headway),
+            self.headway,
+            "must be in [0, 10] s",
+        );
+        v.check_value(
+            "look_ahead",
+            self.look_ahead > 0.0 && self.look_ahead <= 500.0,
+            self.look_ahead,
+            "must be in (0, 500] m",
+        );
+        let (lo, hi) = self.speed_factor;
+        v.check(
+            "speed_factor",
+            lo > 0.0 && lo <= hi && hi <= 2.0,
+            format!("= ({lo}, {hi}) must satisfy 0 < low ≤ high ≤ 2"),
+        );
+    }
+}
+
 impl Default for TrafficConfig {
     fn default() -> Self {
         Self {
