@@ -11,7 +11,7 @@ CONFIG ?= configs/reach.ron
 # dependencies locally, run `make test CARGO_LOCKED=` once, or any plain cargo command.
 CARGO_LOCKED ?= $(if $(wildcard Cargo.lock),--locked)
 
-.PHONY: help libtorch tools build train test test-long bench clean-libtorch
+.PHONY: help libtorch tools build train python test test-long bench clean-libtorch
 
 help: ## list the targets
 	@echo "usage: make <target>"
@@ -33,11 +33,16 @@ build: libtorch ## release build of the `rapt` binary
 train: build ## ./target/release/rapt train CONFIG (default CONFIG=configs/reach.ron)
 	./target/release/rapt train $(CONFIG)
 
-test: libtorch tools ## what CI runs: fmt, clippy, docs, tests
+python: ## the Python package (Gymnasium envs) into .venv: then `. .venv/bin/activate`
+	scripts/python-venv.sh .venv release
+
+test: libtorch tools ## what CI runs: fmt, clippy, docs, tests (Rust, then Python in .venv-test)
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets $(CARGO_LOCKED) -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps $(CARGO_LOCKED)
 	$(CARGO) test --workspace $(CARGO_LOCKED)
+	scripts/python-venv.sh .venv-test debug
+	.venv-test/bin/python -m pytest -q -p no:cacheprovider crates/rapt-py/tests
 
 test-long: libtorch ## the slow tests marked #[ignore] (learning tests), and 12,000 property cases
 	$(CARGO) test --workspace $(CARGO_LOCKED) -- --ignored

@@ -140,6 +140,8 @@ fn envs_never_link_libtorch_and_learners_never_link_rapier() {
         "rapt-drive",
         "rapt-envs",
         "rapt-reward",
+        // The Python package: a second libtorch beside PyTorch's would break `import torch`.
+        "rapt-py",
     ];
     for name in no_torch {
         let deps = &closure[name];

@@ -1,0 +1,272 @@
+//! The native half of the `rapt` Python package (`rapt._rapt`): rapt's threaded vector
+//! env behind a small, array-in/array-out class. The Gymnasium classes in
+//! `python/rapt/` wrap it. Links no libtorch: environments only.
+//!
+//! Every array returned is a fresh NumPy array (Gymnasium's checker forbids returning
+//! a buffer it has seen before); the GIL is released while the envs step.
+
+use std::fmt::Display;
+use std::sync::Mutex;
+
+use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use rapt_core::{Batch, InfoBatch, InfoLayout, Space, ThreadedVecEnv, VecEnv, VecEnvOptions};
+
+fn value_error(e: impl Display) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+/// Every registered env id.
+#[pyfunction]
+fn ids() -> Vec<String> {
+    rapt_envs::registry().ids()
+}
+
+/// `{id, summary, max_episode_steps, default_params}` of the env `id`.
+#[pyfunction]
+fn spec<'py>(py: Python<'py>, id: &str) -> PyResult<Bound<'py, PyDict>> {
+    let registry = rapt_envs::registry();
+    let spec = registry.spec(id).map_err(value_error)?;
+    let d = PyDict::new(py);
+    d.set_item("id", spec.id)?;
+    d.set_item("summary", spec.summary)?;
+    d.set_item("max_episode_steps", spec.max_episode_steps)?;
+    d.set_item("default_params", (spec.default_params)())?;
+    Ok(d)
+}
+
+/// A space as plain Python data, for `rapt.spaces` to turn into Gymnasium spaces:
+/// `("box", low, high, shape)`, `("discrete", n, start)`, `("multi_discrete", nvec)`,
+/// `("tuple", [parts])`, `("dict", [(name, part)])`.
+fn space_data<'py>(py: Python<'py>, space: &Space) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match space {
+        Space::Box(b) => ("box", b.low.clone(), b.high.clone(), b.shape.clone())
+            .into_pyobject(py)?
+            .into_any(),
+        Space::Discrete { n, start } => ("discrete", *n, *start).into_pyobject(py)?.into_any(),
+        Space::MultiDiscrete { nvec } => ("multi_discrete", nvec.clone())
+            .into_pyobject(py)?
+            .into_any(),
+        Space::Tuple(parts) => {
+            let list = PyList::empty(py);
+            for p in parts {
+                list.append(space_data(py, p)?)?;
+            }
+            ("tuple", list).into_pyobject(py)?.into_any()
+        }
+        Space::Dict(parts) => {
+            let list = PyList::empty(py);
+            for (name, p) in parts {
+                list.append((name.as_str(), space_data(py, p)?))?;
+            }
+            ("dict", list).into_pyobject(py)?.into_any()
+        }
+    })
+}
+
+/// rapt's threaded vector env: `num_envs` copies of env `id` stepped by `threads`
+/// threads, resetting each one within the step that ends its episode.
+#[pyclass(name = "VecEnv", module = "rapt._rapt")]
+struct PyVecEnv {
+    /// `None` once closed. A mutex makes the class shareable between Python threads.
+    env: Mutex<Option<ThreadedVecEnv>>,
+    layout: InfoLayout,
+    num_envs: usize,
+    obs_dim: usize,
+    act_dim: usize,
+}
+
+impl PyVecEnv {
+    /// Run `f` on the envs (an error once closed).
+    fn with_env<T>(&self, f: impl FnOnce(&mut ThreadedVecEnv) -> T) -> PyResult<T> {
+        let mut guard = self.env.lock().unwrap_or_else(|e| e.into_inner());
+        let env = guard
+            .as_mut()
+            .ok_or_else(|| PyRuntimeError::new_err("this rapt env is closed"))?;
+        Ok(f(env))
+    }
+
+    /// `{"success": bool array, "<reward term>": float array, "<metric>": float array}`.
+    fn info<'py>(&self, py: Python<'py>, info: &InfoBatch) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("success", PyArray1::from_slice(py, &info.success))?;
+        let n = self.num_envs;
+        for (names, values) in [
+            (&self.layout.reward_terms, &info.reward_terms),
+            (&self.layout.metrics, &info.metrics),
+        ] {
+            let k = names.len();
+            for (j, name) in names.iter().enumerate() {
+                let column: Vec<f32> = (0..n).map(|i| values[i * k + j]).collect();
+                d.set_item(name.to_string(), PyArray1::from_vec(py, column))?;
+            }
+        }
+        Ok(d)
+    }
+
+    fn obs<'py>(&self, py: Python<'py>, flat: &[f32]) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        PyArray1::from_slice(py, flat).reshape([self.num_envs, self.obs_dim])
+    }
+}
+
+#[pymethods]
+impl PyVecEnv {
+    /// `num_envs` copies of env `id` with parameters `params` (RON text, "" for the
+    /// defaults), stepped by `threads` threads; `max_episode_steps` overrides the env's
+    /// time limit.
+    #[new]
+    #[pyo3(signature = (id, num_envs = 1, threads = 1, params = "", max_episode_steps = None))]
+    fn new(
+        id: &str,
+        num_envs: usize,
+        threads: usize,
+        params: &str,
+        max_episode_steps: Option<u32>,
+    ) -> PyResult<Self> {
+        if num_envs == 0 || num_envs > 16_384 {
+            return Err(value_error(format!(
+                "num_envs = {num_envs} is out of range, expected 1 to 16384"
+            )));
+        }
+        if threads == 0 || threads > num_envs {
+            return Err(value_error(format!(
+                "threads = {threads} is out of range, expected 1 to num_envs = {num_envs}"
+            )));
+        }
+        let options = VecEnvOptions {
+            num_envs,
+            threads,
+            max_episode_steps,
+        };
+        let env = rapt_envs::registry()
+            .make_vec(id, params, &options)
+            .map_err(value_error)?;
+        let obs_dim = env.single_observation_space().flat_dim();
+        let act_dim = env.single_action_space().flat_dim();
+        Ok(Self {
+            layout: env.info_layout().clone(),
+            env: Mutex::new(Some(env)),
+            num_envs,
+            obs_dim,
+            act_dim,
+        })
+    }
+
+    /// Number of sub-envs.
+    #[getter]
+    fn num_envs(&self) -> usize {
+        self.num_envs
+    }
+
+    /// Flat observation slots per env.
+    #[getter]
+    fn obs_dim(&self) -> usize {
+        self.obs_dim
+    }
+
+    /// Flat action slots per env.
+    #[getter]
+    fn act_dim(&self) -> usize {
+        self.act_dim
+    }
+
+    /// One env's observation space, as data (see `rapt.spaces`).
+    #[getter]
+    fn observation_space<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let space = self.with_env(|env| env.single_observation_space().clone())?;
+        space_data(py, &space)
+    }
+
+    /// One env's action space, as data.
+    #[getter]
+    fn action_space<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let space = self.with_env(|env| env.single_action_space().clone())?;
+        space_data(py, &space)
+    }
+
+    /// Reset every env (`mask`: only those where it is true); with a seed, sub-env `i`
+    /// is seeded `seed + i`. Returns `(obs, info)`.
+    #[pyo3(signature = (seed = None, mask = None))]
+    fn reset<'py>(
+        &self,
+        py: Python<'py>,
+        seed: Option<u64>,
+        mask: Option<PyReadonlyArray1<'py, bool>>,
+    ) -> PyResult<(Bound<'py, PyArray2<f32>>, Bound<'py, PyDict>)> {
+        let mask: Option<Vec<bool>> = mask.map(|m| m.as_array().to_vec());
+        if let Some(m) = &mask
+            && m.len() != self.num_envs
+        {
+            return Err(value_error(format!(
+                "reset_mask has {} entries, expected num_envs = {}",
+                m.len(),
+                self.num_envs
+            )));
+        }
+        let batch: Batch = py
+            .detach(|| {
+                self.with_env(|env| match &mask {
+                    Some(m) => env.reset_masked(m, seed).cloned(),
+                    None => env.reset(seed).cloned(),
+                })
+            })?
+            .map_err(value_error)?;
+        Ok((self.obs(py, &batch.obs)?, self.info(py, &batch.info)?))
+    }
+
+    /// Step every env with `actions` (`num_envs × act_dim` float32). Returns `(obs,
+    /// rewards, terminated, truncated, info, final_obs, final_info)`: where an episode
+    /// ended, `obs` and `info` are the new episode's and `final_obs`/`final_info` the
+    /// ended one's (elsewhere those rows are meaningless).
+    #[allow(clippy::type_complexity)]
+    fn step<'py>(
+        &self,
+        py: Python<'py>,
+        actions: PyReadonlyArray2<'py, f32>,
+    ) -> PyResult<(
+        Bound<'py, PyArray2<f32>>,
+        Bound<'py, PyArray1<f32>>,
+        Bound<'py, PyArray1<bool>>,
+        Bound<'py, PyArray1<bool>>,
+        Bound<'py, PyDict>,
+        Bound<'py, PyArray2<f32>>,
+        Bound<'py, PyDict>,
+    )> {
+        let shape = actions.as_array().shape().to_vec();
+        if shape != [self.num_envs, self.act_dim] {
+            return Err(value_error(format!(
+                "actions have shape {shape:?}, expected (num_envs, action slots) = ({}, {})",
+                self.num_envs, self.act_dim
+            )));
+        }
+        let actions: Vec<f32> = actions.as_array().iter().copied().collect();
+        let batch: Batch = py
+            .detach(|| self.with_env(|env| env.step(&actions).cloned()))?
+            .map_err(value_error)?;
+        Ok((
+            self.obs(py, &batch.obs)?,
+            PyArray1::from_slice(py, &batch.rewards),
+            PyArray1::from_slice(py, &batch.terminated),
+            PyArray1::from_slice(py, &batch.truncated),
+            self.info(py, &batch.info)?,
+            self.obs(py, &batch.final_obs)?,
+            self.info(py, &batch.final_info)?,
+        ))
+    }
+
+    /// Drop the envs; later calls raise `RuntimeError`. Closing twice is fine.
+    fn close(&self) {
+        *self.env.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+/// The native module.
+#[pymodule]
+fn _rapt(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(ids, m)?)?;
+    m.add_function(wrap_pyfunction!(spec, m)?)?;
+    m.add_class::<PyVecEnv>()?;
+    Ok(())
+}
