@@ -106,8 +106,9 @@ impl PyVecEnv {
         Ok(d)
     }
 
-    fn obs<'py>(&self, py: Python<'py>, flat: &[f32]) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        PyArray1::from_slice(py, flat).reshape([self.num_envs, self.obs_dim])
+    /// `(num_envs, obs_dim)` over `flat` (moved into NumPy, not copied).
+    fn obs<'py>(&self, py: Python<'py>, flat: Vec<f32>) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        PyArray1::from_vec(py, flat).reshape([self.num_envs, self.obs_dim])
     }
 }
 
@@ -213,7 +214,8 @@ impl PyVecEnv {
                 })
             })?
             .map_err(value_error)?;
-        Ok((self.obs(py, &batch.obs)?, self.info(py, &batch.info)?))
+        let info = self.info(py, &batch.info)?;
+        Ok((self.obs(py, batch.obs)?, info))
     }
 
     /// Step every env with `actions` (`num_envs × act_dim` float32). Returns `(obs,
@@ -245,14 +247,19 @@ impl PyVecEnv {
         let batch: Batch = py
             .detach(|| self.with_env(|env| env.step(&actions).cloned()))?
             .map_err(value_error)?;
-        Ok((
-            self.obs(py, &batch.obs)?,
-            PyArray1::from_slice(py, &batch.rewards),
-            PyArray1::from_slice(py, &batch.terminated),
-            PyArray1::from_slice(py, &batch.truncated),
+        // The batch was copied out of the envs once; its buffers move into NumPy.
+        let (info, final_info) = (
             self.info(py, &batch.info)?,
-            self.obs(py, &batch.final_obs)?,
             self.info(py, &batch.final_info)?,
+        );
+        Ok((
+            self.obs(py, batch.obs)?,
+            PyArray1::from_vec(py, batch.rewards),
+            PyArray1::from_vec(py, batch.terminated),
+            PyArray1::from_vec(py, batch.truncated),
+            info,
+            self.obs(py, batch.final_obs)?,
+            final_info,
         ))
     }
 
