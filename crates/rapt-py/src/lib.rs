@@ -13,6 +13,7 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use rapt_core::{Batch, InfoBatch, InfoLayout, Space, ThreadedVecEnv, VecEnv, VecEnvOptions};
+use rapt_reward::{LearnedLoader, Shaper, Shaping};
 
 fn value_error(e: impl Display) -> PyErr {
     PyValueError::new_err(e.to_string())
@@ -72,6 +73,9 @@ fn space_data<'py>(py: Python<'py>, space: &Space) -> PyResult<Bound<'py, PyAny>
 struct PyVecEnv {
     /// `None` once closed. A mutex makes the class shareable between Python threads.
     env: Mutex<Option<ThreadedVecEnv>>,
+    /// Reward shaping applied to every step, once set.
+    shaper: Mutex<Option<Shaper>>,
+    id: String,
     layout: InfoLayout,
     num_envs: usize,
     obs_dim: usize,
@@ -149,6 +153,8 @@ impl PyVecEnv {
         Ok(Self {
             layout: env.info_layout().clone(),
             env: Mutex::new(Some(env)),
+            shaper: Mutex::new(None),
+            id: id.to_owned(),
             num_envs,
             obs_dim,
             act_dim,
@@ -214,6 +220,14 @@ impl PyVecEnv {
                 })
             })?
             .map_err(value_error)?;
+        if let Some(shaper) = self
+            .shaper
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            shaper.reset(&batch).map_err(value_error)?;
+        }
         let info = self.info(py, &batch.info)?;
         Ok((self.obs(py, batch.obs)?, info))
     }
@@ -244,9 +258,20 @@ impl PyVecEnv {
             )));
         }
         let actions: Vec<f32> = actions.as_array().iter().copied().collect();
-        let batch: Batch = py
+        let mut batch: Batch = py
             .detach(|| self.with_env(|env| env.step(&actions).cloned()))?
             .map_err(value_error)?;
+        if let Some(shaper) = self
+            .shaper
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            let mut rewards = std::mem::take(&mut batch.rewards);
+            shaper.apply(&batch, &mut rewards, 0).map_err(value_error)?;
+            shaper.finish(&mut rewards).map_err(value_error)?;
+            batch.rewards = rewards;
+        }
         // The batch was copied out of the envs once; its buffers move into NumPy.
         let (info, final_info) = (
             self.info(py, &batch.info)?,
@@ -261,6 +286,36 @@ impl PyVecEnv {
             self.obs(py, batch.final_obs)?,
             final_info,
         ))
+    }
+
+    /// Shape every reward from the next step on as `shaping` says (RON text of
+    /// `rapt_reward::Shaping`, e.g. `Potential(model: Oracle, scale: 10.0)`), with the
+    /// learner's discount `gamma`: the same rules as the Rust trainer (Φ of a terminal
+    /// state is 0; a truncated episode keeps its real Φ). Learned models need libtorch,
+    /// which this package does not link.
+    fn set_shaping(&self, shaping: &str, gamma: f32) -> PyResult<()> {
+        let shaping: Shaping =
+            ron::from_str(shaping).map_err(|e| value_error(format!("shaping: {e}")))?;
+        let no_learned: LearnedLoader<'_> = &|path| {
+            Err(format!(
+                "{}: learned reward models need the rapt CLI (libtorch); the Python package \
+                 shapes with the env's own progress (model: Oracle)",
+                path.display()
+            )
+            .into())
+        };
+        // Φ of the current states: shaping starts with the next step.
+        let shaper = self
+            .with_env(|env| {
+                let mut shaper = Shaper::for_vec_env(&shaping, &self.id, env, gamma, no_learned)?;
+                if let Some(s) = shaper.as_mut() {
+                    s.reset(env.batch())?;
+                }
+                Ok::<_, rapt_reward::ShaperError>(shaper)
+            })?
+            .map_err(value_error)?;
+        *self.shaper.lock().unwrap_or_else(|e| e.into_inner()) = shaper;
+        Ok(())
     }
 
     /// Drop the envs; later calls raise `RuntimeError`. Closing twice is fine.

@@ -86,3 +86,34 @@ def test_bad_input_raises_python_exceptions():
     with pytest.raises(RuntimeError, match="closed"):
         env.step(np.zeros((2, 4), dtype=np.float32))
     env.close()  # a second close is fine
+
+
+def test_potential_shaping_adds_gamma_phi_next_minus_phi_with_the_trainers_end_rules():
+    gamma, scale, n = 0.9, 10.0, 3
+    plain = gym.make_vec("rapt/Reach-v0", num_envs=n, max_episode_steps=6)
+    shaped = rapt.wrappers.PotentialShaping(
+        gym.make_vec("rapt/Reach-v0", num_envs=n, max_episode_steps=6), scale=scale, gamma=gamma
+    )
+    _, info = plain.reset(seed=5)
+    shaped.reset(seed=5)
+    phi = info["phi"].astype(np.float64)
+    rng = np.random.default_rng(1)
+    truncations = 0
+    for _ in range(14):
+        actions = rng.uniform(-1, 1, size=(n, 4)).astype(np.float32)
+        _, r, term, trunc, info = plain.step(actions)
+        _, r_shaped, *_ = shaped.step(actions)
+        ended = term | trunc
+        phi_next = info["phi"].astype(np.float64)
+        if ended.any():
+            phi_next = np.where(ended, info["final_info"]["phi"], phi_next)
+        phi_next = np.where(term, 0.0, phi_next)  # Φ(terminal) = 0; truncation keeps Φ
+        expected = r + scale * (gamma * phi_next - phi)
+        np.testing.assert_allclose(r_shaped, expected, rtol=1e-5, atol=1e-4)
+        truncations += int(trunc.sum())
+        phi = info["phi"].astype(np.float64)  # the new episode's Φ where one ended
+    assert truncations > 0, "the test must cross a time limit"
+    with pytest.raises(TypeError):
+        rapt.wrappers.PotentialShaping(gym.make("CartPole-v1"))
+    with pytest.raises(ValueError, match="phi"):
+        rapt.wrappers.PotentialShaping(gym.make("rapt/CartPole-v1"))

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import gymnasium
 
-from . import _rapt
+from . import _rapt, wrappers
 from .envs import RaptEnv, RaptVectorEnv
 
-__all__ = ["RaptEnv", "RaptVectorEnv", "ids", "register_all"]
+__all__ = ["RaptEnv", "RaptVectorEnv", "ids", "register_all", "wrappers"]
 
 
 def ids() -> list[str]:
