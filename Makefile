@@ -44,9 +44,12 @@ test: libtorch tools ## what CI runs: fmt, clippy, docs, tests (Rust, then Pytho
 	scripts/python-venv.sh .venv-test debug
 	.venv-test/bin/python -m pytest -q -p no:cacheprovider crates/rapt-py/tests
 
-test-long: libtorch ## the slow tests marked #[ignore] (learning tests), and 12,000 property cases
+test-long: libtorch ## slow tests: #[ignore] learning tests, 12,000 property cases, SB3 PPO via Python
 	$(CARGO) test --workspace $(CARGO_LOCKED) -- --ignored
 	PROPTEST_CASES=4000 $(CARGO) test $(CARGO_LOCKED) --test config_properties
+	scripts/python-venv.sh .venv-long release
+	.venv-long/bin/python -m pip install -q --disable-pip-version-check "torch==2.11.0" "stable-baselines3>=2.9,<3"
+	RAPT_LONG=1 .venv-long/bin/python -m pytest -q -p no:cacheprovider crates/rapt-py/tests
 
 bench: libtorch ## benchmarks
 	$(CARGO) bench --workspace $(CARGO_LOCKED)

@@ -1,0 +1,51 @@
+"""The SB3 adapter (skipped where stable-baselines3 is not installed; `make test-long`
+installs it and runs the learning test)."""
+
+import os
+
+import numpy as np
+import pytest
+
+sb3 = pytest.importorskip("stable_baselines3")
+
+from rapt.sb3 import RaptVecEnv  # noqa: E402
+
+
+def test_ended_envs_carry_terminal_observation_and_time_limit_truncated():
+    env = RaptVecEnv("Reach-v0", num_envs=2, max_episode_steps=4)
+    env.seed(3)
+    obs = env.reset()
+    assert obs.shape == (2, 13)
+    for t in range(4):
+        obs, rewards, dones, infos = env.step(np.zeros((2, 4), dtype=np.float32))
+        assert rewards.dtype == np.float32 and len(infos) == 2
+    assert dones.all(), "4-step episodes end at the 4th step"
+    for info in infos:
+        assert info["TimeLimit.truncated"] is True
+        assert info["terminal_observation"].shape == (13,)
+        assert "is_success" in info and "phi" in info
+    # The returned observation is the new episode's, not the terminal one.
+    assert not np.array_equal(obs[0], infos[0]["terminal_observation"])
+    env.close()
+
+
+@pytest.mark.skipif(os.environ.get("RAPT_LONG") != "1", reason="learning test: make test-long")
+def test_sb3_ppo_reaches_ninety_percent_success_on_reach_within_200k_steps():
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.vec_env import VecMonitor
+
+    env = VecMonitor(RaptVecEnv("Reach-v0", num_envs=16))
+    model = PPO("MlpPolicy", env, n_steps=64, batch_size=256, seed=1, device="cpu", verbose=0)
+    model.learn(200_000)
+    test = RaptVecEnv("Reach-v0", num_envs=20)
+    test.seed(10**9)
+    obs, successes, episodes = test.reset(), 0, 0
+    while episodes < 100:
+        action, _ = model.predict(obs, deterministic=True)
+        obs, _, dones, infos = test.step(action)
+        for done, info in zip(dones, infos):
+            if done and episodes < 100:
+                episodes += 1
+                successes += int(info["is_success"])
+    print(f"SB3 PPO on rapt/Reach-v0 after 200k steps: {successes}/100 held-out episodes succeed")
+    assert successes >= 90, f"SB3 PPO success {successes}/100"
