@@ -92,6 +92,11 @@ impl PyVecEnv {
         Ok(f(env))
     }
 
+    /// The shaper, if one is set (a poisoned lock is taken as it is).
+    fn shaper(&self) -> std::sync::MutexGuard<'_, Option<Shaper>> {
+        self.shaper.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// `{"success": bool array, "<reward term>": float array, "<metric>": float array}`.
     fn info<'py>(&self, py: Python<'py>, info: &InfoBatch) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
@@ -220,12 +225,7 @@ impl PyVecEnv {
                 })
             })?
             .map_err(value_error)?;
-        if let Some(shaper) = self
-            .shaper
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_mut()
-        {
+        if let Some(shaper) = self.shaper().as_mut() {
             shaper.reset(&batch).map_err(value_error)?;
         }
         let info = self.info(py, &batch.info)?;
@@ -261,12 +261,7 @@ impl PyVecEnv {
         let mut batch: Batch = py
             .detach(|| self.with_env(|env| env.step(&actions).cloned()))?
             .map_err(value_error)?;
-        if let Some(shaper) = self
-            .shaper
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_mut()
-        {
+        if let Some(shaper) = self.shaper().as_mut() {
             let mut rewards = std::mem::take(&mut batch.rewards);
             shaper.apply(&batch, &mut rewards, 0).map_err(value_error)?;
             shaper.finish(&mut rewards).map_err(value_error)?;
@@ -314,7 +309,7 @@ impl PyVecEnv {
                 Ok::<_, rapt_reward::ShaperError>(shaper)
             })?
             .map_err(value_error)?;
-        *self.shaper.lock().unwrap_or_else(|e| e.into_inner()) = shaper;
+        *self.shaper() = shaper;
         Ok(())
     }
 
