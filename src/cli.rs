@@ -309,7 +309,7 @@ pub struct BenchArgs {
     /// Environment id, e.g. `CartPole-v1`.
     pub env: String,
     /// Number of sub-environments.
-    #[arg(long, default_value_t = 64, value_parser = count::<1, 16_384, usize>)]
+    #[arg(long, default_value_t = 64, value_parser = count::<1, { rapt_core::MAX_NUM_ENVS as u64 }, usize>)]
     pub envs: usize,
     /// Threads stepping them, the caller's included.
     #[arg(long, default_value_t = 1, value_parser = count::<1, 1024, usize>)]
@@ -373,7 +373,7 @@ pub struct BenchUpdateArgs {
     #[arg(long, value_delimiter = ',', default_value = "256,256")]
     pub hidden: Vec<i64>,
     /// Envs per rollout (batch = envs × steps).
-    #[arg(long, default_value_t = 256, value_parser = count::<1, 16_384, usize>)]
+    #[arg(long, default_value_t = 256, value_parser = count::<1, { rapt_core::MAX_NUM_ENVS as u64 }, usize>)]
     pub envs: usize,
     /// Steps per env per rollout.
     #[arg(long, default_value_t = 64, value_parser = count::<1, 1_048_576, usize>)]

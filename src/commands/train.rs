@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Context, Result};
 use rapt_ppo::RunDir;
 use rapt_train::{PolicyKind, RunConfig, TrainOutcome, config};
 use tracing::{info, warn};
@@ -54,43 +54,10 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     }
 }
 
-/// Settings `rapt train --resume RUN_DIR --set ...` may change: they change where and
-/// how the run is computed or reported, not what it learns.
-pub const RESUME_SETTABLE: [&str; 3] = [
-    "device",
-    "train.final_eval_episodes",
-    "train.keep_checkpoints",
-];
-
 /// `rapt train --resume RUN_DIR`: the saved config (with the `--set` overrides
-/// [`RESUME_SETTABLE`] allows, saved back), the newest checkpoint.
+/// [`rapt_train::RESUME_SETTABLE`] allows, saved back), the newest checkpoint.
 fn resume(run_dir: &Path, args: &TrainArgs) -> Result<()> {
-    let saved = run_dir.join("config.ron");
-    ensure!(
-        saved.exists(),
-        "cannot resume {}: it has no config.ron (is it a run directory?)",
-        run_dir.display()
-    );
-    for set in &args.set {
-        let path = set.split_once('=').map_or(set.as_str(), |(p, _)| p).trim();
-        ensure!(
-            RESUME_SETTABLE.contains(&path),
-            "--set {set}: a resumed run keeps its saved settings; only {} can be changed on --resume",
-            RESUME_SETTABLE.map(|p| format!("`{p}`")).join(", ")
-        );
-    }
-    let loaded = config::load(&saved, &args.set)?;
-    let cfg = loaded.config;
-    ensure!(
-        cfg.train.policy == PolicyKind::Ppo,
-        "cannot resume {}: only PPO runs have checkpoints",
-        run_dir.display()
-    );
-    rapt_train::preflight(&cfg)?;
-    let run = RunDir::claim(run_dir)?;
-    if !args.set.is_empty() {
-        run.write_atomic("config.ron", loaded.resolved_ron.as_bytes())?;
-    }
+    let (cfg, run) = rapt_train::claim_for_resume(run_dir, &args.set)?;
     log_backend(&cfg)?;
     train(&cfg, &run, true, args)
 }

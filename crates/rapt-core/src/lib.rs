@@ -31,7 +31,9 @@ pub use buffers::EnvBuffers;
 pub use env::{Env, StepOut, select_views};
 pub use error::EnvError;
 pub use info::{EpisodeStats, InfoBatch, InfoLayout, InfoMut, MetricRatio};
-pub use registry::{EnvId, EnvSpec, Registry, VecEnvOptions, field_path, parse_params};
+pub use registry::{
+    EnvId, EnvSpec, MAX_NUM_ENVS, Registry, VecEnvOptions, field_path, parse_params,
+};
 pub use seeding::{Rng, rng_from_seed, sub_env_seed};
 pub use space::{BoxSpace, Space, SpaceError};
 pub use tally::{EpisodeSummary, EpisodeTally, ordered_map};

@@ -146,17 +146,19 @@ impl Registry {
         (self.spec(id)?.make)(params)
     }
 
-    /// Build a threaded vector env of `options.num_envs` wrapped envs.
+    /// Build a threaded vector env of `options.num_envs` wrapped envs (1 to
+    /// [`MAX_NUM_ENVS`]).
     pub fn make_vec(
         &self,
         id: &str,
         params: &str,
         options: &VecEnvOptions,
     ) -> Result<ThreadedVecEnv, EnvError> {
-        if options.num_envs == 0 {
-            return Err(EnvError::InvalidOptions(
-                "num_envs must be at least 1".into(),
-            ));
+        if !(1..=MAX_NUM_ENVS).contains(&options.num_envs) {
+            return Err(EnvError::InvalidOptions(format!(
+                "num_envs = {} is out of range, expected 1 to {MAX_NUM_ENVS}",
+                options.num_envs
+            )));
         }
         let envs = (0..options.num_envs)
             .map(|_| self.make(id, params, options.max_episode_steps))
@@ -164,6 +166,10 @@ impl Registry {
         ThreadedVecEnv::new(envs, options.threads)
     }
 }
+
+/// Upper bound on the sub-envs of one vector env, so that a typo is an error rather than
+/// an allocation that aborts.
+pub const MAX_NUM_ENVS: usize = 1 << 14;
 
 /// Deserialize an env's parameters from RON text (empty gives `T::default()`), naming the
 /// env, and the line and column inside the parameters, in the error.

@@ -135,12 +135,7 @@ impl PyVecEnv {
         params: &str,
         max_episode_steps: Option<u32>,
     ) -> PyResult<Self> {
-        if num_envs == 0 || num_envs > 16_384 {
-            return Err(value_error(format!(
-                "num_envs = {num_envs} is out of range, expected 1 to 16384"
-            )));
-        }
-        if threads == 0 || threads > num_envs {
+        if threads == 0 || threads > num_envs.max(1) {
             return Err(value_error(format!(
                 "threads = {threads} is out of range, expected 1 to num_envs = {num_envs}"
             )));

@@ -214,8 +214,8 @@ impl RunConfig {
 
 /// Upper bound on the steps of one update's batch (`ppo.num_steps × env.num_envs`).
 pub const MAX_BATCH: usize = 1 << 24;
-/// Upper bound on `env.num_envs`.
-pub const MAX_NUM_ENVS: usize = 1 << 14;
+/// Upper bound on `env.num_envs`: the registry's.
+pub use rapt_core::MAX_NUM_ENVS;
 
 fn valid_name(name: &str) -> bool {
     !name.is_empty()

@@ -22,5 +22,6 @@ pub use config::{EnvConfig, MAX_BATCH, MAX_NUM_ENVS, PolicyKind, RunConfig, Trai
 pub use error::RunError;
 pub use eval::{EvalRun, EvalRunOptions, evaluate_run, make_shaper};
 pub use run::{
-    TrainOptions, TrainOutcome, preflight, random_baseline, start_new_run, start_run, train,
+    RESUME_SETTABLE, TrainOptions, TrainOutcome, claim_for_resume, preflight, random_baseline,
+    start_new_run, start_run, train,
 };

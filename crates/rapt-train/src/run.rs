@@ -117,6 +117,52 @@ fn restartable(run: &RunDir) -> bool {
     ppo && rapt_ppo::latest_checkpoint(&run.checkpoints()).is_none()
 }
 
+/// Settings `rapt train --resume RUN_DIR --set ...` ([`claim_for_resume`]) may change:
+/// they change where and how the run is computed or reported, not what it learns.
+pub const RESUME_SETTABLE: [&str; 3] = [
+    "device",
+    "train.final_eval_episodes",
+    "train.keep_checkpoints",
+];
+
+/// Prepare the PPO run in `run_dir` to be continued: its saved config with `overrides`
+/// (`path=value`, only for [`RESUME_SETTABLE`] paths), checked ([`preflight`]) before
+/// the directory is claimed; overrides are saved back into its `config.ron`.
+pub fn claim_for_resume(
+    run_dir: &std::path::Path,
+    overrides: &[String],
+) -> Result<(RunConfig, RunDir), RunError> {
+    let saved = run_dir.join("config.ron");
+    if !saved.exists() {
+        return Err(RunError::Invalid(format!(
+            "cannot resume {}: it has no config.ron (is it a run directory?)",
+            run_dir.display()
+        )));
+    }
+    for set in overrides {
+        let path = set.split_once('=').map_or(set.as_str(), |(p, _)| p).trim();
+        if !RESUME_SETTABLE.contains(&path) {
+            return Err(RunError::Invalid(format!(
+                "--set {set}: a resumed run keeps its saved settings; only {} can be changed on --resume",
+                RESUME_SETTABLE.map(|p| format!("`{p}`")).join(", ")
+            )));
+        }
+    }
+    let loaded = crate::config::load(&saved, overrides)?;
+    if loaded.config.train.policy != crate::PolicyKind::Ppo {
+        return Err(RunError::Invalid(format!(
+            "cannot resume {}: only PPO runs have checkpoints",
+            run_dir.display()
+        )));
+    }
+    preflight(&loaded.config)?;
+    let run = RunDir::claim(run_dir)?;
+    if !overrides.is_empty() {
+        run.write_atomic("config.ron", loaded.resolved_ron.as_bytes())?;
+    }
+    Ok((loaded.config, run))
+}
+
 /// Check `cfg` ([`preflight`]), then claim `run_dir` for a new run of it and save the
 /// config in it (what [`start_run`] does with the config serialized here, for callers
 /// that built `cfg` in code rather than loading a file).
