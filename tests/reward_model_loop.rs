@@ -222,37 +222,26 @@ fn record_train_eval_adapt_and_shaped_ppo_at_tiny_scale() {
 fn corrupted_chunks_and_models_give_clear_errors_and_lose_nothing_else() {
     let dir = scratch("corrupt");
     let data = dir.join("data");
-    ok(&rapt(&[
-        "record",
-        "Reach-v0",
-        "--episodes",
-        "3",
-        "--size",
-        "8",
-        "--max-steps",
-        "10",
-        "--policy",
-        "random",
-        "--out",
-        s(&data),
-    ]));
+    let record = |episodes: &str| {
+        rapt(&[
+            "record",
+            "Reach-v0",
+            "--episodes",
+            episodes,
+            "--size",
+            "8",
+            "--max-steps",
+            "10",
+            "--policy",
+            "random",
+            "--out",
+            s(&data),
+        ])
+    };
+    ok(&record("3"));
     // Recording the same seeds again would add identical episodes: refused, naming the
     // next free seed.
-    let again = [
-        "record",
-        "Reach-v0",
-        "--episodes",
-        "2",
-        "--size",
-        "8",
-        "--max-steps",
-        "10",
-        "--policy",
-        "random",
-        "--out",
-        s(&data),
-    ];
-    let err = fail(rapt(&again));
+    let err = fail(record("2"));
     assert!(err.contains("seed 0") && err.contains("--seed 3"), "{err}");
     assert_eq!(fs::read_dir(data.join("episodes")).unwrap().count(), 3);
     let victim = data.join("episodes/ep-000001.rep");
