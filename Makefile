@@ -41,15 +41,15 @@ test: libtorch tools ## what CI runs: fmt, clippy, docs, tests (Rust, then Pytho
 	$(CARGO) clippy --workspace --all-targets $(CARGO_LOCKED) -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps $(CARGO_LOCKED)
 	$(CARGO) test --workspace $(CARGO_LOCKED)
-	scripts/python-venv.sh .venv-test debug
-	.venv-test/bin/python -m pytest -q -p no:cacheprovider crates/rapt-py/tests
+	scripts/python-venv.sh .venv-test debug "moviepy>=2,<3"
+	RAPT_BIN=target/debug/rapt .venv-test/bin/python -m pytest -q -p no:cacheprovider crates/rapt-py/tests
 
 test-long: libtorch ## slow tests: #[ignore] learning tests, 12,000 property cases, SB3 PPO via Python
 	$(CARGO) test --workspace $(CARGO_LOCKED) -- --ignored
 	PROPTEST_CASES=4000 $(CARGO) test $(CARGO_LOCKED) --test config_properties
 	scripts/python-venv.sh .venv-long release
 	.venv-long/bin/python -m pip install -q --disable-pip-version-check "torch==2.11.0" "stable-baselines3>=2.9,<3"
-	RAPT_LONG=1 .venv-long/bin/python -m pytest -q -p no:cacheprovider crates/rapt-py/tests
+	RAPT_LONG=1 RAPT_BIN=target/debug/rapt .venv-long/bin/python -m pytest -q -p no:cacheprovider crates/rapt-py/tests
 
 bench: libtorch ## benchmarks
 	$(CARGO) bench --workspace $(CARGO_LOCKED)

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Build the rapt Python package (crates/rapt-py) into a virtual environment:
-#   scripts/python-venv.sh VENV [release|debug]
+#   scripts/python-venv.sh VENV [release|debug] [EXTRA PIP REQUIREMENT...]
 # Creates VENV (installing Debian's python3-venv with apt-get when the venv module is
-# missing), installs maturin, Gymnasium, NumPy and pytest into it, builds the wheel with
+# missing), installs maturin, Gymnasium, NumPy, pytest and the extras into it, builds the wheel with
 # maturin (release by default; `make test` builds debug, reusing the test build's
 # artifacts) into target/wheels/PROFILE and installs it.
 set -euo pipefail
 
 venv=${1:?usage: scripts/python-venv.sh VENV [release|debug]}
 profile=${2:-release}
+extras=("${@:3}")
 root=$(cd "$(dirname "$0")/.." && pwd)
 log() { echo "python-venv: $*" >&2; }
 
@@ -27,7 +28,7 @@ fi
 
 [[ -x $venv/bin/python ]] || python3 -m venv "$venv"
 "$venv/bin/python" -m pip install -q --disable-pip-version-check \
-    "maturin>=1.16,<2" "gymnasium>=1.0,<2" "numpy>=1.24" "pytest>=8"
+    "maturin>=1.16,<2" "gymnasium>=1.0,<2" "numpy>=1.24" "pytest>=8" "${extras[@]}"
 
 out=$root/target/wheels/$profile
 rm -rf "$out"

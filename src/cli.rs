@@ -235,6 +235,11 @@ pub struct RolloutArgs {
     /// Print the summary as one JSON object (with the env's metrics averaged).
     #[arg(long)]
     pub json: bool,
+    /// Also write every action, observation, reward and flag of each episode to this JSON
+    /// file (`{env, params, episodes: [{seed, actions, obs, rewards, terminated,
+    /// truncated}]}`), to check another front end against (the Python package's tests do).
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
 }
 
 /// `rapt render`.

@@ -23,6 +23,7 @@ mod registry;
 mod seeding;
 mod space;
 mod tally;
+mod trace;
 mod vector;
 mod wrappers;
 
@@ -37,5 +38,6 @@ pub use registry::{
 pub use seeding::{Rng, rng_from_seed, sub_env_seed};
 pub use space::{BoxSpace, Space, SpaceError};
 pub use tally::{EpisodeSummary, EpisodeTally, ordered_map};
+pub use trace::EpisodeTrace;
 pub use vector::{ThreadedVecEnv, VecEnv};
 pub use wrappers::{Checked, EpisodeStatistics, TimeLimit};

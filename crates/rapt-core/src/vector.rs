@@ -312,6 +312,11 @@ impl ThreadedVecEnv {
         })
     }
 
+    /// Camera views the sub-environments can render (see [`VecEnv::set_frames`]).
+    pub fn views(&self) -> &[&'static str] {
+        self.local.envs.first().map_or(&[], |env| env.views())
+    }
+
     /// Number of threads stepping envs, the caller's included.
     pub fn threads(&self) -> usize {
         self.workers.len() + 1

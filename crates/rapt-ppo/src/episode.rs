@@ -94,6 +94,8 @@ pub struct EpisodeState<'a> {
     /// Observation, info and (after step 0) the reward and flags of the step that led
     /// here.
     pub buffers: &'a EnvBuffers,
+    /// The action that led here (empty at step 0).
+    pub action: &'a [f32],
     /// Steps taken so far (0: the state after reset).
     pub step: u32,
 }
@@ -102,6 +104,7 @@ impl std::fmt::Debug for EpisodeState<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EpisodeState")
             .field("buffers", self.buffers)
+            .field("action", &self.action)
             .field("step", &self.step)
             .finish_non_exhaustive()
     }
@@ -125,6 +128,7 @@ pub fn run_episode(
         on_state(&EpisodeState {
             env: &**env,
             buffers: &b,
+            action: if step == 0 { &[] } else { &action },
             step,
         })?;
         if b.ended() {

@@ -8,11 +8,13 @@
 use std::fmt::Display;
 use std::sync::Mutex;
 
-use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{Ix5, PyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use rapt_core::{Batch, InfoBatch, InfoLayout, Space, ThreadedVecEnv, VecEnv, VecEnvOptions};
+use rapt_core::{
+    Batch, FrameSpec, InfoBatch, InfoLayout, Space, ThreadedVecEnv, VecEnv, VecEnvOptions,
+};
 use rapt_reward::{LearnedLoader, Shaper, Shaping};
 
 fn value_error(e: impl Display) -> PyErr {
@@ -75,11 +77,22 @@ struct PyVecEnv {
     env: Mutex<Option<ThreadedVecEnv>>,
     /// Reward shaping applied to every step, once set.
     shaper: Mutex<Option<Shaper>>,
+    /// Camera frames of the last reset or step, once `set_frames` turned them on.
+    frames: Mutex<Frames>,
     id: String,
     layout: InfoLayout,
     num_envs: usize,
     obs_dim: usize,
     act_dim: usize,
+}
+
+/// The frames of the last call: `current` of the states the envs are in, `last` of the
+/// final states of episodes that ended in it; each `num_envs × views × size × size × 3`.
+#[derive(Default)]
+struct Frames {
+    spec: Option<FrameSpec>,
+    current: Vec<u8>,
+    last: Vec<u8>,
 }
 
 impl PyVecEnv {
@@ -113,6 +126,15 @@ impl PyVecEnv {
             }
         }
         Ok(d)
+    }
+
+    /// Keep the frames of `batch` (taken out of it) for `frames()`.
+    fn keep_frames(&self, batch: &mut Batch) {
+        let mut frames = self.frames.lock().unwrap_or_else(|e| e.into_inner());
+        if frames.spec.is_some() {
+            frames.current = std::mem::take(&mut batch.frames);
+            frames.last = std::mem::take(&mut batch.final_frames);
+        }
     }
 
     /// `(num_envs, obs_dim)` over `flat` (moved into NumPy, not copied).
@@ -154,6 +176,7 @@ impl PyVecEnv {
             layout: env.info_layout().clone(),
             env: Mutex::new(Some(env)),
             shaper: Mutex::new(None),
+            frames: Mutex::new(Frames::default()),
             id: id.to_owned(),
             num_envs,
             obs_dim,
@@ -212,7 +235,7 @@ impl PyVecEnv {
                 self.num_envs
             )));
         }
-        let batch: Batch = py
+        let mut batch: Batch = py
             .detach(|| {
                 self.with_env(|env| match &mask {
                     Some(m) => env.reset_masked(m, seed).cloned(),
@@ -223,6 +246,7 @@ impl PyVecEnv {
         if let Some(shaper) = self.shaper().as_mut() {
             shaper.reset(&batch).map_err(value_error)?;
         }
+        self.keep_frames(&mut batch);
         let info = self.info(py, &batch.info)?;
         Ok((self.obs(py, batch.obs)?, info))
     }
@@ -262,6 +286,7 @@ impl PyVecEnv {
             shaper.finish(&mut rewards).map_err(value_error)?;
             batch.rewards = rewards;
         }
+        self.keep_frames(&mut batch);
         // The batch was copied out of the envs once; its buffers move into NumPy.
         let (info, final_info) = (
             self.info(py, &batch.info)?,
@@ -306,6 +331,54 @@ impl PyVecEnv {
             .map_err(value_error)?;
         *self.shaper() = shaper;
         Ok(())
+    }
+
+    /// Camera views the envs can render.
+    #[getter]
+    fn views(&self) -> PyResult<Vec<String>> {
+        self.with_env(|env| env.views().iter().map(|v| v.to_string()).collect())
+    }
+
+    /// Render `views` at `size` × `size` px after every reset and step from the next
+    /// reset on (`views=None`: stop); `frames()` returns them.
+    #[pyo3(signature = (views, size = 128))]
+    fn set_frames(&self, views: Option<Vec<String>>, size: usize) -> PyResult<()> {
+        let spec = views.map(|views| FrameSpec { views, size });
+        self.with_env(|env| env.set_frames(spec.clone()))?
+            .map_err(value_error)?;
+        *self.frames.lock().unwrap_or_else(|e| e.into_inner()) = Frames {
+            spec,
+            ..Frames::default()
+        };
+        Ok(())
+    }
+
+    /// The camera frames of the last reset or step as uint8 `(num_envs, views, size, size,
+    /// 3)`: of the states the envs are in, or with `final=True` of the last states of the
+    /// episodes that ended in the last step (rows of other envs are meaningless). `None`
+    /// unless `set_frames` turned frames on.
+    #[pyo3(signature = (r#final = false))]
+    fn frames<'py>(
+        &self,
+        py: Python<'py>,
+        r#final: bool,
+    ) -> PyResult<Option<Bound<'py, PyArray<u8, Ix5>>>> {
+        let frames = self.frames.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(spec) = &frames.spec else {
+            return Ok(None);
+        };
+        let data = if r#final {
+            &frames.last
+        } else {
+            &frames.current
+        };
+        if data.len() != self.num_envs * spec.bytes() {
+            return Err(PyRuntimeError::new_err(
+                "no frames yet: reset the env after set_frames",
+            ));
+        }
+        let shape = [self.num_envs, spec.views.len(), spec.size, spec.size, 3];
+        Ok(Some(PyArray1::from_slice(py, data).reshape(shape)?))
     }
 
     /// Drop the envs; later calls raise `RuntimeError`. Closing twice is fine.

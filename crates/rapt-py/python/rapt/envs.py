@@ -42,6 +42,29 @@ def params_text(params: dict[str, Any]) -> str:
     return to_ron(params) if params else ""
 
 
+RENDER_FPS = 25
+"""Frames per second videos of rapt envs are written at (the manipulation envs' control
+rate, 1 / 0.04 s)."""
+
+
+def _start_frames(native, env_id: str, render_mode: str | None, view: str | None, size: int):
+    """Turn camera frames on for `render_mode="rgb_array"`: view `view` (default: the env's
+    first), `size` × `size` px, rendered by rapt after every reset and step."""
+    if render_mode is None:
+        return None
+    if render_mode != "rgb_array":
+        raise ValueError(f"render_mode={render_mode!r}: rapt envs render only 'rgb_array'")
+    views = native.views
+    if not views:
+        raise ValueError(f"rapt/{env_id} has no camera views to render")
+    if view is None:
+        view = views[0]
+    if view not in views:
+        raise ValueError(f"view={view!r}: rapt/{env_id} has the views {views}")
+    native.set_frames([view], size)
+    return view
+
+
 def _info(info: dict, index: int | None = None) -> dict:
     """rapt's info arrays (of one env when `index` is given)."""
     if index is None:
@@ -53,28 +76,44 @@ class RaptEnv(gymnasium.Env):
     """One rapt env (`gymnasium.make("rapt/<Id>", **params)`).
 
     rapt applies the env's time limit itself (`truncated` at `max_episode_steps`).
+    `render_mode="rgb_array"` renders camera view `view` (default: the env's first) at
+    `render_size` px after every reset and step; `render()` returns it as uint8
+    `(render_size, render_size, 3)`, so Gymnasium's `RecordVideo` works.
     """
 
-    metadata = {"render_modes": []}
+    metadata = {"render_modes": ["rgb_array"], "render_fps": RENDER_FPS}
 
-    def __init__(self, env_id: str, max_episode_steps: int | None = None, **params: Any):
+    def __init__(
+        self,
+        env_id: str,
+        max_episode_steps: int | None = None,
+        render_mode: str | None = None,
+        view: str | None = None,
+        render_size: int = 128,
+        **params: Any,
+    ):
         self._native = _rapt.VecEnv(
             env_id, num_envs=1, threads=1, params=params_text(params),
             max_episode_steps=max_episode_steps,
         )
         self.env_id = env_id
+        self.render_mode = render_mode
+        self.view = _start_frames(self._native, env_id, render_mode, view, render_size)
+        self._ended = False
         self.observation_space = to_gymnasium(self._native.observation_space)
         self.action_space = to_gymnasium(self._native.action_space)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         obs, info = self._native.reset(seed=seed)
+        self._ended = False
         return first(unflatten(self.observation_space, obs)), _info(info, 0)
 
     def step(self, action):
         rows = flatten(self.action_space, action, 1)
         obs, rewards, terminated, truncated, info, final_obs, final_info = self._native.step(rows)
-        if terminated[0] or truncated[0]:
+        self._ended = bool(terminated[0] or truncated[0])
+        if self._ended:
             # rapt reset the env within this step; report the episode's last state.
             obs, info = final_obs, final_info
         return (
@@ -84,6 +123,13 @@ class RaptEnv(gymnasium.Env):
             bool(truncated[0]),
             _info(info, 0),
         )
+
+    def render(self):
+        """The camera frame of the state the last step or reset returned (None without
+        `render_mode`)."""
+        if self.render_mode is None:
+            return None
+        return self._native.frames(final=self._ended)[0, 0]
 
     def close(self):
         self._native.close()
@@ -96,10 +142,16 @@ class RaptVectorEnv(VectorEnv):
     Autoreset is Gymnasium's `SAME_STEP`, rapt's own semantics: where an episode ends,
     the returned observation and info are the new episode's, and
     `infos["final_obs"]` / `infos["final_info"]` (masks `_final_obs`, `_final_info`) hold
-    the ended episode's last ones.
+    the ended episode's last ones. `render_mode="rgb_array"` (with `view`, `render_size`
+    as for `RaptEnv`) makes `render()` return one frame per sub-env, of the state each is
+    in (a new episode's first where one ended), like `SyncVectorEnv`.
     """
 
-    metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
+    metadata = {
+        "autoreset_mode": AutoresetMode.SAME_STEP,
+        "render_modes": ["rgb_array"],
+        "render_fps": RENDER_FPS,
+    }
 
     def __init__(
         self,
@@ -107,6 +159,9 @@ class RaptVectorEnv(VectorEnv):
         num_envs: int = 1,
         threads: int = 1,
         max_episode_steps: int | None = None,
+        render_mode: str | None = None,
+        view: str | None = None,
+        render_size: int = 128,
         **params: Any,
     ):
         self._native = _rapt.VecEnv(
@@ -114,6 +169,8 @@ class RaptVectorEnv(VectorEnv):
             max_episode_steps=max_episode_steps,
         )
         self.env_id = env_id
+        self.render_mode = render_mode
+        self.view = _start_frames(self._native, env_id, render_mode, view, render_size)
         self.num_envs = num_envs
         self.single_observation_space = to_gymnasium(self._native.observation_space)
         self.single_action_space = to_gymnasium(self._native.action_space)
@@ -148,6 +205,13 @@ class RaptVectorEnv(VectorEnv):
             infos["final_info"] = {**_info(final_info), **{f"_{k}": ended.copy() for k in final_info}}
             infos["_final_info"] = ended.copy()
         return unflatten(self.single_observation_space, obs), rewards, terminated, truncated, infos
+
+    def render(self):
+        """One camera frame per sub-env, uint8 `(render_size, render_size, 3)` each (None
+        without `render_mode`)."""
+        if self.render_mode is None:
+            return None
+        return tuple(self._native.frames()[:, 0])
 
     def close_extras(self, **kwargs):
         self._native.close()
