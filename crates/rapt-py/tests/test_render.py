@@ -92,4 +92,4 @@ def test_bad_render_arguments_raise_clear_errors():
         gym.make("rapt/Push-v0", render_mode="rgb_array", view="nope")
     with pytest.raises(ValueError, match="no camera views"):
         gym.make("rapt/CartPole-v1", render_mode="rgb_array")
-    assert gym.make("rapt/Push-v0").render() is None
+    assert rapt.RaptEnv("Push-v0").render() is None

@@ -8,6 +8,7 @@ import pytest
 
 sb3 = pytest.importorskip("stable_baselines3")
 
+from conftest import load_example  # noqa: E402
 from rapt.sb3 import RaptVecEnv  # noqa: E402
 
 
@@ -30,22 +31,9 @@ def test_ended_envs_carry_terminal_observation_and_time_limit_truncated():
 
 
 @pytest.mark.skipif(os.environ.get("RAPT_LONG") != "1", reason="learning test: make test-long")
-def test_sb3_ppo_reaches_ninety_percent_success_on_reach_within_200k_steps():
-    from stable_baselines3 import PPO
-    from stable_baselines3.common.vec_env import VecMonitor
-
-    env = VecMonitor(RaptVecEnv("Reach-v0", num_envs=16))
-    model = PPO("MlpPolicy", env, n_steps=64, batch_size=256, seed=1, device="cpu", verbose=0)
-    model.learn(200_000)
-    test = RaptVecEnv("Reach-v0", num_envs=20)
-    test.seed(10**9)
-    obs, successes, episodes = test.reset(), 0, 0
-    while episodes < 100:
-        action, _ = model.predict(obs, deterministic=True)
-        obs, _, dones, infos = test.step(action)
-        for done, info in zip(dones, infos):
-            if done and episodes < 100:
-                episodes += 1
-                successes += int(info["is_success"])
-    print(f"SB3 PPO on rapt/Reach-v0 after 200k steps: {successes}/100 held-out episodes succeed")
-    assert successes >= 90, f"SB3 PPO success {successes}/100"
+def test_sb3_ppo_example_reaches_ninety_percent_success_on_reach_within_200k_steps():
+    example = load_example("sb3_ppo_reach")
+    model = example.train(200_000)
+    rate = example.success_rate(model, episodes=100)
+    print(f"SB3 PPO on rapt/Reach-v0 after 200k steps: {rate:.0%} of 100 held-out episodes")
+    assert rate >= 0.9, f"SB3 PPO success {rate:.0%}"
