@@ -41,7 +41,7 @@ test: libtorch tools ## what CI runs: fmt, clippy, docs, tests (Rust, then Pytho
 	$(CARGO) clippy --workspace --all-targets $(CARGO_LOCKED) -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps $(CARGO_LOCKED)
 	$(CARGO) test --workspace $(CARGO_LOCKED)
-	scripts/python-venv.sh .venv-test debug "moviepy>=2,<3"
+	scripts/python-venv.sh .venv-test debug "moviepy>=2,<3" "pillow>=10" "openai>=1,<4"
 	RAPT_BIN=target/debug/rapt .venv-test/bin/python -m pytest -q -p no:cacheprovider crates/rapt-py/tests
 
 test-long: libtorch ## slow tests: #[ignore] learning tests, 12,000 property cases, SB3 PPO via Python

@@ -40,6 +40,35 @@ pub enum Command {
     /// Train, evaluate or adapt a learned step-aware reward model.
     #[command(subcommand)]
     RewardModel(RewardModelCommand),
+    /// Serve a learned reward model on the OpenAI-compatible chat-completions API: any
+    /// client sends a frame set as images and gets Φ back (`docs/reward-models.md`).
+    RewardServe(RewardServeArgs),
+}
+
+/// `rapt reward-serve`.
+#[derive(Debug, Args)]
+pub struct RewardServeArgs {
+    /// The model directory (`RUN/model` of `rapt reward-model train`).
+    pub model: PathBuf,
+    /// Address to listen on (port 0: any free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8000")]
+    pub addr: String,
+    /// The model's name in `/v1/models` and requests (default: the run directory's name
+    /// for `RUN/model`, else the directory's).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Most frame sets scored together.
+    #[arg(long, default_value_t = 32, value_parser = count::<1, 65_536, usize>)]
+    pub max_batch: usize,
+    /// Longest wait for more requests once one is queued, ms.
+    #[arg(long, default_value_t = 2)]
+    pub max_wait_ms: u64,
+    /// Requests queued before new ones get 503.
+    #[arg(long, default_value_t = 256, value_parser = count::<1, 1_048_576, usize>)]
+    pub queue: usize,
+    /// Device and threads.
+    #[command(flatten)]
+    pub torch: TorchArgs,
 }
 
 /// `rapt record`.
@@ -85,6 +114,22 @@ pub enum RewardModelCommand {
     Adapt(RmAdaptArgs),
     /// Measure scoring throughput (frame sets/s) at a batch size.
     Bench(RmBenchArgs),
+    /// Score frame sets given as image files, in-process; prints `{"phi": [...]}`.
+    Score(RmScoreArgs),
+}
+
+/// `rapt reward-model score`.
+#[derive(Debug, Args)]
+pub struct RmScoreArgs {
+    /// The model directory.
+    pub model: PathBuf,
+    /// Images (PNG or JPEG), one per view in the model's view order for each frame set,
+    /// set after set; other sizes are resized to the model's.
+    #[arg(required = true)]
+    pub images: Vec<PathBuf>,
+    /// Device and threads.
+    #[command(flatten)]
+    pub torch: TorchArgs,
 }
 
 /// Where torch runs: one argument group for every command that uses it.

@@ -14,6 +14,16 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 /// The first signal received, 0 if none.
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
 
+/// What the first signal makes the command do, for the message printed (training's by
+/// default; see [`on_stop_say`]).
+static ON_STOP: std::sync::Mutex<&str> =
+    std::sync::Mutex::new("saving a checkpoint after this update, then evaluating");
+
+/// Say `what` (e.g. "finishing the requests in hand") when the first signal arrives.
+pub fn on_stop_say(what: &'static str) {
+    *ON_STOP.lock().unwrap_or_else(|e| e.into_inner()) = what;
+}
+
 /// A stop flag set by SIGINT or SIGTERM (the listener is installed once per process;
 /// later calls return the same flag).
 pub fn stop_flag() -> Arc<AtomicBool> {
@@ -43,9 +53,8 @@ fn on_signal(signal: i32, flag: &AtomicBool) {
         signal_hook::low_level::exit(exit_status(signal));
     }
     flag.store(true, Ordering::SeqCst);
-    eprintln!(
-        "{name}: saving a checkpoint after this update, then evaluating (send it again to quit at once)"
-    );
+    let what = *ON_STOP.lock().unwrap_or_else(|e| e.into_inner());
+    eprintln!("{name}: {what} (send it again to quit at once)");
 }
 
 /// The signal that stopped this process's training, if one did.

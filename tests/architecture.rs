@@ -142,6 +142,8 @@ fn envs_never_link_libtorch_and_learners_never_link_rapier() {
         "rapt-reward",
         // The Python package: a second libtorch beside PyTorch's would break `import torch`.
         "rapt-py",
+        // The OpenAI-compatible serving and client side, which the Python package will use.
+        "rapt-remote",
     ];
     for name in no_torch {
         let deps = &closure[name];

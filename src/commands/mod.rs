@@ -7,6 +7,7 @@ mod eval;
 mod record;
 mod render;
 mod reward_model;
+mod reward_serve;
 mod rollout;
 pub(crate) mod train;
 
@@ -26,5 +27,6 @@ pub fn run(command: Command) -> Result<()> {
         Command::BenchUpdate(args) => bench_update::run(&args),
         Command::Record(args) => record::run(&args),
         Command::RewardModel(cmd) => reward_model::run(cmd),
+        Command::RewardServe(args) => reward_serve::run(&args),
     }
 }

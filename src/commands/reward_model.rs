@@ -1,4 +1,4 @@
-//! `rapt reward-model train | eval | adapt | bench`.
+//! `rapt reward-model train | eval | adapt | bench | score`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -14,7 +14,7 @@ use rapt_rm::{
 };
 
 use crate::cli::{
-    RewardModelCommand, RmAdaptArgs, RmBenchArgs, RmEvalArgs, RmTrainArgs, TorchArgs,
+    RewardModelCommand, RmAdaptArgs, RmBenchArgs, RmEvalArgs, RmScoreArgs, RmTrainArgs, TorchArgs,
 };
 
 /// Run one `reward-model` subcommand.
@@ -24,6 +24,7 @@ pub fn run(cmd: RewardModelCommand) -> Result<()> {
         RewardModelCommand::Eval(a) => a.torch.threads,
         RewardModelCommand::Adapt(a) => a.torch.threads,
         RewardModelCommand::Bench(a) => a.torch.threads,
+        RewardModelCommand::Score(a) => a.torch.threads,
     };
     if let Some(n) = threads {
         rapt_ppo::configure_torch_threads(n);
@@ -33,6 +34,7 @@ pub fn run(cmd: RewardModelCommand) -> Result<()> {
         RewardModelCommand::Eval(a) => eval(&a),
         RewardModelCommand::Adapt(a) => adapt_cmd(&a),
         RewardModelCommand::Bench(a) => bench(&a),
+        RewardModelCommand::Score(a) => score(&a),
     }
 }
 
@@ -294,5 +296,28 @@ fn bench(args: &RmBenchArgs) -> Result<()> {
         args.batch,
         tch::get_num_threads(),
     );
+    Ok(())
+}
+
+/// `rapt reward-model score`: Φ of frame sets read from image files.
+fn score(args: &RmScoreArgs) -> Result<()> {
+    let model = RewardModel::load(&args.model, device(&args.torch)?)?;
+    let shape = &model.meta().shape;
+    let views = shape.views.len();
+    ensure!(
+        args.images.len().is_multiple_of(views),
+        "{} images do not make whole frame sets of {views} views [{}]",
+        args.images.len(),
+        shape.views.join(", ")
+    );
+    let mut frames = Vec::with_capacity(args.images.len() * shape.size * shape.size * 3);
+    for (i, path) in args.images.iter().enumerate() {
+        let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let rgb = rapt_remote::frames::decode_image(&bytes, i, shape.size)
+            .with_context(|| path.display().to_string())?;
+        frames.extend_from_slice(&rgb);
+    }
+    let phi = model.score_bytes(&frames, args.images.len() / views)?;
+    println!("{}", serde_json::json!({ "phi": phi }));
     Ok(())
 }

@@ -1,0 +1,136 @@
+//! Camera frames as image data URLs (`data:image/png;base64,…`), the way OpenAI-compatible
+//! servers take images, and back into the RGB bytes progress models read.
+
+use std::io::Cursor;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use image::{ExtendedColorType, ImageEncoder, RgbImage, imageops::FilterType};
+use thiserror::Error;
+
+/// Why an image could not be read or written.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum FrameError {
+    /// Not a `data:image/…;base64,` URL.
+    #[error(
+        "image {index}: expected a `data:image/png;base64,…` or `data:image/jpeg;base64,…` URL, got `{start}…`"
+    )]
+    NotDataUrl {
+        /// Position among the request's images (0-based).
+        index: usize,
+        /// The URL's first characters.
+        start: String,
+    },
+    /// Bad base64 or an undecodable image.
+    #[error("image {index}: {message}")]
+    Undecodable {
+        /// Position among the request's images.
+        index: usize,
+        /// What the decoder said.
+        message: String,
+    },
+    /// The RGB buffer does not hold `size × size × 3` bytes.
+    #[error("frame of {got} bytes, expected {size}×{size}×3 = {}", size * size * 3)]
+    BadFrame {
+        /// Side, px.
+        size: usize,
+        /// Bytes given.
+        got: usize,
+    },
+}
+
+/// `rgb` (`size × size × 3` bytes, row-major from the top) as a PNG data URL.
+pub fn png_data_url(rgb: &[u8], size: usize) -> Result<String, FrameError> {
+    if rgb.len() != size * size * 3 {
+        return Err(FrameError::BadFrame {
+            size,
+            got: rgb.len(),
+        });
+    }
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(rgb, size as u32, size as u32, ExtendedColorType::Rgb8)
+        .map_err(|e| FrameError::Undecodable {
+            index: 0,
+            message: e.to_string(),
+        })?;
+    Ok(format!("data:image/png;base64,{}", STANDARD.encode(png)))
+}
+
+/// Decode image `index` of a request (a PNG or JPEG data URL) into `size × size × 3` RGB
+/// bytes, resized with a triangle filter when its size differs.
+pub fn decode_data_url(url: &str, index: usize, size: usize) -> Result<Vec<u8>, FrameError> {
+    let payload = ["data:image/png;base64,", "data:image/jpeg;base64,"]
+        .iter()
+        .find_map(|prefix| url.strip_prefix(prefix))
+        .ok_or_else(|| FrameError::NotDataUrl {
+            index,
+            start: url.chars().take(40).collect(),
+        })?;
+    let bytes = STANDARD
+        .decode(payload.trim())
+        .map_err(|e| FrameError::Undecodable {
+            index,
+            message: format!("bad base64: {e}"),
+        })?;
+    decode_image(&bytes, index, size)
+}
+
+/// Decode image `index` (PNG or JPEG file bytes) into `size × size × 3` RGB bytes, resized
+/// with a triangle filter when its size differs.
+pub fn decode_image(bytes: &[u8], index: usize, size: usize) -> Result<Vec<u8>, FrameError> {
+    let image = image::ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| FrameError::Undecodable {
+            index,
+            message: e.to_string(),
+        })?
+        .decode()
+        .map_err(|e| FrameError::Undecodable {
+            index,
+            message: e.to_string(),
+        })?
+        .to_rgb8();
+    let image: RgbImage = if image.width() as usize == size && image.height() as usize == size {
+        image
+    } else {
+        image::imageops::resize(&image, size as u32, size as u32, FilterType::Triangle)
+    };
+    Ok(image.into_raw())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn png_round_trips_bit_for_bit() {
+        let rgb: Vec<u8> = (0..8 * 8 * 3).map(|i| (i * 7 % 256) as u8).collect();
+        let url = png_data_url(&rgb, 8).unwrap();
+        assert!(url.starts_with("data:image/png;base64,"));
+        assert_eq!(decode_data_url(&url, 0, 8).unwrap(), rgb);
+    }
+
+    #[test]
+    fn other_sizes_are_resized() {
+        let url = png_data_url(&[200; 16 * 16 * 3], 16).unwrap();
+        let small = decode_data_url(&url, 0, 4).unwrap();
+        assert_eq!(small, vec![200; 4 * 4 * 3]);
+    }
+
+    #[test]
+    fn bad_urls_name_the_image_and_the_problem() {
+        let e = decode_data_url("http://example.org/a.png", 2, 8).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("image 2: expected a `data:image/png"),
+            "{e}"
+        );
+        let e = decode_data_url("data:image/png;base64,@@@", 1, 8).unwrap_err();
+        assert!(e.to_string().contains("image 1: bad base64"), "{e}");
+        let e = decode_data_url("data:image/png;base64,AAAA", 0, 8).unwrap_err();
+        assert!(matches!(e, FrameError::Undecodable { index: 0, .. }), "{e}");
+        assert!(png_data_url(&[0; 5], 8).is_err());
+    }
+}

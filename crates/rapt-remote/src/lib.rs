@@ -1,0 +1,19 @@
+//! Progress models over the OpenAI-compatible chat-completions API, without libtorch.
+//!
+//! * [`chat`]: the request and answer types of `POST /v1/chat/completions` with images,
+//!   as vLLM, SGLang, llama.cpp's server, Ollama and OpenAI's own clients speak them.
+//! * [`client`]: [`ChatClient`], a blocking client of such servers.
+//! * [`frames`]: camera frames as PNG/JPEG data URLs and back.
+//! * [`serve`]: [`RewardServer`], any [`rapt_reward::ProgressModel`] that reads frames
+//!   served on that API with dynamic batching (`rapt reward-serve`): the frames go as
+//!   `image_url` parts of one user message, one per view in the model's order, and the
+//!   answer's content is Φ as a plain decimal number.
+#![warn(missing_docs)]
+
+pub mod chat;
+pub mod client;
+pub mod frames;
+pub mod serve;
+
+pub use client::{ChatClient, ClientError};
+pub use serve::{RewardServer, ServeError, ServeOptions, ServeStats};
