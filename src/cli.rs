@@ -248,6 +248,11 @@ pub struct RmBenchArgs {
     /// Seconds to measure.
     #[arg(long, default_value_t = 5.0, value_parser = seconds)]
     pub seconds: f64,
+    /// Also serve the model (`rapt reward-serve`'s server, in this process, scoring up to
+    /// `--batch` frame sets together) and load it from this many concurrent clients for
+    /// `--seconds`: frame sets/s against in-process scoring, p50 and p99 latency.
+    #[arg(long, value_name = "CLIENTS", value_parser = count::<1, 1024, usize>)]
+    pub served: Option<usize>,
     /// Device and threads.
     #[command(flatten)]
     pub torch: TorchArgs,

@@ -272,20 +272,23 @@ fn adapt_cmd(args: &RmAdaptArgs) -> Result<()> {
 fn bench(args: &RmBenchArgs) -> Result<()> {
     let device = device(&args.torch)?;
     ensure!(args.batch > 0, "--batch must be at least 1");
-    let model = match args.model.strip_prefix("fresh:") {
-        Some(spec) => {
-            let parts: Vec<usize> = spec
-                .split(':')
-                .map(str::parse)
-                .collect::<Result<_, _>>()
-                .context("fresh:VIEWS:SIZE:STAGES")?;
-            let [views, size, stages] = parts[..] else {
-                bail!("fresh:VIEWS:SIZE:STAGES, e.g. fresh:3:32:2");
-            };
-            RewardModel::untrained(views, size, stages, device)
-        }
-        None => RewardModel::load(Path::new(&args.model), device)?,
+    let load = || -> Result<RewardModel> {
+        Ok(match args.model.strip_prefix("fresh:") {
+            Some(spec) => {
+                let parts: Vec<usize> = spec
+                    .split(':')
+                    .map(str::parse)
+                    .collect::<Result<_, _>>()
+                    .context("fresh:VIEWS:SIZE:STAGES")?;
+                let [views, size, stages] = parts[..] else {
+                    bail!("fresh:VIEWS:SIZE:STAGES, e.g. fresh:3:32:2");
+                };
+                RewardModel::untrained(views, size, stages, device)
+            }
+            None => RewardModel::load(Path::new(&args.model), device)?,
+        })
     };
+    let model = load()?;
     let rate = model.scoring_throughput(args.batch, args.seconds)?;
     let shape = &model.meta().shape;
     println!(
@@ -296,6 +299,25 @@ fn bench(args: &RmBenchArgs) -> Result<()> {
         args.batch,
         tch::get_num_threads(),
     );
+    if let Some(clients) = args.served {
+        let name = PathBuf::from(&args.model);
+        let served = rapt_rm::LearnedProgress::from_model(load()?, name);
+        let report = rapt_remote::load::bench_served(
+            Box::new(served),
+            args.batch,
+            clients,
+            std::time::Duration::from_secs_f64(args.seconds),
+        )?;
+        println!(
+            "served, {clients} clients: {:.0} frame sets/s ({:.2}× in-process), p50 {:.1} ms, p99 {:.1} ms, mean batch {:.1}, {} failed",
+            report.sets_per_s,
+            report.sets_per_s / rate,
+            report.p50_ms,
+            report.p99_ms,
+            report.mean_batch.unwrap_or(f64::NAN),
+            report.failed
+        );
+    }
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //! * [`chat`]: the request and answer types of `POST /v1/chat/completions` with images,
 //!   as vLLM, SGLang, llama.cpp's server, Ollama and OpenAI's own clients speak them.
 //! * [`client`]: [`ChatClient`], a blocking client of such servers.
+//! * [`load`]: a load generator (frame sets/s, latency percentiles) for such servers.
 //! * [`frames`]: camera frames as PNG/JPEG data URLs and back.
 //! * [`serve`]: [`RewardServer`], any [`rapt_reward::ProgressModel`] that reads frames
 //!   served on that API with dynamic batching (`rapt reward-serve`): the frames go as
@@ -13,6 +14,7 @@
 pub mod chat;
 pub mod client;
 pub mod frames;
+pub mod load;
 pub mod serve;
 
 pub use client::{ChatClient, ClientError};

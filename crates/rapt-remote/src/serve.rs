@@ -8,15 +8,16 @@
 //!   `{phi, uncertainty, batch}`.
 //! * `GET /v1/models`: the one served model. `GET /health`: `{"status": "ok"}`.
 //! * Concurrent requests are scored together (dynamic batching): the scorer takes what is
-//!   queued, waiting up to [`ServeOptions::max_wait`] for up to [`ServeOptions::max_batch`]
-//!   frame sets. The queue is bounded: a full queue answers 503.
+//!   queued and, while more requests are being read and decoded, waits up to
+//!   [`ServeOptions::max_wait`] for up to [`ServeOptions::max_batch`] frame sets (a lone
+//!   request is scored at once). The queue is bounded: a full queue answers 503.
 //! * Malformed requests get a 4xx with an OpenAI-style JSON error body that says what was
 //!   wrong; bodies over [`ServeOptions::max_body_bytes`] get 413 and are not read.
 
 use std::io::Read;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender, TrySendError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -102,16 +103,23 @@ struct Counters {
     rejected: AtomicU64,
     overloaded: AtomicU64,
     failed: AtomicU64,
+    /// Scoring requests an HTTP thread is reading or decoding right now: the scorer waits
+    /// for more only while some are on their way.
+    arriving: AtomicUsize,
 }
 
 /// A frame set's score: Φ, the model's spread, the size of the batch it was scored in.
 type Scored = (f32, Option<f32>, usize);
 
-/// A frame set waiting to be scored, and where its answer (or the failure) goes.
+/// A frame set waiting to be scored, with the request to answer: the HTTP threads go on
+/// reading requests while it waits, so every queued request can join a batch.
 struct Job {
     frames: Vec<u8>,
-    reply: Sender<Result<Scored, String>>,
+    request: Request,
 }
+
+/// A scored (or failed) job on its way to the responder thread.
+type Done = (Request, Result<Scored, String>);
 
 /// A progress model served over HTTP; [`RewardServer::run`] serves until a stop flag is
 /// set.
@@ -206,6 +214,18 @@ impl RewardServer {
             })
             .collect();
         drop(jobs);
+        let (done, answers) = std::sync::mpsc::channel::<Done>();
+        let responder = {
+            let context = context.clone();
+            std::thread::Builder::new()
+                .name("rapt-serve-respond".into())
+                .spawn(move || {
+                    for (request, result) in answers {
+                        context.answer(request, result);
+                    }
+                })
+                .expect("spawning the responder thread")
+        };
         let (mut model, max_batch, max_wait) =
             (self.model, self.options.max_batch, self.options.max_wait);
         let scorer = {
@@ -214,22 +234,18 @@ impl RewardServer {
             std::thread::Builder::new()
                 .name("rapt-serve-scorer".into())
                 .spawn(move || {
-                    score_loop(
-                        &mut *model,
-                        &queue,
-                        max_batch,
-                        max_wait,
-                        set_bytes,
-                        &counters,
-                    )
+                    let limits = (max_batch, max_wait, set_bytes);
+                    score_loop(&mut *model, &queue, &done, limits, &counters)
                 })
                 .expect("spawning the scorer thread")
         };
         for h in handlers {
             let _ = h.join();
         }
-        // The handlers dropped their senders: the scorer drains the queue and ends.
+        // The handlers dropped their senders: the scorer drains the queue and ends, and
+        // with it the responder.
         let _ = scorer.join();
+        let _ = responder.join();
         ServeStats {
             scored: counters.scored.load(Ordering::SeqCst),
             batches: counters.batches.load(Ordering::SeqCst),
@@ -240,13 +256,13 @@ impl RewardServer {
     }
 }
 
-/// Take queued jobs in batches and answer them, until every sender is gone.
+/// Take queued jobs in batches (up to `max_batch`, waiting up to `max_wait` for more once
+/// one is in hand), score them and pass them to the responder, until every sender is gone.
 fn score_loop(
     model: &mut dyn ProgressModel,
     queue: &Receiver<Job>,
-    max_batch: usize,
-    max_wait: Duration,
-    set_bytes: usize,
+    done: &Sender<Done>,
+    (max_batch, max_wait, set_bytes): (usize, Duration, usize),
     counters: &Counters,
 ) {
     let mut frames = Vec::new();
@@ -259,10 +275,18 @@ fn score_loop(
         let mut batch = vec![first];
         let deadline = Instant::now() + max_wait;
         while batch.len() < max_batch {
+            if let Ok(job) = queue.try_recv() {
+                batch.push(job);
+                continue;
+            }
+            // Nothing queued: wait (in short slices, up to the deadline) only while
+            // requests are being decoded, so a lone request is scored at once.
             let left = deadline.saturating_duration_since(Instant::now());
-            match queue.recv_timeout(left) {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+            if left.is_zero() || counters.arriving.load(Ordering::SeqCst) == 0 {
+                break;
+            }
+            if let Ok(job) = queue.recv_timeout(left.min(Duration::from_micros(200))) {
+                batch.push(job);
             }
         }
         frames.clear();
@@ -279,28 +303,23 @@ fn score_loop(
         };
         let result = model.score(&input);
         counters.batches.fetch_add(1, Ordering::SeqCst);
-        match result {
-            Ok(scores) if scores.phi.len() == n => {
-                counters.scored.fetch_add(n as u64, Ordering::SeqCst);
-                for (i, job) in batch.into_iter().enumerate() {
-                    let spread = scores.uncertainty.as_ref().map(|u| u[i]);
-                    let _ = job.reply.send(Ok((scores.phi[i], spread, n)));
-                }
-            }
-            Ok(scores) => {
-                let message = format!(
-                    "the model gave {} scores for {n} frame sets",
-                    scores.phi.len()
-                );
-                for job in batch {
-                    let _ = job.reply.send(Err(message.clone()));
-                }
-            }
-            Err(e) => {
-                for job in batch {
-                    let _ = job.reply.send(Err(e.to_string()));
-                }
-            }
+        let scores = match result {
+            Ok(scores) if scores.phi.len() == n => Ok(scores),
+            Ok(scores) => Err(format!(
+                "the model gave {} scores for {n} frame sets",
+                scores.phi.len()
+            )),
+            Err(e) => Err(e.to_string()),
+        };
+        if scores.is_ok() {
+            counters.scored.fetch_add(n as u64, Ordering::SeqCst);
+        }
+        for (i, job) in batch.into_iter().enumerate() {
+            let answer = match &scores {
+                Ok(s) => Ok((s.phi[i], s.uncertainty.as_ref().map(|u| u[i]), n)),
+                Err(e) => Err(e.clone()),
+            };
+            let _ = done.send((job.request, answer));
         }
     }
 }
@@ -336,7 +355,21 @@ impl Context {
                 "object": "list",
                 "data": [{"id": self.model_name, "object": "model", "created": 0, "owned_by": "rapt"}],
             }))),
-            (Method::Post, "/v1/chat/completions") => self.score(&mut request, jobs),
+            (Method::Post, "/v1/chat/completions") => match self.frames_of(&mut request) {
+                Ok(frames) => match self.queue(jobs, Job { frames, request }) {
+                    // The responder answers once it is scored.
+                    Ok(()) => return,
+                    Err(TrySendError::Full(job)) => {
+                        request = job.request;
+                        Err(fail(503, "the scoring queue is full; retry later"))
+                    }
+                    Err(TrySendError::Disconnected(job)) => {
+                        request = job.request;
+                        Err(fail(503, "the server is shutting down"))
+                    }
+                },
+                Err(f) => Err(f),
+            },
             (_, "/health" | "/v1/models" | "/v1/chat/completions") => Err(fail(
                 405,
                 format!("{} {path} is not allowed", request.method()),
@@ -348,23 +381,40 @@ impl Context {
                 ),
             )),
         };
-        let response = result.unwrap_or_else(|f| {
-            let counter = match f.status {
-                503 => &self.counters.overloaded,
-                400..=499 => &self.counters.rejected,
-                _ => &self.counters.failed,
-            };
-            counter.fetch_add(1, Ordering::SeqCst);
-            error_response(&f)
-        });
+        let response = result.unwrap_or_else(|f| self.failure(&f));
         let _ = request.respond(response);
     }
 
-    fn score(
-        &self,
-        request: &mut Request,
-        jobs: &SyncSender<Job>,
-    ) -> Result<Response<std::io::Cursor<Vec<u8>>>, Failure> {
+    /// Count a failure and turn it into its response.
+    fn failure(&self, f: &Failure) -> Response<std::io::Cursor<Vec<u8>>> {
+        let counter = match f.status {
+            503 => &self.counters.overloaded,
+            400..=499 => &self.counters.rejected,
+            _ => &self.counters.failed,
+        };
+        counter.fetch_add(1, Ordering::SeqCst);
+        error_response(f)
+    }
+
+    /// Queue `job` for the scorer (its request no longer arriving).
+    fn queue(&self, jobs: &SyncSender<Job>, job: Job) -> Result<(), TrySendError<Job>> {
+        let sent = jobs.try_send(job);
+        self.counters.arriving.fetch_sub(1, Ordering::SeqCst);
+        sent
+    }
+
+    /// The RGB frame set of a chat-completions request (views in order), or why not;
+    /// counted as arriving until it is queued.
+    fn frames_of(&self, request: &mut Request) -> Result<Vec<u8>, Failure> {
+        self.counters.arriving.fetch_add(1, Ordering::SeqCst);
+        let frames = self.decode(request);
+        if frames.is_err() {
+            self.counters.arriving.fetch_sub(1, Ordering::SeqCst);
+        }
+        frames
+    }
+
+    fn decode(&self, request: &mut Request) -> Result<Vec<u8>, Failure> {
         let too_big = || {
             fail(
                 413,
@@ -414,42 +464,37 @@ impl Context {
             let rgb = decode_data_url(url, i, self.size).map_err(|e| fail(400, e.to_string()))?;
             frames.extend_from_slice(&rgb);
         }
-        let (reply, answer) = std::sync::mpsc::channel();
-        match jobs.try_send(Job { frames, reply }) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                return Err(fail(503, "the scoring queue is full; retry later"));
-            }
-            Err(TrySendError::Disconnected(_)) => {
-                return Err(fail(503, "the server is shutting down"));
-            }
-        }
-        let (phi, uncertainty, batch) = answer
-            .recv_timeout(Duration::from_secs(120))
-            .map_err(|_| fail(500, "no score within 120 s"))?
-            .map_err(|e| fail(500, format!("scoring failed: {e}")))?;
-        Ok(json(&ChatResponse {
-            id: format!("rapt-{}", next_id()),
-            object: "chat.completion".into(),
-            created: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
-            model: self.model_name.clone(),
-            choices: vec![Choice {
-                index: 0,
-                message: AnswerMessage {
-                    role: "assistant".into(),
-                    content: Some(phi.to_string()),
-                },
-                finish_reason: Some("stop".into()),
-            }],
-            usage: Usage::default(),
-            rapt: Some(RaptScore {
-                phi,
-                uncertainty,
-                batch,
+        Ok(frames)
+    }
+
+    /// Answer a scored request.
+    fn answer(&self, request: Request, result: Result<Scored, String>) {
+        let response = match result {
+            Ok((phi, uncertainty, batch)) => json(&ChatResponse {
+                id: format!("rapt-{}", next_id()),
+                object: "chat.completion".into(),
+                created: SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs()),
+                model: self.model_name.clone(),
+                choices: vec![Choice {
+                    index: 0,
+                    message: AnswerMessage {
+                        role: "assistant".into(),
+                        content: Some(phi.to_string()),
+                    },
+                    finish_reason: Some("stop".into()),
+                }],
+                usage: Usage::default(),
+                rapt: Some(RaptScore {
+                    phi,
+                    uncertainty,
+                    batch,
+                }),
             }),
-        }))
+            Err(e) => self.failure(&fail(500, format!("scoring failed: {e}"))),
+        };
+        let _ = request.respond(response);
     }
 }
 

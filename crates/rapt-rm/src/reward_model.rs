@@ -310,6 +310,11 @@ impl LearnedProgress {
         })
     }
 
+    /// `model` as a progress model, named `path` in logs and errors.
+    pub fn from_model(model: RewardModel, path: PathBuf) -> Self {
+        Self { model, path }
+    }
+
     /// The model.
     pub fn model(&self) -> &RewardModel {
         &self.model
