@@ -356,18 +356,11 @@ impl Context {
                 "data": [{"id": self.model_name, "object": "model", "created": 0, "owned_by": "rapt"}],
             }))),
             (Method::Post, "/v1/chat/completions") => match self.frames_of(&mut request) {
-                Ok(frames) => match self.queue(jobs, Job { frames, request }) {
+                Ok(frames) => {
                     // The responder answers once it is scored.
-                    Ok(()) => return,
-                    Err(TrySendError::Full(job)) => {
-                        request = job.request;
-                        Err(fail(503, "the scoring queue is full; retry later"))
-                    }
-                    Err(TrySendError::Disconnected(job)) => {
-                        request = job.request;
-                        Err(fail(503, "the server is shutting down"))
-                    }
-                },
+                    self.queue(jobs, Job { frames, request });
+                    return;
+                }
                 Err(f) => Err(f),
             },
             (_, "/health" | "/v1/models" | "/v1/chat/completions") => Err(fail(
@@ -396,11 +389,16 @@ impl Context {
         error_response(f)
     }
 
-    /// Queue `job` for the scorer (its request no longer arriving).
-    fn queue(&self, jobs: &SyncSender<Job>, job: Job) -> Result<(), TrySendError<Job>> {
+    /// Queue `job` for the scorer (its request no longer arriving), or answer 503.
+    fn queue(&self, jobs: &SyncSender<Job>, job: Job) {
         let sent = jobs.try_send(job);
         self.counters.arriving.fetch_sub(1, Ordering::SeqCst);
-        sent
+        let (job, message) = match sent {
+            Ok(()) => return,
+            Err(TrySendError::Full(job)) => (job, "the scoring queue is full; retry later"),
+            Err(TrySendError::Disconnected(job)) => (job, "the server is shutting down"),
+        };
+        let _ = job.request.respond(self.failure(&fail(503, message)));
     }
 
     /// The RGB frame set of a chat-completions request (views in order), or why not;
@@ -566,18 +564,46 @@ mod tests {
         }
     }
 
-    fn start() -> (
+    /// [`Brightness`], taking `delay` per batch.
+    struct Slow(Duration);
+
+    impl ProgressModel for Slow {
+        fn name(&self) -> String {
+            "slow".into()
+        }
+        fn needs_frames(&self) -> bool {
+            true
+        }
+        fn views(&self) -> Option<(Vec<String>, usize)> {
+            Brightness.views()
+        }
+        fn score(&mut self, input: &ProgressInput<'_>) -> Result<ProgressScores, RewardError> {
+            std::thread::sleep(self.0);
+            Brightness.score(input)
+        }
+    }
+
+    type Running = (
         SocketAddr,
         Arc<AtomicBool>,
         std::thread::JoinHandle<ServeStats>,
-    ) {
+    );
+
+    fn start() -> Running {
+        start_with(Box::new(Brightness), 256)
+    }
+
+    /// Serve `model` with a queue of `queue` and batches of up to 2.
+    fn start_with(model: Box<dyn ProgressModel>, queue: usize) -> Running {
         let options = ServeOptions {
             addr: "127.0.0.1:0".into(),
             model_name: "bright".into(),
             max_body_bytes: 64 << 10,
+            queue,
+            max_batch: 2,
             ..ServeOptions::default()
         };
-        let server = RewardServer::bind(Box::new(Brightness), options).unwrap();
+        let server = RewardServer::bind(model, options).unwrap();
         let addr = server.local_addr().unwrap();
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
@@ -676,6 +702,78 @@ mod tests {
         stop.store(true, Ordering::SeqCst);
         let stats = server.join().unwrap();
         assert_eq!((stats.scored, stats.rejected, stats.failed), (1, 7, 0));
+    }
+
+    #[test]
+    fn a_full_queue_answers_503_and_good_requests_still_succeed() {
+        let (addr, stop, server) = start_with(Box::new(Slow(Duration::from_millis(40))), 1);
+        let url = png_data_url(&[9; 48], 4).unwrap();
+        let body = request("bright", &[url.clone(), url]);
+        let statuses: Vec<u16> = std::thread::scope(|scope| {
+            let calls: Vec<_> = (0..12)
+                .map(|_| scope.spawn(|| call(addr, "POST", "/v1/chat/completions", &body)))
+                .collect();
+            calls
+                .into_iter()
+                .map(|c| {
+                    let (status, text) = c.join().unwrap();
+                    if status == 503 {
+                        assert!(text.contains("queue is full"), "{text}");
+                    }
+                    status
+                })
+                .collect()
+        });
+        let ok = statuses.iter().filter(|&&s| s == 200).count();
+        assert!(ok >= 1 && ok < 12, "{statuses:?}");
+        assert!(
+            statuses.iter().all(|&s| s == 200 || s == 503),
+            "{statuses:?}"
+        );
+        stop.store(true, Ordering::SeqCst);
+        let stats = server.join().unwrap();
+        assert_eq!(stats.scored as usize, ok);
+        assert_eq!(stats.overloaded as usize, 12 - ok);
+    }
+
+    #[test]
+    fn good_bad_and_oversized_requests_mixed_under_load_each_get_their_answer() {
+        let (addr, stop, server) = start();
+        let good = |v: u8| {
+            let url = png_data_url(&[v; 48], 4).unwrap();
+            request("bright", &[url.clone(), url])
+        };
+        let bad: Vec<(Vec<u8>, u16)> = vec![
+            (b"{\"messages\": 3}".to_vec(), 400),
+            (vec![b'x'; 100 << 10], 413),
+            (
+                request("bright", &["data:image/png;base64,AAAA".into(), "x".into()]),
+                400,
+            ),
+            (b"".to_vec(), 400),
+        ];
+        std::thread::scope(|scope| {
+            for k in 0..8u8 {
+                let (good, bad) = (&good, &bad);
+                scope.spawn(move || {
+                    for round in 0..10u8 {
+                        if (k + round) % 2 == 0 {
+                            let (status, text) =
+                                call(addr, "POST", "/v1/chat/completions", &good(round));
+                            assert_eq!(status, 200, "{text}");
+                        } else {
+                            let (body, want) = &bad[usize::from(round) % bad.len()];
+                            let (status, text) = call(addr, "POST", "/v1/chat/completions", body);
+                            assert_eq!(status, *want, "{text}");
+                            assert!(serde_json::from_str::<ErrorBody>(&text).is_ok(), "{text}");
+                        }
+                    }
+                });
+            }
+        });
+        stop.store(true, Ordering::SeqCst);
+        let stats = server.join().unwrap();
+        assert_eq!((stats.scored, stats.rejected, stats.failed), (40, 40, 0));
     }
 
     #[test]
