@@ -121,6 +121,38 @@ pub struct Choice {
     /// Why generation stopped (`stop`).
     #[serde(default)]
     pub finish_reason: Option<String>,
+    /// The answer tokens' log-probabilities, when asked for and the server gives them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logprobs: Option<ChoiceLogprobs>,
+}
+
+/// `choices[i].logprobs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChoiceLogprobs {
+    /// One entry per answer token.
+    #[serde(default)]
+    pub content: Option<Vec<TokenLogprob>>,
+}
+
+/// An answer token with its most likely alternatives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenLogprob {
+    /// The token.
+    pub token: String,
+    /// Its log-probability.
+    pub logprob: f64,
+    /// The most likely tokens at this position (the token itself among them).
+    #[serde(default)]
+    pub top_logprobs: Vec<TopLogprob>,
+}
+
+/// An alternative token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopLogprob {
+    /// The token.
+    pub token: String,
+    /// Its log-probability.
+    pub logprob: f64,
 }
 
 /// The assistant's message.

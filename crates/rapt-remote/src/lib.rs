@@ -3,6 +3,9 @@
 //! * [`chat`]: the request and answer types of `POST /v1/chat/completions` with images,
 //!   as vLLM, SGLang, llama.cpp's server, Ollama and OpenAI's own clients speak them.
 //! * [`client`]: [`ChatClient`], a blocking client of such servers.
+//! * [`protocol`]: requests and answer parsing of the remote reward-model protocols
+//!   (Robo-Dopamine's GRM, RoboReward's 1–5 rubric, rapt's served Φ), prompts from
+//!   `assets/prompts/`.
 //! * [`load`]: a load generator (frame sets/s, latency percentiles) for such servers.
 //! * [`frames`]: camera frames as PNG/JPEG data URLs and back.
 //! * [`serve`]: [`RewardServer`], any [`rapt_reward::ProgressModel`] that reads frames
@@ -15,6 +18,7 @@ pub mod chat;
 pub mod client;
 pub mod frames;
 pub mod load;
+pub mod protocol;
 pub mod serve;
 
 pub use client::{ChatClient, ClientError};

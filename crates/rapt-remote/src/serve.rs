@@ -482,6 +482,7 @@ impl Context {
                         content: Some(phi.to_string()),
                     },
                     finish_reason: Some("stop".into()),
+                    logprobs: None,
                 }],
                 usage: Usage::default(),
                 rapt: Some(RaptScore {
