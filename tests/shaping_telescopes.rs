@@ -27,8 +27,8 @@ fn shaping_telescopes_on_real_rollouts() {
         gamma: None,
         scale: k as f32,
     };
-    let no_learned = |_: &std::path::Path| -> Result<Box<dyn ProgressModel>, LoadError> {
-        Err("no learned models here".into())
+    let no_learned = |_: &ModelSpec| -> Result<Box<dyn ProgressModel>, LoadError> {
+        Err("no learned or remote models here".into())
     };
     let (mut shaper, frames) =
         Shaper::new(&shaping, "Drive-v0", venv.info_layout(), gamma, &no_learned)

@@ -398,12 +398,16 @@ impl Trainer {
     /// The shaping's parts since the last row (NaN when the run is not shaped).
     fn record_shaping(&mut self) {
         let s = self.shaper.as_mut().map(|s| s.take());
-        let (base, shaping, phi) = s.map_or((f64::NAN, f64::NAN, f64::NAN), |s| {
+        let (base, shaping, phi) = s.as_ref().map_or((f64::NAN, f64::NAN, f64::NAN), |s| {
             (s.base, s.shaping, s.phi)
         });
         self.logger.record("reward/base", base);
         self.logger.record("reward/shaping", shaping);
         self.logger.record("reward/phi", phi);
+        // The progress model's own counters (a remote model's failures and latency).
+        for (name, value) in s.iter().flat_map(|s| &s.model) {
+            self.logger.record(&format!("reward/{name}"), *value);
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use pyo3::types::{PyDict, PyList};
 use rapt_core::{
     Batch, FrameSpec, InfoBatch, InfoLayout, Space, ThreadedVecEnv, VecEnv, VecEnvOptions,
 };
-use rapt_reward::{LearnedLoader, Shaper, Shaping};
+use rapt_reward::{ModelLoader, ModelSpec, Shaper, Shaping};
 
 fn value_error(e: impl Display) -> PyErr {
     PyValueError::new_err(e.to_string())
@@ -80,6 +80,8 @@ struct PyVecEnv {
     /// Camera frames of the last reset or step, once `set_frames` turned them on.
     frames: Mutex<Frames>,
     id: String,
+    /// The env parameters (RON text) the envs were made with.
+    params: String,
     layout: InfoLayout,
     num_envs: usize,
     obs_dim: usize,
@@ -178,6 +180,7 @@ impl PyVecEnv {
             shaper: Mutex::new(None),
             frames: Mutex::new(Frames::default()),
             id: id.to_owned(),
+            params: params.to_owned(),
             num_envs,
             obs_dim,
             act_dim,
@@ -311,18 +314,33 @@ impl PyVecEnv {
     fn set_shaping(&self, shaping: &str, gamma: f32) -> PyResult<()> {
         let shaping: Shaping =
             ron::from_str(shaping).map_err(|e| value_error(format!("shaping: {e}")))?;
-        let no_learned: LearnedLoader<'_> = &|path| {
-            Err(format!(
-                "{}: learned reward models need the rapt CLI (libtorch); the Python package \
-                 shapes with the env's own progress (model: Oracle)",
-                path.display()
+        let load: ModelLoader<'_> = &|spec| match spec {
+            ModelSpec::Remote(remote) => {
+                let model = rapt_remote::RemoteProgress::connect(remote)?;
+                if remote.protocol != rapt_reward::RemoteProtocol::Grm {
+                    return Ok(Box::new(model) as Box<dyn rapt_reward::ProgressModel>);
+                }
+                let mut env = rapt_envs::registry().make(&self.id, &self.params, None)?;
+                let (start, goal) = rapt_remote::expert_references(
+                    &mut *env,
+                    &remote.views[0],
+                    remote.image_size,
+                    0,
+                )
+                .map_err(|e| format!("Grm's reference images from `{}`: {e}", self.id))?;
+                Ok(Box::new(model.with_references(&start, &goal)?))
+            }
+            other => Err(format!(
+                "{other:?}: learned reward models need the rapt CLI (libtorch); the Python \
+                 package shapes with the env's own progress (model: Oracle) or a remote \
+                 server (model: Remote(...))"
             )
-            .into())
+            .into()),
         };
         // Φ of the current states: shaping starts with the next step.
         let shaper = self
             .with_env(|env| {
-                let mut shaper = Shaper::for_vec_env(&shaping, &self.id, env, gamma, no_learned)?;
+                let mut shaper = Shaper::for_vec_env(&shaping, &self.id, env, gamma, load)?;
                 if let Some(s) = shaper.as_mut() {
                     s.reset(env.batch())?;
                 }

@@ -6,6 +6,8 @@
 //! * [`protocol`]: requests and answer parsing of the remote reward-model protocols
 //!   (Robo-Dopamine's GRM, RoboReward's 1–5 rubric, rapt's served Φ), prompts from
 //!   `assets/prompts/`.
+//! * [`remote`]: [`RemoteProgress`], a remote server as a shaping progress model
+//!   (concurrent calls, retries, cache, hold-last-Φ on failure, start-up check).
 //! * [`load`]: a load generator (frame sets/s, latency percentiles) for such servers.
 //! * [`frames`]: camera frames as PNG/JPEG data URLs and back.
 //! * [`serve`]: [`RewardServer`], any [`rapt_reward::ProgressModel`] that reads frames
@@ -19,7 +21,9 @@ pub mod client;
 pub mod frames;
 pub mod load;
 pub mod protocol;
+pub mod remote;
 pub mod serve;
 
 pub use client::{ChatClient, ClientError};
+pub use remote::{RemoteError, RemoteProgress, expert_references};
 pub use serve::{RewardServer, ServeError, ServeOptions, ServeStats};

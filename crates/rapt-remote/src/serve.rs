@@ -300,6 +300,7 @@ fn score_loop(
             task: "",
             privileged: None,
             frames: Some(&frames),
+            rows: None,
         };
         let result = model.score(&input);
         counters.batches.fetch_add(1, Ordering::SeqCst);

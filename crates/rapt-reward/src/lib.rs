@@ -12,10 +12,11 @@ mod shaper;
 mod shaping;
 
 pub use model::{
-    Aggregate, Ensemble, Oracle, ProgressInput, ProgressModel, ProgressScores, RewardError,
+    Aggregate, Ensemble, ModelStats, Oracle, ProgressInput, ProgressModel, ProgressScores,
+    RewardError, Row, Stat, pool_stats,
 };
 pub use shaper::{Shaper, ShaperError, ShapingStats};
 pub use shaping::{
-    LearnedLoader, LoadError, ModelSpec, PotentialShaping, Shaped, Shaping, ShapingConfigError,
-    progress_as_reward,
+    LoadError, ModelLoader, ModelSpec, PotentialShaping, RemoteProtocol, RemoteSpec, Shaped,
+    Shaping, ShapingConfigError, progress_as_reward,
 };

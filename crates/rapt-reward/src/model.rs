@@ -14,6 +14,78 @@ pub struct ProgressInput<'a> {
     pub privileged: Option<&'a [f32]>,
     /// Camera frames, `n × views × height × width × 3` RGB bytes, when rendered.
     pub frames: Option<&'a [u8]>,
+    /// What each of the `n` rows is within its env's episode, when the caller knows (the
+    /// shaper does): for models that keep per-episode state, such as GRM's incremental Φ.
+    pub rows: Option<&'a [Row]>,
+}
+
+/// What a scored row is within its env's episode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Row {
+    /// The first state of an episode of env `0` (after a reset or an autoreset).
+    First(usize),
+    /// The state after a step of env `0`, its episode going on.
+    Next(usize),
+    /// The last state of env `0`'s episode that ended at this step (its state before the
+    /// autoreset; the env's `First` row of the new episode is in the same batch).
+    Last(usize),
+}
+
+impl Row {
+    /// The env the row belongs to.
+    pub fn env(self) -> usize {
+        match self {
+            Row::First(i) | Row::Next(i) | Row::Last(i) => i,
+        }
+    }
+}
+
+/// A model's own counters since the last call, for the run's metrics (e.g.
+/// `("remote_failures", Stat::Count(3.0))`, logged as `reward/remote_failures`).
+pub type ModelStats = Vec<(&'static str, Stat)>;
+
+/// One counter of a model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Stat {
+    /// Events: reports add up.
+    Count(f64),
+    /// A mean over `n` observations summing to `sum`: reports pool.
+    Mean {
+        /// Sum of the observations.
+        sum: f64,
+        /// How many.
+        n: f64,
+    },
+}
+
+/// Pool `stats` by name (counts added, means weighted by their sizes) into one value each,
+/// in order of first appearance; a mean of no observations is NaN (so a metrics table keeps
+/// its columns).
+pub fn pool_stats(stats: &[(&'static str, Stat)]) -> Vec<(&'static str, f64)> {
+    let mut pooled: Vec<(&'static str, Stat)> = Vec::new();
+    for &(name, stat) in stats {
+        match pooled.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, total)) => {
+                *total = match (*total, stat) {
+                    (Stat::Count(a), Stat::Count(b)) => Stat::Count(a + b),
+                    (Stat::Mean { sum: a, n: m }, Stat::Mean { sum: b, n }) => Stat::Mean {
+                        sum: a + b,
+                        n: m + n,
+                    },
+                    (kept, _) => kept,
+                }
+            }
+            None => pooled.push((name, stat)),
+        }
+    }
+    pooled
+        .into_iter()
+        .map(|(name, stat)| match stat {
+            Stat::Count(c) => (name, c),
+            Stat::Mean { sum, n } if n > 0.0 => (name, sum / n),
+            Stat::Mean { .. } => (name, f64::NAN),
+        })
+        .collect()
 }
 
 /// Scores for a batch.
@@ -63,6 +135,12 @@ pub trait ProgressModel: Send {
 
     /// Score a batch.
     fn score(&mut self, input: &ProgressInput<'_>) -> Result<ProgressScores, RewardError>;
+
+    /// Counters since the last call (failures, latency), for the run's metrics; none by
+    /// default.
+    fn take_stats(&mut self) -> ModelStats {
+        Vec::new()
+    }
 }
 
 /// The env's own privileged Φ (stage + progress within the stage), passed through.
@@ -147,6 +225,13 @@ impl ProgressModel for Ensemble {
         self.members.iter().find_map(|m| m.views())
     }
 
+    fn take_stats(&mut self) -> ModelStats {
+        self.members
+            .iter_mut()
+            .flat_map(|m| m.take_stats())
+            .collect()
+    }
+
     fn score(&mut self, input: &ProgressInput<'_>) -> Result<ProgressScores, RewardError> {
         let scores: Vec<Vec<f32>> = self
             .members
@@ -181,6 +266,19 @@ impl ProgressModel for Ensemble {
 mod tests {
     use super::*;
 
+    #[test]
+    fn stats_pool_by_name() {
+        let pooled = pool_stats(&[
+            ("fail", Stat::Count(2.0)),
+            ("ms", Stat::Mean { sum: 30.0, n: 3.0 }),
+            ("fail", Stat::Count(1.0)),
+            ("ms", Stat::Mean { sum: 10.0, n: 1.0 }),
+            ("idle", Stat::Mean { sum: 0.0, n: 0.0 }),
+        ]);
+        assert_eq!(pooled[..2], [("fail", 3.0), ("ms", 10.0)]);
+        assert!(pooled[2].0 == "idle" && pooled[2].1.is_nan());
+    }
+
     /// A fixed model for tests: Φ = privileged + offset.
     struct Offset(f32);
 
@@ -206,6 +304,7 @@ mod tests {
 
     fn input(privileged: &[f32]) -> ProgressInput<'_> {
         ProgressInput {
+            rows: None,
             n: privileged.len(),
             task: "push the cube to the goal",
             privileged: Some(privileged),
@@ -218,6 +317,7 @@ mod tests {
         let s = Oracle.score(&input(&[0.0, 0.5, 1.2])).unwrap();
         assert_eq!(s.phi, [0.0, 0.5, 1.0]);
         let none = ProgressInput {
+            rows: None,
             privileged: None,
             ..input(&[0.0])
         };

@@ -15,8 +15,8 @@ use rapt_core::{Batch, FrameSpec, InfoLayout};
 use thiserror::Error;
 
 use crate::{
-    LearnedLoader, PotentialShaping, ProgressInput, ProgressModel, RewardError, Shaping,
-    ShapingConfigError, progress_as_reward,
+    ModelLoader, ModelStats, PotentialShaping, ProgressInput, ProgressModel, RewardError, Row,
+    Shaping, ShapingConfigError, progress_as_reward,
 };
 
 /// Why shaping failed.
@@ -40,7 +40,7 @@ pub enum ShaperError {
 type Result<T, E = ShaperError> = std::result::Result<T, E>;
 
 /// Means of the shaping's parts over the transitions since the last `take`.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ShapingStats {
     /// The env's reward.
     pub base: f64,
@@ -48,6 +48,9 @@ pub struct ShapingStats {
     pub shaping: f64,
     /// Φ(s').
     pub phi: f64,
+    /// The progress model's counters (e.g. `remote_failures`, `remote_latency_ms`), pooled
+    /// over the batches scored since the last `take`.
+    pub model: Vec<(&'static str, f64)>,
 }
 
 /// What one step needs to be shaped once its scores are known.
@@ -60,30 +63,34 @@ struct PendingStep {
     ended: Vec<usize>,
 }
 
-/// A frame batch to score, and the scores coming back.
+/// A frame batch to score (frames and what each row is), and the scores coming back
+/// with the model's counters.
 struct Scorer {
-    jobs: Option<Sender<(Vec<u8>, usize)>>,
-    scores: Receiver<Result<Vec<f32>, RewardError>>,
+    jobs: Option<Sender<(Vec<u8>, Vec<Row>)>>,
+    scores: Receiver<(Result<Vec<f32>, RewardError>, ModelStats)>,
     handle: Option<JoinHandle<()>>,
+    /// The model's counters received since the last `take`.
+    stats: ModelStats,
 }
 
 impl Scorer {
     fn spawn(mut model: Box<dyn ProgressModel>, task: String) -> Result<Self> {
-        let (jobs, job_rx) = channel::<(Vec<u8>, usize)>();
+        let (jobs, job_rx) = channel::<(Vec<u8>, Vec<Row>)>();
         let (score_tx, scores) = channel();
         let handle = std::thread::Builder::new()
             .name("rapt-scorer".into())
             .spawn(move || {
-                for (frames, n) in job_rx {
+                for (frames, rows) in job_rx {
                     let out = model
                         .score(&ProgressInput {
-                            n,
+                            n: rows.len(),
                             task: &task,
                             privileged: None,
                             frames: Some(&frames),
+                            rows: Some(&rows),
                         })
                         .map(|s| s.phi);
-                    if score_tx.send(out).is_err() {
+                    if score_tx.send((out, model.take_stats())).is_err() {
                         break;
                     }
                 }
@@ -93,22 +100,25 @@ impl Scorer {
             jobs: Some(jobs),
             scores,
             handle: Some(handle),
+            stats: Vec::new(),
         })
     }
 
-    fn send(&self, frames: Vec<u8>, n: usize) -> Result<()> {
+    fn send(&self, frames: Vec<u8>, rows: Vec<Row>) -> Result<()> {
         self.jobs
             .as_ref()
             .expect("jobs open while the scorer lives")
-            .send((frames, n))
+            .send((frames, rows))
             .map_err(|_| ShaperError::Thread("stopped".into()))
     }
 
-    fn recv(&self) -> Result<Vec<f32>> {
-        self.scores
+    fn recv(&mut self) -> Result<Vec<f32>> {
+        let (phi, stats) = self
+            .scores
             .recv()
-            .map_err(|_| ShaperError::Thread("stopped".into()))?
-            .map_err(ShaperError::Score)
+            .map_err(|_| ShaperError::Thread("stopped".into()))?;
+        self.stats.extend(stats);
+        phi.map_err(ShaperError::Score)
     }
 }
 
@@ -161,8 +171,8 @@ impl std::fmt::Debug for Shaper {
 
 impl Shaper {
     /// The shaper for `shaping` on an env `env_id` with info `layout`, learner discount
-    /// `gamma`; `None` when the run is not shaped. Learned models are loaded with
-    /// `learned` (the crate that links their runtime supplies it). For models that read
+    /// `gamma`; `None` when the run is not shaped. Learned and remote models are loaded
+    /// with `load` (the crate that links their runtime supplies it). For models that read
     /// frames, the returned [`FrameSpec`] must be passed to the vector env's `set_frames`
     /// before its first reset.
     pub fn new(
@@ -170,13 +180,13 @@ impl Shaper {
         env_id: &str,
         layout: &InfoLayout,
         gamma: f32,
-        learned: LearnedLoader<'_>,
+        load: ModelLoader<'_>,
     ) -> Result<Option<(Self, Option<FrameSpec>)>> {
         let Some(spec) = shaping.model() else {
             return Ok(None);
         };
         shaping.check(gamma)?;
-        let model = spec.build_with(learned)?;
+        let model = spec.build_with(load)?;
         let model_name = model.name();
         let (source, frames) = if model.needs_frames() {
             let Some((views, size)) = model.views() else {
@@ -232,10 +242,9 @@ impl Shaper {
         env_id: &str,
         venv: &mut dyn rapt_core::VecEnv,
         gamma: f32,
-        learned: LearnedLoader<'_>,
+        load: ModelLoader<'_>,
     ) -> Result<Option<Self>> {
-        let Some((shaper, frames)) =
-            Self::new(shaping, env_id, venv.info_layout(), gamma, learned)?
+        let Some((shaper, frames)) = Self::new(shaping, env_id, venv.info_layout(), gamma, load)?
         else {
             return Ok(None);
         };
@@ -263,6 +272,7 @@ impl Shaper {
             task: &self.task,
             privileged: Some(privileged),
             frames: None,
+            rows: None,
         })?;
         Ok(scores.phi)
     }
@@ -274,7 +284,7 @@ impl Shaper {
             Source::Inline { .. } => self.score_inline(&batch.info, n)?,
             Source::Frames { scorer, spec, .. } => {
                 check_frames(batch, spec)?;
-                scorer.send(batch.frames.clone(), n)?;
+                scorer.send(batch.frames.clone(), (0..n).map(Row::First).collect())?;
                 scorer.recv()?
             }
         };
@@ -300,7 +310,17 @@ impl Shaper {
                 for &i in &ended {
                     frames.extend_from_slice(batch.final_frames_of(i));
                 }
-                scorer.send(frames, n + ended.len())?;
+                let rows = (0..n)
+                    .map(|i| {
+                        if batch.ended[i] {
+                            Row::First(i)
+                        } else {
+                            Row::Next(i)
+                        }
+                    })
+                    .chain(ended.iter().map(|&i| Row::Last(i)))
+                    .collect();
+                scorer.send(frames, rows)?;
                 pending.push(PendingStep {
                     reward_at,
                     terminated: batch.terminated.clone(),
@@ -368,14 +388,19 @@ impl Shaper {
         }
     }
 
-    /// Means since the last call.
+    /// Means since the last call, with the model's own counters.
     pub fn take(&mut self) -> ShapingStats {
         let (b, s, p, k) = std::mem::take(&mut self.sums);
         let k = k.max(1) as f64;
+        let model = match &mut self.source {
+            Source::Frames { scorer, .. } => std::mem::take(&mut scorer.stats),
+            Source::Inline { model, .. } => model.take_stats(),
+        };
         ShapingStats {
             base: b / k,
             shaping: s / k,
             phi: p / k,
+            model: crate::pool_stats(&model),
         }
     }
 }

@@ -16,6 +16,9 @@ pub enum ModelSpec {
         /// The model directory.
         path: std::path::PathBuf,
     },
+    /// A model behind an OpenAI-compatible chat-completions server: a VLM (Robo-Dopamine's
+    /// GRM, RoboReward) or `rapt reward-serve` (built by `rapt_remote`).
+    Remote(RemoteSpec),
     /// Several models combined per env.
     Ensemble {
         /// The members.
@@ -25,35 +28,124 @@ pub enum ModelSpec {
     },
 }
 
-/// Loads a learned model from its directory (supplied by the crate that links the
-/// network's runtime, so this crate stays free of it).
-pub type LearnedLoader<'a> =
-    &'a dyn Fn(&std::path::Path) -> Result<Box<dyn ProgressModel>, LoadError>;
+/// How a remote server answers (see `rapt_remote::protocol`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RemoteProtocol {
+    /// Robo-Dopamine's GRM: reference start/goal and BEFORE/AFTER three-view sets, a
+    /// `<score>±NN%</score>` hop, Φ accumulated per episode (incremental mode).
+    Grm,
+    /// RoboReward's 1–5 rubric on the current state's views; Φ = (E[score] − 1) / 4 from
+    /// the digit tokens' log-probabilities when the server returns them, else the digit.
+    Rubric5,
+    /// `rapt reward-serve`: Φ as a plain number.
+    Progress,
+}
 
-/// Why a learned model could not be loaded (the loader's own error, boxed).
+/// A remote progress model (`Remote(...)` in a shaping config).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteSpec {
+    /// The server's base URL, e.g. `http://127.0.0.1:8000/v1`.
+    pub url: String,
+    /// The served model's name.
+    pub model: String,
+    /// How the server is asked and answers.
+    pub protocol: RemoteProtocol,
+    /// Camera views sent, in order (GRM: front, left wrist, right wrist; `Progress`: the
+    /// served model's views).
+    pub views: Vec<String>,
+    /// Frame width and height sent, px. Default 224.
+    #[serde(default = "default_image_size")]
+    pub image_size: usize,
+    /// Time allowed for one call, ms (retries get their own). Default 30,000.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Calls in flight at once. Default 16.
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: usize,
+    /// Retries of a call that timed out or got 429/5xx, with back-off doubling from
+    /// 100 ms. Default 3.
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// Environment variable holding the API key sent as a bearer token (none by default).
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+}
+
+fn default_image_size() -> usize {
+    224
+}
+fn default_timeout_ms() -> u64 {
+    30_000
+}
+fn default_max_in_flight() -> usize {
+    16
+}
+fn default_retries() -> u32 {
+    3
+}
+
+impl RemoteSpec {
+    /// Check the settings without calling the server.
+    pub fn validate(&self) -> Result<(), ShapingConfigError> {
+        let bad = |m: String| Err(ShapingConfigError::Remote(m));
+        if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {
+            return bad(format!(
+                "url `{}` must start with http:// or https://",
+                self.url
+            ));
+        }
+        if self.views.is_empty() {
+            return bad("views: name at least one camera view to send".into());
+        }
+        if self.protocol == RemoteProtocol::Grm && self.views.len() != 3 {
+            return bad(format!(
+                "views: Grm sends three views (front, left wrist, right wrist), got {:?}",
+                self.views
+            ));
+        }
+        if !(8..=2048).contains(&self.image_size) {
+            return bad(format!(
+                "image_size {} is out of range 8..=2048",
+                self.image_size
+            ));
+        }
+        if self.timeout_ms == 0 || self.max_in_flight == 0 {
+            return bad("timeout_ms and max_in_flight must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// Loads the models this crate cannot build itself — `Learned` (needs the network's
+/// runtime, libtorch) and `Remote` (needs an HTTP client) — supplied by the crate that
+/// links them, so this crate stays free of both.
+pub type ModelLoader<'a> = &'a dyn Fn(&ModelSpec) -> Result<Box<dyn ProgressModel>, LoadError>;
+
+/// Why a model could not be loaded (the loader's own error, boxed).
 pub type LoadError = Box<dyn std::error::Error + Send + Sync>;
 
 impl ModelSpec {
-    /// Build the model; `Learned` models need [`ModelSpec::build_with`].
+    /// Build the model; `Learned` and `Remote` models need [`ModelSpec::build_with`].
     pub fn build(&self) -> Result<Box<dyn ProgressModel>, ShapingConfigError> {
-        self.build_with(&|path| {
-            Err(format!(
-                "{}: learned models are loaded by the rapt CLI",
-                path.display()
-            )
-            .into())
+        self.build_with(&|spec| {
+            Err(format!("{spec:?}: learned and remote models are loaded by the rapt CLI").into())
         })
     }
 
-    /// Build the model, loading learned ones with `learned`.
+    /// Build the model, loading learned and remote ones with `load`.
     pub fn build_with(
         &self,
-        learned: LearnedLoader<'_>,
+        load: ModelLoader<'_>,
     ) -> Result<Box<dyn ProgressModel>, ShapingConfigError> {
         Ok(match self {
             ModelSpec::Oracle => Box::new(Oracle),
-            ModelSpec::Learned { path } => {
-                learned(path).map_err(|e| ShapingConfigError::Learned(e.to_string()))?
+            ModelSpec::Learned { .. } => {
+                load(self).map_err(|e| ShapingConfigError::Learned(e.to_string()))?
+            }
+            ModelSpec::Remote(remote) => {
+                remote.validate()?;
+                load(self).map_err(|e| ShapingConfigError::Remote(e.to_string()))?
             }
             ModelSpec::Ensemble { members, aggregate } => {
                 if members.is_empty() {
@@ -61,7 +153,7 @@ impl ModelSpec {
                 }
                 let built: Vec<Box<dyn ProgressModel>> = members
                     .iter()
-                    .map(|m| m.build_with(learned))
+                    .map(|m| m.build_with(load))
                     .collect::<Result<_, _>>()?;
                 let views: Vec<_> = built.iter().filter_map(|m| m.views()).collect();
                 if let Some(first) = views.first()
@@ -81,6 +173,7 @@ impl ModelSpec {
     pub fn validate(&self) -> Result<(), ShapingConfigError> {
         match self {
             ModelSpec::Oracle | ModelSpec::Learned { .. } => Ok(()),
+            ModelSpec::Remote(remote) => remote.validate(),
             ModelSpec::Ensemble { members, .. } => {
                 if members.is_empty() {
                     return Err(ShapingConfigError::EmptyEnsemble);
@@ -95,6 +188,7 @@ impl ModelSpec {
         match self {
             ModelSpec::Oracle => false,
             ModelSpec::Learned { .. } => true,
+            ModelSpec::Remote(_) => false,
             ModelSpec::Ensemble { members, .. } => members.iter().any(ModelSpec::is_learned),
         }
     }
@@ -156,6 +250,9 @@ pub enum ShapingConfigError {
     /// A learned model could not be loaded.
     #[error("learned progress model: {0}")]
     Learned(String),
+    /// A remote model's settings are wrong or its server failed the start-up check.
+    #[error("remote progress model: {0}")]
+    Remote(String),
     /// A shaping weight that is not a positive finite number.
     #[error("shaping scale = {0} must be a positive finite number (default 1)")]
     BadScale(f32),

@@ -321,7 +321,7 @@ impl LearnedProgress {
     }
 
     /// Load the model in `dir` on the CPU as a boxed [`ProgressModel`]: the loader
-    /// `rapt_reward::ModelSpec::Learned` needs (`Shaper::new`'s `learned` argument).
+    /// `rapt_reward::ModelSpec::Learned` needs (through `Shaper::new`'s loader).
     pub fn load_boxed(dir: &Path) -> Result<Box<dyn ProgressModel>, rapt_reward::LoadError> {
         Self::load(dir, Device::Cpu)
             .map(|m| Box::new(m) as Box<dyn ProgressModel>)

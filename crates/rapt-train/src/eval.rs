@@ -87,13 +87,13 @@ pub fn evaluate_run(target: &Path, options: &EvalRunOptions) -> Result<EvalRun, 
 
 /// The run's shaper for `venv` (which renders the model's camera views from its next
 /// reset on, when the model reads frames); `None` when the run is not shaped. Learned
-/// models load on the CPU.
+/// models load on the CPU; remote ones are checked against their server first.
 pub fn make_shaper(cfg: &RunConfig, venv: &mut ThreadedVecEnv) -> Result<Option<Shaper>, RunError> {
     Ok(Shaper::for_vec_env(
         &cfg.shaping,
         &cfg.env.id,
         venv,
         cfg.ppo.gamma,
-        &rapt_rm::LearnedProgress::load_boxed,
+        &|spec| crate::models::load_model(spec, &cfg.env.id, cfg.env.params_text()),
     )?)
 }

@@ -16,6 +16,7 @@
 pub mod config;
 mod error;
 mod eval;
+pub mod models;
 mod run;
 
 pub use config::{EnvConfig, MAX_BATCH, MAX_NUM_ENVS, PolicyKind, RunConfig, TrainConfig};
