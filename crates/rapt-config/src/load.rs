@@ -29,12 +29,16 @@ pub(crate) struct ParseError {
 }
 
 /// Parse RON `text` with `implicit_some` on, so an optional field takes a bare value
-/// (`target_kl: 0.02`, or `--set ppo.target_kl=0.02`) as well as `Some(0.02)`; errors
-/// carry ron's span and `serde_path_to_error`'s field path.
+/// (`target_kl: 0.02`, or `--set ppo.target_kl=0.02`) as well as `Some(0.02)`, and
+/// `unwrap_variant_newtypes`, so a variant wrapping a struct takes its fields directly
+/// (`Remote(url: "…", …)` rather than `Remote((url: "…", …))`); errors carry ron's span
+/// and `serde_path_to_error`'s field path.
 fn parse<T: DeserializeOwned>(text: &str) -> Result<T, Box<ParseError>> {
     let failed = |error, path| Box::new(ParseError { error, path });
-    let options =
-        ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+    let options = ron::Options::default().with_default_extension(
+        ron::extensions::Extensions::IMPLICIT_SOME
+            | ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES,
+    );
     let mut de = ron::Deserializer::from_str_with_options(text, &options)
         .map_err(|e| failed(e, String::new()))?;
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {

@@ -312,8 +312,15 @@ impl PyVecEnv {
     /// state is 0; a truncated episode keeps its real Φ). Learned models need libtorch,
     /// which this package does not link.
     fn set_shaping(&self, shaping: &str, gamma: f32) -> PyResult<()> {
-        let shaping: Shaping =
-            ron::from_str(shaping).map_err(|e| value_error(format!("shaping: {e}")))?;
+        // As run configs read it: bare optional values, `Remote(url: …)` without a second
+        // pair of parentheses.
+        let options = ron::Options::default().with_default_extension(
+            ron::extensions::Extensions::IMPLICIT_SOME
+                | ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES,
+        );
+        let shaping: Shaping = options
+            .from_str(shaping)
+            .map_err(|e| value_error(format!("shaping: {e}")))?;
         let load: ModelLoader<'_> = &|spec| match spec {
             ModelSpec::Remote(remote) => {
                 let model = rapt_remote::RemoteProgress::connect(remote)?;

@@ -7,8 +7,10 @@
 //! are cached by frame hash (LRU, 4,096 entries). **When a score never comes** (retries
 //! spent, or an answer that cannot be parsed), the env's last Φ is held: Φ(s') = Φ(s), so
 //! that transition's shaping term is (γ − 1)kΦ(s), near 0 and never NaN; the first state
-//! of an episode gets Φ = 0. Failures and latency are reported as `remote_failures` and
-//! `remote_latency_ms` (logged under `reward/`).
+//! of an episode gets Φ = 0. After [`BREAKER_FAILURES`] failed calls in a row the model
+//! stops calling for a cool-down (1 s, doubling to 30 s; a success resets it), so a dead
+//! server slows training by at most a few timeouts. Failures and latency are reported as
+//! `remote_failures` and `remote_latency_ms` (logged under `reward/`).
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
@@ -32,6 +34,8 @@ use crate::protocol::{
 
 /// Frame-hash → Φ entries kept.
 const CACHE_ENTRIES: usize = 4096;
+/// Calls failing in a row that make the model stop calling for a cool-down.
+pub const BREAKER_FAILURES: u32 = 8;
 
 /// Why a remote model could not start.
 #[derive(Debug, Error)]
@@ -93,6 +97,10 @@ pub struct RemoteProgress {
     failures: u64,
     total_failures: u64,
     latency_ms: (f64, f64),
+    /// The circuit breaker: failed calls in a row, when calls resume, the next cool-down.
+    consecutive_failures: u32,
+    down_until: Option<Instant>,
+    cooldown: Duration,
 }
 
 impl RemoteProgress {
@@ -118,6 +126,9 @@ impl RemoteProgress {
             failures: 0,
             total_failures: 0,
             latency_ms: (0.0, 0.0),
+            consecutive_failures: 0,
+            down_until: None,
+            cooldown: Duration::from_secs(1),
         };
         let served = model
             .client
@@ -223,6 +234,32 @@ impl RemoteProgress {
             }
         };
         (outcome, start.elapsed())
+    }
+
+    /// Open the breaker after [`BREAKER_FAILURES`] calls in a row failed (a dead or
+    /// overloaded server), for a cool-down doubling from 1 s to 30 s; close it on a success.
+    fn update_breaker(&mut self, outcomes: &[(Outcome, Duration)]) {
+        for (outcome, _) in outcomes {
+            match outcome {
+                Ok(_) => {
+                    self.consecutive_failures = 0;
+                    self.cooldown = Duration::from_secs(1);
+                }
+                Err(_) => self.consecutive_failures += 1,
+            }
+        }
+        self.down_until = None;
+        if self.consecutive_failures >= BREAKER_FAILURES {
+            self.down_until = Some(Instant::now() + self.cooldown);
+            tracing::warn!(
+                "remote progress model at {}: {} calls in a row failed; no calls for {:?}, holding Φ",
+                self.spec.url,
+                self.consecutive_failures,
+                self.cooldown
+            );
+            self.cooldown = (self.cooldown * 2).min(Duration::from_secs(30));
+            self.consecutive_failures = 0;
+        }
     }
 
     /// Run `requests` with at most `max_in_flight` in flight.
@@ -372,7 +409,20 @@ impl ProgressModel for RemoteProgress {
             plans.push(plan);
         }
         let calls: Vec<ChatRequest> = requests.iter().map(|(_, r)| r.clone()).collect();
-        let outcomes = self.call_all(&calls);
+        let outcomes = if self.down_until.is_some_and(|t| Instant::now() < t) {
+            // The server failed repeatedly: skip calls until the cool-down ends.
+            vec![
+                (
+                    Err("the server is cooling down after repeated failures".to_string()),
+                    Duration::ZERO
+                );
+                calls.len()
+            ]
+        } else {
+            let outcomes = self.call_all(&calls);
+            self.update_breaker(&outcomes);
+            outcomes
+        };
         for ((key, _), (outcome, took)) in requests.iter().zip(&outcomes) {
             self.latency_ms.0 += took.as_secs_f64() * 1e3;
             self.latency_ms.1 += 1.0;

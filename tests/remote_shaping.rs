@@ -1,0 +1,211 @@
+//! A PPO run shaped through `Remote(protocol: Progress)` against `rapt reward-serve`, at
+//! tiny scale: the run logs the remote model's latency, and when the server is killed in
+//! the middle of the run, the run still finishes with every update logged, its failures
+//! counted, no NaN and its checkpoints written. A bad URL stops a run before any training.
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+mod common;
+
+use common::{ok, rapt};
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("rapt-remote-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&d);
+    fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A tiny learned Push model (3 views at 16 px), trained on 3 recorded episodes.
+fn tiny_model(dir: &Path) -> PathBuf {
+    let data = dir.join("data");
+    ok(&rapt(&[
+        "record",
+        "Push-v0",
+        "--episodes",
+        "3",
+        "--size",
+        "16",
+        "--max-steps",
+        "20",
+        "--out",
+        s(&data),
+    ]));
+    let cfg = dir.join("rm.ron");
+    fs::write(
+        &cfg,
+        "(epochs: 1, batch_size: 32, net: (channels: [8, 8], features: 16, hidden: 16))",
+    )
+    .unwrap();
+    let run = dir.join("rm");
+    ok(&rapt(&[
+        "reward-model",
+        "train",
+        s(&data),
+        "--config",
+        s(&cfg),
+        "--run-dir",
+        s(&run),
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+    ]));
+    run.join("model")
+}
+
+/// `rapt reward-serve MODEL` on a free port: the process and its base URL.
+fn serve(model: &Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rapt"))
+        .args([
+            "reward-serve",
+            s(model),
+            "--addr",
+            "127.0.0.1:0",
+            "--name",
+            "rm",
+            "--device",
+            "cpu",
+            "--threads",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split(" on ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+    (child, url)
+}
+
+fn config(dir: &Path, url: &str, updates: u64) -> PathBuf {
+    let cfg = dir.join(format!("run-{updates}.ron"));
+    fs::write(
+        &cfg,
+        format!(
+            "(
+    name: \"remote-shaped\",
+    seed: 3,
+    env: (id: \"Push-v0\", num_envs: 2, threads: 1, params: (reward: Sparse)),
+    train: (total_steps: {}, log_every_steps: 32, eval_every_updates: 0, final_eval_episodes: 2,
+            checkpoint_every_updates: 1),
+    ppo: (num_steps: 16, num_minibatches: 2, update_epochs: 1, hidden: [16, 16], gamma: 0.98),
+    shaping: Potential(model: Remote(url: \"{url}\", model: \"rm\", protocol: Progress,
+        views: [\"front\", \"side\", \"wrist\"], image_size: 16, timeout_ms: 2000, retries: 1),
+        scale: 10.0),
+)",
+            32 * updates
+        ),
+    )
+    .unwrap();
+    cfg
+}
+
+/// `metrics.csv` as (header, rows).
+fn metrics(run: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = fs::read_to_string(run.join("metrics.csv")).unwrap_or_default();
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .map(|h| h.split(',').map(str::to_owned).collect())
+        .unwrap_or_default();
+    let rows = lines
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect();
+    (header, rows)
+}
+
+fn column(header: &[String], rows: &[Vec<String>], name: &str) -> Vec<f64> {
+    let k = header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name} in {header:?}"));
+    rows.iter()
+        .map(|r| r[k].parse().unwrap_or(f64::NAN))
+        .collect()
+}
+
+#[test]
+fn remote_shaping_survives_the_server_dying_mid_run() {
+    let dir = scratch("kill");
+    let model = tiny_model(&dir);
+    let (mut server, url) = serve(&model);
+
+    let run = dir.join("run");
+    let mut train = Command::new(env!("CARGO_BIN_EXE_rapt"))
+        .args(["train", s(&config(&dir, &url, 12)), "--run-dir", s(&run)])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Kill the server once the first update is logged.
+    let t = Instant::now();
+    while metrics(&run).1.len() < 2 {
+        assert!(t.elapsed() < Duration::from_secs(300), "no update logged");
+        assert!(
+            train.try_wait().unwrap().is_none(),
+            "the run ended before any update was logged"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let out = train.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the run failed: {stderr}");
+    assert!(stderr.contains("holding the last Φ"), "{stderr}");
+
+    let (header, rows) = metrics(&run);
+    assert_eq!(rows.len(), 12, "every update logged");
+    let failures = column(&header, &rows, "reward/remote_failures");
+    let latency = column(&header, &rows, "reward/remote_latency_ms");
+    let phi = column(&header, &rows, "reward/phi");
+    let shaping = column(&header, &rows, "reward/shaping");
+    assert_eq!(failures[0], 0.0, "the server answered the first update");
+    assert!(latency[0] > 0.0, "{latency:?}");
+    assert!(failures.iter().sum::<f64>() > 0.0, "{failures:?}");
+    assert!(
+        phi.iter().chain(&shaping).all(|v| v.is_finite()),
+        "{phi:?} {shaping:?}"
+    );
+    assert!(run.join("checkpoints").read_dir().unwrap().count() > 0);
+}
+
+#[test]
+fn a_bad_remote_url_stops_the_run_before_training() {
+    let dir = scratch("bad-url");
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let url = format!("http://{free}/v1");
+    let run = dir.join("run");
+    let out = rapt(&["train", s(&config(&dir, &url, 2)), "--run-dir", s(&run)]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("remote progress model: start-up check of {url}")),
+        "{stderr}"
+    );
+    assert!(metrics(&run).1.is_empty(), "no training happened");
+}
