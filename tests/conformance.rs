@@ -15,3 +15,18 @@ fn every_registered_env_passes_the_conformance_checker() {
         eprintln!("{id}: passed {:?}", report.passed);
     }
 }
+
+#[test]
+fn every_registered_env_states_its_task_in_words() {
+    let registry = rapt::registry();
+    for id in registry.ids() {
+        let env = registry.make(&id, "", None).unwrap();
+        let task = env.task();
+        assert!(
+            task.len() > 20
+                && task.ends_with('.')
+                && task.chars().next().is_some_and(char::is_uppercase),
+            "{id}: a task instruction, not `{task}`"
+        );
+    }
+}

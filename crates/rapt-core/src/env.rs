@@ -68,6 +68,13 @@ pub trait Env: Send {
         false
     }
 
+    /// The task in words, as an instruction a vision-language reward model can judge
+    /// progress against (e.g. "Push the cube across the table onto the green target.");
+    /// empty when the env states none (default).
+    fn task(&self) -> &str {
+        ""
+    }
+
     /// The camera views this env can render (e.g. `front`, `side`, `wrist`); empty when
     /// it renders none.
     fn views(&self) -> &[&'static str] {
@@ -132,6 +139,9 @@ impl<E: Env + ?Sized> Env for Box<E> {
     }
     fn expert_action(&mut self, action: &mut [f32]) -> bool {
         (**self).expert_action(action)
+    }
+    fn task(&self) -> &str {
+        (**self).task()
     }
     fn views(&self) -> &[&'static str] {
         (**self).views()

@@ -27,6 +27,10 @@ pub trait VecEnv: Send {
     fn step(&mut self, actions: &[f32]) -> Result<&Batch, EnvError>;
     /// The buffers written by the last call.
     fn batch(&self) -> &Batch;
+    /// The sub-environments' task in words ([`Env::task`]); empty by default.
+    fn task(&self) -> &str {
+        ""
+    }
     /// Render camera frames after every reset and step into [`Batch::frames`] (and, for
     /// episodes that end, [`Batch::final_frames`] before the autoreset), or stop with
     /// `None`. Takes effect from the next call, which should be a reset. Default: not
@@ -547,6 +551,10 @@ impl VecEnv for ThreadedVecEnv {
 
     fn batch(&self) -> &Batch {
         &self.batch
+    }
+
+    fn task(&self) -> &str {
+        self.local.envs.first().map_or("", |env| env.task())
     }
 
     fn set_frames(&mut self, spec: Option<FrameSpec>) -> Result<(), EnvError> {

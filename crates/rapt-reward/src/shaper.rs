@@ -182,6 +182,20 @@ impl Shaper {
         gamma: f32,
         load: ModelLoader<'_>,
     ) -> Result<Option<(Self, Option<FrameSpec>)>> {
+        Self::for_task(shaping, env_id, env_id, layout, gamma, load)
+    }
+
+    /// As [`Shaper::new`], with the task in words that language-conditioned models read
+    /// (`task`; the env id when empty).
+    pub fn for_task(
+        shaping: &Shaping,
+        env_id: &str,
+        task: &str,
+        layout: &InfoLayout,
+        gamma: f32,
+        load: ModelLoader<'_>,
+    ) -> Result<Option<(Self, Option<FrameSpec>)>> {
+        let task = if task.is_empty() { env_id } else { task };
         let Some(spec) = shaping.model() else {
             return Ok(None);
         };
@@ -195,7 +209,7 @@ impl Shaper {
                 )));
             };
             let spec = FrameSpec { views, size };
-            let scorer = Scorer::spawn(model, env_id.to_string())?;
+            let scorer = Scorer::spawn(model, task.to_string())?;
             (
                 Source::Frames {
                     scorer,
@@ -226,7 +240,7 @@ impl Shaper {
                 potential,
                 source,
                 model_name,
-                task: env_id.to_string(),
+                task: task.to_string(),
                 scale: shaping.scale(),
                 phi_prev: Vec::new(),
                 sums: (0.0, 0.0, 0.0, 0),
@@ -235,8 +249,9 @@ impl Shaper {
         )))
     }
 
-    /// The shaper for `shaping` on `venv` (an env `env_id`), as [`Shaper::new`]; a model
-    /// that reads frames has `venv` render its camera views from its next reset on.
+    /// The shaper for `shaping` on `venv` (an env `env_id`), as [`Shaper::new`] with the
+    /// envs' task in words; a model that reads frames has `venv` render its camera views
+    /// from its next reset on.
     pub fn for_vec_env(
         shaping: &Shaping,
         env_id: &str,

@@ -108,6 +108,10 @@ impl CartPole {
 }
 
 impl Env for CartPole {
+    fn task(&self) -> &str {
+        "Keep the pole balanced upright on the cart."
+    }
+
     fn observation_space(&self) -> &Space {
         &self.observation_space
     }

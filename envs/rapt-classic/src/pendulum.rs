@@ -115,6 +115,10 @@ impl Pendulum {
 }
 
 impl Env for Pendulum {
+    fn task(&self) -> &str {
+        "Swing the pendulum up and hold it upright."
+    }
+
     fn observation_space(&self) -> &Space {
         &self.observation_space
     }

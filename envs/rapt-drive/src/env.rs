@@ -651,6 +651,11 @@ impl Env for DriveEnv {
             .map(|e| (e.s_max / e.route.length()).min(1.0))
     }
 
+    fn task(&self) -> &str {
+        "Drive along the route to its end: follow the lane, stop at red lights and avoid \
+         collisions with cars and pedestrians."
+    }
+
     fn views(&self) -> &[&'static str] {
         &crate::views::VIEWS
     }

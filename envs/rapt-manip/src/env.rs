@@ -268,6 +268,10 @@ impl<T: Task> Env for ManipEnv<T> {
         self.task.stages()
     }
 
+    fn task(&self) -> &str {
+        T::TASK
+    }
+
     fn views(&self) -> &[&'static str] {
         &crate::views::VIEWS
     }

@@ -54,6 +54,9 @@ pub trait Task: Send + std::fmt::Debug {
     const ID: &'static str;
     /// One line saying what the task is.
     const SUMMARY: &'static str;
+    /// The task as an instruction in words, for vision-language reward models
+    /// ([`rapt_core::Env::task`]).
+    const TASK: &'static str;
     /// Default episode length, control steps.
     const MAX_EPISODE_STEPS: u32;
     /// Default velocity-solver iterations per physics step (`ManipParams::solver_iterations`

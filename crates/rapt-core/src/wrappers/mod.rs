@@ -30,6 +30,9 @@ macro_rules! forward_spaces {
         fn expert_action(&mut self, action: &mut [f32]) -> bool {
             self.inner.expert_action(action)
         }
+        fn task(&self) -> &str {
+            self.inner.task()
+        }
         fn views(&self) -> &[&'static str] {
             self.inner.views()
         }

@@ -94,6 +94,7 @@ impl Task for Insert {
     const ID: &'static str = "Insert-v0";
     const SUMMARY: &'static str =
         "insert a square peg into a hole with 3 mm of clearance (precision, rapier)";
+    const TASK: &'static str = "Pick up the square peg and insert it into the hole.";
     const MAX_EPISODE_STEPS: u32 = 150;
     // Stiffer contact solving (more iterations) makes the peg jam at the hole's entry.
     const SOLVER_ITERATIONS: usize = 4;

@@ -52,6 +52,7 @@ impl Task for PickPlace {
     const ID: &'static str = "PickPlace-v0";
     const SUMMARY: &'static str =
         "grasp a 5 cm cube and place it at a goal, possibly in the air (rapier)";
+    const TASK: &'static str = "Pick up the cube and place it at the green target.";
     const MAX_EPISODE_STEPS: u32 = 100;
     // A held cube creeps along the pads with 4 iterations (~1 cm in 2 s); 6 hold it.
     const SOLVER_ITERATIONS: usize = 6;

@@ -66,6 +66,7 @@ fn push_start(cube: Vector, goal: Vector) -> Vector {
 impl Task for Push {
     const ID: &'static str = "Push-v0";
     const SUMMARY: &'static str = "push a 5 cm cube to a goal on the table (arm + gripper, rapier)";
+    const TASK: &'static str = "Push the cube across the table onto the green target.";
     const MAX_EPISODE_STEPS: u32 = 100;
     const SOLVER_ITERATIONS: usize = 4;
 

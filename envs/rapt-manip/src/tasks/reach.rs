@@ -23,6 +23,7 @@ impl Task for Reach {
     const ID: &'static str = "Reach-v0";
     const SUMMARY: &'static str =
         "bring the gripper to a random point in the air (arm + gripper, rapier)";
+    const TASK: &'static str = "Move the gripper to the green target point.";
     const MAX_EPISODE_STEPS: u32 = 50;
     const SOLVER_ITERATIONS: usize = 4;
 
