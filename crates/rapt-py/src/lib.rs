@@ -309,7 +309,8 @@ impl PyVecEnv {
     /// Shape every reward from the next step on as `shaping` says (RON text of
     /// `rapt_reward::Shaping`, e.g. `Potential(model: Oracle, scale: 10.0)`), with the
     /// learner's discount `gamma`: the same rules as the Rust trainer (Φ of a terminal
-    /// state is 0; a truncated episode keeps its real Φ). Learned models need libtorch,
+    /// state is 0; a truncated episode keeps its real Φ). A remote model (`Remote(...)`)
+    /// reads camera frames: reset the envs before stepping. Learned models need libtorch,
     /// which this package does not link.
     fn set_shaping(&self, shaping: &str, gamma: f32) -> PyResult<()> {
         // As run configs read it: bare optional values, `Remote(url: …)` without a second
@@ -344,11 +345,30 @@ impl PyVecEnv {
             )
             .into()),
         };
-        // Φ of the current states: shaping starts with the next step.
+        let rendering = self
+            .frames
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .spec
+            .is_some();
+        if rendering
+            && shaping
+                .model()
+                .is_some_and(|m| !matches!(m, ModelSpec::Oracle))
+        {
+            return Err(value_error(
+                "shaping with a model that reads camera frames cannot be combined with \
+                 render_mode yet: make the env without render_mode",
+            ));
+        }
+        // Φ of the current states: shaping starts with the next step. A model that reads
+        // frames gets them from the next reset on (the envs must be reset first).
         let shaper = self
             .with_env(|env| {
                 let mut shaper = Shaper::for_vec_env(&shaping, &self.id, env, gamma, load)?;
-                if let Some(s) = shaper.as_mut() {
+                if let Some(s) = shaper.as_mut()
+                    && !s.reads_frames()
+                {
                     s.reset(env.batch())?;
                 }
                 Ok::<_, rapt_reward::ShaperError>(shaper)

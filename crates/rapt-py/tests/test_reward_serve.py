@@ -126,3 +126,39 @@ def test_bad_requests_get_clear_openai_errors(server):
     with pytest.raises(openai.NotFoundError, match="model `gpt-4o` is not served here"):
         client.chat.completions.create(
             model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+
+
+def test_potential_shaping_with_the_served_model_matches_in_process_phi(model_dir, server, tmp_path):
+    """`PotentialShaping(model='Remote(... protocol: Progress ...)')` on a vector env: each
+    shaped reward is r + γkΦ(s') − kΦ(s) with Φ of the same frames scored in-process."""
+    import gymnasium as gym
+
+    url, _ = server
+    views = json.loads((model_dir / "model.json").read_text())["shape"]["views"]
+    remote = (f'Remote(url: "{url}", model: "push-tiny", protocol: Progress, '
+              f'views: [{", ".join(json.dumps(v) for v in views)}], image_size: {SIZE})')
+    k, gamma = 10.0, 0.98
+    shaped = rapt.wrappers.PotentialShaping(
+        gym.make_vec("rapt/Push-v0", num_envs=2), scale=k, gamma=gamma, model=remote)
+    plain = gym.make_vec("rapt/Push-v0", num_envs=2)
+    # Frames of the same states, for in-process scoring.
+    mirror = rapt._rapt.VecEnv("Push-v0", num_envs=2)
+    mirror.set_frames(views, SIZE)
+    shaped.reset(seed=5)
+    plain.reset(seed=5)
+    mirror.reset(seed=5)
+    before = mirror.frames()
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        actions = rng.uniform(-1, 1, (2, 4)).astype(np.float32)
+        _, got, *_ = shaped.step(actions)
+        _, base, *_ = plain.step(actions)
+        mirror.step(actions)
+        after = mirror.frames()
+        phi = in_process_phi(model_dir, [*before, *after], tmp_path)
+        expected = base + gamma * k * np.array(phi[2:]) - k * np.array(phi[:2])
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)
+        before = after
+    with pytest.raises(ValueError, match="cannot be combined with render_mode"):
+        rapt.wrappers.PotentialShaping(
+            gym.make_vec("rapt/Push-v0", num_envs=1, render_mode="rgb_array"), model=remote)

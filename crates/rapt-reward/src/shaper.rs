@@ -271,6 +271,11 @@ impl Shaper {
         Ok(Some(shaper))
     }
 
+    /// Whether Φ comes from camera frames (the vector env renders them).
+    pub fn reads_frames(&self) -> bool {
+        matches!(self.source, Source::Frames { .. })
+    }
+
     fn score_inline(&mut self, info: &rapt_core::InfoBatch, n: usize) -> Result<Vec<f32>> {
         let Source::Inline {
             model,
