@@ -49,12 +49,17 @@ pub fn png_data_url(rgb: &[u8], size: usize) -> Result<String, FrameError> {
         });
     }
     let mut png = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut png)
-        .write_image(rgb, size as u32, size as u32, ExtendedColorType::Rgb8)
-        .map_err(|e| FrameError::Undecodable {
-            index: 0,
-            message: e.to_string(),
-        })?;
+    // Fast deflate: small frames, and encoding is on the scoring thread's critical path.
+    image::codecs::png::PngEncoder::new_with_quality(
+        &mut png,
+        image::codecs::png::CompressionType::Fast,
+        image::codecs::png::FilterType::Adaptive,
+    )
+    .write_image(rgb, size as u32, size as u32, ExtendedColorType::Rgb8)
+    .map_err(|e| FrameError::Undecodable {
+        index: 0,
+        message: e.to_string(),
+    })?;
     Ok(format!("data:image/png;base64,{}", STANDARD.encode(png)))
 }
 

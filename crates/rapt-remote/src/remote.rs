@@ -14,8 +14,8 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Sender, channel};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rapt_reward::{
@@ -85,7 +85,9 @@ impl Cache {
 #[derive(Debug)]
 pub struct RemoteProgress {
     spec: RemoteSpec,
-    client: ChatClient,
+    caller: Arc<Caller>,
+    /// Threads making calls, started on the first scored batch.
+    pool: Option<CallPool>,
     /// GRM's reference start and goal images (front view), as data URLs.
     references: Option<[String; 2]>,
     /// Φ of each env's current state.
@@ -118,7 +120,12 @@ impl RemoteProgress {
         let client = ChatClient::new(&spec.url, Duration::from_millis(spec.timeout_ms), api_key);
         let model = Self {
             spec: spec.clone(),
-            client,
+            caller: Arc::new(Caller {
+                client,
+                protocol: spec.protocol,
+                retries: spec.retries,
+            }),
+            pool: None,
             references: None,
             phi: Vec::new(),
             current: Vec::new(),
@@ -131,6 +138,7 @@ impl RemoteProgress {
             cooldown: Duration::from_secs(1),
         };
         let served = model
+            .caller
             .client
             .models()
             .map_err(|e| model.startup(e.to_string()))?;
@@ -171,10 +179,12 @@ impl RemoteProgress {
         let urls = vec![gray; self.spec.views.len()];
         let request = self.request("the start-up check", &urls, Some(&urls));
         let answer = self
+            .caller
             .client
             .complete(&request)
             .map_err(|e| self.startup(e.to_string()))?;
-        self.read(&answer)
+        self.caller
+            .read(&answer)
             .map(|_| ())
             .map_err(|e| self.startup(format!("unparseable answer: {e}")))
     }
@@ -205,37 +215,6 @@ impl RemoteProgress {
         }
     }
 
-    /// The protocol's raw value from an answer: Φ (`Progress`, `Rubric5`) or GRM's hop.
-    fn read(&self, answer: &ChatResponse) -> Result<f32, AnswerError> {
-        match self.spec.protocol {
-            RemoteProtocol::Progress => parse_progress(answer_text(answer)?),
-            RemoteProtocol::Rubric5 => match rubric5_expectation(answer) {
-                Some(e) => Ok(rubric5_phi(e)),
-                None => parse_rubric5(answer_text(answer)?).map(|d| rubric5_phi(f32::from(d))),
-            },
-            RemoteProtocol::Grm => parse_grm(answer_text(answer)?),
-        }
-    }
-
-    /// One call with retries; the outcome and the time it took.
-    fn call(&self, request: &ChatRequest) -> (Outcome, Duration) {
-        let start = Instant::now();
-        let mut delay = Duration::from_millis(100);
-        let mut attempt = 0;
-        let outcome = loop {
-            match self.client.complete(request) {
-                Ok(answer) => break self.read(&answer).map_err(|e| e.to_string()),
-                Err(e) if e.is_transient() && attempt < self.spec.retries => {
-                    attempt += 1;
-                    std::thread::sleep(delay);
-                    delay *= 2;
-                }
-                Err(e) => break Err(e.to_string()),
-            }
-        };
-        (outcome, start.elapsed())
-    }
-
     /// Open the breaker after [`BREAKER_FAILURES`] calls in a row failed (a dead or
     /// overloaded server), for a cool-down doubling from 1 s to 30 s; close it on a success.
     fn update_breaker(&mut self, outcomes: &[(Outcome, Duration)]) {
@@ -262,31 +241,123 @@ impl RemoteProgress {
         }
     }
 
-    /// Run `requests` with at most `max_in_flight` in flight.
-    fn call_all(&self, requests: &[ChatRequest]) -> Vec<(Outcome, Duration)> {
-        let next = AtomicUsize::new(0);
-        let results = Mutex::new(vec![None; requests.len()]);
-        let workers = self.spec.max_in_flight.min(requests.len());
-        std::thread::scope(|scope| {
-            for _ in 0..workers {
-                scope.spawn(|| {
-                    loop {
-                        let k = next.fetch_add(1, Ordering::SeqCst);
-                        let Some(request) = requests.get(k) else {
-                            break;
-                        };
-                        let result = self.call(request);
-                        results.lock().unwrap_or_else(|e| e.into_inner())[k] = Some(result);
-                    }
-                });
+    /// Run `requests` on the pool's `max_in_flight` threads (started on first use).
+    fn call_all(&mut self, requests: Vec<ChatRequest>) -> Vec<(Outcome, Duration)> {
+        let pool = self
+            .pool
+            .get_or_insert_with(|| CallPool::start(&self.caller, self.spec.max_in_flight));
+        pool.run(requests)
+    }
+}
+
+/// Calls the server and reads its answers (shared by the pool's threads).
+#[derive(Debug)]
+struct Caller {
+    client: ChatClient,
+    protocol: RemoteProtocol,
+    retries: u32,
+}
+
+impl Caller {
+    /// The protocol's raw value from an answer: Φ (`Progress`, `Rubric5`) or GRM's hop.
+    fn read(&self, answer: &ChatResponse) -> Result<f32, AnswerError> {
+        match self.protocol {
+            RemoteProtocol::Progress => parse_progress(answer_text(answer)?),
+            RemoteProtocol::Rubric5 => match rubric5_expectation(answer) {
+                Some(e) => Ok(rubric5_phi(e)),
+                None => parse_rubric5(answer_text(answer)?).map(|d| rubric5_phi(f32::from(d))),
+            },
+            RemoteProtocol::Grm => parse_grm(answer_text(answer)?),
+        }
+    }
+
+    /// One call with retries; the outcome and the time it took.
+    fn call(&self, request: &ChatRequest) -> (Outcome, Duration) {
+        let start = Instant::now();
+        let mut delay = Duration::from_millis(100);
+        let mut attempt = 0;
+        let outcome = loop {
+            match self.client.complete(request) {
+                Ok(answer) => break self.read(&answer).map_err(|e| e.to_string()),
+                Err(e) if e.is_transient() && attempt < self.retries => {
+                    attempt += 1;
+                    std::thread::sleep(delay);
+                    delay *= 2;
+                }
+                Err(e) => break Err(e.to_string()),
             }
-        });
-        results
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner())
-            .into_iter()
-            .map(|r| r.unwrap_or((Err("not sent".into()), Duration::ZERO)))
-            .collect()
+        };
+        (outcome, start.elapsed())
+    }
+}
+
+/// A call to make and where its result goes (with its index in the batch).
+type CallJob = (usize, ChatRequest, Sender<(usize, (Outcome, Duration))>);
+
+/// Long-lived threads making calls (spawning threads per scored batch cost more CPU in the
+/// kernel than the calls themselves).
+struct CallPool {
+    jobs: Option<Sender<CallJob>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for CallPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallPool")
+            .field("threads", &self.threads.len())
+            .finish()
+    }
+}
+
+impl CallPool {
+    fn start(caller: &Arc<Caller>, threads: usize) -> Self {
+        let (jobs, queue) = channel::<CallJob>();
+        let queue = Arc::new(Mutex::new(queue));
+        let threads = (0..threads.max(1))
+            .map(|k| {
+                let (caller, queue) = (caller.clone(), queue.clone());
+                std::thread::Builder::new()
+                    .name(format!("rapt-remote-{k}"))
+                    .spawn(move || {
+                        loop {
+                            let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                            let Ok((k, request, reply)) = job else {
+                                break;
+                            };
+                            let _ = reply.send((k, caller.call(&request)));
+                        }
+                    })
+                    .expect("spawning a remote-call thread")
+            })
+            .collect();
+        Self {
+            jobs: Some(jobs),
+            threads,
+        }
+    }
+
+    fn run(&self, requests: Vec<ChatRequest>) -> Vec<(Outcome, Duration)> {
+        let n = requests.len();
+        let (reply, results) = channel();
+        let jobs = self.jobs.as_ref().expect("the pool is open while it lives");
+        for (k, request) in requests.into_iter().enumerate() {
+            let _ = jobs.send((k, request, reply.clone()));
+        }
+        drop(reply);
+        let mut out = vec![(Err("not sent".to_string()), Duration::ZERO); n];
+        for (k, result) in results {
+            out[k] = result;
+        }
+        out
+    }
+}
+
+impl Drop for CallPool {
+    fn drop(&mut self) {
+        self.jobs.take();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
     }
 }
 
@@ -327,6 +398,11 @@ impl ProgressModel for RemoteProgress {
 
     fn needs_frames(&self) -> bool {
         true
+    }
+
+    fn merges_batches(&self) -> bool {
+        // GRM keeps per-episode state: one step per call.
+        self.spec.protocol != RemoteProtocol::Grm
     }
 
     fn views(&self) -> Option<(Vec<String>, usize)> {
@@ -408,7 +484,7 @@ impl ProgressModel for RemoteProgress {
             };
             plans.push(plan);
         }
-        let calls: Vec<ChatRequest> = requests.iter().map(|(_, r)| r.clone()).collect();
+        let (keys, calls): (Vec<u64>, Vec<ChatRequest>) = requests.into_iter().unzip();
         let outcomes = if self.down_until.is_some_and(|t| Instant::now() < t) {
             // The server failed repeatedly: skip calls until the cool-down ends.
             vec![
@@ -419,11 +495,11 @@ impl ProgressModel for RemoteProgress {
                 calls.len()
             ]
         } else {
-            let outcomes = self.call_all(&calls);
+            let outcomes = self.call_all(calls);
             self.update_breaker(&outcomes);
             outcomes
         };
-        for ((key, _), (outcome, took)) in requests.iter().zip(&outcomes) {
+        for (key, (outcome, took)) in keys.iter().zip(&outcomes) {
             self.latency_ms.0 += took.as_secs_f64() * 1e3;
             self.latency_ms.1 += 1.0;
             match outcome {

@@ -136,6 +136,14 @@ pub trait ProgressModel: Send {
     /// Score a batch.
     fn score(&mut self, input: &ProgressInput<'_>) -> Result<ProgressScores, RewardError>;
 
+    /// Whether the shaper may score several steps' frames in one call (rows of different
+    /// steps side by side). Only for models whose scores do not depend on the batch (no
+    /// per-episode state) and whose runs are not bit-reproducible anyway (a remote server
+    /// batches by timing); false by default, so in-process runs stay reproducible.
+    fn merges_batches(&self) -> bool {
+        false
+    }
+
     /// Counters since the last call (failures, latency), for the run's metrics; none by
     /// default.
     fn take_stats(&mut self) -> ModelStats {

@@ -77,10 +77,27 @@ impl Scorer {
     fn spawn(mut model: Box<dyn ProgressModel>, task: String) -> Result<Self> {
         let (jobs, job_rx) = channel::<(Vec<u8>, Vec<Row>)>();
         let (score_tx, scores) = channel();
+        let merge = model.merges_batches();
         let handle = std::thread::Builder::new()
             .name("rapt-scorer".into())
             .spawn(move || {
-                for (frames, rows) in job_rx {
+                while let Ok(first) = job_rx.recv() {
+                    // A model that allows it scores every step waiting so far in one call.
+                    let mut jobs = vec![first];
+                    while merge && let Ok(job) = job_rx.try_recv() {
+                        jobs.push(job);
+                    }
+                    let sizes: Vec<usize> = jobs.iter().map(|j| j.1.len()).collect();
+                    let (frames, rows) = if jobs.len() == 1 {
+                        jobs.pop().expect("one job")
+                    } else {
+                        jobs.into_iter()
+                            .fold((Vec::new(), Vec::new()), |mut all, (f, r)| {
+                                all.0.extend_from_slice(&f);
+                                all.1.extend_from_slice(&r);
+                                all
+                            })
+                    };
                     let out = model
                         .score(&ProgressInput {
                             n: rows.len(),
@@ -90,8 +107,17 @@ impl Scorer {
                             rows: Some(&rows),
                         })
                         .map(|s| s.phi);
-                    if score_tx.send((out, model.take_stats())).is_err() {
-                        break;
+                    let mut stats = model.take_stats();
+                    let mut at = 0;
+                    for n in sizes {
+                        let part = out
+                            .as_ref()
+                            .map(|phi| phi[at..at + n].to_vec())
+                            .map_err(Clone::clone);
+                        at += n;
+                        if score_tx.send((part, std::mem::take(&mut stats))).is_err() {
+                            return;
+                        }
                     }
                 }
             })
@@ -436,4 +462,95 @@ fn check_frames(batch: &Batch, spec: &FrameSpec) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use rapt_core::InfoLayout;
+
+    use super::*;
+    use crate::{ModelSpec, ProgressScores, RemoteProtocol, RemoteSpec};
+
+    /// Φ = first frame byte / 255; counts its calls; lets the shaper merge steps.
+    struct FirstByte(Arc<AtomicUsize>);
+
+    impl ProgressModel for FirstByte {
+        fn name(&self) -> String {
+            "first-byte".into()
+        }
+        fn needs_frames(&self) -> bool {
+            true
+        }
+        fn merges_batches(&self) -> bool {
+            true
+        }
+        fn views(&self) -> Option<(Vec<String>, usize)> {
+            Some((vec!["front".into()], 1))
+        }
+        fn score(&mut self, input: &ProgressInput<'_>) -> Result<ProgressScores, RewardError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            let frames = input.frames.unwrap();
+            assert_eq!(input.rows.unwrap().len(), input.n);
+            let phi = frames.chunks(3).map(|c| f32::from(c[0]) / 255.0).collect();
+            Ok(ProgressScores {
+                phi,
+                uncertainty: None,
+            })
+        }
+    }
+
+    #[test]
+    fn merged_steps_are_split_back_and_shaped_as_one_by_one() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let spec = ModelSpec::Remote(RemoteSpec {
+            url: "http://127.0.0.1:1/v1".into(),
+            model: "m".into(),
+            protocol: RemoteProtocol::Progress,
+            views: vec!["front".into()],
+            image_size: 8,
+            timeout_ms: 1,
+            max_in_flight: 1,
+            retries: 0,
+            api_key_env: None,
+        });
+        let shaping = Shaping::Potential {
+            model: spec,
+            gamma: None,
+            scale: 1.0,
+        };
+        let load: ModelLoader<'_> = &|_| Ok(Box::new(FirstByte(counter.clone())));
+        let layout = InfoLayout::default();
+        let (mut shaper, frames) = Shaper::new(&shaping, "Test-v0", &layout, 0.5, load)
+            .unwrap()
+            .unwrap();
+        assert_eq!(frames.unwrap().bytes(), 3);
+        let mut batch = Batch::new(2, 1, &layout);
+        batch.set_frame_bytes(3);
+        batch.frames = vec![0, 0, 0, 51, 0, 0];
+        shaper.reset(&batch).unwrap();
+        // Ten steps handed over before joining: the scorer may take several per call.
+        let mut rewards = vec![0.0; 20];
+        let mut expected = vec![0.0; 20];
+        let mut prev = [0.0f32, 0.2];
+        for t in 0..10u8 {
+            batch.frames = vec![t * 10, 0, 0, t * 20, 0, 0];
+            shaper
+                .apply(&batch, &mut rewards, usize::from(t) * 2)
+                .unwrap();
+            for i in 0..2 {
+                let now = f32::from(batch.frames[i * 3]) / 255.0;
+                expected[usize::from(t) * 2 + i] = 0.5 * now - prev[i];
+                prev[i] = now;
+            }
+        }
+        shaper.finish(&mut rewards).unwrap();
+        for (got, want) in rewards.iter().zip(&expected) {
+            assert!((got - want).abs() < 1e-6, "{rewards:?} vs {expected:?}");
+        }
+        assert!(calls.load(Ordering::SeqCst) <= 11);
+    }
 }
