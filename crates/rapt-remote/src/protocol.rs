@@ -233,7 +233,7 @@ pub fn rubric5_phi(score: f32) -> f32 {
     ((score - 1.0) / 4.0).clamp(0.0, 1.0)
 }
 
-/// The expected score E[s] over the digit tokens "1"–"5" at the first answer position whose
+/// The expected score E\[s\] over the digit tokens "1"–"5" at the first answer position whose
 /// top log-probabilities include them (renormalized over those digits), when the server
 /// returned log-probabilities.
 pub fn rubric5_expectation(answer: &ChatResponse) -> Option<f32> {

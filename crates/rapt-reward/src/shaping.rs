@@ -34,7 +34,7 @@ pub enum RemoteProtocol {
     /// Robo-Dopamine's GRM: reference start/goal and BEFORE/AFTER three-view sets, a
     /// `<score>±NN%</score>` hop, Φ accumulated per episode (incremental mode).
     Grm,
-    /// RoboReward's 1–5 rubric on the current state's views; Φ = (E[score] − 1) / 4 from
+    /// RoboReward's 1–5 rubric on the current state's views; Φ = (E\[score\] − 1) / 4 from
     /// the digit tokens' log-probabilities when the server returns them, else the digit.
     Rubric5,
     /// `rapt reward-serve`: Φ as a plain number.
