@@ -60,7 +60,8 @@ pub struct RewardServeArgs {
     /// Most frame sets scored together.
     #[arg(long, default_value_t = 32, value_parser = count::<1, 65_536, usize>)]
     pub max_batch: usize,
-    /// Longest wait for more requests once one is queued, ms.
+    /// Longest wait for more requests once one is queued, ms (only while others are being
+    /// read; a lone request is scored at once).
     #[arg(long, default_value_t = 2)]
     pub max_wait_ms: u64,
     /// Requests queued before new ones get 503.

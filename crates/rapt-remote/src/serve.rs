@@ -40,7 +40,8 @@ pub struct ServeOptions {
     pub model_name: String,
     /// Most frame sets scored together. Default 32.
     pub max_batch: usize,
-    /// Longest wait for more requests once one is queued. Default 2 ms.
+    /// Longest wait for more requests once one is queued, while others are being read and
+    /// decoded (a lone request is scored at once). Default 2 ms.
     pub max_wait: Duration,
     /// Requests waiting to be scored before new ones get 503. Default 256.
     pub queue: usize,
