@@ -324,19 +324,10 @@ impl PyVecEnv {
             .map_err(|e| value_error(format!("shaping: {e}")))?;
         let load: ModelLoader<'_> = &|spec| match spec {
             ModelSpec::Remote(remote) => {
-                let model = rapt_remote::RemoteProgress::connect(remote)?;
-                if remote.protocol != rapt_reward::RemoteProtocol::Grm {
-                    return Ok(Box::new(model) as Box<dyn rapt_reward::ProgressModel>);
-                }
-                let mut env = rapt_envs::registry().make(&self.id, &self.params, None)?;
-                let (start, goal) = rapt_remote::expert_references(
-                    &mut *env,
-                    &remote.views[0],
-                    remote.image_size,
-                    0,
-                )
-                .map_err(|e| format!("Grm's reference images from `{}`: {e}", self.id))?;
-                Ok(Box::new(model.with_references(&start, &goal)?))
+                let model = rapt_remote::RemoteProgress::connect_for_env(remote, || {
+                    rapt_envs::registry().make(&self.id, &self.params, None)
+                })?;
+                Ok(Box::new(model) as Box<dyn rapt_reward::ProgressModel>)
             }
             other => Err(format!(
                 "{other:?}: learned reward models need the rapt CLI (libtorch); the Python \

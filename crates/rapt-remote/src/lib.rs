@@ -25,5 +25,5 @@ pub mod remote;
 pub mod serve;
 
 pub use client::{ChatClient, ClientError};
-pub use remote::{RemoteError, RemoteProgress, expert_references};
+pub use remote::{REFERENCE_SEED, RemoteError, RemoteProgress, expert_references};
 pub use serve::{RewardServer, ServeError, ServeOptions, ServeStats};

@@ -52,7 +52,14 @@ pub enum RemoteError {
         /// What went wrong.
         message: String,
     },
+    /// GRM's reference images could not be rendered from the env.
+    #[error("Grm's reference images: {0}")]
+    References(String),
 }
+
+/// Seed of the scripted expert episode whose first and last front frames are GRM's
+/// references.
+pub const REFERENCE_SEED: u64 = 0;
 
 /// One call's outcome: a score (the protocol's raw value) or why not.
 type Outcome = Result<f32, String>;
@@ -152,6 +159,24 @@ impl RemoteProgress {
             model.check_answer()?;
         }
         Ok(model)
+    }
+
+    /// [`RemoteProgress::connect`], then for GRM the references: the front view
+    /// (`spec.views[0]`) of the first and last state of the scripted expert's episode from
+    /// [`REFERENCE_SEED`] in the env `make_env` builds (called only for GRM).
+    pub fn connect_for_env<E: std::fmt::Display>(
+        spec: &RemoteSpec,
+        make_env: impl FnOnce() -> Result<Box<dyn rapt_core::Env>, E>,
+    ) -> Result<Self, RemoteError> {
+        let model = Self::connect(spec)?;
+        if spec.protocol != RemoteProtocol::Grm {
+            return Ok(model);
+        }
+        let mut env = make_env().map_err(|e| RemoteError::References(e.to_string()))?;
+        let (start, goal) =
+            expert_references(&mut *env, &spec.views[0], spec.image_size, REFERENCE_SEED)
+                .map_err(RemoteError::References)?;
+        model.with_references(&start, &goal)
     }
 
     /// Set GRM's reference start and goal images (`size × size × 3` RGB of the front view

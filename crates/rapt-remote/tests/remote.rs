@@ -284,6 +284,7 @@ fn grm_accumulates_hops_per_episode_from_before_and_after_sets() {
     let (addr, stop) = scripted("grm", |_, chat: &ChatRequest| {
         let images = chat.user_images();
         assert_eq!(images.len(), 8, "references, BEFORE, AFTER");
+        assert_ne!(images[0], images[1], "the reference start and goal differ");
         // BEFORE and AFTER identical: no progress; otherwise +50 %.
         let hop = if images[2..5] == images[5..8] {
             "0%"
@@ -296,11 +297,11 @@ fn grm_accumulates_hops_per_episode_from_before_and_after_sets() {
             Duration::ZERO,
         )
     });
-    let start = vec![0u8; SIZE * SIZE * 3];
-    let goal = vec![255u8; SIZE * SIZE * 3];
-    let mut model = RemoteProgress::connect(&spec(addr, RemoteProtocol::Grm, "grm"))
-        .unwrap()
-        .with_references(&start, &goal)
+    // References from Push-v0's scripted expert: its start and its goal differ.
+    let mut model =
+        RemoteProgress::connect_for_env(&spec(addr, RemoteProtocol::Grm, "grm"), || {
+            rapt_envs::registry().make("Push-v0", "", None)
+        })
         .unwrap();
     assert_eq!(
         score(&mut model, &[1, 1], &[Row::First(0), Row::First(1)]),
@@ -322,6 +323,23 @@ fn grm_accumulates_hops_per_episode_from_before_and_after_sets() {
     );
     assert_eq!(phi, vec![0.0, 0.75, 0.875]);
     assert_eq!(score(&mut model, &[10], &[Row::Next(0)]), vec![0.5]);
+    stop.store(true, Ordering::SeqCst);
+}
+
+#[test]
+fn grm_without_a_scripted_expert_says_so() {
+    let (addr, stop) = scripted("grm", |_, _| {
+        (200, content("<score>0%</score>"), Duration::ZERO)
+    });
+    let e = RemoteProgress::connect_for_env(&spec(addr, RemoteProtocol::Grm, "grm"), || {
+        rapt_envs::registry().make("CartPole-v1", "", None)
+    })
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("Grm's reference images: the env cannot render"),
+        "{e}"
+    );
     stop.store(true, Ordering::SeqCst);
 }
 
