@@ -99,7 +99,8 @@ pub struct RemoteProgress {
     references: Option<[String; 2]>,
     /// Φ of each env's current state.
     phi: Vec<f32>,
-    /// Each env's current frame set (data URLs) and its hash: GRM's BEFORE.
+    /// Each env's current frame set (data URLs) and its hash: GRM's BEFORE (kept for GRM
+    /// only).
     current: Vec<Option<(Vec<String>, u64)>>,
     cache: Cache,
     /// Failures since the last `take_stats`, and in all.
@@ -405,10 +406,8 @@ fn hash_bytes(parts: &[&[u8]]) -> u64 {
 
 /// What to do for one row.
 enum Plan {
-    /// Φ known without a call.
-    Known(f32),
-    /// Cached raw value.
-    Cached(f32),
+    /// The raw value is known without a call (cached, or GRM's 0 at an episode's start).
+    Value(f32),
     /// Call the server with request `k`.
     Call(usize),
 }
@@ -468,44 +467,48 @@ impl ProgressModel for RemoteProgress {
             self.current.resize(envs, None);
         }
         let size = self.spec.image_size;
-        let mut sets = Vec::with_capacity(n);
-        for set in frames.chunks(per_set) {
-            let urls = set
-                .chunks(per_view)
-                .map(|view| png_data_url(view, size))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| bad(e.to_string()))?;
-            sets.push((urls, hash_bytes(&[set])));
-        }
         let grm = self.spec.protocol == RemoteProtocol::Grm;
+        let sets: Vec<&[u8]> = frames.chunks(per_set).collect();
+        let hashes: Vec<u64> = sets.iter().map(|set| hash_bytes(&[set])).collect();
+        // PNG data URLs of the rows that need them: those that call the server and, for GRM,
+        // those that become an env's current state (the BEFORE of its next call). A row the
+        // cache answers is never encoded.
+        let mut urls: Vec<Option<Vec<String>>> = vec![None; n];
+        let mut encode = |r: usize| -> Result<Vec<String>, RewardError> {
+            if urls[r].is_none() {
+                let set = sets[r]
+                    .chunks(per_view)
+                    .map(|view| png_data_url(view, size))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| bad(e.to_string()))?;
+                urls[r] = Some(set);
+            }
+            Ok(urls[r].clone().expect("encoded above"))
+        };
         let mut requests = Vec::new();
         let mut plans = Vec::with_capacity(n);
         for (r, row) in rows.iter().enumerate() {
-            let (urls, hash) = &sets[r];
             let before = match row {
                 Row::First(_) => None,
                 Row::Next(i) | Row::Last(i) => self.current[*i].as_ref(),
             };
-            let plan = match (grm, row, before) {
+            let key = match (grm, row, before) {
                 // GRM's incremental progress starts at 0 with each episode.
-                (true, Row::First(_), _) | (true, _, None) => Plan::Known(0.0),
-                (true, _, Some((before_urls, before_hash))) => {
-                    let key = hash_bytes(&[&before_hash.to_le_bytes(), &hash.to_le_bytes()]);
-                    match self.cache.get(key) {
-                        Some(v) => Plan::Cached(v),
-                        None => {
-                            requests.push((key, self.request(input.task, urls, Some(before_urls))));
-                            Plan::Call(requests.len() - 1)
-                        }
-                    }
+                (true, Row::First(_), _) | (true, _, None) => None,
+                (true, _, Some((_, before_hash))) => Some(hash_bytes(&[
+                    &before_hash.to_le_bytes(),
+                    &hashes[r].to_le_bytes(),
+                ])),
+                (false, _, _) => Some(hashes[r]),
+            };
+            let plan = match key.map(|k| (k, self.cache.get(k))) {
+                None => Plan::Value(0.0),
+                Some((_, Some(v))) => Plan::Value(v),
+                Some((key, None)) => {
+                    let before_urls = before.filter(|_| grm).map(|b| b.0.as_slice());
+                    requests.push((key, self.request(input.task, &encode(r)?, before_urls)));
+                    Plan::Call(requests.len() - 1)
                 }
-                (false, _, _) => match self.cache.get(*hash) {
-                    Some(v) => Plan::Cached(v),
-                    None => {
-                        requests.push((*hash, self.request(input.task, urls, None)));
-                        Plan::Call(requests.len() - 1)
-                    }
-                },
             };
             plans.push(plan);
         }
@@ -547,8 +550,7 @@ impl ProgressModel for RemoteProgress {
         for (row, plan) in rows.iter().zip(&plans) {
             let env = row.env();
             let raw = match plan {
-                Plan::Known(v) => Some(*v),
-                Plan::Cached(v) => Some(*v),
+                Plan::Value(v) => Some(*v),
                 Plan::Call(k) => outcomes[*k].0.as_ref().ok().copied(),
             };
             let value = match (raw, row) {
@@ -566,14 +568,14 @@ impl ProgressModel for RemoteProgress {
                 self.phi[env]
             });
         }
-        // The envs' current states: an episode's first row where one began, else its next.
+        // The envs' current states: an episode's first row where one began, else its next
+        // (their frames only for GRM, whose next call sends them as BEFORE).
         for (r, row) in rows.iter().enumerate() {
-            match row {
-                Row::First(i) | Row::Next(i) => {
-                    self.phi[*i] = phi[r];
-                    self.current[*i] = Some(sets[r].clone());
+            if let Row::First(i) | Row::Next(i) = *row {
+                self.phi[i] = phi[r];
+                if grm {
+                    self.current[i] = Some((encode(r)?, hashes[r]));
                 }
-                Row::Last(_) => {}
             }
         }
         Ok(ProgressScores {
