@@ -4,8 +4,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, anyhow, bail, ensure};
 use rapt_ppo::{Logger, RunDir, TensorBoardSink};
+use rapt_remote::frames::FrameError;
 use rapt_rm::adapt::{AdaptConfig, adapt};
 use rapt_rm::eval::{calibration_png, evaluate};
 use rapt_rm::train::latest_checkpoint;
@@ -325,20 +326,12 @@ fn bench(args: &RmBenchArgs) -> Result<()> {
 fn score(args: &RmScoreArgs) -> Result<()> {
     let model = RewardModel::load(&args.model, device(&args.torch)?)?;
     let shape = &model.meta().shape;
-    let views = shape.views.len();
-    ensure!(
-        args.images.len().is_multiple_of(views),
-        "{} images do not make whole frame sets of {views} views [{}]",
-        args.images.len(),
-        shape.views.join(", ")
-    );
-    let mut frames = Vec::with_capacity(args.images.len() * shape.size * shape.size * 3);
-    for (i, path) in args.images.iter().enumerate() {
-        let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let rgb = rapt_remote::frames::decode_image(&bytes, i, shape.size)
-            .with_context(|| path.display().to_string())?;
-        frames.extend_from_slice(&rgb);
-    }
+    let (views, size) = (shape.views.len(), shape.size);
+    let frames =
+        rapt_remote::frames::read_frame_sets(&args.images, views, size).map_err(|e| match e {
+            FrameError::Incomplete { .. } => anyhow!("{e} [{}]", shape.views.join(", ")),
+            e => e.into(),
+        })?;
     let phi = model.score_bytes(&frames, args.images.len() / views)?;
     println!("{}", serde_json::json!({ "phi": phi }));
     Ok(())

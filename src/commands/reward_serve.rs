@@ -19,7 +19,7 @@ pub fn run(args: &RewardServeArgs) -> Result<()> {
     let name = args
         .name
         .clone()
-        .unwrap_or_else(|| default_name(&args.model));
+        .unwrap_or_else(|| rapt_rm::model_name(&args.model));
     let options = ServeOptions {
         addr: args.addr.clone(),
         model_name: name.clone(),
@@ -46,18 +46,4 @@ pub fn run(args: &RewardServeArgs) -> Result<()> {
         stats.scored, stats.batches, stats.rejected, stats.overloaded, stats.failed
     );
     Ok(())
-}
-
-/// The run directory's name for `RUN/model`, else the directory's own.
-fn default_name(dir: &std::path::Path) -> String {
-    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-    let named = match dir.file_name().and_then(|n| n.to_str()) {
-        Some("model") => dir.parent().unwrap_or(&dir).to_path_buf(),
-        _ => dir,
-    };
-    named
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("rapt")
-        .to_owned()
 }

@@ -30,6 +30,22 @@ pub enum FrameError {
         /// What the decoder said.
         message: String,
     },
+    /// An image file could not be read or decoded.
+    #[error("{path}: {message}")]
+    File {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The images do not make whole frame sets.
+    #[error("{images} images do not make whole frame sets of {views} views")]
+    Incomplete {
+        /// Images given.
+        images: usize,
+        /// Views per frame set.
+        views: usize,
+    },
     /// The RGB buffer does not hold `size × size × 3` bytes.
     #[error("frame of {got} bytes, expected {size}×{size}×3 = {}", size * size * 3)]
     BadFrame {
@@ -105,6 +121,33 @@ pub fn decode_image(bytes: &[u8], index: usize, size: usize) -> Result<Vec<u8>, 
     Ok(image.into_raw())
 }
 
+/// The frame sets in image files `paths` (PNG or JPEG, `views` per set, set after set) as
+/// `size × size × 3` RGB bytes each, resized where their size differs: what
+/// `ProgressModel::score` takes as frames.
+pub fn read_frame_sets(
+    paths: &[std::path::PathBuf],
+    views: usize,
+    size: usize,
+) -> Result<Vec<u8>, FrameError> {
+    if paths.is_empty() || !paths.len().is_multiple_of(views) {
+        return Err(FrameError::Incomplete {
+            images: paths.len(),
+            views,
+        });
+    }
+    let mut frames = Vec::with_capacity(paths.len() * size * size * 3);
+    for (i, path) in paths.iter().enumerate() {
+        let file = |message: String| FrameError::File {
+            path: path.display().to_string(),
+            message,
+        };
+        let bytes = std::fs::read(path).map_err(|e| file(e.to_string()))?;
+        let rgb = decode_image(&bytes, i, size).map_err(|e| file(e.to_string()))?;
+        frames.extend_from_slice(&rgb);
+    }
+    Ok(frames)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +158,39 @@ mod tests {
         let url = png_data_url(&rgb, 8).unwrap();
         assert!(url.starts_with("data:image/png;base64,"));
         assert_eq!(decode_data_url(&url, 0, 8).unwrap(), rgb);
+    }
+
+    #[test]
+    fn frame_sets_are_read_from_image_files_set_after_set() {
+        let dir = std::env::temp_dir().join(format!("rapt-frames-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let paths: Vec<_> = [10u8, 20, 30, 40]
+            .iter()
+            .map(|&v| {
+                let path = dir.join(format!("{v}.png"));
+                image::RgbImage::from_raw(2, 2, vec![v; 12])
+                    .unwrap()
+                    .save(&path)
+                    .unwrap();
+                path
+            })
+            .collect();
+        let frames = read_frame_sets(&paths, 2, 2).unwrap();
+        assert_eq!(frames.len(), 4 * 12);
+        assert_eq!((frames[0], frames[12], frames[47]), (10, 20, 40));
+        let e = read_frame_sets(&paths[..3], 2, 2).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "3 images do not make whole frame sets of 2 views"
+        );
+        let missing = [dir.join("none.png"), paths[0].clone()];
+        let e = read_frame_sets(&missing, 2, 2).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with(&format!("{}: ", missing[0].display())),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -19,5 +19,5 @@ pub mod samples;
 pub mod train;
 
 pub use model::{Fusion, NetConfig, NetShape, ProgressNet};
-pub use reward_model::{LearnedProgress, ModelError, ModelMeta, RewardModel};
+pub use reward_model::{LearnedProgress, ModelError, ModelMeta, RewardModel, model_name};
 pub use train::{EpochStats, KEEP_CHECKPOINTS, TrainConfig, TrainError, TrainProgress, Trainer};

@@ -294,6 +294,22 @@ impl RewardModel {
     }
 }
 
+/// A model directory's name for people and servers (`rapt reward-serve`): the run
+/// directory's name for `RUN/model` (as `rapt reward-model train` writes it), else the
+/// directory's own; `rapt` when it has none.
+pub fn model_name(dir: &Path) -> String {
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let named = match dir.file_name().and_then(|n| n.to_str()) {
+        Some("model") => dir.parent().unwrap_or(&dir),
+        _ => &dir,
+    };
+    named
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("rapt")
+        .to_owned()
+}
+
 /// A learned model as a shaping potential: Φ from camera frames only.
 #[derive(Debug)]
 pub struct LearnedProgress {
