@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{ok, rapt};
+use common::{ok, rapt, train_tiny_reward_model};
 
 fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("rapt-remote-{name}-{}", std::process::id()));
@@ -39,26 +39,8 @@ fn tiny_model(dir: &Path) -> PathBuf {
         "--out",
         s(&data),
     ]));
-    let cfg = dir.join("rm.ron");
-    fs::write(
-        &cfg,
-        "(epochs: 1, batch_size: 32, net: (channels: [8, 8], features: 16, hidden: 16))",
-    )
-    .unwrap();
     let run = dir.join("rm");
-    ok(&rapt(&[
-        "reward-model",
-        "train",
-        s(&data),
-        "--config",
-        s(&cfg),
-        "--run-dir",
-        s(&run),
-        "--device",
-        "cpu",
-        "--threads",
-        "1",
-    ]));
+    train_tiny_reward_model(&data, &run, 1);
     run.join("model")
 }
 

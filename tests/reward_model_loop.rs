@@ -8,7 +8,7 @@ use std::process::Output;
 
 mod common;
 
-use common::{ok, rapt};
+use common::{ok, rapt, train_tiny_reward_model};
 
 fn fail(out: Output) -> String {
     assert!(!out.status.success(), "rapt should have failed");
@@ -67,26 +67,8 @@ fn record_train_eval_adapt_and_shaped_ppo_at_tiny_scale() {
     assert!(files >= 6, "{files} episode files");
     rec(&heldout, "1000", "3");
 
-    let cfg = dir.join("rm.ron");
-    fs::write(
-        &cfg,
-        "(epochs: 2, batch_size: 32, net: (channels: [8, 8], features: 16, hidden: 16))",
-    )
-    .unwrap();
     let run = dir.join("rm");
-    let text = ok(&rapt(&[
-        "reward-model",
-        "train",
-        s(&train),
-        "--config",
-        s(&cfg),
-        "--run-dir",
-        s(&run),
-        "--device",
-        "cpu",
-        "--threads",
-        "1",
-    ]));
+    let text = train_tiny_reward_model(&train, &run, 2);
     assert!(text.contains("epoch 2/2"), "{text}");
     assert!(run.join("model/weights.safetensors").exists());
     assert!(

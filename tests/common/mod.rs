@@ -50,3 +50,34 @@ pub fn run_python(python: &str, script: &str, arg: &str) -> String {
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
+
+/// Train a tiny reward model (8/8 channels, 16 features) for `epochs` on the dataset in
+/// `data` into run directory `run` on one CPU thread; the command's stdout.
+pub fn train_tiny_reward_model(
+    data: &std::path::Path,
+    run: &std::path::Path,
+    epochs: u32,
+) -> String {
+    let cfg = run.with_extension("ron");
+    std::fs::write(
+        &cfg,
+        format!(
+            "(epochs: {epochs}, batch_size: 32, net: (channels: [8, 8], features: 16, hidden: 16))"
+        ),
+    )
+    .unwrap();
+    let path = |p: &std::path::Path| p.to_str().unwrap().to_owned();
+    ok(&rapt(&[
+        "reward-model",
+        "train",
+        &path(data),
+        "--config",
+        &path(&cfg),
+        "--run-dir",
+        &path(run),
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+    ]))
+}
