@@ -9,39 +9,13 @@ use std::time::{Duration, Instant};
 
 use rapt_remote::chat::ChatRequest;
 use rapt_remote::{RemoteError, RemoteProgress, RewardServer, ServeOptions};
-use rapt_reward::{
-    ProgressInput, ProgressModel, ProgressScores, RemoteProtocol, RemoteSpec, RewardError, Row,
-};
+use rapt_reward::{ProgressInput, ProgressModel, RemoteProtocol, RemoteSpec, Row};
 
 const SIZE: usize = 4;
 
-/// Φ = mean byte / 255 of the frame set.
-struct Brightness;
+mod common;
 
-impl ProgressModel for Brightness {
-    fn name(&self) -> String {
-        "brightness".into()
-    }
-    fn needs_frames(&self) -> bool {
-        true
-    }
-    fn views(&self) -> Option<(Vec<String>, usize)> {
-        Some((vec!["front".into(), "side".into(), "wrist".into()], SIZE))
-    }
-    fn score(&mut self, input: &ProgressInput<'_>) -> Result<ProgressScores, RewardError> {
-        let per = input.frames.unwrap().len() / input.n;
-        let phi = input
-            .frames
-            .unwrap()
-            .chunks(per)
-            .map(|c| c.iter().map(|&b| f32::from(b)).sum::<f32>() / per as f32 / 255.0)
-            .collect();
-        Ok(ProgressScores {
-            phi,
-            uncertainty: None,
-        })
-    }
-}
+use common::Brightness;
 
 fn spec(addr: SocketAddr, protocol: RemoteProtocol, model: &str) -> RemoteSpec {
     RemoteSpec {
@@ -145,7 +119,11 @@ fn progress_protocol_gets_the_served_models_phi() {
         model_name: "bright".into(),
         ..ServeOptions::default()
     };
-    let server = RewardServer::bind(Box::new(Brightness), options).unwrap();
+    let server = RewardServer::bind(
+        Box::new(Brightness::new(&["front", "side", "wrist"], SIZE)),
+        options,
+    )
+    .unwrap();
     let addr = server.local_addr().unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
