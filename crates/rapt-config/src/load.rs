@@ -28,6 +28,16 @@ pub(crate) struct ParseError {
     pub(crate) path: String,
 }
 
+/// The RON dialect of rapt's configs: `implicit_some` (an optional field takes a bare
+/// value) and `unwrap_variant_newtypes` (`Remote(url: "…")` for a variant wrapping a
+/// struct). For other readers of the same texts, such as the Python package's shaping.
+pub fn ron_options() -> ron::Options {
+    ron::Options::default().with_default_extension(
+        ron::extensions::Extensions::IMPLICIT_SOME
+            | ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES,
+    )
+}
+
 /// Parse RON `text` with `implicit_some` on, so an optional field takes a bare value
 /// (`target_kl: 0.02`, or `--set ppo.target_kl=0.02`) as well as `Some(0.02)`, and
 /// `unwrap_variant_newtypes`, so a variant wrapping a struct takes its fields directly
@@ -35,10 +45,7 @@ pub(crate) struct ParseError {
 /// and `serde_path_to_error`'s field path.
 fn parse<T: DeserializeOwned>(text: &str) -> Result<T, Box<ParseError>> {
     let failed = |error, path| Box::new(ParseError { error, path });
-    let options = ron::Options::default().with_default_extension(
-        ron::extensions::Extensions::IMPLICIT_SOME
-            | ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES,
-    );
+    let options = ron_options();
     let mut de = ron::Deserializer::from_str_with_options(text, &options)
         .map_err(|e| failed(e, String::new()))?;
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {

@@ -313,13 +313,8 @@ impl PyVecEnv {
     /// reads camera frames: reset the envs before stepping. Learned models need libtorch,
     /// which this package does not link.
     fn set_shaping(&self, shaping: &str, gamma: f32) -> PyResult<()> {
-        // As run configs read it: bare optional values, `Remote(url: …)` without a second
-        // pair of parentheses.
-        let options = ron::Options::default().with_default_extension(
-            ron::extensions::Extensions::IMPLICIT_SOME
-                | ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES,
-        );
-        let shaping: Shaping = options
+        // In run configs' RON dialect (`Remote(url: …)`, bare optional values).
+        let shaping: Shaping = rapt_config::ron_options()
             .from_str(shaping)
             .map_err(|e| value_error(format!("shaping: {e}")))?;
         let load: ModelLoader<'_> = &|spec| match spec {
