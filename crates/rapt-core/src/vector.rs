@@ -559,8 +559,7 @@ impl VecEnv for ThreadedVecEnv {
 
     fn set_frames(&mut self, spec: Option<FrameSpec>) -> Result<(), EnvError> {
         if let Some(spec) = &spec {
-            let env = self.local.envs.first().expect("at least one env");
-            let views = env.views();
+            let views = self.views();
             if let Some(v) = spec.views.iter().find(|v| !views.contains(&v.as_str())) {
                 return Err(EnvError::InvalidOptions(format!(
                     "no camera view `{v}`; this env's views: [{}]",
