@@ -25,7 +25,10 @@ fn main() -> ExitCode {
 }
 
 fn init_tracing(verbose: u8) {
+    // The ranks of a data-parallel job other than rank 0 log warnings and errors only.
+    let quiet = rapt_mpi::launcher_rank().is_some_and(|r| r > 0);
     let default = match verbose {
+        0 if quiet => "warn",
         0 => "info",
         1 => "debug",
         _ => "trace",

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use rapt_ppo::RunDir;
+use rapt_ppo::{Dist, RunDir};
 use rapt_train::{PolicyKind, RunConfig, TrainOutcome, config};
 use tracing::{info, warn};
 
@@ -12,6 +12,10 @@ use crate::cli::TrainArgs;
 
 /// Load the config, create the run directory, run the loop, write metrics.
 pub fn run(args: &TrainArgs) -> Result<()> {
+    let dist = rapt_mpi::launch()?;
+    if dist.size() > 1 {
+        return distributed(dist, args);
+    }
     if let Some(run_dir) = &args.resume {
         return resume(run_dir, args);
     }
@@ -27,7 +31,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     info!(run_dir = %run.path().display(), config = %config_path.display(), "run started");
     log_backend(&cfg)?;
     match cfg.train.policy {
-        PolicyKind::Ppo => train(&cfg, &run, false, args),
+        PolicyKind::Ppo => train(&cfg, &run, false, args, rapt_ppo::dist::single()),
         PolicyKind::Random => {
             warn!(
                 "policy: Random: this run steps `{}` with uniformly random actions and \
@@ -59,17 +63,83 @@ pub fn run(args: &TrainArgs) -> Result<()> {
 fn resume(run_dir: &Path, args: &TrainArgs) -> Result<()> {
     let (cfg, run) = rapt_train::claim_for_resume(run_dir, &args.set)?;
     log_backend(&cfg)?;
-    train(&cfg, &run, true, args)
+    train(&cfg, &run, true, args, rapt_ppo::dist::single())
+}
+
+/// `mpirun -np N rapt train ...`: rank 0 prepares the run (config with `ranks` = N, run
+/// directory) and shares it; every rank trains; rank 0 writes and reports. A rank whose
+/// training fails ends the whole job (naming itself and the cause) rather than leaving
+/// the others waiting for it.
+fn distributed(dist: Dist, args: &TrainArgs) -> Result<()> {
+    let resume = args.resume.is_some();
+    let prepared = (dist.rank() == 0).then(|| prepare(args, dist.size()));
+    let shared = prepared.as_ref().map(|p| match p {
+        Ok((cfg, run)) => Ok((cfg.clone(), run.path().to_path_buf())),
+        Err(e) => Err(rapt_train::RunError::Invalid(format!("{e:#}"))),
+    });
+    let (cfg, run_dir) = rapt_train::share_start(dist.as_ref(), shared)?;
+    let outcome = match prepared {
+        Some(Ok((cfg, run))) => {
+            info!(run_dir = %run.path().display(), ranks = dist.size(), "data-parallel run started");
+            log_backend(&cfg)?;
+            train(&cfg, &run, resume, args, dist.clone())
+        }
+        _ => {
+            let options = train_options(resume, args, dist.clone());
+            rapt_train::train_worker(&cfg, &options)
+                .map(|_| ())
+                .with_context(|| {
+                    format!("rank {} of the run in {}", dist.rank(), run_dir.display())
+                })
+        }
+    };
+    match outcome {
+        Err(e) if e.downcast_ref::<crate::interrupt::Interrupted>().is_none() => {
+            dist.abort(1, &format!("{e:#}"))
+        }
+        other => other,
+    }
+}
+
+/// Rank 0's part of starting a data-parallel run: `--resume`'s claim, or the config
+/// loaded with `ranks` = `ranks`, checked, and a new run directory.
+fn prepare(args: &TrainArgs, ranks: usize) -> Result<(RunConfig, RunDir)> {
+    if let Some(run_dir) = &args.resume {
+        return Ok(rapt_train::claim_for_resume(run_dir, &args.set)?);
+    }
+    let config_path = args.config.as_ref().context("a config file is required")?;
+    let mut overrides = args.set.clone();
+    overrides.push(format!("ranks={ranks}"));
+    let loaded = config::load(config_path, &overrides)?;
+    let cfg = loaded.config;
+    anyhow::ensure!(
+        cfg.train.policy == PolicyKind::Ppo,
+        "only PPO runs train data-parallel (`train.policy` is {:?}); run it without mpirun",
+        cfg.train.policy
+    );
+    rapt_train::preflight(&cfg)?;
+    let run = match &args.run_dir {
+        Some(dir) => RunDir::claim(dir)?,
+        None => RunDir::create_new(Path::new("runs"), &cfg.name)?,
+    };
+    rapt_train::start_run(&run, &loaded.resolved_ron)?;
+    info!(config = %config_path.display(), "config loaded");
+    Ok((cfg, run))
+}
+
+fn train_options(resume: bool, args: &TrainArgs, dist: Dist) -> rapt_train::TrainOptions {
+    rapt_train::TrainOptions {
+        resume,
+        stop: crate::interrupt::stop_flag(),
+        final_eval: !args.no_final_eval,
+        dist,
+    }
 }
 
 /// Train (or resume) with SIGINT/SIGTERM as the stop flag, then print the summary; a
 /// run a signal stopped ends in [`Interrupted`](crate::interrupt::Interrupted).
-fn train(cfg: &RunConfig, run: &RunDir, resume: bool, args: &TrainArgs) -> Result<()> {
-    let options = rapt_train::TrainOptions {
-        resume,
-        stop: crate::interrupt::stop_flag(),
-        final_eval: !args.no_final_eval,
-    };
+fn train(cfg: &RunConfig, run: &RunDir, resume: bool, args: &TrainArgs, dist: Dist) -> Result<()> {
+    let options = train_options(resume, args, dist);
     let TrainOutcome {
         evaluation,
         summary: s,

@@ -104,17 +104,38 @@ impl FlatAdam {
     /// Back-propagate `loss`, clip the global gradient norm to `max_grad_norm` (when
     /// given) and take one Adam step at learning rate `lr`.
     pub fn backward_step(&mut self, loss: &Tensor, lr: f64, max_grad_norm: Option<f64>) {
+        self.backward_step_across(loss, lr, max_grad_norm, &crate::Single);
+    }
+
+    /// [`FlatAdam::backward_step`] for one rank of a data-parallel run: the flat gradient
+    /// is averaged over the ranks (through host memory, also for CUDA tensors) before it
+    /// is clipped and applied, so every rank takes the same step. Returns the seconds
+    /// spent averaging (0 for one process).
+    pub fn backward_step_across(
+        &mut self,
+        loss: &Tensor,
+        lr: f64,
+        max_grad_norm: Option<f64>,
+        dist: &dyn crate::Collective,
+    ) -> f64 {
         let grads = Tensor::run_backward(&[loss], &self.params, false, false);
         tch::no_grad(|| {
             let pieces: Vec<Tensor> = grads.iter().map(|g| g.view(-1)).collect();
             let mut g = Tensor::cat(&pieces, 0);
+            let mut seconds = 0.0;
+            if dist.size() > 1 {
+                let start = std::time::Instant::now();
+                g = average_over_ranks(&g, dist);
+                seconds = start.elapsed().as_secs_f64();
+            }
             if let Some(max) = max_grad_norm {
                 // clip_grad_norm_: g *= min(1, max / (‖g‖ + 1e-6)), without a host sync.
                 let coef = ((g.norm() + 1e-6).reciprocal() * max).clamp_max(1.0);
                 let _ = g.g_mul_(&coef);
             }
             self.apply(&g, lr);
-        });
+            seconds
+        })
     }
 
     fn apply(&mut self, g: &Tensor, lr: f64) {
@@ -130,6 +151,30 @@ impl FlatAdam {
         let bias2 = 1.0 - beta2.powf(s.step as f64);
         let denom = (s.exp_avg_sq.sqrt() / bias2.sqrt()) + eps;
         let _ = self.flat.addcdiv_(&(&s.exp_avg * (-lr / bias1)), &denom);
+    }
+
+    /// Make the parameters and optimizer state rank 0's on every rank of `dist` (in
+    /// place: the variables keep sharing the flat buffer); nothing for one process.
+    pub fn broadcast_from_root(&mut self, dist: &dyn crate::Collective) {
+        if dist.size() == 1 {
+            return;
+        }
+        tch::no_grad(|| {
+            for t in [
+                &mut self.flat,
+                &mut self.state.exp_avg,
+                &mut self.state.exp_avg_sq,
+            ] {
+                let mut host =
+                    Vec::<f32>::try_from(&t.to_device(tch::Device::Cpu).to_kind(Kind::Float))
+                        .expect("a flat float tensor converts");
+                dist.broadcast_f32(&mut host);
+                t.copy_(&Tensor::from_slice(&host).to_device(t.device()));
+            }
+        });
+        let mut step = [self.state.step as f64];
+        dist.broadcast_f64(&mut step);
+        self.state.step = step[0] as u64;
     }
 
     /// The optimizer state (moments and step count).
@@ -160,6 +205,17 @@ impl FlatAdam {
         };
         Ok(())
     }
+}
+
+/// The mean over the ranks of a flat float tensor, on its device (staged through host
+/// memory: MPI reduces host buffers).
+fn average_over_ranks(g: &Tensor, dist: &dyn crate::Collective) -> Tensor {
+    let mut host = Vec::<f32>::try_from(&g.to_device(tch::Device::Cpu).to_kind(Kind::Float))
+        .expect("a flat float gradient converts");
+    dist.sum_f32(&mut host);
+    let n = dist.size() as f32;
+    host.iter_mut().for_each(|v| *v /= n);
+    Tensor::from_slice(&host).to_device(g.device())
 }
 
 #[cfg(test)]

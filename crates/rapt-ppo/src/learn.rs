@@ -216,21 +216,29 @@ impl Trainer {
     ) -> Result<LearnSummary, TrainError> {
         let space = self.learner.check_fits(venv)?;
         let layout = self.learner.layout();
+        let dist = self.learner.collective().clone();
+        let (rank, ranks) = (dist.rank(), dist.size());
         let n = venv.num_envs();
         let num_steps = self.learner.config().num_steps;
-        let steps_per_update = (num_steps * n) as u64;
+        // Steps of all ranks: `total_steps` and the counters are the run's, not a rank's.
+        let steps_per_update = (num_steps * n * ranks) as u64;
         let num_updates = num_updates(total_steps, steps_per_update);
         tracing::info!(
             num_envs = n,
             updates = num_updates,
             batch = steps_per_update,
+            ranks,
             "PPO training"
         );
         let gae = GaeParams {
             gamma: self.learner.config().gamma,
             lambda: self.learner.config().gae_lambda,
         };
-        let first = venv.reset(Some(reset_seed(self.seed, self.progress.update)))?;
+        // Rank r's sub-env i is seeded `seed + r·num_envs + i` (CaRL's scheme): the ranks
+        // together step the envs one process with `ranks × num_envs` would.
+        let first_seed =
+            reset_seed(self.seed, self.progress.update).wrapping_add((rank * n) as u64);
+        let first = venv.reset(Some(first_seed))?;
         if let Some(s) = self.shaper.as_mut() {
             s.reset(first)?;
         }
@@ -245,6 +253,7 @@ impl Trainer {
         let first_step = self.progress.global_step;
         let mut callback_seconds = 0.0f64;
         let mut stopped_early = false;
+        let mut finished = Vec::new();
         for update in self.progress.update..num_updates {
             // The per-update seed makes sampling resumable without saving torch's RNG.
             crate::seed_update(self.seed, update);
@@ -271,13 +280,18 @@ impl Trainer {
                 }
                 for (ep, ended) in b.final_info.episode.iter().zip(&b.ended) {
                     if let (Some(ep), true) = (ep, ended) {
-                        self.window.push(*ep);
+                        finished.push(*ep);
                     }
                 }
                 obs.copy_from_slice(&b.obs);
                 self.learner.normalize(&mut obs, true);
-                self.progress.global_step += n as u64;
+                self.progress.global_step += (n * ranks) as u64;
             }
+            // Episode statistics are every rank's.
+            for ep in gather_episodes(&finished, dist.as_ref()) {
+                self.window.push(ep);
+            }
+            finished.clear();
             // Scores computed alongside the rollout join it here; then rewards are scaled
             // step by step in order, as they would have been inline.
             if let Some(s) = self.shaper.as_mut() {
@@ -293,23 +307,33 @@ impl Trainer {
                 .learner
                 .update(&buffer, update as f64 / num_updates as f64);
             self.progress.update = update + 1;
-            let stop_requested = self.stop.as_ref().is_some_and(|f| f.load(Ordering::SeqCst));
+            let stop_requested = crate::dist::any_rank(
+                dist.as_ref(),
+                self.stop.as_ref().is_some_and(|f| f.load(Ordering::SeqCst)),
+            );
             let mut is_last = update + 1 == num_updates || stop_requested;
             stopped_early |= stop_requested;
 
             self.record_training(&stats);
             let callbacks_start = Instant::now();
+            let mut callback_stop = false;
             for cb in callbacks.iter_mut() {
                 let mut ctx = self.context(num_updates, is_last, &stats);
-                if cb.on_update(&mut ctx)? == Control::Stop {
-                    is_last = true;
-                    stopped_early = true;
-                }
+                callback_stop |= cb.on_update(&mut ctx)? == Control::Stop;
+            }
+            // A stop asked on one rank (rank 0's callbacks) stops them all.
+            if crate::dist::any_rank(dist.as_ref(), callback_stop) {
+                is_last = true;
+                stopped_early = true;
             }
             callback_seconds += callbacks_start.elapsed().as_secs_f64();
             let sps = (self.progress.global_step - first_step) as f64
                 / (start.elapsed().as_secs_f64() - callback_seconds);
             self.logger.record("charts/SPS", sps);
+            if ranks > 1 {
+                self.logger
+                    .record("charts/allreduce_seconds", stats.allreduce_seconds);
+            }
             self.record_shaping();
             self.logger
                 .dump(self.progress.global_step)
@@ -409,6 +433,36 @@ impl Trainer {
             self.logger.record(&format!("reward/{name}"), *value);
         }
     }
+}
+
+/// Every rank's `local` episodes, in rank order (two collectives; `local` itself for one
+/// process).
+fn gather_episodes(local: &[EpisodeStats], dist: &dyn crate::Collective) -> Vec<EpisodeStats> {
+    if dist.size() == 1 {
+        return local.to_vec();
+    }
+    let flat: Vec<f64> = local
+        .iter()
+        .flat_map(|e| {
+            [
+                e.ret,
+                f64::from(e.length),
+                f64::from(u8::from(e.success_once)),
+                f64::from(u8::from(e.success_at_end)),
+                f64::from(u8::from(e.terminated)),
+            ]
+        })
+        .collect();
+    dist.all_gather_f64(&flat)
+        .chunks_exact(5)
+        .map(|e| EpisodeStats {
+            ret: e[0],
+            length: e[1] as u32,
+            success_once: e[2] > 0.5,
+            success_at_end: e[3] > 0.5,
+            terminated: e[4] > 0.5,
+        })
+        .collect()
 }
 
 /// The last [`EpisodeWindow::LEN`] finished episodes, for logged means.

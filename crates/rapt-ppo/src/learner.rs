@@ -4,6 +4,7 @@ use tch::nn;
 use tch::{Device, Kind, Tensor};
 
 use crate::adam::{AdamConfig, FlatAdam};
+use crate::dist::{Collective, Dist, mean_over_ranks};
 use crate::{
     ActionHead, ActorCritic, Encoder, LossConfig, ObsLayout, PpoConfig, RewardScaler,
     RolloutBuffer, RunningMeanStd, ppo_losses,
@@ -31,6 +32,9 @@ pub struct UpdateStats {
     pub explained_variance: f64,
     /// Epochs run (fewer than configured after a target-KL stop).
     pub epochs: usize,
+    /// Seconds spent averaging gradients over the ranks of a data-parallel run (0 for one
+    /// process).
+    pub allreduce_seconds: f64,
 }
 
 /// Why a learner cannot be built.
@@ -59,6 +63,8 @@ pub struct Learner {
     /// Observation slots the running statistics cover: all, or (CNN) the vector part.
     norm_from: usize,
     act_dim: usize,
+    /// The ranks this learner trains with ([`crate::Single`] unless set).
+    dist: Dist,
 }
 
 fn to_vec(t: &Tensor) -> Vec<f32> {
@@ -114,7 +120,28 @@ impl Learner {
             layout,
             norm_from,
             act_dim,
+            dist: crate::dist::single(),
         })
+    }
+
+    /// Train as one rank of the data-parallel run `dist`: from now on gradients are
+    /// averaged over its ranks every minibatch, observation and return statistics merged
+    /// every step, advantages normalized over all ranks' minibatches; and first every
+    /// rank takes rank 0's parameters, optimizer state and statistics (so a fresh or
+    /// resumed learner on rank 0 is every rank's). Every rank must call this, with the
+    /// same config and environment spaces.
+    pub fn set_collective(&mut self, dist: Dist) {
+        self.opt.broadcast_from_root(dist.as_ref());
+        let obs = broadcast_stats(&self.obs_rms, dist.as_ref());
+        self.obs_rms = obs;
+        let ret = broadcast_stats(self.reward_scaler.stats(), dist.as_ref());
+        self.reward_scaler.set_stats(ret);
+        self.dist = dist;
+    }
+
+    /// The ranks this learner trains with.
+    pub fn collective(&self) -> &Dist {
+        &self.dist
     }
 
     /// The hyperparameters.
@@ -132,13 +159,13 @@ impl Learner {
         let (dim, from) = (self.layout.dim, self.norm_from);
         if update && from < dim {
             if from == 0 {
-                self.obs_rms.update(obs);
+                self.obs_rms.update_across(obs, self.dist.as_ref());
             } else {
                 let tails: Vec<f32> = obs
                     .chunks_exact(dim)
                     .flat_map(|row| row[from..].iter().copied())
                     .collect();
-                self.obs_rms.update(&tails);
+                self.obs_rms.update_across(&tails, self.dist.as_ref());
             }
         }
         self.normalize_frozen(obs);
@@ -178,7 +205,8 @@ impl Learner {
     /// statistics keep the raw rewards); `ended` marks episodes that ended at this step.
     pub fn scale_rewards(&mut self, rewards: &mut [f32], ended: &[bool]) {
         if self.config.norm_reward {
-            self.reward_scaler.scale(rewards, ended);
+            self.reward_scaler
+                .scale_across(rewards, ended, self.dist.as_ref());
         }
     }
 
@@ -201,7 +229,7 @@ impl Learner {
     pub fn act(&self, obs: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
         tch::no_grad(|| {
             let o = self.tensor(obs, self.layout.dim);
-            let (a, logp, v) = self.ac.sample(&o);
+            let (a, logp, v) = self.ac.sample_part(&o, self.dist.rank(), self.dist.size());
             (to_vec(&a), to_vec(&logp), to_vec(&v))
         })
     }
@@ -237,12 +265,14 @@ impl Learner {
         let values = Tensor::from_slice(&rollout.values).to_device(self.device);
         let advantages = Tensor::from_slice(&rollout.advantages).to_device(self.device);
         let returns = Tensor::from_slice(&rollout.returns).to_device(self.device);
-        let loss_config = LossConfig {
+        let mut loss_config = LossConfig {
             clip_coef: c.clip_coef,
             clip_vloss: c.clip_vloss,
             ent_coef: c.ent_coef,
             vf_coef: c.vf_coef,
+            adv_moments: None,
         };
+        let dist = self.dist.as_ref();
         let batch = len as i64;
         let minibatch = (batch / c.num_minibatches as i64).max(1);
         let mut stats = UpdateStats {
@@ -258,20 +288,25 @@ impl Learner {
                 let idx = perm.narrow(0, start, minibatch.min(batch - start));
                 start += minibatch;
                 let mb_obs = obs.index_select(0, &idx);
+                let mb_adv = advantages.index_select(0, &idx);
+                if dist.size() > 1 {
+                    loss_config.adv_moments = Some(moments_over_ranks(&mb_adv, dist));
+                }
                 let (new_logp, entropy, new_values) =
                     self.ac.evaluate(&mb_obs, &actions.index_select(0, &idx));
                 let losses = ppo_losses(
                     &new_logp,
                     &logp.index_select(0, &idx),
-                    &advantages.index_select(0, &idx),
+                    &mb_adv,
                     &new_values,
                     &values.index_select(0, &idx),
                     &returns.index_select(0, &idx),
                     &entropy,
                     &loss_config,
                 );
-                self.opt
-                    .backward_step(&losses.total, lr, Some(c.max_grad_norm));
+                stats.allreduce_seconds +=
+                    self.opt
+                        .backward_step_across(&losses.total, lr, Some(c.max_grad_norm), dist);
                 stats.value_loss = losses.v_loss;
                 stats.policy_loss = losses.pg_loss;
                 stats.entropy = losses.entropy;
@@ -280,14 +315,41 @@ impl Learner {
                 clipfrac_sum += losses.clipfrac;
                 minibatches += 1;
             }
+            // Every rank must run as many epochs: they stop on the ranks' mean KL.
+            let mut kl = [stats.approx_kl];
+            if c.target_kl.is_some() {
+                mean_over_ranks(dist, &mut kl);
+            }
             if let Some(target) = c.target_kl
-                && stats.approx_kl > target
+                && kl[0] > target
             {
                 break 'epochs;
             }
         }
         stats.clipfrac = clipfrac_sum / minibatches.max(1) as f64;
         stats.explained_variance = explained_variance(&rollout.values, &rollout.returns);
+        if dist.size() > 1 {
+            // The logged diagnostics are the ranks' means.
+            let mut v = [
+                stats.value_loss,
+                stats.policy_loss,
+                stats.entropy,
+                stats.old_approx_kl,
+                stats.approx_kl,
+                stats.clipfrac,
+                stats.explained_variance,
+            ];
+            mean_over_ranks(dist, &mut v);
+            [
+                stats.value_loss,
+                stats.policy_loss,
+                stats.entropy,
+                stats.old_approx_kl,
+                stats.approx_kl,
+                stats.clipfrac,
+                stats.explained_variance,
+            ] = v;
+        }
         stats
     }
 
@@ -342,6 +404,40 @@ impl Learner {
             ActionHead::Auto | ActionHead::Gaussian | ActionHead::Beta => self.act_dim,
         }
     }
+}
+
+/// Rank 0's statistics on every rank (one broadcast).
+fn broadcast_stats(stats: &RunningMeanStd, dist: &dyn Collective) -> RunningMeanStd {
+    if dist.size() == 1 {
+        return stats.clone();
+    }
+    let d = stats.dim();
+    let mut flat: Vec<f64> = std::iter::once(stats.count)
+        .chain(stats.mean.iter().copied())
+        .chain(stats.var.iter().copied())
+        .collect();
+    dist.broadcast_f64(&mut flat);
+    RunningMeanStd {
+        count: flat[0],
+        mean: flat[1..=d].to_vec(),
+        var: flat[1 + d..].to_vec(),
+    }
+}
+
+/// Mean and unbiased std of the union of every rank's `x` (one collective of 3 sums),
+/// as `Tensor::std(true)` of the concatenation would give.
+fn moments_over_ranks(x: &Tensor, dist: &dyn Collective) -> (f64, f64) {
+    let x = x.to_kind(Kind::Double);
+    let mut sums = [
+        x.numel() as f64,
+        x.sum(Kind::Double).double_value(&[]),
+        x.square().sum(Kind::Double).double_value(&[]),
+    ];
+    dist.sum_f64(&mut sums);
+    let [n, s, ss] = sums;
+    let mean = s / n.max(1.0);
+    let var = ((ss - n * mean * mean) / (n - 1.0).max(1.0)).max(0.0);
+    (mean, var.sqrt())
 }
 
 /// 1 − Var(returns − values) / Var(returns): how much of the return the critic explains.

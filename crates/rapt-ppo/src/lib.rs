@@ -12,6 +12,8 @@
 //!   ([`FlatAdam`]), checkpoints in safetensors.
 //! * Run directories ([`RunDir`]: claim, atomic writes, checkpoint rotation), device
 //!   choice ([`DeviceChoice`]), torch thread sizing ([`torch_threads_for`]).
+//! * Data-parallel training ([`dist`]): a [`Collective`] ([`Single`], or MPI from the
+//!   `rapt-mpi` crate) given to the learner and trainer makes N processes train one policy.
 //!
 //! Every implementation detail, with its reason and reference: `docs/ppo.md`.
 
@@ -27,6 +29,7 @@ mod checkpoint;
 mod config;
 mod device;
 pub mod dir_lock;
+pub mod dist;
 mod episode;
 mod error;
 mod evaluate;
@@ -57,6 +60,7 @@ pub use checkpoint::{
 };
 pub use config::{MAX_NUM_STEPS, MAX_UPDATE_EPOCHS, MAX_WIDTH, PpoConfig};
 pub use device::{DeviceChoice, DeviceError, LIBTORCH_VERSION, LibtorchInfo, libtorch_info};
+pub use dist::{Collective, Dist, Single};
 pub use episode::{Actor, EpisodeState, run_episode};
 pub use error::TrainError;
 pub use evaluate::{
@@ -76,5 +80,5 @@ pub use policy::{
 };
 pub use reward_scale::RewardScaler;
 pub use run_dir::{RunDir, RunDirError, prune_checkpoints, write_atomic};
-pub use running_stats::RunningMeanStd;
+pub use running_stats::{Moments, RunningMeanStd};
 pub use threads::{available_cores, configure_torch_threads, torch_threads_for};

@@ -15,6 +15,10 @@ pub struct LossConfig {
     pub ent_coef: f64,
     /// Value-loss coefficient (default 0.5).
     pub vf_coef: f64,
+    /// Mean and (unbiased) std to normalize the advantages with, instead of the
+    /// minibatch's own (default `None`): a data-parallel run passes those of the union of
+    /// its ranks' minibatches.
+    pub adv_moments: Option<(f64, f64)>,
 }
 
 impl Default for LossConfig {
@@ -24,6 +28,7 @@ impl Default for LossConfig {
             clip_vloss: true,
             ent_coef: 0.0,
             vf_coef: 0.5,
+            adv_moments: None,
         }
     }
 }
@@ -76,7 +81,9 @@ pub fn ppo_losses(
             .double_value(&[]);
         (old_kl, kl, clipped)
     });
-    let adv = if advantages.numel() > 1 {
+    let adv = if let Some((mean, std)) = config.adv_moments {
+        (advantages - mean) / (std + 1e-8)
+    } else if advantages.numel() > 1 {
         (advantages - advantages.mean(Kind::Float)) / (advantages.std(true) + 1e-8)
     } else {
         advantages.shallow_clone()

@@ -302,25 +302,53 @@ impl ActorCritic {
     /// Sample actions at `obs` with their log-probabilities and the values, each
     /// `[B, A]`, `[B]`, `[B]`.
     pub fn sample(&self, obs: &Tensor) -> (Tensor, Tensor, Tensor) {
+        self.sample_part(obs, 0, 1)
+    }
+
+    /// [`ActorCritic::sample`] for rank `part` of `parts` in a data-parallel run: the
+    /// random draws are those of a batch `parts` times as large of which `obs` is the
+    /// `part`-th slice, so with the same torch seed on every rank the ranks draw
+    /// independent noise, and the Gaussian head's noise is exactly what one process
+    /// stepping all ranks' envs would draw.
+    pub fn sample_part(&self, obs: &Tensor, part: usize, parts: usize) -> (Tensor, Tensor, Tensor) {
         let f = self.features(obs);
         let out = self.actor.forward(&f);
+        let rows = out.size()[0];
+        let (part, parts) = (part as i64, parts as i64);
+        // Spread `x` to the whole batch (`parts` copies), sample, keep this rank's rows.
+        let spread = |x: &Tensor| {
+            if parts == 1 {
+                x.shallow_clone()
+            } else {
+                x.repeat([parts, 1])
+            }
+        };
+        let mine = |x: Tensor| {
+            if parts == 1 {
+                x
+            } else {
+                x.narrow(0, part * rows, rows)
+            }
+        };
         let (actions, logp) = match self.head {
             ActionHead::Auto | ActionHead::Gaussian => {
                 let (mean, log_std) = self.gaussian(&out);
-                let actions = &mean + log_std.exp() * mean.randn_like();
+                let noise = mine(spread(&mean).randn_like());
+                let actions = &mean + log_std.exp() * noise;
                 let (logp, _) = gaussian_log_prob_entropy(&mean, &log_std, &actions);
                 (actions, logp)
             }
             ActionHead::Beta => {
                 let (a, b) = self.beta_params(&out);
-                let (ga, gb) = (a.internal_standard_gamma(), b.internal_standard_gamma());
+                let ga = mine(spread(&a).internal_standard_gamma());
+                let gb = mine(spread(&b).internal_standard_gamma());
                 let actions = (&ga / (&ga + &gb)).clamp(BETA_EPS, 1.0 - BETA_EPS);
                 let (logp, _) = beta_log_prob_entropy(&a, &b, &actions);
                 (actions, logp)
             }
             ActionHead::Categorical => {
-                let actions = out.softmax(-1, Kind::Float).multinomial(1, true);
-                let actions = actions.to_kind(Kind::Float);
+                let probs = spread(&out.softmax(-1, Kind::Float));
+                let actions = mine(probs.multinomial(1, true)).to_kind(Kind::Float);
                 let (logp, _) = categorical_log_prob_entropy(&out, &actions);
                 (actions, logp)
             }

@@ -27,6 +27,18 @@ impl RewardScaler {
     /// Fold one step of `rewards` (one per env) into the return statistics and scale
     /// them in place; `ended` marks envs whose episode ended at this step.
     pub fn scale(&mut self, rewards: &mut [f32], ended: &[bool]) {
+        self.scale_across(rewards, ended, &crate::Single);
+    }
+
+    /// [`RewardScaler::scale`] for one rank of a data-parallel run: the return
+    /// statistics take every rank's returns of this step (one collective), so all ranks
+    /// scale by the same std.
+    pub fn scale_across(
+        &mut self,
+        rewards: &mut [f32],
+        ended: &[bool],
+        dist: &dyn crate::Collective,
+    ) {
         if self.returns.len() != rewards.len() {
             self.returns = vec![0.0; rewards.len()];
         }
@@ -39,7 +51,7 @@ impl RewardScaler {
                 *g as f32
             })
             .collect();
-        self.stats.update(&returns);
+        self.stats.update_across(&returns, dist);
         let std = (self.stats.var[0] + 1e-8).sqrt() as f32;
         for ((r, g), &end) in rewards.iter_mut().zip(&mut self.returns).zip(ended) {
             *r = (*r / std).clamp(-self.clip, self.clip);

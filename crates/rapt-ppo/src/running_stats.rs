@@ -30,6 +30,39 @@ impl RunningMeanStd {
 
     /// Fold a batch of `batch.len() / dim` row-major vectors into the statistics.
     pub fn update(&mut self, batch: &[f32]) {
+        if let Some(m) = self.moments(batch) {
+            self.merge(&m);
+        }
+    }
+
+    /// Fold the batches of every rank of `dist` into the statistics, each rank's
+    /// `batch` (rows of the same `dim`) in rank order, so that every rank ends with the
+    /// same statistics: one collective; [`RunningMeanStd::update`] for one process.
+    pub fn update_across(&mut self, batch: &[f32], dist: &dyn crate::Collective) {
+        if dist.size() == 1 {
+            return self.update(batch);
+        }
+        let d = self.dim();
+        let mut local = vec![0.0; 1 + 2 * d];
+        if let Some(m) = self.moments(batch) {
+            local[0] = m.count;
+            local[1..=d].copy_from_slice(&m.mean);
+            local[1 + d..].copy_from_slice(&m.var);
+        }
+        for rank in dist.all_gather_f64(&local).chunks_exact(1 + 2 * d) {
+            if rank[0] > 0.0 {
+                self.merge(&Moments {
+                    count: rank[0],
+                    mean: rank[1..=d].to_vec(),
+                    var: rank[1 + d..].to_vec(),
+                });
+            }
+        }
+    }
+
+    /// Count, mean and population variance per dimension of a batch of row-major
+    /// vectors; `None` for an empty batch.
+    pub fn moments(&self, batch: &[f32]) -> Option<Moments> {
         let d = self.dim();
         assert!(
             d > 0 && batch.len().is_multiple_of(d),
@@ -37,20 +70,35 @@ impl RunningMeanStd {
         );
         let n = (batch.len() / d) as f64;
         if n == 0.0 {
-            return;
+            return None;
         }
+        let mut m = Moments {
+            count: n,
+            mean: vec![0.0; d],
+            var: vec![0.0; d],
+        };
         for j in 0..d {
             let column = batch.iter().skip(j).step_by(d).map(|&x| f64::from(x));
-            let batch_mean = column.clone().sum::<f64>() / n;
-            let batch_var = column.map(|x| (x - batch_mean).powi(2)).sum::<f64>() / n;
-            let delta = batch_mean - self.mean[j];
-            let total = self.count + n;
-            let m2 =
-                self.var[j] * self.count + batch_var * n + delta * delta * self.count * n / total;
+            let mean = column.clone().sum::<f64>() / n;
+            m.var[j] = column.map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+            m.mean[j] = mean;
+        }
+        Some(m)
+    }
+
+    /// Fold a batch's moments into the statistics (Chan et al.'s parallel update).
+    pub fn merge(&mut self, batch: &Moments) {
+        let n = batch.count;
+        let total = self.count + n;
+        for j in 0..self.dim() {
+            let delta = batch.mean[j] - self.mean[j];
+            let m2 = self.var[j] * self.count
+                + batch.var[j] * n
+                + delta * delta * self.count * n / total;
             self.mean[j] += delta * n / total;
             self.var[j] = m2 / total;
         }
-        self.count += n;
+        self.count = total;
     }
 
     /// Normalize `x` in place: (x − mean) / sqrt(var + 1e-8), clipped to ±`clip`.
@@ -62,6 +110,17 @@ impl RunningMeanStd {
             *v = (z as f32).clamp(-clip, clip);
         }
     }
+}
+
+/// Count, mean and population variance per dimension of one batch of vectors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moments {
+    /// Rows in the batch.
+    pub count: f64,
+    /// Mean per dimension.
+    pub mean: Vec<f64>,
+    /// Population variance per dimension.
+    pub var: Vec<f64>,
 }
 
 #[cfg(test)]

@@ -18,9 +18,15 @@ use serde::{Deserialize, Serialize};
 pub struct RunConfig {
     /// Experiment name, the prefix of the run directory (default `"default"`).
     pub name: String,
-    /// Seed of everything random in the run: envs (`seed + i` for sub-env `i`), policy
-    /// initialisation, action sampling (default 1).
+    /// Seed of everything random in the run: envs (`seed + i` for sub-env `i`; `seed +
+    /// rank·num_envs + i` for rank `rank` of a data-parallel run), policy initialisation,
+    /// action sampling (default 1).
     pub seed: u64,
+    /// Processes of a data-parallel run (default 1). `rapt train` sets it to the MPI job's
+    /// size (`mpirun -np N`); each rank steps `env.num_envs` envs, so one update's global
+    /// batch is `ranks × env.num_envs × ppo.num_steps` and `train.total_steps` counts the
+    /// steps of all ranks. A run is resumed with as many ranks as it was started with.
+    pub ranks: usize,
     /// Where the learner runs: `Auto` (CUDA 0 if present, else CPU), `Cpu`, `Cuda(n)`
     /// (default `Auto`).
     pub device: DeviceChoice,
@@ -42,6 +48,7 @@ impl Default for RunConfig {
         Self {
             name: "default".into(),
             seed: 1,
+            ranks: 1,
             device: DeviceChoice::default(),
             env: EnvConfig::default(),
             train: TrainConfig::default(),
@@ -143,6 +150,12 @@ impl Validate for RunConfig {
             valid_name(&self.name),
             "must be non-empty and use only letters, digits, `-`, `_`, `.`",
         );
+        v.check_value(
+            "ranks",
+            (1..=MAX_RANKS).contains(&self.ranks),
+            self.ranks,
+            format!("must be 1 to {MAX_RANKS}"),
+        );
         // The env is built once, for its own checks and for those below.
         let mut env = None;
         v.scope("env", |v| env = self.env.check(v));
@@ -201,16 +214,27 @@ impl RunConfig {
             minibatches,
             format!("is more than the batch, num_steps × env.num_envs = {batch} steps"),
         );
+        let ranks = self.ranks.clamp(1, MAX_RANKS) as u64;
         v.check_value(
             "train.total_steps",
-            self.train.total_steps >= batch as u64,
+            self.train.total_steps >= batch as u64 * ranks,
             self.train.total_steps,
-            format!(
-                "is less than one update's batch, num_steps × env.num_envs = {steps} × {envs} = {batch} steps"
-            ),
+            if ranks == 1 {
+                format!(
+                    "is less than one update's batch, num_steps × env.num_envs = {steps} × {envs} = {batch} steps"
+                )
+            } else {
+                format!(
+                    "is less than one update's global batch, ranks × num_steps × env.num_envs = {ranks} × {steps} × {envs} = {} steps",
+                    batch as u64 * ranks
+                )
+            },
         );
     }
 }
+
+/// Upper bound on `ranks`, the processes of a data-parallel run.
+pub const MAX_RANKS: usize = 4096;
 
 /// Upper bound on the steps of one update's batch (`ppo.num_steps × env.num_envs`).
 pub const MAX_BATCH: usize = 1 << 24;

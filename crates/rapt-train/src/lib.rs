@@ -19,10 +19,12 @@ mod eval;
 pub mod models;
 mod run;
 
-pub use config::{EnvConfig, MAX_BATCH, MAX_NUM_ENVS, PolicyKind, RunConfig, TrainConfig};
+pub use config::{
+    EnvConfig, MAX_BATCH, MAX_NUM_ENVS, MAX_RANKS, PolicyKind, RunConfig, TrainConfig,
+};
 pub use error::RunError;
 pub use eval::{EvalRun, EvalRunOptions, evaluate_run, make_shaper};
 pub use run::{
     RESUME_SETTABLE, TrainOptions, TrainOutcome, claim_for_resume, preflight, random_baseline,
-    start_new_run, start_run, train,
+    share_start, start_new_run, start_run, train, train_worker,
 };

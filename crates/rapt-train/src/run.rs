@@ -1,14 +1,15 @@
 //! Training a run: from a validated [`RunConfig`] and a claimed [`RunDir`] to
 //! [`Trainer::learn`] and a final evaluation.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use rapt_core::{VecEnv, VecEnvOptions};
 use rapt_ppo::{
-    ActionSpace, BaselineSummary, CheckpointCallback, CsvSink, EvalCallback, Evaluation,
-    LearnSummary, Learner, Logger, PpoConfig, Progress, ProgressSink, RunDir, TensorBoardSink,
-    Trainer,
+    ActionSpace, BaselineSummary, Callback, CheckpointCallback, CsvSink, Dist, EvalCallback,
+    Evaluation, LearnSummary, Learner, Logger, PpoConfig, Progress, ProgressSink, RunDir,
+    TensorBoardSink, Trainer,
 };
 
 use crate::{RunConfig, RunError, make_shaper};
@@ -25,6 +26,9 @@ pub struct TrainOptions {
     /// Evaluate on `train.final_eval_episodes` held-out episodes at the end (also of a
     /// stopped run). Default: `true`.
     pub final_eval: bool,
+    /// The processes training together (`rapt_mpi::launch()`); its size must be the
+    /// config's `ranks`. Default: this process alone.
+    pub dist: Dist,
 }
 
 impl Default for TrainOptions {
@@ -33,6 +37,7 @@ impl Default for TrainOptions {
             resume: false,
             stop: Arc::new(AtomicBool::new(false)),
             final_eval: true,
+            dist: rapt_ppo::dist::single(),
         }
     }
 }
@@ -192,34 +197,53 @@ pub(crate) fn vec_options(cfg: &RunConfig, num_envs: usize) -> VecEnvOptions {
 
 /// Train with PPO as `cfg` says in `run` (or continue it, see [`TrainOptions`]),
 /// stopping cleanly once the stop flag is set: metrics to `metrics.csv`, TensorBoard and
-/// a progress bar, periodic evaluations and checkpoints, then the final evaluation.
+/// a progress bar, periodic evaluations and checkpoints, then the final evaluation. In a
+/// data-parallel run this is rank 0's part (the others call [`train_worker`]).
 pub fn train(
     cfg: &RunConfig,
     run: &RunDir,
     options: &TrainOptions,
 ) -> Result<TrainOutcome, RunError> {
+    train_rank(cfg, Some(run), options)
+}
+
+/// Rank `options.dist.rank()` > 0 of a data-parallel run: it steps its own envs and
+/// trains with the others, while rank 0 ([`train`]) alone writes the run directory,
+/// evaluates and checkpoints; a resumed run takes rank 0's checkpoint through the
+/// collective, so this rank needs no access to the run directory. No evaluation is
+/// returned.
+pub fn train_worker(cfg: &RunConfig, options: &TrainOptions) -> Result<TrainOutcome, RunError> {
+    train_rank(cfg, None, options)
+}
+
+fn train_rank(
+    cfg: &RunConfig,
+    run: Option<&RunDir>,
+    options: &TrainOptions,
+) -> Result<TrainOutcome, RunError> {
+    let dist = options.dist.clone();
+    check_ranks(cfg, dist.as_ref(), options.resume)?;
     let registry = rapt_envs::registry();
     let params = cfg.env.params_text();
     let mut venv = registry.make_vec(&cfg.env.id, params, &vec_options(cfg, cfg.env.num_envs))?;
-    let mut eval_venv =
-        registry.make_vec(&cfg.env.id, params, &vec_options(cfg, eval_envs(cfg)))?;
-    let cores = rapt_ppo::available_cores();
+    let cores = (rapt_ppo::available_cores() / local_ranks()).max(1);
     rapt_ppo::configure_torch_threads(rapt_ppo::torch_threads_for(venv.threads(), cores));
     let device = cfg.device.resolve()?;
     let in_env = |e: rapt_ppo::TrainError| RunError::Invalid(format!("`{}`: {e}", cfg.env.id));
-    let resumed = if options.resume {
-        // The checkpoint holds the head `action_head: Auto` became.
-        let space =
-            ActionSpace::of(venv.single_action_space(), cfg.ppo.action_head).map_err(in_env)?;
-        let ppo = PpoConfig {
-            action_head: space.head,
-            ..cfg.ppo.clone()
-        };
-        rapt_ppo::resume_run(run, &ppo, device)?
-    } else {
-        None
+    let resumed = match run {
+        Some(run) if options.resume => {
+            // The checkpoint holds the head `action_head: Auto` became.
+            let space =
+                ActionSpace::of(venv.single_action_space(), cfg.ppo.action_head).map_err(in_env)?;
+            let ppo = PpoConfig {
+                action_head: space.head,
+                ..cfg.ppo.clone()
+            };
+            rapt_ppo::resume_run(run, &ppo, device)?
+        }
+        _ => None,
     };
-    let (learner, progress) = if let Some(resumed) = resumed {
+    let (mut learner, mut progress) = if let Some(resumed) = resumed {
         resumed
     } else {
         let learner = Learner::for_env(&venv, cfg.ppo.clone(), device, cfg.seed).map_err(|e| {
@@ -230,11 +254,30 @@ pub fn train(
         })?;
         (learner, Progress::default())
     };
+    if dist.size() > 1 {
+        // Every rank continues from rank 0's weights, optimizer, statistics and counters.
+        learner.set_collective(dist.clone());
+        progress = broadcast_progress(progress, dist.as_ref());
+    }
     let shaper = make_shaper(cfg, &mut venv)?;
+    let mut trainer = Trainer::new(learner, cfg.seed)
+        .with_progress(progress)
+        .with_shaper(shaper)
+        .with_stop_flag(options.stop.clone());
+    let Some(run) = run else {
+        let summary = trainer.learn(&mut venv, cfg.train.total_steps, &mut [])?;
+        return Ok(TrainOutcome {
+            evaluation: None,
+            summary,
+            eval_seconds: 0.0,
+        });
+    };
+
+    let mut eval_venv =
+        registry.make_vec(&cfg.env.id, params, &vec_options(cfg, eval_envs(cfg)))?;
     // Evaluations report the shaping terms too, from their own shaper.
     let eval_shaper = make_shaper(cfg, &mut eval_venv)?;
-
-    let steps_per_update = (cfg.ppo.num_steps * venv.num_envs()) as u64;
+    let steps_per_update = (cfg.ppo.num_steps * venv.num_envs() * dist.size()) as u64;
     let total = rapt_ppo::num_updates(cfg.train.total_steps, steps_per_update) * steps_per_update;
     let resumed_at = (progress.update > 0).then_some(progress.global_step);
     let csv = CsvSink::open(&run.metrics_csv()).map_err(io("opening metrics.csv"))?;
@@ -242,15 +285,10 @@ pub fn train(
         "creating TensorBoard events in {}",
         run.path().display()
     )))?;
-    let logger = Logger::new()
+    *trainer.logger_mut() = Logger::new()
         .with_sink(csv)
         .with_sink(tb)
         .with_sink(ProgressSink::new(progress.global_step, total));
-    let mut trainer = Trainer::new(learner, cfg.seed)
-        .with_progress(progress)
-        .with_shaper(shaper)
-        .with_logger(logger)
-        .with_stop_flag(options.stop.clone());
     let mut eval = EvalCallback::new(
         Box::new(eval_venv),
         cfg.train.eval_episodes,
@@ -263,11 +301,8 @@ pub fn train(
         cfg.train.checkpoint_every_updates,
         cfg.train.keep_checkpoints,
     );
-    let summary = trainer.learn(
-        &mut venv,
-        cfg.train.total_steps,
-        &mut [&mut eval, &mut checkpoints],
-    )?;
+    let callbacks: &mut [&mut dyn Callback] = &mut [&mut eval, &mut checkpoints];
+    let summary = trainer.learn(&mut venv, cfg.train.total_steps, callbacks)?;
     if summary.stopped_early {
         tracing::warn!(
             global_step = summary.global_step,
@@ -286,6 +321,105 @@ pub fn train(
         summary,
         eval_seconds: eval.seconds(),
     })
+}
+
+/// The config's `ranks` must be the job's size (a resumed run keeps its ranks).
+fn check_ranks(
+    cfg: &RunConfig,
+    dist: &dyn rapt_ppo::Collective,
+    resume: bool,
+) -> Result<(), RunError> {
+    if cfg.ranks == dist.size() {
+        return Ok(());
+    }
+    let launch = if cfg.ranks == 1 {
+        "one process (no mpirun)".to_string()
+    } else {
+        format!("`mpirun -np {}`", cfg.ranks)
+    };
+    Err(RunError::Invalid(if resume {
+        format!(
+            "this run was trained with {} rank(s) and this job has {}: resume it with {launch}              (the global batch, the seeds and the counters depend on the number of ranks)",
+            cfg.ranks,
+            dist.size()
+        )
+    } else {
+        format!(
+            "the config says `ranks: {}` and this job has {} rank(s): launch it with {launch}",
+            cfg.ranks,
+            dist.size()
+        )
+    }))
+}
+
+/// Processes of this job on this machine (Open MPI's, MPICH's or Slurm's count; 1 when
+/// none is set), so that the ranks of one machine share its cores.
+fn local_ranks() -> usize {
+    [
+        "OMPI_COMM_WORLD_LOCAL_SIZE",
+        "MPI_LOCALNRANKS",
+        "SLURM_NTASKS_PER_NODE",
+    ]
+    .iter()
+    .find_map(|v| std::env::var(v).ok()?.trim().parse::<usize>().ok())
+    .unwrap_or(1)
+    .max(1)
+}
+
+/// Give every rank of `dist` what rank 0 prepared for the run: its config (loaded,
+/// checked, `ranks` set) and run directory, or why it could not start. Rank 0 passes
+/// `Some(prepared)`, the others `None`; all get the same result, so when rank 0 fails
+/// every rank returns the error and the job ends without waiting on rank 0.
+pub fn share_start(
+    dist: &dyn rapt_ppo::Collective,
+    prepared: Option<Result<(RunConfig, PathBuf), RunError>>,
+) -> Result<(RunConfig, PathBuf), RunError> {
+    let mut bytes = match &prepared {
+        Some(Ok((cfg, dir))) => {
+            let ron = ron::ser::to_string(cfg)
+                .map_err(|e| RunError::Invalid(format!("serializing the run config: {e}")))?;
+            format!("ok\n{}\n{ron}", dir.display()).into_bytes()
+        }
+        Some(Err(e)) => format!("error\n{e}").into_bytes(),
+        None => Vec::new(),
+    };
+    dist.broadcast_bytes(&mut bytes);
+    if let Some(prepared) = prepared {
+        return prepared;
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let mut parts = text.splitn(3, '\n');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("ok"), Some(dir), Some(ron)) => {
+            let cfg: RunConfig = rapt_config::ron_options().from_str(ron).map_err(|e| {
+                RunError::Invalid(format!("reading the run config rank 0 sent: {e}"))
+            })?;
+            Ok((cfg, PathBuf::from(dir)))
+        }
+        (Some("error"), ..) => Err(RunError::Invalid(format!(
+            "rank 0 could not start the run: {}",
+            text.split_once('\n').map_or("", |(_, m)| m)
+        ))),
+        _ => Err(RunError::Invalid(format!(
+            "rank 0 sent no run to train ({} bytes)",
+            bytes.len()
+        ))),
+    }
+}
+
+/// Rank 0's counters on every rank.
+fn broadcast_progress(p: Progress, dist: &dyn rapt_ppo::Collective) -> Progress {
+    let mut v = [
+        p.global_step as f64,
+        p.update as f64,
+        p.last_eval.unwrap_or(f64::NAN),
+    ];
+    dist.broadcast_f64(&mut v);
+    Progress {
+        global_step: v[0] as u64,
+        update: v[1] as u64,
+        last_eval: (!v[2].is_nan()).then_some(v[2]),
+    }
 }
 
 /// `policy: Random`: episode statistics of uniformly random actions into `run`'s
