@@ -330,25 +330,20 @@ impl Learner {
         stats.explained_variance = explained_variance(&rollout.values, &rollout.returns);
         if dist.size() > 1 {
             // The logged diagnostics are the ranks' means.
-            let mut v = [
-                stats.value_loss,
-                stats.policy_loss,
-                stats.entropy,
-                stats.old_approx_kl,
-                stats.approx_kl,
-                stats.clipfrac,
-                stats.explained_variance,
+            let fields = [
+                &mut stats.value_loss,
+                &mut stats.policy_loss,
+                &mut stats.entropy,
+                &mut stats.old_approx_kl,
+                &mut stats.approx_kl,
+                &mut stats.clipfrac,
+                &mut stats.explained_variance,
             ];
-            mean_over_ranks(dist, &mut v);
-            [
-                stats.value_loss,
-                stats.policy_loss,
-                stats.entropy,
-                stats.old_approx_kl,
-                stats.approx_kl,
-                stats.clipfrac,
-                stats.explained_variance,
-            ] = v;
+            let mut means: Vec<f64> = fields.iter().map(|f| **f).collect();
+            mean_over_ranks(dist, &mut means);
+            for (f, m) in fields.into_iter().zip(means) {
+                *f = m;
+            }
         }
         stats
     }
