@@ -6,6 +6,10 @@
 //! (`tests/examples_train.rs` checks it).
 //!
 //! `cargo run --release --example custom_env`
+//!
+//! The same program trains data-parallel when an MPI launcher starts it (built with the
+//! `mpi` feature): `mpirun -np 2 target/release/examples/custom_env` runs two ranks of 16
+//! envs each, gradients averaged every minibatch (`docs/distributed.md`).
 
 use rand::Rng as _;
 use rapt_core::{
@@ -39,8 +43,15 @@ pub fn train(total_steps: u64) -> anyhow::Result<Evaluation> {
         gamma: 0.95,
         ..PpoConfig::default()
     };
-    let learner = Learner::for_env(&envs, config, DeviceChoice::Cpu.resolve()?, 1)?;
-    let logger = Logger::new().with_sink(ProgressSink::new(0, total_steps));
+    let mut learner = Learner::for_env(&envs, config, DeviceChoice::Cpu.resolve()?, 1)?;
+    // One process, or one rank of `mpirun -np N`: then every rank takes rank 0's weights
+    // and the trainer averages gradients and gathers episodes over the ranks.
+    let dist = rapt_mpi::launch()?;
+    learner.set_collective(dist.clone());
+    let mut logger = Logger::new();
+    if dist.rank() == 0 {
+        logger = logger.with_sink(ProgressSink::new(0, total_steps));
+    }
     let mut trainer = Trainer::new(learner, 1).with_logger(logger);
     trainer.learn(&mut envs, total_steps, &mut [])?;
     let held_out = EvalOptions::episodes(100);
@@ -55,6 +66,9 @@ pub fn train(total_steps: u64) -> anyhow::Result<Evaluation> {
 #[allow(dead_code)] // the test includes this file and calls `train` itself
 fn main() -> anyhow::Result<()> {
     let eval = train(40_000)?;
+    if rapt_mpi::launcher_rank().is_some_and(|r| r > 0) {
+        return Ok(()); // rank 0 reports
+    }
     let (lo, hi) = eval.success_ci95;
     println!(
         "PointMass-v0: success {:.1}% (95% CI {:.1}–{:.1}%) over {} held-out episodes, mean final distance {:.3} m",
