@@ -6,6 +6,8 @@ use rapt::cli::Cli;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.verbose);
+    // Before torch allocates: reuse freed memory instead of a page fault per fresh page.
+    rapt_ppo::keep_freed_memory();
     match rapt::run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -29,19 +29,26 @@ pub fn run(args: &BenchUpdateArgs) -> Result<()> {
     )?;
     let batch = args.envs * args.steps;
     let rollout = synthetic_rollout(&learner, args.envs, 1);
-    let (seconds, samples_per_s) = update_throughput(&mut learner, &rollout, args.updates);
+    let measured = update_throughput(&mut learner, &rollout, args.updates);
+    let (seconds, samples_per_s) = (measured.seconds, measured.samples_per_s);
+    let faults = measured.minor_faults_per_update;
     if args.json {
         println!(
             "{}",
             serde_json::json!({
                 "threads": args.threads, "batch": batch, "minibatch": args.minibatch,
                 "hidden": args.hidden, "seconds": seconds, "samples_per_s": samples_per_s,
+                "minor_faults_per_update": faults,
             })
         );
     } else {
         println!(
-            "PPO update: batch {batch}, minibatch {}, hidden {:?}, {} epochs, {} threads: {samples_per_s:.0} samples/s",
-            args.minibatch, args.hidden, args.epochs, args.threads
+            "PPO update: batch {batch}, minibatch {}, hidden {:?}, {} epochs, {} threads: {samples_per_s:.0} samples/s, {} minor page faults per update",
+            args.minibatch,
+            args.hidden,
+            args.epochs,
+            args.threads,
+            faults.map_or("?".into(), |f| format!("{f:.0}"))
         );
     }
     Ok(())

@@ -31,19 +31,68 @@ pub fn synthetic_rollout(learner: &Learner, num_envs: usize, seed: u64) -> Rollo
     rollout
 }
 
-/// Time `updates` PPO updates on `rollout` after one warm-up update: (seconds, samples
-/// per second counting every epoch's pass over the batch).
+/// What [`update_throughput`] measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UpdateThroughput {
+    /// Wall time of the timed updates, s.
+    pub seconds: f64,
+    /// Samples per second, counting every epoch's pass over the batch.
+    pub samples_per_s: f64,
+    /// Minor page faults of the process per timed update (each a fresh page the kernel
+    /// had to map: allocations that went back to the OS and came again); `None` where
+    /// `/proc/self/stat` cannot be read.
+    pub minor_faults_per_update: Option<f64>,
+}
+
+/// Time `updates` PPO updates on `rollout` after one warm-up update.
 pub fn update_throughput(
     learner: &mut Learner,
     rollout: &RolloutBuffer,
     updates: usize,
-) -> (f64, f64) {
+) -> UpdateThroughput {
     learner.update(rollout, 0.0);
+    let faults_before = minor_faults();
     let start = Instant::now();
     for _ in 0..updates {
         learner.update(rollout, 0.0);
     }
     let seconds = start.elapsed().as_secs_f64();
+    let faults = faults_before
+        .zip(minor_faults())
+        .map(|(a, b)| (b - a) as f64 / updates as f64);
     let samples = updates * learner.config().update_epochs * rollout.len();
-    (seconds, samples as f64 / seconds)
+    UpdateThroughput {
+        seconds,
+        samples_per_s: samples as f64 / seconds,
+        minor_faults_per_update: faults,
+    }
+}
+
+/// Minor page faults of this process so far (`minflt`, field 10 of `/proc/self/stat`);
+/// `None` off Linux or when it cannot be read.
+pub fn minor_faults() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.split_whitespace().nth(7)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn minor_faults_grow_when_fresh_memory_is_touched() {
+        let Some(before) = super::minor_faults() else {
+            return; // not Linux
+        };
+        let mut v = vec![0u8; 64 << 20];
+        for k in (0..v.len()).step_by(4096) {
+            v[k] = 1;
+        }
+        std::hint::black_box(&v);
+        let after = super::minor_faults().unwrap();
+        assert!(
+            after >= before + 1000,
+            "{before} → {after} faults after touching 64 MiB"
+        );
+    }
 }

@@ -21,6 +21,7 @@
 
 mod action;
 mod adam;
+mod alloc;
 mod baseline;
 pub mod bench;
 mod buffer;
@@ -49,6 +50,7 @@ mod threads;
 
 pub use action::ActionSpace;
 pub use adam::{AdamConfig, AdamState, AdamStateError, FlatAdam};
+pub use alloc::{MALLOC_TUNING_VAR, MallocTuning, keep_freed_memory};
 pub use baseline::{BaselineSummary, random_baseline};
 pub use buffer::{RolloutBuffer, StepRecord};
 pub use callbacks::{
