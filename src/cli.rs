@@ -446,6 +446,19 @@ pub struct BenchUpdateArgs {
     /// Timed updates (after one warm-up).
     #[arg(long, default_value_t = 3, value_parser = count::<1, 100_000, usize>)]
     pub updates: usize,
+    /// An image before the `--obs` vector slots, `C,H,W` (e.g. CaRL's raster, `6,64,64`):
+    /// the policy then encodes it with the CNN of `--channels` and `--features`.
+    #[arg(long, value_delimiter = ',', num_args = 1)]
+    pub image: Option<Vec<usize>>,
+    /// Output channels of the CNN's 3×3 stride-2 convolutions (with `--image`).
+    #[arg(long, value_delimiter = ',', default_value = "32,64,64")]
+    pub channels: Vec<i64>,
+    /// Width of the CNN's feature vector (with `--image`).
+    #[arg(long, default_value_t = 256, value_parser = count::<1, 65_536, i64>)]
+    pub features: i64,
+    /// Action head: `gaussian` or `beta` (CaRL's).
+    #[arg(long, default_value = "gaussian", value_parser = ["gaussian", "beta"])]
+    pub head: String,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,

@@ -6,6 +6,11 @@ Prints one JSON object with samples/s = epochs × batch / seconds.
 
     python benches/peers/torch_ppo_update.py --hidden 256 256 --envs 256 --steps 64 \
         --minibatch 4096 --threads 2
+
+With `--image C H W` the observation is an image followed by `--obs` values, encoded as
+rapt's `Encoder::Cnn` does (3×3 stride-2 convolutions with padding 1 and ReLU, orthogonal
+init gain √2, a linear layer to `--features` with ReLU, the vector part concatenated);
+`--head beta` is CaRL's Beta head (α, β = softplus + 1).
 """
 
 import argparse
@@ -15,7 +20,10 @@ import time
 import numpy as np
 import torch
 import torch.nn as nn
+from torch.distributions.beta import Beta
 from torch.distributions.normal import Normal
+
+BETA_EPS = 1e-6
 
 
 def layer_init(layer, std=np.sqrt(2), bias_const=0.0):
@@ -33,23 +41,56 @@ def mlp(inp, hidden, out, gain):
     return nn.Sequential(*layers)
 
 
-class Agent(nn.Module):
-    def __init__(self, obs_dim, act_dim, hidden):
-        super().__init__()
-        self.critic = mlp(obs_dim, hidden, 1, 1.0)
-        self.actor_mean = mlp(obs_dim, hidden, act_dim, 0.01)
-        self.actor_logstd = nn.Parameter(torch.zeros(1, act_dim))
+class Trunk(nn.Module):
+    """rapt's CNN encoder: image → features, the vector part concatenated after."""
 
-    def get_value(self, x):
-        return self.critic(x)
+    def __init__(self, image, channels, features):
+        super().__init__()
+        c, h, w = image
+        layers = []
+        for out in channels:
+            layers += [layer_init(nn.Conv2d(c, out, 3, stride=2, padding=1)), nn.ReLU()]
+            c, h, w = out, (h + 1) // 2, (w + 1) // 2
+        layers += [nn.Flatten(), layer_init(nn.Linear(c * h * w, features)), nn.ReLU()]
+        self.net = nn.Sequential(*layers)
+        self.image = image
+        self.pixels = image[0] * image[1] * image[2]
+
+    def forward(self, x):
+        img = x[:, :self.pixels].view(-1, *self.image)
+        return torch.cat([self.net(img), x[:, self.pixels:]], 1)
+
+
+class Agent(nn.Module):
+    def __init__(self, obs_dim, act_dim, hidden, image=None, channels=(), features=0, head="gaussian"):
+        super().__init__()
+        self.trunk = Trunk(image, channels, features) if image else None
+        width = features + obs_dim if image else obs_dim
+        self.head = head
+        outputs = 2 * act_dim if head == "beta" else act_dim
+        self.critic = mlp(width, hidden, 1, 1.0)
+        self.actor_mean = mlp(width, hidden, outputs, 0.01)
+        self.act_dim = act_dim
+        if head == "gaussian":
+            self.actor_logstd = nn.Parameter(torch.zeros(1, act_dim))
+
+    def features(self, x):
+        return self.trunk(x) if self.trunk is not None else x
 
     def get_action_and_value(self, x, action=None):
-        mean = self.actor_mean(x)
-        std = torch.exp(self.actor_logstd.expand_as(mean))
-        probs = Normal(mean, std)
-        if action is None:
-            action = probs.sample()
-        return action, probs.log_prob(action).sum(1), probs.entropy().sum(1), self.critic(x)
+        f = self.features(x)
+        out = self.actor_mean(f)
+        if self.head == "beta":
+            ab = nn.functional.softplus(out) + 1.0
+            probs = Beta(ab[:, :self.act_dim], ab[:, self.act_dim:])
+            if action is None:
+                action = probs.sample().clamp(BETA_EPS, 1 - BETA_EPS)
+        else:
+            std = torch.exp(self.actor_logstd.expand_as(out))
+            probs = Normal(out, std)
+            if action is None:
+                action = probs.sample()
+        return action, probs.log_prob(action).sum(1), probs.entropy().sum(1), self.critic(f)
 
 
 def main():
@@ -63,15 +104,20 @@ def main():
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--updates", type=int, default=3)
+    p.add_argument("--image", type=int, nargs=3, default=None)
+    p.add_argument("--channels", type=int, nargs="+", default=[32, 64, 64])
+    p.add_argument("--features", type=int, default=256)
+    p.add_argument("--head", choices=["gaussian", "beta"], default="gaussian")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     T, N = a.steps, a.envs
-    agent = Agent(a.obs, a.act, a.hidden)
+    agent = Agent(a.obs, a.act, a.hidden, a.image, a.channels, a.features, a.head)
     opt = torch.optim.Adam(agent.parameters(), lr=3e-4, eps=1e-5)
-    obs = torch.randn(T, N, a.obs)
+    obs_dim = a.obs + (a.image[0] * a.image[1] * a.image[2] if a.image else 0)
+    obs = torch.rand(T, N, obs_dim) * 2 - 1
     with torch.no_grad():
-        actions, logprobs, _, values = agent.get_action_and_value(obs.reshape(-1, a.obs))
+        actions, logprobs, _, values = agent.get_action_and_value(obs.reshape(-1, obs_dim))
     actions = actions.reshape(T, N, a.act)
     logprobs = logprobs.reshape(T, N)
     values = values.reshape(T, N)
@@ -90,7 +136,7 @@ def main():
                 delta = rewards[t] + gamma * nextvalues * nonterminal - values[t]
                 advantages[t] = lastgaelam = delta + gamma * lam * nonterminal * lastgaelam
             returns = advantages + values
-        b_obs = obs.reshape(-1, a.obs)
+        b_obs = obs.reshape(-1, obs_dim)
         b_logprobs = logprobs.reshape(-1)
         b_actions = actions.reshape(-1, a.act)
         b_advantages = advantages.reshape(-1)
@@ -129,7 +175,8 @@ def main():
     seconds = time.perf_counter() - start
     samples = a.updates * a.epochs * T * N
     print(json.dumps({"peer": f"pytorch {torch.__version__}", "threads": a.threads, "batch": T * N,
-                      "minibatch": a.minibatch, "hidden": a.hidden, "seconds": seconds,
+                      "minibatch": a.minibatch, "hidden": a.hidden, "image": a.image, "head": a.head,
+                      "seconds": seconds,
                       "samples_per_s": samples / seconds}))
 
 

@@ -1,6 +1,6 @@
 use anyhow::{Result, ensure};
 use rapt_ppo::bench::{synthetic_rollout, update_throughput};
-use rapt_ppo::{DeviceChoice, Learner, PpoConfig};
+use rapt_ppo::{ActionHead, DeviceChoice, Encoder, Learner, PpoConfig};
 
 use crate::cli::BenchUpdateArgs;
 
@@ -11,6 +11,15 @@ pub fn run(args: &BenchUpdateArgs) -> Result<()> {
         "the batch must hold at least one minibatch"
     );
     rapt_ppo::configure_torch_threads(args.threads);
+    let image = match args.image.as_deref() {
+        None => None,
+        Some(&[c, h, w]) if c * h * w > 0 => Some([c, h, w]),
+        Some(other) => anyhow::bail!("--image {other:?}: give C,H,W, each at least 1"),
+    };
+    let layout = rapt_ppo::ObsLayout {
+        dim: image.map_or(0, |[c, h, w]| c * h * w) + args.obs,
+        image,
+    };
     let config = PpoConfig {
         num_steps: args.steps,
         num_minibatches: (args.envs * args.steps / args.minibatch).max(1),
@@ -18,15 +27,20 @@ pub fn run(args: &BenchUpdateArgs) -> Result<()> {
         norm_obs: false,
         anneal_lr: false,
         hidden: args.hidden.clone(),
+        encoder: match image {
+            Some(_) => Encoder::Cnn {
+                channels: args.channels.clone(),
+                features: args.features,
+            },
+            None => Encoder::Mlp,
+        },
+        action_head: match args.head.as_str() {
+            "beta" => ActionHead::Beta,
+            _ => ActionHead::Gaussian,
+        },
         ..PpoConfig::default()
     };
-    let mut learner = Learner::new(
-        rapt_ppo::ObsLayout::vector(args.obs),
-        args.act,
-        config,
-        DeviceChoice::Cpu.resolve()?,
-        1,
-    )?;
+    let mut learner = Learner::new(layout, args.act, config, DeviceChoice::Cpu.resolve()?, 1)?;
     let batch = args.envs * args.steps;
     let rollout = synthetic_rollout(&learner, args.envs, 1);
     let measured = update_throughput(&mut learner, &rollout, args.updates);
@@ -37,14 +51,19 @@ pub fn run(args: &BenchUpdateArgs) -> Result<()> {
             "{}",
             serde_json::json!({
                 "threads": args.threads, "batch": batch, "minibatch": args.minibatch,
-                "hidden": args.hidden, "seconds": seconds, "samples_per_s": samples_per_s,
+                "hidden": args.hidden, "image": image, "head": args.head,
+                "seconds": seconds, "samples_per_s": samples_per_s,
                 "minor_faults_per_update": faults,
             })
         );
     } else {
         println!(
-            "PPO update: batch {batch}, minibatch {}, hidden {:?}, {} epochs, {} threads: {samples_per_s:.0} samples/s, {} minor page faults per update",
+            "PPO update: batch {batch}, minibatch {}, {}hidden {:?}, {} epochs, {} threads: {samples_per_s:.0} samples/s, {} minor page faults per update",
             args.minibatch,
+            image.map_or(String::new(), |i| format!(
+                "image {i:?} + {} values, CNN, ",
+                args.obs
+            )),
             args.hidden,
             args.epochs,
             args.threads,
