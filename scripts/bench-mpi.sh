@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 pairs=${1:-2}
 updates=${2:-10}
-cargo build --release -q --features mpi --bin rapt
+make -s build >/dev/null
 bin=$PWD/target/release/rapt
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
