@@ -67,15 +67,69 @@ fn render_frames(
 }
 
 /// The part of the batch a chunk of envs reads and writes; moved to its worker and back.
+/// Observations and current frames go straight into the vector env's batch (through
+/// `out` for a worker); the rest into `batch`, which the caller copies (a few bytes per
+/// env, plus the final observation of the episodes that ended).
 #[derive(Debug)]
 struct ChunkIo {
     actions: Vec<f32>,
     mask: Vec<bool>,
     seed: Option<u64>,
     batch: Batch,
+    /// A worker's rows of the vector env's observations and frames, during one call.
+    out: Option<OutWindow>,
     /// Frames to render after each reset and step.
     frames: Option<Arc<FrameSpec>>,
     scratch: Vec<u8>,
+}
+
+/// The rows of the batch's observations and current frames one chunk writes: disjoint
+/// slices of the vector env's [`Batch`].
+struct ChunkOut<'a> {
+    obs: &'a mut [f32],
+    frames: &'a mut [u8],
+}
+
+/// A worker's [`ChunkOut`] while it is on the worker's thread: the rows the worker alone
+/// writes during one call, which the vector env does not touch until the worker has
+/// answered (or ended).
+#[derive(Debug)]
+struct OutWindow {
+    obs: (*mut f32, usize),
+    frames: (*mut u8, usize),
+}
+
+// Each window is handed to one worker for one call and covers rows no other thread reads
+// or writes in that time (see `ThreadedVecEnv::dispatch`).
+#[allow(unsafe_code)]
+unsafe impl Send for OutWindow {}
+
+impl OutWindow {
+    fn new(out: ChunkOut<'_>) -> Self {
+        Self {
+            obs: (out.obs.as_mut_ptr(), out.obs.len()),
+            frames: (out.frames.as_mut_ptr(), out.frames.len()),
+        }
+    }
+
+    /// The rows as slices again, on the worker's thread.
+    ///
+    /// # Safety
+    /// The buffers the window was made from must still be alive and unmoved, and nothing
+    /// else may access those rows while the slices live: `dispatch` keeps the batch's
+    /// buffers borrowed, untouched, until every worker it sent a window to has answered
+    /// or its thread has ended, and a worker drops the slices before it answers.
+    #[allow(unsafe_code)]
+    unsafe fn rows<'a>(&self) -> ChunkOut<'a> {
+        // SAFETY: the caller upholds the contract above; the pointers and lengths come
+        // from live slices (`new`).
+        unsafe {
+            ChunkOut {
+                obs: std::slice::from_raw_parts_mut(self.obs.0, self.obs.1),
+                frames: std::slice::from_raw_parts_mut(self.frames.0, self.frames.1),
+            }
+        }
+    }
 }
 
 /// Which frame buffer of the batch a render fills.
@@ -88,30 +142,25 @@ enum FrameSlot {
 }
 
 impl ChunkIo {
-    /// Render chunk env `i` (sub-env `index`) into its part of `slot`; a no-op when frames
-    /// are off.
+    /// Render chunk env `i` (sub-env `index`) into its part of `slot` (`current`: its
+    /// rows of the batch's current frames); a no-op when frames are off.
     fn render(
         &mut self,
         env: &dyn Env,
         i: usize,
         index: usize,
         slot: FrameSlot,
+        current: &mut [u8],
     ) -> Result<(), EnvError> {
         let Some(spec) = &self.frames else {
             return Ok(());
         };
         let f = self.batch.frame_bytes;
-        let buffer = match slot {
-            FrameSlot::Current => &mut self.batch.frames,
-            FrameSlot::Final => &mut self.batch.final_frames,
+        let out = match slot {
+            FrameSlot::Current => current,
+            FrameSlot::Final => &mut self.batch.final_frames[i * f..(i + 1) * f],
         };
-        render_frames(
-            env,
-            spec,
-            &mut buffer[i * f..(i + 1) * f],
-            &mut self.scratch,
-            index,
-        )
+        render_frames(env, spec, out, &mut self.scratch, index)
     }
 }
 
@@ -130,59 +179,76 @@ struct Chunk {
 }
 
 impl Chunk {
-    fn run(&mut self, cmd: Cmd, io: &mut ChunkIo) -> Result<(), EnvError> {
+    fn run(&mut self, cmd: Cmd, io: &mut ChunkIo, out: ChunkOut<'_>) -> Result<(), EnvError> {
         match cmd {
-            Cmd::Reset => self.reset(io, false),
-            Cmd::ResetMasked => self.reset(io, true),
-            Cmd::Step => self.step(io),
+            Cmd::Reset => self.reset(io, out, false),
+            Cmd::ResetMasked => self.reset(io, out, true),
+            Cmd::Step => self.step(io, out),
         }
     }
 
-    fn reset(&mut self, io: &mut ChunkIo, masked: bool) -> Result<(), EnvError> {
+    /// Run `cmd` on a worker's thread, writing through the window `dispatch` sent.
+    fn run_in_window(&mut self, cmd: Cmd, io: &mut ChunkIo) -> Result<(), EnvError> {
+        let window = io
+            .out
+            .take()
+            .expect("dispatch sends a window with each job");
+        // SAFETY: `dispatch` sent this window with the job and waits for this worker's
+        // answer before it touches those rows again; the slices end with this call.
+        #[allow(unsafe_code)]
+        let out = unsafe { window.rows() };
+        self.run(cmd, io, out)
+    }
+
+    fn reset(&mut self, io: &mut ChunkIo, out: ChunkOut<'_>, masked: bool) -> Result<(), EnvError> {
         let d = io.batch.obs_dim;
+        let f = io.batch.frame_bytes;
         for (i, env) in self.envs.iter_mut().enumerate() {
             if masked && !io.mask[i] {
                 continue;
             }
             let seed = io.seed.map(|s| sub_env_seed(s, self.first + i));
             let b = &mut io.batch;
-            env.reset(seed, &mut b.obs[i * d..(i + 1) * d], b.info.get_mut(i))
+            env.reset(seed, &mut out.obs[i * d..(i + 1) * d], b.info.get_mut(i))
                 .map_err(|e| at_env(e, self.first + i))?;
             b.rewards[i] = 0.0;
             b.terminated[i] = false;
             b.truncated[i] = false;
             b.ended[i] = false;
-            io.render(&**env, i, self.first + i, FrameSlot::Current)?;
+            let frames = &mut out.frames[i * f..(i + 1) * f];
+            io.render(&**env, i, self.first + i, FrameSlot::Current, frames)?;
         }
         Ok(())
     }
 
-    fn step(&mut self, io: &mut ChunkIo) -> Result<(), EnvError> {
+    fn step(&mut self, io: &mut ChunkIo, out: ChunkOut<'_>) -> Result<(), EnvError> {
         let (d, a) = (io.batch.obs_dim, self.act_dim);
+        let f = io.batch.frame_bytes;
         for (i, env) in self.envs.iter_mut().enumerate() {
             let b = &mut io.batch;
-            let obs = &mut b.obs[i * d..(i + 1) * d];
-            let out = StepOut {
+            let obs = &mut out.obs[i * d..(i + 1) * d];
+            let step_out = StepOut {
                 obs,
                 reward: &mut b.rewards[i],
                 terminated: &mut b.terminated[i],
                 truncated: &mut b.truncated[i],
                 info: b.info.get_mut(i),
             };
-            env.step(&io.actions[i * a..(i + 1) * a], out)
+            env.step(&io.actions[i * a..(i + 1) * a], step_out)
                 .map_err(|e| at_env(e, self.first + i))?;
             let ended = b.terminated[i] || b.truncated[i];
             b.ended[i] = ended;
+            let frames = &mut out.frames[i * f..(i + 1) * f];
             if ended {
-                b.final_obs[i * d..(i + 1) * d].copy_from_slice(&b.obs[i * d..(i + 1) * d]);
+                b.final_obs[i * d..(i + 1) * d].copy_from_slice(&out.obs[i * d..(i + 1) * d]);
                 b.final_info.copy_env_from(i, &b.info, i);
-                io.render(&**env, i, self.first + i, FrameSlot::Final)?;
+                io.render(&**env, i, self.first + i, FrameSlot::Final, frames)?;
                 let b = &mut io.batch;
                 let info: InfoMut<'_> = b.info.get_mut(i);
-                env.reset(None, &mut b.obs[i * d..(i + 1) * d], info)
+                env.reset(None, &mut out.obs[i * d..(i + 1) * d], info)
                     .map_err(|e| at_env(e, self.first + i))?;
             }
-            io.render(&**env, i, self.first + i, FrameSlot::Current)?;
+            io.render(&**env, i, self.first + i, FrameSlot::Current, frames)?;
         }
         Ok(())
     }
@@ -284,13 +350,19 @@ impl ThreadedVecEnv {
             first: r.start,
             act_dim,
         };
-        let new_io = |len: usize| ChunkIo {
-            actions: vec![0.0; len * act_dim],
-            mask: vec![false; len],
-            seed: None,
-            batch: Batch::new(len, obs_dim, &layout),
-            frames: None,
-            scratch: Vec::new(),
+        let new_io = |len: usize| {
+            let mut batch = Batch::new(len, obs_dim, &layout);
+            // The chunk writes its observations straight into the vector env's batch.
+            batch.obs = Vec::new();
+            ChunkIo {
+                actions: vec![0.0; len * act_dim],
+                mask: vec![false; len],
+                seed: None,
+                batch,
+                out: None,
+                frames: None,
+                scratch: Vec::new(),
+            }
         };
         let local = take_chunk(&ranges[0]);
         let local_io = Some(new_io(ranges[0].len()));
@@ -327,13 +399,32 @@ impl ThreadedVecEnv {
     }
 
     /// Run `cmd` on every chunk: send the workers theirs, do the local one, gather.
+    ///
+    /// Every chunk writes its observations and current frames straight into its rows of
+    /// the batch (a worker through an [`OutWindow`]), so nothing of that size is copied
+    /// on this thread; the rest of each chunk's results is copied in after it answers.
     fn dispatch(&mut self, cmd: Cmd) -> Result<(), EnvError> {
+        let (d, f) = (self.batch.obs_dim, self.batch.frame_bytes);
+        // The batch's observation and frame buffers stay borrowed here, and are not
+        // otherwise touched, until every worker sent a window has answered or ended.
+        let (obs, frames) = (&mut self.batch.obs, &mut self.batch.frames);
+        let mut outs = Vec::with_capacity(self.ranges.len());
+        let (mut obs_rest, mut frames_rest) = (&mut obs[..], &mut frames[..]);
+        for r in &self.ranges {
+            let (o, o_rest) = obs_rest.split_at_mut(r.len() * d);
+            let (fr, f_rest) = frames_rest.split_at_mut(r.len() * f);
+            outs.push(ChunkOut { obs: o, frames: fr });
+            (obs_rest, frames_rest) = (o_rest, f_rest);
+        }
+        let mut outs = outs.into_iter();
+        let local_out = outs.next().expect("at least one chunk");
         let mut first_err = None;
         let mut sent = vec![false; self.workers.len()];
-        for (w, worker) in self.workers.iter().enumerate() {
-            let io = self.worker_io[w]
+        for ((w, worker), out) in self.workers.iter().enumerate().zip(outs) {
+            let mut io = self.worker_io[w]
                 .take()
                 .expect("worker io present between calls");
+            io.out = Some(OutWindow::new(out));
             if worker.jobs.send((cmd, io)).is_ok() {
                 sent[w] = true;
             } else if first_err.is_none() {
@@ -345,18 +436,23 @@ impl ThreadedVecEnv {
             .take()
             .expect("local io present between calls");
         let local = &mut self.local;
-        let result = catch_unwind(AssertUnwindSafe(|| local.run(cmd, &mut io)))
+        let result = catch_unwind(AssertUnwindSafe(|| local.run(cmd, &mut io, local_out)))
             .unwrap_or_else(|p| Err(worker_failed(0, &panic_message(p))));
+        let mut answers = Vec::with_capacity(self.workers.len());
+        for (w, worker) in self.workers.iter().enumerate() {
+            if sent[w] {
+                // Ok: the worker is done with its window; Err: its thread has ended.
+                answers.push((w, worker.replies.recv()));
+            }
+        }
+        // Every window is closed: the batch is ours again.
         copy_chunk(&mut self.batch, self.ranges[0].start, &io.batch);
         self.local_io = Some(io);
         if let Err(e) = result {
             first_err.get_or_insert(e);
         }
-        for (w, worker) in self.workers.iter().enumerate() {
-            if !sent[w] {
-                continue;
-            }
-            match worker.replies.recv() {
+        for (w, answer) in answers {
+            match answer {
                 Ok((io, result)) => {
                     copy_chunk(&mut self.batch, self.ranges[w + 1].start, &io.batch);
                     self.worker_io[w] = Some(io);
@@ -395,15 +491,12 @@ impl ThreadedVecEnv {
     }
 }
 
+/// Copy a chunk's results other than its observations and current frames (which it
+/// wrote into `dst` itself) into `dst` from row `start`.
 fn copy_chunk(dst: &mut Batch, start: usize, src: &Batch) {
     let d = dst.obs_dim;
     let n = src.num_envs;
-    let obs = start * d..(start + n) * d;
-    dst.obs[obs.clone()].copy_from_slice(&src.obs);
     let f = dst.frame_bytes;
-    if f > 0 {
-        dst.frames[start * f..(start + n) * f].copy_from_slice(&src.frames);
-    }
     dst.rewards[start..start + n].copy_from_slice(&src.rewards);
     dst.terminated[start..start + n].copy_from_slice(&src.terminated);
     dst.truncated[start..start + n].copy_from_slice(&src.truncated);
@@ -429,7 +522,7 @@ fn spawn_worker(index: usize, mut chunk: Chunk) -> Result<Worker, EnvError> {
         .name(format!("rapt-env-{index}"))
         .spawn(move || {
             while let Ok((cmd, mut io)) = job_rx.recv() {
-                let result = catch_unwind(AssertUnwindSafe(|| chunk.run(cmd, &mut io)));
+                let result = catch_unwind(AssertUnwindSafe(|| chunk.run_in_window(cmd, &mut io)));
                 let result = match result {
                     Ok(r) => r,
                     Err(p) => {
