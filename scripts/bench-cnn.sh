@@ -3,7 +3,8 @@
 # bench-update` and benches/peers/torch_ppo_update.py with a 6×64×64 raster + 29
 # measurements, rapt's CNN (32, 64, 64 channels, 256 features), [256, 256] MLPs, CaRL's
 # Beta head, Drive-v0's rollout (32 envs × 256 steps), minibatch 4,096, 3 epochs. PyTorch
-# runs as users run it and with the malloc settings rapt applies itself; rapt with and
+# runs as users run it and with the malloc settings rapt applies itself (no mmap, and a
+# 64 GiB trim threshold standing for "never trim"); rapt with and
 # without them (RAPT_MALLOC_TUNING=0). Needs PyTorch 2.11 in .venv-bench (installed on
 # first use, ~2.7 GB; PEER_VENV=DIR uses another venv with torch 2.11).
 #   scripts/bench-cnn.sh [THREADS] [UPDATES]
@@ -22,7 +23,7 @@ field() { python3 -c "import json,sys; print(json.loads(sys.argv[1]).get(sys.arg
 ours=$(./target/release/rapt bench-update --image 6,64,64 --head beta "${sizes[@]}" --json)
 ours_plain=$(RAPT_MALLOC_TUNING=0 ./target/release/rapt bench-update --image 6,64,64 --head beta "${sizes[@]}" --json)
 theirs=$("$venv/bin/python" benches/peers/torch_ppo_update.py --image 6 64 64 --head beta "${sizes[@]}")
-theirs_tuned=$(MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1073741824 \
+theirs_tuned=$(MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736 \
     "$venv/bin/python" benches/peers/torch_ppo_update.py --image 6 64 64 --head beta "${sizes[@]}")
 python3 - "$threads" "$(field "$ours" samples_per_s)" "$(field "$ours" minor_faults_per_update)" \
     "$(field "$ours_plain" samples_per_s)" "$(field "$ours_plain" minor_faults_per_update)" \

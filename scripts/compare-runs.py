@@ -3,7 +3,7 @@
 name, except the ones given with --ignore, e.g. wall-time columns) row by row, and every
 checkpoint file byte by byte. Exit status 0 when identical.
 
-    scripts/compare-runs.py RUN_A RUN_B [--ignore charts/SPS ...]
+    scripts/compare-runs.py RUN_A RUN_B [--ignore charts/SPS ...] (default: the timing columns)
 
 Used to check that a refactoring changes no behaviour: run the same config and seed with
 the binary before and after, then compare the two run directories.
@@ -28,7 +28,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("a", type=pathlib.Path)
     p.add_argument("b", type=pathlib.Path)
-    p.add_argument("--ignore", nargs="*", default=["charts/SPS"])
+    p.add_argument("--ignore", nargs="*", default=["charts/SPS", "charts/rollout_seconds", "charts/update_seconds", "charts/allreduce_seconds"])
     args = p.parse_args()
     a, b = rows(args.a), rows(args.b)
     cols_a, cols_b = set(a[0]) if a else set(), set(b[0]) if b else set()

@@ -442,7 +442,7 @@ impl ThreadedVecEnv {
         for (w, worker) in self.workers.iter().enumerate() {
             if sent[w] {
                 // Ok: the worker is done with its window; Err: its thread has ended.
-                answers.push((w, worker.replies.recv()));
+                answers.push((w, recv_soon(&worker.replies)));
             }
         }
         // Every window is closed: the batch is ours again.
@@ -521,7 +521,7 @@ fn spawn_worker(index: usize, mut chunk: Chunk) -> Result<Worker, EnvError> {
     let handle = std::thread::Builder::new()
         .name(format!("rapt-env-{index}"))
         .spawn(move || {
-            while let Ok((cmd, mut io)) = job_rx.recv() {
+            while let Ok((cmd, mut io)) = recv_soon(&job_rx) {
                 let result = catch_unwind(AssertUnwindSafe(|| chunk.run_in_window(cmd, &mut io)));
                 let result = match result {
                     Ok(r) => r,
@@ -542,6 +542,28 @@ fn spawn_worker(index: usize, mut chunk: Chunk) -> Result<Worker, EnvError> {
         replies,
         handle,
     })
+}
+
+/// How long [`recv_soon`] polls before it blocks.
+const SPIN: std::time::Duration = std::time::Duration::from_micros(50);
+
+/// `rx.recv()`, polling for [`SPIN`] first: the answer of a worker stepping the same
+/// number of envs (or the next step's job) usually comes within microseconds, and waking
+/// a blocked thread costs tens of them on every step.
+fn recv_soon<T>(rx: &Receiver<T>) -> Result<T, std::sync::mpsc::RecvError> {
+    let start = std::time::Instant::now();
+    loop {
+        match rx.try_recv() {
+            Ok(v) => return Ok(v),
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                return Err(std::sync::mpsc::RecvError);
+            }
+            Err(std::sync::mpsc::TryRecvError::Empty) if start.elapsed() < SPIN => {
+                std::hint::spin_loop();
+            }
+            Err(std::sync::mpsc::TryRecvError::Empty) => return rx.recv(),
+        }
+    }
 }
 
 fn worker_failed(worker: usize, message: &str) -> EnvError {

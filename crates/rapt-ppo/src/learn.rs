@@ -11,7 +11,7 @@ use rapt_reward::Shaper;
 
 use crate::{
     ActionSpace, GaeParams, Learner, Logger, ObsLayout, Progress, RolloutBuffer, StepRecord,
-    TrainError, UpdateStats,
+    TorchThreads, TrainError, UpdateStats, configure_torch_threads,
 };
 
 /// What a callback tells the loop.
@@ -83,6 +83,7 @@ pub struct Trainer {
     logger: Logger,
     stop: Option<Arc<AtomicBool>>,
     window: EpisodeWindow,
+    torch_threads: Option<TorchThreads>,
 }
 
 /// Updates a run of `total_steps` env steps does at `steps_per_update` (`num_steps ×
@@ -152,6 +153,7 @@ impl Trainer {
             logger: Logger::new(),
             stop: None,
             window: EpisodeWindow::default(),
+            torch_threads: None,
         }
     }
 
@@ -177,6 +179,13 @@ impl Trainer {
     /// a signal handler.
     pub fn with_stop_flag(mut self, flag: Arc<AtomicBool>) -> Self {
         self.stop = Some(flag);
+        self
+    }
+
+    /// Switch torch's intra-op thread count between collecting rollouts and updating
+    /// (default: leave it as it is). Callbacks (evaluation) run with the rollout count.
+    pub fn with_torch_threads(mut self, threads: TorchThreads) -> Self {
+        self.torch_threads = Some(threads);
         self
     }
 
@@ -258,6 +267,10 @@ impl Trainer {
             // The per-update seed makes sampling resumable without saving torch's RNG.
             crate::seed_update(self.seed, update);
             buffer.clear();
+            if let Some(t) = self.torch_threads {
+                configure_torch_threads(t.rollout);
+            }
+            let rollout_start = Instant::now();
             for _ in 0..num_steps {
                 let (actions, logp, values) = self.learner.act(&obs);
                 self.learner
@@ -303,9 +316,18 @@ impl Trainer {
                     .scale_rewards(&mut buffer.rewards[r.clone()], &buffer.ended[r]);
             }
             buffer.finish(&self.learner.values(&obs), gae);
+            let rollout_seconds = rollout_start.elapsed().as_secs_f64();
+            let update_start = Instant::now();
+            if let Some(t) = self.torch_threads {
+                configure_torch_threads(t.update);
+            }
             let stats = self
                 .learner
                 .update(&buffer, update as f64 / num_updates as f64);
+            if let Some(t) = self.torch_threads {
+                configure_torch_threads(t.rollout);
+            }
+            let update_seconds = update_start.elapsed().as_secs_f64();
             self.progress.update = update + 1;
             let stop_requested = crate::dist::any_rank(
                 dist.as_ref(),
@@ -330,6 +352,11 @@ impl Trainer {
             let sps = (self.progress.global_step - first_step) as f64
                 / (start.elapsed().as_secs_f64() - callback_seconds);
             self.logger.record("charts/SPS", sps);
+            // Where this update's wall time went: collecting the rollout (acting, env
+            // steps, shaping, advantages) and learning from it.
+            self.logger
+                .record("charts/rollout_seconds", rollout_seconds);
+            self.logger.record("charts/update_seconds", update_seconds);
             if ranks > 1 {
                 self.logger
                     .record("charts/allreduce_seconds", stats.allreduce_seconds);

@@ -11,7 +11,7 @@
 //!   ([`compute_gae`]), observation and reward normalization, a saveable Adam
 //!   ([`FlatAdam`]), checkpoints in safetensors.
 //! * Run directories ([`RunDir`]: claim, atomic writes, checkpoint rotation), device
-//!   choice ([`DeviceChoice`]), torch thread sizing ([`torch_threads_for`]).
+//!   choice ([`DeviceChoice`]), torch thread sizing ([`torch_threads_for`], [`TorchThreads`]).
 //! * Data-parallel training ([`dist`]): a [`Collective`] ([`Single`], or MPI from the
 //!   `rapt-mpi` crate) given to the learner and trainer makes N processes train one policy.
 //!
@@ -83,4 +83,4 @@ pub use policy::{
 pub use reward_scale::RewardScaler;
 pub use run_dir::{RunDir, RunDirError, prune_checkpoints, write_atomic};
 pub use running_stats::{Moments, RunningMeanStd};
-pub use threads::{available_cores, configure_torch_threads, torch_threads_for};
+pub use threads::{TorchThreads, available_cores, configure_torch_threads, torch_threads_for};

@@ -227,7 +227,8 @@ fn train_rank(
     let params = cfg.env.params_text();
     let mut venv = registry.make_vec(&cfg.env.id, params, &vec_options(cfg, cfg.env.num_envs))?;
     let cores = (rapt_ppo::available_cores() / local_ranks()).max(1);
-    rapt_ppo::configure_torch_threads(rapt_ppo::torch_threads_for(venv.threads(), cores));
+    let torch_threads = rapt_ppo::TorchThreads::beside_envs(venv.threads(), cores);
+    rapt_ppo::configure_torch_threads(torch_threads.rollout);
     let device = cfg.device.resolve()?;
     let in_env = |e: rapt_ppo::TrainError| RunError::Invalid(format!("`{}`: {e}", cfg.env.id));
     let resumed = match run {
@@ -263,7 +264,8 @@ fn train_rank(
     let mut trainer = Trainer::new(learner, cfg.seed)
         .with_progress(progress)
         .with_shaper(shaper)
-        .with_stop_flag(options.stop.clone());
+        .with_stop_flag(options.stop.clone())
+        .with_torch_threads(torch_threads);
     let Some(run) = run else {
         let summary = trainer.learn(&mut venv, cfg.train.total_steps, &mut [])?;
         return Ok(TrainOutcome {
