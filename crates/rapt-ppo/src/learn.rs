@@ -263,13 +263,14 @@ impl Trainer {
         let mut callback_seconds = 0.0f64;
         let mut stopped_early = false;
         let mut finished = Vec::new();
+        // Rollouts run with the rollout count: set here, and again after each update.
+        if let Some(t) = self.torch_threads {
+            configure_torch_threads(t.rollout);
+        }
         for update in self.progress.update..num_updates {
             // The per-update seed makes sampling resumable without saving torch's RNG.
             crate::seed_update(self.seed, update);
             buffer.clear();
-            if let Some(t) = self.torch_threads {
-                configure_torch_threads(t.rollout);
-            }
             let rollout_start = Instant::now();
             for _ in 0..num_steps {
                 let (actions, logp, values) = self.learner.act(&obs);
