@@ -10,7 +10,8 @@ Prints one JSON object with samples/s = epochs × batch / seconds.
 With `--image C H W` the observation is an image followed by `--obs` values, encoded as
 rapt's `Encoder::Cnn` does (3×3 stride-2 convolutions with padding 1 and ReLU, orthogonal
 init gain √2, a linear layer to `--features` with ReLU, the vector part concatenated);
-`--head beta` is CaRL's Beta head (α, β = softplus + 1).
+`--head beta` is CaRL's Beta head (α, β = softplus + 1). The image is stored as bytes
+and each minibatch is divided by 255, as rapt stores `k / 255` pixels.
 """
 
 import argparse
@@ -115,9 +116,19 @@ def main():
     agent = Agent(a.obs, a.act, a.hidden, a.image, a.channels, a.features, a.head)
     opt = torch.optim.Adam(agent.parameters(), lr=3e-4, eps=1e-5)
     obs_dim = a.obs + (a.image[0] * a.image[1] * a.image[2] if a.image else 0)
-    obs = torch.rand(T, N, obs_dim) * 2 - 1
+    pixels = obs_dim - a.obs
+    # Images are kept as bytes, as CaRL keeps its raster and rapt's rollout storage does,
+    # and divided by 255 per minibatch; the vector part is float.
+    images = torch.randint(0, 256, (T * N, pixels), dtype=torch.uint8)
+    vectors = torch.rand(T * N, a.obs) * 2 - 1
+
+    def observations(rows):
+        if pixels == 0:
+            return vectors[rows]
+        return torch.cat([images[rows].float() / 255, vectors[rows]], 1)
+
     with torch.no_grad():
-        actions, logprobs, _, values = agent.get_action_and_value(obs.reshape(-1, obs_dim))
+        actions, logprobs, _, values = agent.get_action_and_value(observations(slice(None)))
     actions = actions.reshape(T, N, a.act)
     logprobs = logprobs.reshape(T, N)
     values = values.reshape(T, N)
@@ -136,7 +147,6 @@ def main():
                 delta = rewards[t] + gamma * nextvalues * nonterminal - values[t]
                 advantages[t] = lastgaelam = delta + gamma * lam * nonterminal * lastgaelam
             returns = advantages + values
-        b_obs = obs.reshape(-1, obs_dim)
         b_logprobs = logprobs.reshape(-1)
         b_actions = actions.reshape(-1, a.act)
         b_advantages = advantages.reshape(-1)
@@ -148,7 +158,7 @@ def main():
             np.random.shuffle(inds)
             for start in range(0, batch, a.minibatch):
                 mb = inds[start:start + a.minibatch]
-                _, newlogprob, entropy, newvalue = agent.get_action_and_value(b_obs[mb], b_actions[mb])
+                _, newlogprob, entropy, newvalue = agent.get_action_and_value(observations(mb), b_actions[mb])
                 logratio = newlogprob - b_logprobs[mb]
                 ratio = logratio.exp()
                 with torch.no_grad():

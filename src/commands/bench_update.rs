@@ -42,7 +42,7 @@ pub fn run(args: &BenchUpdateArgs) -> Result<()> {
     };
     let mut learner = Learner::new(layout, args.act, config, DeviceChoice::Cpu.resolve()?, 1)?;
     let batch = args.envs * args.steps;
-    let rollout = synthetic_rollout(&learner, args.envs, 1);
+    let rollout = synthetic_rollout(&mut learner, args.envs, 1);
     let measured = update_throughput(&mut learner, &rollout, args.updates);
     let (seconds, samples_per_s) = (measured.seconds, measured.samples_per_s);
     let faults = measured.minor_faults_per_update;

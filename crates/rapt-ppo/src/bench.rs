@@ -8,18 +8,31 @@ use rapt_core::rng_from_seed;
 
 use crate::{GaeParams, Learner, RolloutBuffer};
 
-/// A finished rollout of `num_envs × num_steps` transitions for `learner`: observations
-/// and rewards uniform in [-1, 1] (seeded `seed`), actions, log-probabilities and values
-/// from the learner, an episode end every 50 transitions.
-pub fn synthetic_rollout(learner: &Learner, num_envs: usize, seed: u64) -> RolloutBuffer {
+/// A finished rollout of `num_envs × num_steps` transitions for `learner`, its
+/// observations kept in the learner's storage ([`Learner::store_obs`]): pixels `k / 255`
+/// with `k` uniform in 0..=255 (as rendered images are), other values and rewards uniform
+/// in [-1, 1] (seeded `seed`); actions, log-probabilities and values from the learner; an
+/// episode end every 50 transitions.
+pub fn synthetic_rollout(learner: &mut Learner, num_envs: usize, seed: u64) -> RolloutBuffer {
     let batch = num_envs * learner.config().num_steps;
     let mut rng = rng_from_seed(seed);
+    let (dim, pixels) = (learner.obs_dim(), learner.layout().image_len());
+    let obs: Vec<f32> = (0..batch * dim)
+        .map(|k| {
+            if k % dim < pixels {
+                f32::from(rng.random_range(0..=255u8)) / 255.0
+            } else {
+                rng.random_range(-1.0f32..1.0)
+            }
+        })
+        .collect();
     let mut uniform =
         |k: usize| -> Vec<f32> { (0..k).map(|_| rng.random_range(-1.0f32..1.0)).collect() };
-    let obs = uniform(batch * learner.obs_dim());
     let (actions, logp, values) = learner.act(&obs);
+    for step in obs.chunks(num_envs * dim) {
+        learner.store_obs(step);
+    }
     let mut rollout = RolloutBuffer::new(num_envs);
-    rollout.obs = obs;
     rollout.actions = actions;
     rollout.logp = logp;
     rollout.values = values;

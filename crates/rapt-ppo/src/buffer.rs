@@ -16,7 +16,8 @@ use crate::{GaeInputs, GaeParams, compute_gae};
 #[derive(Debug, Clone, Copy)]
 pub struct StepRecord<'a> {
     /// Observations the actions were taken in (normalized, as the policy saw them),
-    /// `N × obs_dim`.
+    /// `N × obs_dim`; empty when they went to the learner's storage instead
+    /// ([`crate::Learner::store_obs`], what [`crate::Trainer`] does).
     pub obs: &'a [f32],
     /// Sampled (unclipped) actions, `N × act_dim`.
     pub actions: &'a [f32],
@@ -40,7 +41,8 @@ pub struct StepRecord<'a> {
 pub struct RolloutBuffer {
     /// Sub-environments, `N`.
     pub num_envs: usize,
-    /// Observations, `T × N × obs_dim`.
+    /// Observations, `T × N × obs_dim`, or empty when they are in the learner's storage
+    /// ([`crate::Learner::store_obs`]).
     pub obs: Vec<f32>,
     /// Sampled (unclipped) actions, `T × N × act_dim`.
     pub actions: Vec<f32>,

@@ -279,8 +279,9 @@ impl Trainer {
                 let b = venv.step(&env_actions)?;
                 self.bootstrap_truncations(b, layout.dim, &mut truncation_values);
                 let reward_at = buffer.len();
+                self.learner.store_obs(&obs);
                 buffer.push(StepRecord {
-                    obs: &obs,
+                    obs: &[],
                     actions: &actions,
                     logp: &logp,
                     values: &values,

@@ -5,6 +5,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::adam::{AdamConfig, FlatAdam};
 use crate::dist::{Collective, Dist, mean_over_ranks};
+use crate::storage::ObsStorage;
 use crate::{
     ActionHead, ActorCritic, Encoder, LossConfig, ObsLayout, PpoConfig, RewardScaler,
     RolloutBuffer, RunningMeanStd, ppo_losses,
@@ -65,6 +66,11 @@ pub struct Learner {
     act_dim: usize,
     /// The ranks this learner trains with ([`crate::Single`] unless set).
     dist: Dist,
+    /// The rollout's observations on the device (see [`Learner::store_obs`]).
+    storage: ObsStorage,
+    /// An update has read the stored rows: the next [`Learner::store_obs`] starts a new
+    /// rollout.
+    storage_read: bool,
 }
 
 fn to_vec(t: &Tensor) -> Vec<f32> {
@@ -121,6 +127,8 @@ impl Learner {
             norm_from,
             act_dim,
             dist: crate::dist::single(),
+            storage: ObsStorage::new(layout, device),
+            storage_read: false,
         })
     }
 
@@ -244,8 +252,43 @@ impl Learner {
         tch::no_grad(|| to_vec(&self.ac.value(&self.tensor(obs, self.layout.dim))))
     }
 
+    /// Keep one step's normalized observations (`N` rows, as [`Learner::act`] saw them)
+    /// for the next update, in storage on the learner's device that is allocated once
+    /// (`num_steps × N` rows) and reused by every rollout; images that are `k / 255`
+    /// values are kept as bytes (see `ObsStorage`). The first call after an update starts
+    /// a new rollout. Trainers call this each step and leave [`StepRecord::obs`] empty.
+    ///
+    /// [`StepRecord::obs`]: crate::StepRecord::obs
+    pub fn store_obs(&mut self, obs: &[f32]) {
+        if self.storage_read {
+            self.storage.clear();
+            self.storage_read = false;
+        }
+        if self.storage.capacity() == 0 {
+            let rows = obs.len() / self.layout.dim.max(1);
+            self.storage.reserve(rows * self.config.num_steps);
+        }
+        self.storage.push(obs);
+    }
+
+    /// Observation rows kept for the next update by [`Learner::store_obs`].
+    pub fn stored_rows(&self) -> usize {
+        self.storage.rows()
+    }
+
+    /// How the rollout storage keeps images.
+    pub fn image_storage(&self) -> crate::ImageStorage {
+        self.storage.image_storage()
+    }
+
     /// One PPO update from a finished rollout (its advantages computed); `progress` ∈
-    /// [0, 1] is the fraction of training done (for learning-rate annealing).
+    /// [0, 1] is the fraction of training done (for learning-rate annealing). The
+    /// observations are `rollout.obs` when it holds them, otherwise the rows kept with
+    /// [`Learner::store_obs`] since the last update, one per transition.
+    ///
+    /// # Panics
+    /// If the rollout is not finished, or its observations are neither in `rollout.obs`
+    /// nor stored, one per transition.
     pub fn update(&mut self, rollout: &RolloutBuffer, progress: f64) -> UpdateStats {
         let c = &self.config;
         let lr = if c.anneal_lr {
@@ -259,7 +302,26 @@ impl Learner {
             len,
             "update needs a finished rollout (RolloutBuffer::finish)"
         );
-        let obs = self.tensor(&rollout.obs, self.layout.dim);
+        if !rollout.obs.is_empty() {
+            assert_eq!(
+                rollout.obs.len(),
+                len * self.layout.dim,
+                "rollout.obs holds {} values, {len} observations of {} need {}",
+                rollout.obs.len(),
+                self.layout.dim,
+                len * self.layout.dim
+            );
+            self.storage.clear();
+            self.storage.push(&rollout.obs);
+        }
+        assert_eq!(
+            self.storage.rows(),
+            len,
+            "the rollout has {len} transitions but {} observations were stored \
+             (Learner::store_obs once per step, or fill rollout.obs)",
+            self.storage.rows()
+        );
+        self.storage_read = true;
         let actions = self.tensor(&rollout.actions, self.action_slots());
         let logp = Tensor::from_slice(&rollout.logp).to_device(self.device);
         let values = Tensor::from_slice(&rollout.values).to_device(self.device);
@@ -287,7 +349,7 @@ impl Learner {
             while start < batch {
                 let idx = perm.narrow(0, start, minibatch.min(batch - start));
                 start += minibatch;
-                let mb_obs = obs.index_select(0, &idx);
+                let mb_obs = self.storage.gather(&idx);
                 let mb_adv = advantages.index_select(0, &idx);
                 if dist.size() > 1 {
                     loss_config.adv_moments = Some(moments_over_ranks(&mb_adv, dist));

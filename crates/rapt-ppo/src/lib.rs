@@ -45,6 +45,7 @@ mod policy;
 mod reward_scale;
 mod run_dir;
 mod running_stats;
+mod storage;
 pub mod tensorboard;
 mod threads;
 
@@ -83,4 +84,5 @@ pub use policy::{
 pub use reward_scale::RewardScaler;
 pub use run_dir::{RunDir, RunDirError, prune_checkpoints, write_atomic};
 pub use running_stats::{Moments, RunningMeanStd};
+pub use storage::{ImageStorage, ObsStorage};
 pub use threads::{TorchThreads, available_cores, configure_torch_threads, torch_threads_for};
