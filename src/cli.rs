@@ -29,6 +29,9 @@ pub enum Command {
     BenchUpdate(BenchUpdateArgs),
     /// Evaluate a trained policy headlessly (deterministic actions, held-out seeds).
     Eval(EvalArgs),
+    /// Write a trained policy (weights, normalizer statistics, config; no optimizer state)
+    /// into a small directory that `rapt eval` loads like a run.
+    Export(ExportArgs),
     /// Run episodes with the env's scripted expert or random actions; print a per-step
     /// table of the first episode and a summary.
     Rollout(RolloutArgs),
@@ -382,6 +385,15 @@ pub struct BenchArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `rapt export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// A run directory (its newest checkpoint) or a checkpoint directory.
+    pub target: PathBuf,
+    /// The directory to write (must be new or empty), e.g. `assets/policies/Drive-v0`.
+    pub out: PathBuf,
 }
 
 /// `rapt eval`.

@@ -211,6 +211,31 @@ fn eval_of_a_driving_run_reports_the_leaderboard_numbers() {
     );
     assert!(ds <= rc + 1e-9, "{v}");
     assert!(v["metrics"]["infractions_per_km"].is_number(), "{v}");
+    // The exported policy (no optimizer state) evaluates exactly as the run does.
+    let exported = dir.join("exported");
+    let exported_s = exported.to_str().unwrap();
+    ok(&rapt(&["export", dir_s, exported_s]));
+    assert!(
+        !exported.join("checkpoints").read_dir().unwrap().any(|c| c
+            .unwrap()
+            .path()
+            .join("optimizer.safetensors")
+            .exists())
+    );
+    let again: serde_json::Value =
+        serde_json::from_str(ok(&rapt(&["eval", exported_s, "--episodes", "3", "--json"])).trim())
+            .unwrap();
+    for key in [
+        "driving_score",
+        "route_completion",
+        "mean_return",
+        "global_step",
+    ] {
+        assert_eq!(again[key], v[key], "{key}");
+    }
+    let out = rapt(&["export", dir_s, exported_s]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not empty"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -4,6 +4,7 @@ mod bench;
 mod bench_update;
 mod envs;
 mod eval;
+mod export;
 mod record;
 mod render;
 mod reward_model;
@@ -24,6 +25,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Rollout(args) => rollout::run(&args),
         Command::Render(args) => render::run(&args),
         Command::Eval(args) => eval::run(&args),
+        Command::Export(args) => export::run(&args),
         Command::BenchUpdate(args) => bench_update::run(&args),
         Command::Record(args) => record::run(&args),
         Command::RewardModel(cmd) => reward_model::run(cmd),

@@ -232,6 +232,36 @@ pub fn resume_run(
     Ok(Some((learner, progress)))
 }
 
+/// Write the policy of `target` — a run directory (its newest checkpoint) or a checkpoint
+/// inside one — into `out` as a small, self-contained run directory: the run's
+/// `config.ron` and `checkpoints/<name>/` holding the weights, the observation and reward
+/// statistics and the counters, without optimizer state ([`Learner::save_policy`]).
+/// `rapt eval OUT` and [`locate_checkpoint`] read it as they read the run. Returns the
+/// checkpoint written. Refuses an `out` that already holds anything.
+pub fn export_policy(target: &Path, out: &Path) -> Result<PathBuf, TrainError> {
+    let (run_dir, checkpoint) = locate_checkpoint(target)?;
+    if out.read_dir().is_ok_and(|mut d| d.next().is_some()) {
+        return Err(TrainError::Invalid(format!(
+            "{} is not empty: export into a new directory",
+            out.display()
+        )));
+    }
+    let (learner, progress) = Learner::load_checkpoint(&checkpoint, tch::Device::Cpu)?;
+    let name = checkpoint
+        .file_name()
+        .ok_or_else(|| TrainError::Invalid(format!("{} has no name", checkpoint.display())))?;
+    let dest = out.join("checkpoints").join(name);
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| TrainError::Io { path, source }
+    };
+    std::fs::create_dir_all(out.join("checkpoints")).map_err(io(out))?;
+    let config = run_dir.join("config.ron");
+    std::fs::copy(&config, out.join("config.ron")).map_err(io(&config))?;
+    learner.save_policy(&dest, progress)?;
+    Ok(dest)
+}
+
 /// The newest checkpoint of the run in `run_dir` (or `run_dir` itself when it is a
 /// checkpoint inside a run): (run directory, checkpoint).
 pub fn locate_checkpoint(target: &Path) -> Result<(PathBuf, PathBuf), TrainError> {

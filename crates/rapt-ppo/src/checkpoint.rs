@@ -1,5 +1,5 @@
 //! Checkpoints: a directory holding the network weights (`weights.safetensors`), Adam's
-//! moments (`optimizer.safetensors`) and a `meta.json` (format version, sizes,
+//! moments (`optimizer.safetensors`, absent from a policy saved alone) and a `meta.json` (format version, sizes,
 //! hyperparameters, Adam's step count, observation and reward statistics, counters).
 //! Written into `NAME.tmp/` and renamed into place, so a crash never leaves a checkpoint
 //! that looks complete but is not.
@@ -93,6 +93,10 @@ struct Meta {
     /// before digests were recorded: those load unchecked).
     #[serde(default)]
     sha256: std::collections::BTreeMap<String, String>,
+    /// A policy without optimizer state ([`Learner::save_policy`]): it loads for acting
+    /// and evaluation; training from it starts Adam afresh.
+    #[serde(default)]
+    policy_only: bool,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CheckpointError + '_ {
@@ -105,6 +109,23 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CheckpointError + '_ {
 impl Learner {
     /// Save into directory `dir` (replacing an older checkpoint of the same name).
     pub fn save_checkpoint(&self, dir: &Path, progress: Progress) -> Result<(), CheckpointError> {
+        self.save(dir, progress, true)
+    }
+
+    /// Save the policy alone into directory `dir`: weights, observation and reward
+    /// statistics, config and counters, without Adam's moments (a third of the size of
+    /// a checkpoint for an MLP). [`Learner::load_checkpoint`] reads it; training on from
+    /// it starts the optimizer afresh.
+    pub fn save_policy(&self, dir: &Path, progress: Progress) -> Result<(), CheckpointError> {
+        self.save(dir, progress, false)
+    }
+
+    fn save(
+        &self,
+        dir: &Path,
+        progress: Progress,
+        with_optimizer: bool,
+    ) -> Result<(), CheckpointError> {
         let tmp = dir.with_extension("tmp");
         let _ = fs::remove_dir_all(&tmp);
         fs::create_dir_all(&tmp).map_err(io(&tmp))?;
@@ -116,23 +137,26 @@ impl Learner {
                 source: std::io::Error::other(e.to_string()),
             })?;
         let adam = self.optimizer().state();
-        let opt_path = tmp.join(OPTIMIZER);
-        Tensor::write_safetensors(
-            &[("exp_avg", &adam.exp_avg), ("exp_avg_sq", &adam.exp_avg_sq)],
-            &opt_path,
-        )
-        .map_err(|e| CheckpointError::Io {
-            path: opt_path.clone(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
-
-        let sha256 =
-            crate::integrity::digest_files(&tmp, &[WEIGHTS, OPTIMIZER]).map_err(|source| {
-                CheckpointError::Integrity {
-                    path: tmp.clone(),
-                    source,
-                }
+        let mut files = vec![WEIGHTS];
+        if with_optimizer {
+            let opt_path = tmp.join(OPTIMIZER);
+            Tensor::write_safetensors(
+                &[("exp_avg", &adam.exp_avg), ("exp_avg_sq", &adam.exp_avg_sq)],
+                &opt_path,
+            )
+            .map_err(|e| CheckpointError::Io {
+                path: opt_path.clone(),
+                source: std::io::Error::other(e.to_string()),
             })?;
+            files.push(OPTIMIZER);
+        }
+
+        let sha256 = crate::integrity::digest_files(&tmp, &files).map_err(|source| {
+            CheckpointError::Integrity {
+                path: tmp.clone(),
+                source,
+            }
+        })?;
         let meta = Meta {
             sha256,
             format: CHECKPOINT_FORMAT,
@@ -143,6 +167,7 @@ impl Learner {
             adam_step: adam.step,
             reward_stats: self.reward_scaler().stats().clone(),
             progress,
+            policy_only: !with_optimizer,
         };
         let meta_path = tmp.join(META);
         let text = serde_json::to_string_pretty(&meta).expect("meta serializes");
@@ -193,10 +218,15 @@ impl Learner {
             })?;
         let weights = dir.join(WEIGHTS);
         let opt_path = dir.join(OPTIMIZER);
-        for path in [&weights, &opt_path] {
+        let tensor_files: &[&PathBuf] = if meta.policy_only {
+            &[&weights]
+        } else {
+            &[&weights, &opt_path]
+        };
+        for path in tensor_files {
             if !path.exists() {
                 return Err(CheckpointError::Io {
-                    path: path.clone(),
+                    path: path.to_path_buf(),
                     source: std::io::Error::new(std::io::ErrorKind::NotFound, "missing"),
                 });
             }
@@ -217,6 +247,11 @@ impl Learner {
                 path: weights.clone(),
                 message: e.to_string(),
             })?;
+        learner.reward_scaler_mut().set_stats(meta.reward_stats);
+        learner.set_obs_stats(meta.obs_stats);
+        if meta.policy_only {
+            return Ok((learner, meta.progress));
+        }
         let corrupt = |message: String| CheckpointError::Corrupt {
             path: opt_path.clone(),
             message,
@@ -240,8 +275,6 @@ impl Learner {
                 step: meta.adam_step,
             })
             .map_err(|e| corrupt(e.0))?;
-        learner.reward_scaler_mut().set_stats(meta.reward_stats);
-        learner.set_obs_stats(meta.obs_stats);
         Ok((learner, meta.progress))
     }
 }
@@ -395,6 +428,44 @@ mod tests {
             .fold(0.0f32, f32::max);
         assert!(worst < 1e-5, "parameters differ by {worst}");
         assert_eq!(latest_checkpoint(&dir), Some(dir.join("update-000007")));
+    }
+
+    #[test]
+    fn a_policy_saved_alone_acts_as_its_checkpoint_does_without_optimizer_state() {
+        let dir = std::env::temp_dir().join(format!("rapt-policy-{}", std::process::id()));
+        let mut l = learner();
+        let mut obs = vec![0.3f32; 5 * 3];
+        l.normalize(&mut obs, true);
+        l.update(&rollout(4), 0.0);
+        let progress = Progress {
+            global_step: 16,
+            update: 2,
+            last_eval: None,
+        };
+        let (full, alone) = (dir.join("full"), dir.join("alone"));
+        l.save_checkpoint(&full, progress).unwrap();
+        l.save_policy(&alone, progress).unwrap();
+        assert!(!alone.join(OPTIMIZER).exists());
+        let size = |d: &Path| {
+            fs::read_dir(d)
+                .unwrap()
+                .map(|e| e.unwrap().metadata().unwrap().len())
+                .sum::<u64>()
+        };
+        assert!(size(&alone) < size(&full));
+        let (a, pa) = Learner::load_checkpoint(&full, Device::Cpu).unwrap();
+        let (b, pb) = Learner::load_checkpoint(&alone, Device::Cpu).unwrap();
+        assert_eq!(pa, pb);
+        assert_eq!(params(&a), params(&b));
+        assert_eq!(a.obs_stats(), b.obs_stats());
+        let mut x = vec![0.1f32, -0.4, 2.0, 0.0, 1.0];
+        a.normalize_frozen(&mut x);
+        assert_eq!(a.act_deterministic(&x), b.act_deterministic(&x));
+        // Weights that do not match their digest are refused as in a full checkpoint.
+        fs::write(alone.join(WEIGHTS), b"garbage").unwrap();
+        let err = Learner::load_checkpoint(&alone, Device::Cpu).unwrap_err();
+        assert!(err.to_string().contains("SHA-256"), "{err}");
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     /// A fresh learner saved at update 1.

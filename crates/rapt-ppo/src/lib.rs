@@ -55,7 +55,7 @@ pub use alloc::{MALLOC_TUNING_VAR, MallocTuning, keep_freed_memory};
 pub use baseline::{BaselineSummary, random_baseline};
 pub use buffer::{RolloutBuffer, StepRecord};
 pub use callbacks::{
-    CheckpointCallback, EvalCallback, StopOnSuccess, locate_checkpoint, resume_run,
+    CheckpointCallback, EvalCallback, StopOnSuccess, export_policy, locate_checkpoint, resume_run,
 };
 pub use checkpoint::{
     CHECKPOINT_FORMAT, CheckpointError, Progress, checkpoints_newest_first, latest_checkpoint,

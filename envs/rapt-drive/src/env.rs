@@ -8,9 +8,9 @@ use rapt_sim::rapier3d::prelude::PhysicsWorld;
 use rapt_sim::{Vehicle, VehicleConfig, VehicleState, WorldConfig, add_ground, new_world};
 
 use crate::built::{BuiltMap, builtin_map, generated_map};
-use crate::geom::{V2, boxes_overlap, wrap_angle};
+use crate::geom::{Polyline, V2, boxes_overlap, wrap_angle};
 use crate::map::{LaneId, LightState, RoadMap};
-use crate::params::{DriveParams, MapSource, ObservationMode};
+use crate::params::{DriveParams, MapSource, ObservationMode, RouteEndWaypoints};
 use crate::pedestrians::{self, PEDESTRIAN_HALF, Pedestrian};
 use crate::raster::{self, CHANNELS, RasterConfig, Scene, StopLine, VehicleShape};
 use crate::reward::{Comfort, Factors, Infraction, lane_factor, speeding_factor, step_reward};
@@ -353,7 +353,8 @@ impl DriveEnv {
         m[12] = 1.0 - e.s_max / e.route.length();
         let ego = V2::new(e.state.x, e.state.y);
         for k in 0..WAYPOINTS {
-            let (p, _) = e.route.line.at(e.s + WAYPOINT_STEP * (k + 1) as f32);
+            let s = e.s + WAYPOINT_STEP * (k + 1) as f32;
+            let p = waypoint(&e.route.line, s, self.params.route_end_waypoints);
             let local = p.to_frame(ego, e.state.yaw);
             m[13 + 2 * k] = local.x / 40.0;
             m[14 + 2 * k] = local.y / 40.0;
@@ -690,6 +691,16 @@ impl Env for DriveEnv {
         );
         action.copy_from_slice(&a);
         true
+    }
+}
+
+/// The point `s` m along `line`; past its end, as `past_end` says.
+pub(crate) fn waypoint(line: &Polyline, s: f32, past_end: RouteEndWaypoints) -> V2 {
+    let (p, yaw) = line.at(s);
+    let beyond = s - line.length();
+    match past_end {
+        RouteEndWaypoints::Extend if beyond > 0.0 => p + V2::from_yaw(yaw) * beyond,
+        _ => p,
     }
 }
 

@@ -288,3 +288,28 @@ fn light_timings_apply_to_generated_maps_too() {
     let err = DriveEnv::new("Drive-v0", bad).err().unwrap().to_string();
     assert!(err.contains("lights.green"), "{err}");
 }
+
+#[test]
+fn waypoints_past_the_route_end_go_straight_on_or_stay_at_the_end() {
+    // An L: 10 m east, then 10 m north; its end heading is north.
+    let line = Polyline::new(vec![
+        V2::new(0.0, 0.0),
+        V2::new(10.0, 0.0),
+        V2::new(10.0, 10.0),
+    ]);
+    let near = |a: V2, b: V2| a.dist(b) < 1e-4;
+    for mode in [RouteEndWaypoints::Extend, RouteEndWaypoints::Clamp] {
+        assert!(
+            near(waypoint(&line, 15.0, mode), V2::new(10.0, 5.0)),
+            "{mode:?}"
+        );
+    }
+    assert!(near(
+        waypoint(&line, 26.0, RouteEndWaypoints::Extend),
+        V2::new(10.0, 16.0)
+    ));
+    assert!(near(
+        waypoint(&line, 26.0, RouteEndWaypoints::Clamp),
+        V2::new(10.0, 10.0)
+    ));
+}

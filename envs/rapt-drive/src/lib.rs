@@ -22,7 +22,7 @@ pub mod views;
 
 pub use built::BuiltMap;
 pub use env::{DriveEnv, MEASUREMENTS, METRICS, REWARD_TERMS};
-pub use params::{DriveParams, MapSource, ObservationMode};
+pub use params::{DriveParams, MapSource, ObservationMode, RouteEndWaypoints};
 
 use rapt_core::{Env, EnvError, EnvSpec, Registry, parse_params};
 

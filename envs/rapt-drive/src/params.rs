@@ -54,6 +54,19 @@ impl Default for ObservationMode {
     }
 }
 
+/// Where the measurement vector's waypoints lie once they pass the route's end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RouteEndWaypoints {
+    /// Straight on along the route's last heading, as the road goes on (default): the end
+    /// of the route does not look like a wall. (The route is finished 2 m before its end.)
+    #[default]
+    Extend,
+    /// All at the route's end point (before 2026-12-01). Policies trained so learned to
+    /// stop a few metres short of the end, where the waypoints bunch up, and were blocked
+    /// there (docs/driving-training.md).
+    Clamp,
+}
+
 /// Parameters of `Drive-v0` and its variants.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -68,6 +81,8 @@ pub struct DriveParams {
     pub lights: LightTiming,
     /// Observation.
     pub observation: ObservationMode,
+    /// The measurement waypoints past the route's end (default `Extend`).
+    pub route_end_waypoints: RouteEndWaypoints,
     /// Reward and infractions.
     pub reward: RewardConfig,
     /// Control period, s (default 0.1: 10 Hz, as CaRL).
@@ -84,6 +99,7 @@ impl Default for DriveParams {
             traffic: TrafficConfig::default(),
             lights: LightTiming::default(),
             observation: ObservationMode::default(),
+            route_end_waypoints: RouteEndWaypoints::default(),
             reward: RewardConfig::default(),
             control_dt: 0.1,
             substeps: 5,
