@@ -378,3 +378,26 @@ fn a_pixel_policy_trains_through_the_cnn_on_camera_frames() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("final evaluation"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_shipped_driving_policy_loads_and_drives() {
+    // assets/policies/Drive-v0 (its CARD.md): 87.5% success, DS 91.8 over 200 routes.
+    let text = ok(&rapt(&[
+        "eval",
+        "assets/policies/Drive-v0",
+        "--episodes",
+        "8",
+        "--seed",
+        "4242",
+        "--json",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(v["env"], "Drive-v0", "{v}");
+    assert!(v["global_step"].as_u64().unwrap() >= 19_000_000, "{v}");
+    let success = v["success_rate"].as_f64().unwrap();
+    let ds = v["driving_score"].as_f64().unwrap();
+    assert!(
+        success >= 0.5 && ds >= 70.0,
+        "success {success}, DS {ds}: {v}"
+    );
+}
