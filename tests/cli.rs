@@ -381,7 +381,7 @@ fn a_pixel_policy_trains_through_the_cnn_on_camera_frames() {
 
 #[test]
 fn the_shipped_driving_policy_loads_and_drives() {
-    // assets/policies/Drive-v0 (its CARD.md): 87.5% success, DS 91.8 over 200 routes.
+    // assets/policies/Drive-v0 (its CARD.md): 91% success, DS 94.4 over 200 routes.
     let text = ok(&rapt(&[
         "eval",
         "assets/policies/Drive-v0",
