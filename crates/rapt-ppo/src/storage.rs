@@ -22,6 +22,23 @@ pub enum ImageStorage {
     F32,
 }
 
+impl ImageStorage {
+    /// The tensor kind of images kept this way.
+    fn kind(self) -> Kind {
+        match self {
+            ImageStorage::U8 => Kind::Uint8,
+            ImageStorage::F32 => Kind::Float,
+        }
+    }
+}
+
+/// Copy `n` host rows (`data`, row-major) into rows `at..at + n` of `dst` on its device.
+fn write_rows<T: tch::kind::Element>(dst: &Tensor, at: usize, n: usize, data: &[T]) {
+    let src = Tensor::from_slice(data).view([n as i64, -1]);
+    dst.narrow(0, at as i64, n as i64)
+        .copy_(&src.to_device(dst.device()));
+}
+
 /// The observations of one rollout on the learner's device: `rows` of `capacity`
 /// filled, each a normalized observation as the policy saw it.
 #[derive(Debug)]
@@ -147,10 +164,7 @@ impl ObsStorage {
             return;
         }
         let (image_len, vector_dim) = (self.layout.image_len(), self.layout.vector_dim());
-        let image_kind = match self.image_kind {
-            ImageStorage::U8 => Kind::Uint8,
-            ImageStorage::F32 => Kind::Float,
-        };
+        let image_kind = self.image_kind.kind();
         let grow = |old: &Option<Tensor>, cols: usize, kind: Kind| {
             (cols > 0).then(|| {
                 let t = Tensor::zeros([rows as i64, cols as i64], (kind, self.device));
@@ -189,11 +203,7 @@ impl ObsStorage {
             self.stage_f32.clear();
             self.stage_f32
                 .extend(obs.chunks_exact(dim).flat_map(|row| &row[image_len..]));
-            let src =
-                Tensor::from_slice(&self.stage_f32).view([n as i64, (dim - image_len) as i64]);
-            vectors
-                .narrow(0, self.rows as i64, n as i64)
-                .copy_(&src.to_device(self.device));
+            write_rows(vectors, self.rows, n, &self.stage_f32);
         }
         self.rows += n;
     }
@@ -216,23 +226,17 @@ impl ObsStorage {
                 }
             }
             if exact {
-                let src = Tensor::from_slice(&self.stage_u8).view([n as i64, image_len as i64]);
-                self.write_images(&src, n);
+                if let Some(images) = &self.images {
+                    write_rows(images, self.rows, n, &self.stage_u8);
+                }
                 return;
             }
             self.fall_back_to_f32();
         }
         self.stage_f32.clear();
         self.stage_f32.extend(pixels());
-        let src = Tensor::from_slice(&self.stage_f32).view([n as i64, image_len as i64]);
-        self.write_images(&src, n);
-    }
-
-    fn write_images(&self, src: &Tensor, n: usize) {
         if let Some(images) = &self.images {
-            images
-                .narrow(0, self.rows as i64, n as i64)
-                .copy_(&src.to_device(self.device));
+            write_rows(images, self.rows, n, &self.stage_f32);
         }
     }
 
@@ -300,10 +304,7 @@ impl ObsStorage {
     fn minibatch_buffers(&self, rows: usize) -> MinibatchBuffers {
         let r = rows as i64;
         let has_image = self.images.is_some();
-        let image_kind = match self.image_kind {
-            ImageStorage::U8 => Kind::Uint8,
-            ImageStorage::F32 => Kind::Float,
-        };
+        let image_kind = self.image_kind.kind();
         MinibatchBuffers {
             rows,
             obs: Tensor::zeros([r, self.layout.dim as i64], (Kind::Float, self.device)),
