@@ -36,13 +36,17 @@ record() { # RUN SEED EPISODES OUT
 base=$work/rm-push30/model
 
 # Round 1: an oracle-shaped policy and three policies shaped by the recorded-data model.
-ppo 0 configs/push-asset.ron 1 1500000 r1-asset-s1 --set "$(shaped_by "$base")" &
+# (`wait PID` returns the background job's status, so `set -e` stops on its failure too.)
+{
+    ppo 0 configs/push-asset.ron 1 1500000 r1-asset-s1 --set "$(shaped_by "$base")"
+    ppo 0 configs/push-asset.ron 3 1000000 r1-asset-s3 --set "$(shaped_by "$base")"
+} &
+core0=$!
 ppo 1 configs/push-shaped.ron 1 1500000 r1-oracle-s1
 record r1-oracle-s1 20000 150 push-r1
 record r1-oracle-s1 520000 30 push-r1-heldout
 ppo 1 configs/push-asset.ron 2 1000000 r1-asset-s2 --set "$(shaped_by "$base")"
-wait
-ppo 0 configs/push-asset.ron 3 1000000 r1-asset-s3 --set "$(shaped_by "$base")"
+wait "$core0"
 for s in 1 2 3; do
     record r1-asset-s$s $((20000 + 1000 * s)) 150 push-r1
     record r1-asset-s$s $((520000 + 1000 * s)) 30 push-r1l-heldout
@@ -52,8 +56,9 @@ done
 
 # Round 2: two policies shaped by the round-1 model.
 ppo 0 configs/push-asset.ron 1 1000000 r2-s1 --set "$(shaped_by "$work/rm-r1/model")" &
+core0=$!
 ppo 1 configs/push-asset.ron 2 1000000 r2-s2 --set "$(shaped_by "$work/rm-r1/model")"
-wait
+wait "$core0"
 for s in 1 2; do
     record r2-s$s $((30000 + 1000 * s)) 150 push-r2
     record r2-s$s $((530000 + 1000 * s)) 30 push-r2-heldout
