@@ -17,9 +17,9 @@ use rapt_core::{
     VecEnvOptions, rng_from_seed,
 };
 use rapt_ppo::{
-    DeviceChoice, EvalOptions, Evaluation, Learner, Logger, PpoConfig, ProgressSink, Trainer,
-    evaluate_policy,
+    DeviceChoice, EvalOptions, Evaluation, Learner, PpoConfig, Trainer, evaluate_policy,
 };
+use rapt_run::{Logger, ProgressSink};
 
 /// Train on `PointMass-v0` for `total_steps` env steps and evaluate on 100 held-out
 /// episodes: the user code the example is about.

@@ -92,7 +92,8 @@ struct Episode {
 }
 
 fn run(target: &Path, episodes: usize, seed: u64) -> anyhow::Result<serde_json::Value> {
-    let (run_dir, checkpoint) = rapt_ppo::locate_checkpoint(target)?;
+    let (run_dir, checkpoint) =
+        rapt_run::locate_checkpoint(target, rapt_run::CheckpointDir::updates)?;
     let cfg = rapt::config::load(&run_dir.join("config.ron"), &[])?.config;
     if !cfg.env.id.starts_with("Drive") {
         bail!(

@@ -13,7 +13,8 @@ use rapt_ppo::{DeviceChoice, EvalOptions, Evaluation, Learner, evaluate_policy};
 /// Evaluate the run (or checkpoint) at `target` on `episodes` held-out episodes with the
 /// policy's mean action, in the env its saved config names.
 pub fn evaluate(target: &Path, episodes: usize) -> anyhow::Result<Evaluation> {
-    let (run_dir, checkpoint) = rapt_ppo::locate_checkpoint(target)?;
+    let (run_dir, checkpoint) =
+        rapt_run::locate_checkpoint(target, rapt_run::CheckpointDir::updates)?;
     let cfg = rapt::config::load(&run_dir.join("config.ron"), &[])?.config;
     let (mut learner, _) = Learner::load_checkpoint(&checkpoint, DeviceChoice::Cpu.resolve()?)?;
     let options = VecEnvOptions {

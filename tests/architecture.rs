@@ -144,6 +144,7 @@ fn envs_never_link_libtorch_and_learners_never_link_rapier() {
         "rapt-py",
         // The OpenAI-compatible serving and client side, which the Python package will use.
         "rapt-remote",
+        "rapt-run",
     ];
     for name in no_torch {
         let deps = &closure[name];
@@ -162,4 +163,20 @@ fn envs_never_link_libtorch_and_learners_never_link_rapier() {
     // The check itself sees transitive dependencies.
     assert!(closure["rapt-envs"].contains("rapier3d"));
     assert!(closure["rapt-rm"].contains("torch-sys"));
+}
+
+/// The run layer (run directories, checkpoint directories, the logger) is plumbing every
+/// trainer shares: it depends on no other rapt crate, and the reward-model crate takes its
+/// plumbing from it rather than from the PPO crate.
+#[test]
+fn the_run_layer_stands_alone() {
+    let closure = dependency_closure();
+    let run = &closure["rapt-run"];
+    assert!(
+        run.iter().all(|d| !d.starts_with("rapt-")),
+        "rapt-run must not depend on other rapt crates: {run:?}"
+    );
+    for name in ["rapt-ppo", "rapt-rm", "rapt-train"] {
+        assert!(closure[name].contains("rapt-run"), "{name} uses rapt-run");
+    }
 }

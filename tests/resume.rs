@@ -114,7 +114,9 @@ fn a_run_killed_with_sigkill_resumes_where_its_checkpoint_left_off() {
 
     // Its newest complete checkpoint matches the reference at the same update, tensor for
     // tensor: weights and Adam's moments.
-    let latest = rapt_ppo::latest_checkpoint(&killed.join("checkpoints")).unwrap();
+    let latest = rapt_run::CheckpointDir::updates(killed.join("checkpoints"))
+        .latest()
+        .unwrap();
     let progress = rapt_ppo::read_progress(&latest).unwrap();
     let update = progress.update as usize;
     let logged = rows(&killed).len();
@@ -156,9 +158,13 @@ fn a_run_killed_with_sigkill_resumes_where_its_checkpoint_left_off() {
         }
     }
     assert_eq!(
-        rapt_ppo::read_progress(&rapt_ppo::latest_checkpoint(&killed.join("checkpoints")).unwrap())
-            .unwrap()
-            .update,
+        rapt_ppo::read_progress(
+            &rapt_run::CheckpointDir::updates(killed.join("checkpoints"))
+                .latest()
+                .unwrap()
+        )
+        .unwrap()
+        .update,
         UPDATES as u64
     );
     tensorboard_has_one_point_per_update(&killed.join("tensorboard"));

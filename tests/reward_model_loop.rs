@@ -75,7 +75,7 @@ fn record_train_eval_adapt_and_shaped_ppo_at_tiny_scale() {
         run.join("checkpoints/epoch-0002/optimizer.safetensors")
             .exists()
     );
-    assert!(run.join("tb").exists());
+    assert!(run.join("tensorboard").exists());
 
     // Resume: drop the last epoch's checkpoint and the model, continue, and get the same
     // weights bit for bit.

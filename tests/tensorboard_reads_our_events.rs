@@ -27,7 +27,7 @@ fn a_training_run_writes_event_files_tensorboard_reads() {
         .unwrap()
         .unwrap()
         .path();
-    let records = rapt_ppo::tensorboard::read_records(&file).unwrap();
+    let records = rapt_run::tensorboard::read_records(&file).unwrap();
     // The version record plus 11-12 scalars per update, 16 updates.
     assert!(records.len() > 16 * 11, "{} records", records.len());
     let Some(python) = python_with_tensorboard() else {

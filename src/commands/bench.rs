@@ -18,7 +18,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         .make_vec(&args.env, "", &options)
         .with_context(|| format!("making {} × {}", args.envs, args.env))?;
     let threads = venv.threads();
-    let bar = rapt_ppo::logger::progress_bar(
+    let bar = rapt_run::progress_bar(
         (args.seconds.max(0.0) * 10.0) as u64,
         "{spinner} {elapsed_precise} [{bar:30}] {msg}",
         args.json,

@@ -39,7 +39,7 @@ pub fn run(args: &RecordArgs) -> Result<()> {
         "mixed" => RecordPolicy::Mixed,
         dir => RecordPolicy::Policy(load_policy(Path::new(dir))?),
     };
-    let bar = rapt_ppo::logger::progress_bar(
+    let bar = rapt_run::progress_bar(
         u64::from(args.episodes),
         "{bar:40} {pos}/{len} episodes {eta}",
         false,

@@ -5,14 +5,14 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
-use rapt_ppo::{Logger, RunDir, TensorBoardSink};
 use rapt_remote::frames::FrameError;
 use rapt_rm::adapt::{AdaptConfig, adapt};
 use rapt_rm::eval::{calibration_png, evaluate};
-use rapt_rm::train::latest_checkpoint;
+use rapt_rm::train::checkpoint_dir;
 use rapt_rm::{
     Manifest, RewardModel, TrainConfig, Trainer, read_datasets, read_episode, read_manifest,
 };
+use rapt_run::{Logger, RunDir, TensorBoardSink};
 
 use crate::cli::{
     RewardModelCommand, RmAdaptArgs, RmBenchArgs, RmEvalArgs, RmScoreArgs, RmTrainArgs, TorchArgs,
@@ -83,7 +83,7 @@ fn train(args: &RmTrainArgs) -> Result<()> {
             let run = match &args.run_dir {
                 Some(d) => {
                     ensure!(
-                        latest_checkpoint(d).is_none(),
+                        checkpoint_dir(d).latest().is_none(),
                         "{} already holds a reward-model run: use --resume {} or another --run-dir",
                         d.display(),
                         d.display()
@@ -115,10 +115,10 @@ fn train(args: &RmTrainArgs) -> Result<()> {
     );
     let epochs = trainer.progress().config.epochs;
     let done = trainer.progress().epochs_done;
-    let tb = TensorBoardSink::create(&run.join("tb"), (done > 0).then_some(done as u64))
+    let tb = TensorBoardSink::create(&run.tensorboard(), (done > 0).then_some(done as u64))
         .with_context(|| format!("creating TensorBoard events in {}", run_dir.display()))?;
     let mut logger = Logger::new().with_sink(tb);
-    let bar = rapt_ppo::logger::progress_bar(
+    let bar = rapt_run::progress_bar(
         (epochs - done.min(epochs)) as u64,
         "{bar:40} epoch {pos}/{len} {msg} {eta}",
         false,

@@ -85,7 +85,7 @@ pub fn run(args: &RolloutArgs) -> Result<()> {
             params: &args.env.params,
             episodes: traces,
         };
-        rapt_ppo::write_atomic(path, &serde_json::to_vec(&file)?)
+        rapt_run::write_atomic(path, &serde_json::to_vec(&file)?)
             .with_context(|| format!("writing the trace {}", path.display()))?;
     }
     let s = tally.summary(&layout);

@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use rapt_ppo::{Dist, RunDir};
+use rapt_ppo::Dist;
+use rapt_run::RunDir;
 use rapt_train::{PolicyKind, RunConfig, TrainOutcome, config};
 use tracing::{info, warn};
 

@@ -5,7 +5,9 @@ use std::time::Instant;
 
 use rapt_core::{VecEnv, rng_from_seed};
 
-use crate::{EpisodeWindow, Logger, TrainError};
+use rapt_run::Logger;
+
+use crate::{EpisodeWindow, TrainError};
 
 /// How a random baseline went.
 #[derive(Debug, Clone)]

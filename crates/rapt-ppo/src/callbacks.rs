@@ -1,15 +1,17 @@
 //! The callbacks a training run usually wants (SB3's `EvalCallback`,
-//! `CheckpointCallback`, `StopTrainingOnRewardThreshold`), and resuming a run directory.
+//! `CheckpointCallback`, `StopTrainingOnRewardThreshold`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use rapt_core::VecEnv;
 use rapt_reward::Shaper;
 
+use rapt_run::CheckpointDir;
+
 use crate::{
-    Callback, Control, EvalOptions, Evaluation, Learner, PpoConfig, Progress, RunDir, TrainError,
-    UpdateContext, evaluate_policy, latest_checkpoint, prune_checkpoints, read_progress,
+    Callback, Control, EvalOptions, Evaluation, Learner, TrainError, UpdateContext,
+    evaluate_policy, read_progress,
 };
 
 /// Periodic deterministic evaluation on held-out seeds (`EVAL_SEED_OFFSET + update + i`),
@@ -142,7 +144,7 @@ impl Callback for EvalCallback {
 /// one, keeping the newest `keep` (SB3's `CheckpointCallback`).
 #[derive(Debug, Clone)]
 pub struct CheckpointCallback {
-    dir: PathBuf,
+    dir: CheckpointDir,
     every_updates: u64,
     keep: usize,
 }
@@ -151,7 +153,7 @@ impl CheckpointCallback {
     /// Checkpoints into `dir` (created when first needed).
     pub fn new(dir: PathBuf, every_updates: usize, keep: usize) -> Self {
         Self {
-            dir,
+            dir: CheckpointDir::updates(dir),
             every_updates: every_updates.max(1) as u64,
             keep: keep.max(1),
         }
@@ -162,13 +164,13 @@ impl Callback for CheckpointCallback {
     fn on_logged(&mut self, ctx: &mut UpdateContext<'_>) -> Result<(), TrainError> {
         let update = ctx.progress.update;
         if update.is_multiple_of(self.every_updates) || ctx.is_last {
-            std::fs::create_dir_all(&self.dir).map_err(|e| TrainError::Io {
-                path: self.dir.clone(),
+            std::fs::create_dir_all(self.dir.dir()).map_err(|e| TrainError::Io {
+                path: self.dir.dir().to_path_buf(),
                 source: e,
             })?;
             ctx.learner
-                .save_checkpoint(&self.dir.join(format!("update-{update:06}")), *ctx.progress)?;
-            prune_checkpoints(&self.dir, "update-", self.keep)?;
+                .save_checkpoint(&self.dir.path_of(update), *ctx.progress)?;
+            self.dir.prune(self.keep)?;
         }
         Ok(())
     }
@@ -190,96 +192,4 @@ impl Callback for StopOnSuccess {
             _ => Control::Continue,
         })
     }
-}
-
-/// Load the newest checkpoint of the PPO run in `run` to continue it: the learner (whose
-/// settings must equal `config`, the run's saved PPO config) and its counters. What the
-/// killed process logged after that checkpoint is dropped from `metrics.csv`, and a
-/// `best` checkpoint newer than it is removed (that work is done again). `None` when the
-/// run has no checkpoint yet: it starts over from update 0, its `metrics.csv` emptied.
-pub fn resume_run(
-    run: &RunDir,
-    config: &PpoConfig,
-    device: tch::Device,
-) -> Result<Option<(Learner, Progress)>, TrainError> {
-    let dir = run.checkpoints();
-    let Some((learner, progress, ckpt)) = Learner::load_newest_checkpoint(&dir, device)? else {
-        // A run stopped before its first checkpoint: nothing it logged can be continued.
-        tracing::warn!(
-            run = %run.path().display(),
-            "no checkpoint in {}: starting the run over from update 0",
-            dir.display()
-        );
-        run.trim_metrics(0)?;
-        return Ok(None);
-    };
-    if learner.config() != config {
-        return Err(TrainError::Invalid(format!(
-            "cannot resume {}: the checkpoint's PPO settings differ from {}",
-            ckpt.display(),
-            run.join("config.ron").display()
-        )));
-    }
-    tracing::info!(checkpoint = %ckpt.display(), global_step = progress.global_step, update = progress.update, "resuming");
-    run.trim_metrics(progress.global_step)?;
-    let best = dir.join("best");
-    if read_progress(&best).is_ok_and(|b| b.global_step > progress.global_step) {
-        std::fs::remove_dir_all(&best).map_err(|e| TrainError::Io {
-            path: best.clone(),
-            source: e,
-        })?;
-    }
-    Ok(Some((learner, progress)))
-}
-
-/// Write the policy of `target` — a run directory (its newest checkpoint) or a checkpoint
-/// inside one — into `out` as a small, self-contained run directory: the run's
-/// `config.ron` and `checkpoints/<name>/` holding the weights, the observation and reward
-/// statistics and the counters, without optimizer state ([`Learner::save_policy`]).
-/// `rapt eval OUT` and [`locate_checkpoint`] read it as they read the run. Returns the
-/// checkpoint written. Refuses an `out` that already holds anything.
-pub fn export_policy(target: &Path, out: &Path) -> Result<PathBuf, TrainError> {
-    let (run_dir, checkpoint) = locate_checkpoint(target)?;
-    if out.read_dir().is_ok_and(|mut d| d.next().is_some()) {
-        return Err(TrainError::Invalid(format!(
-            "{} is not empty: export into a new directory",
-            out.display()
-        )));
-    }
-    let (learner, progress) = Learner::load_checkpoint(&checkpoint, tch::Device::Cpu)?;
-    let name = checkpoint
-        .file_name()
-        .ok_or_else(|| TrainError::Invalid(format!("{} has no name", checkpoint.display())))?;
-    let dest = out.join("checkpoints").join(name);
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| TrainError::Io { path, source }
-    };
-    std::fs::create_dir_all(out.join("checkpoints")).map_err(io(out))?;
-    let config = run_dir.join("config.ron");
-    std::fs::copy(&config, out.join("config.ron")).map_err(io(&config))?;
-    learner.save_policy(&dest, progress)?;
-    Ok(dest)
-}
-
-/// The newest checkpoint of the run in `run_dir` (or `run_dir` itself when it is a
-/// checkpoint inside a run): (run directory, checkpoint).
-pub fn locate_checkpoint(target: &Path) -> Result<(PathBuf, PathBuf), TrainError> {
-    if target.join("config.ron").exists() {
-        let dir = target.join("checkpoints");
-        let checkpoint = latest_checkpoint(&dir)
-            .ok_or_else(|| TrainError::Invalid(format!("no checkpoint in {}", dir.display())))?;
-        return Ok((target.to_path_buf(), checkpoint));
-    }
-    let run_dir = target
-        .parent()
-        .and_then(Path::parent)
-        .filter(|d| d.join("config.ron").exists())
-        .ok_or_else(|| {
-            TrainError::Invalid(format!(
-                "{} is neither a run directory (with config.ron) nor a checkpoint inside one",
-                target.display()
-            ))
-        })?;
-    Ok((run_dir.to_path_buf(), target.to_path_buf()))
 }

@@ -41,7 +41,7 @@ pub enum CheckpointError {
         /// The checkpoint directory.
         path: PathBuf,
         /// Which file, and how it differs.
-        source: crate::integrity::IntegrityError,
+        source: rapt_run::integrity::IntegrityError,
     },
     /// The checkpoint exists but cannot be read back.
     #[error("checkpoint {path} is corrupted or truncated: {message}")]
@@ -51,6 +51,15 @@ pub enum CheckpointError {
         /// What failed.
         message: String,
     },
+}
+
+impl From<rapt_run::FileError> for CheckpointError {
+    fn from(e: rapt_run::FileError) -> Self {
+        Self::Io {
+            path: e.path,
+            source: e.source,
+        }
+    }
 }
 
 /// The counters saved with a checkpoint.
@@ -73,10 +82,7 @@ pub fn seed_update(seed: u64, update: u64) {
 }
 
 fn update_seed(seed: u64, update: u64) -> i64 {
-    let mut z = seed ^ update.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    ((z ^ (z >> 31)) >> 1) as i64
+    (rapt_core::seeded_hash(seed, update) >> 1) as i64
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -126,9 +132,15 @@ impl Learner {
         progress: Progress,
         with_optimizer: bool,
     ) -> Result<(), CheckpointError> {
-        let tmp = dir.with_extension("tmp");
-        let _ = fs::remove_dir_all(&tmp);
-        fs::create_dir_all(&tmp).map_err(io(&tmp))?;
+        rapt_run::write_dir_atomic(dir, |tmp| self.write_files(tmp, progress, with_optimizer))
+    }
+
+    fn write_files(
+        &self,
+        tmp: &Path,
+        progress: Progress,
+        with_optimizer: bool,
+    ) -> Result<(), CheckpointError> {
         let weights = tmp.join(WEIGHTS);
         self.var_store()
             .save(&weights)
@@ -151,9 +163,9 @@ impl Learner {
             files.push(OPTIMIZER);
         }
 
-        let sha256 = crate::integrity::digest_files(&tmp, &files).map_err(|source| {
+        let sha256 = rapt_run::integrity::digest_files(tmp, &files).map_err(|source| {
             CheckpointError::Integrity {
-                path: tmp.clone(),
+                path: tmp.to_path_buf(),
                 source,
             }
         })?;
@@ -171,11 +183,7 @@ impl Learner {
         };
         let meta_path = tmp.join(META);
         let text = serde_json::to_string_pretty(&meta).expect("meta serializes");
-        fs::write(&meta_path, text).map_err(io(&meta_path))?;
-        if dir.exists() {
-            fs::remove_dir_all(dir).map_err(io(dir))?;
-        }
-        fs::rename(&tmp, dir).map_err(io(dir))
+        fs::write(&meta_path, text).map_err(io(&meta_path))
     }
 
     /// Load the checkpoint in directory `dir` onto `device`.
@@ -234,7 +242,7 @@ impl Learner {
         if meta.sha256.is_empty() {
             tracing::warn!(checkpoint = %dir.display(), "no SHA-256 digests in meta.json (an older checkpoint): loading it unchecked");
         }
-        crate::integrity::verify_files(dir, &meta.sha256).map_err(|source| {
+        rapt_run::integrity::verify_files(dir, &meta.sha256).map_err(|source| {
             CheckpointError::Integrity {
                 path: dir.to_path_buf(),
                 source,
@@ -290,32 +298,6 @@ pub fn read_progress(dir: &Path) -> Result<Progress, CheckpointError> {
     Ok(meta.progress)
 }
 
-/// The newest `update-NNNNNN` checkpoint directory under `dir` (names sort by update
-/// number; `best` and unfinished `.tmp` directories are skipped), whether or not it is
-/// intact: [`checkpoints_newest_first`] and [`Learner::load_newest_checkpoint`] check.
-pub fn latest_checkpoint(dir: &Path) -> Option<PathBuf> {
-    checkpoints_newest_first(dir).into_iter().next()
-}
-
-/// Every `update-NNNNNN` checkpoint directory under `dir`, newest first.
-pub fn checkpoints_newest_first(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut names: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.is_dir()
-                && p.extension().is_none()
-                && p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with("update-"))
-        })
-        .collect();
-    names.sort();
-    names.reverse();
-    names
-}
-
 impl Learner {
     /// Load the newest intact checkpoint under `dir`: a newer one that fails to load
     /// (missing `meta.json`, a digest mismatch, a truncated file) is skipped with a
@@ -325,26 +307,9 @@ impl Learner {
         dir: &Path,
         device: Device,
     ) -> Result<Option<(Self, Progress, PathBuf)>, CheckpointError> {
-        let mut skipped: Vec<(PathBuf, CheckpointError)> = Vec::new();
-        for ckpt in checkpoints_newest_first(dir) {
-            match Learner::load_checkpoint(&ckpt, device) {
-                Ok((learner, progress)) => {
-                    for (bad, e) in &skipped {
-                        tracing::warn!(
-                            "skipping checkpoint {}: {e}; using {} instead",
-                            bad.display(),
-                            ckpt.display()
-                        );
-                    }
-                    return Ok(Some((learner, progress, ckpt)));
-                }
-                Err(e) => skipped.push((ckpt, e)),
-            }
-        }
-        match skipped.into_iter().next() {
-            None => Ok(None),
-            Some((_, e)) => Err(e),
-        }
+        let loaded = rapt_run::CheckpointDir::updates(dir)
+            .load_newest(|ckpt| Learner::load_checkpoint(ckpt, device))?;
+        Ok(loaded.map(|((learner, progress), ckpt)| (learner, progress, ckpt)))
     }
 }
 
@@ -427,7 +392,10 @@ mod tests {
             .map(|(a, b)| (a - b).abs())
             .fold(0.0f32, f32::max);
         assert!(worst < 1e-5, "parameters differ by {worst}");
-        assert_eq!(latest_checkpoint(&dir), Some(dir.join("update-000007")));
+        assert_eq!(
+            rapt_run::CheckpointDir::updates(&dir).latest(),
+            Some(dir.join("update-000007"))
+        );
     }
 
     #[test]

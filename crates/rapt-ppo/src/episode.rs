@@ -7,7 +7,7 @@ use std::path::Path;
 use rand::Rng as _;
 use rapt_core::{Env, EnvBuffers, EpisodeStats, Rng};
 
-use crate::{ActionSpace, DeviceChoice, Learner, TrainError, latest_checkpoint};
+use crate::{ActionSpace, DeviceChoice, Learner, TrainError};
 
 /// Who acts.
 #[derive(Debug)]
@@ -31,12 +31,14 @@ pub enum Actor {
 impl Actor {
     /// The policy of the newest checkpoint in run directory `run_dir`, on the CPU.
     pub fn policy_of_run(run_dir: &Path) -> Result<Self, TrainError> {
-        let ckpt = latest_checkpoint(&run_dir.join("checkpoints")).ok_or_else(|| {
-            TrainError::Invalid(format!(
-                "{}: not a run directory with checkpoints",
-                run_dir.display()
-            ))
-        })?;
+        let ckpt = rapt_run::CheckpointDir::updates(run_dir.join("checkpoints"))
+            .latest()
+            .ok_or_else(|| {
+                TrainError::Invalid(format!(
+                    "{}: not a run directory with checkpoints",
+                    run_dir.display()
+                ))
+            })?;
         let device = DeviceChoice::Cpu
             .resolve()
             .map_err(|e| TrainError::Invalid(e.to_string()))?;

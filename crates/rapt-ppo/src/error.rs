@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use rapt_core::EnvError;
 use rapt_reward::ShaperError;
 
-use crate::{CheckpointError, LearnerError, RunDirError};
+use rapt_run::{CheckpointDirError, RunDirError};
+
+use crate::{CheckpointError, LearnerError};
 
 /// Why a training run or an evaluation failed.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +28,9 @@ pub enum TrainError {
     /// The run directory could not be used.
     #[error(transparent)]
     RunDir(#[from] RunDirError),
+    /// A checkpoint directory could not be listed, pruned or located in.
+    #[error(transparent)]
+    CheckpointDir(#[from] CheckpointDirError),
     /// Writing metrics failed.
     #[error("writing metrics: {0}")]
     Log(std::io::Error),

@@ -8,10 +8,11 @@ use std::time::Instant;
 
 use rapt_core::{EpisodeStats, VecEnv};
 use rapt_reward::Shaper;
+use rapt_run::Logger;
 
 use crate::{
-    ActionSpace, GaeParams, Learner, Logger, ObsLayout, Progress, RolloutBuffer, StepRecord,
-    TorchThreads, TrainError, UpdateStats, configure_torch_threads,
+    ActionSpace, GaeParams, Learner, ObsLayout, Progress, RolloutBuffer, StepRecord, TorchThreads,
+    TrainError, UpdateStats, configure_torch_threads,
 };
 
 /// What a callback tells the loop.

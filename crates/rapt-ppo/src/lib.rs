@@ -10,8 +10,10 @@
 //!   categorical heads, MLP or CNN encoders), the PPO losses ([`ppo_losses`]), GAE
 //!   ([`compute_gae`]), observation and reward normalization, a saveable Adam
 //!   ([`FlatAdam`]), checkpoints in safetensors.
-//! * Run directories ([`RunDir`]: claim, atomic writes, checkpoint rotation), device
-//!   choice ([`DeviceChoice`]), torch thread sizing ([`torch_threads_for`], [`TorchThreads`]).
+//! * A saved run continued ([`resume_run`]) or its policy exported ([`export_policy`]);
+//!   run directories, checkpoint directories and the metrics logger are `rapt_run`'s.
+//! * Device choice ([`DeviceChoice`]), torch thread sizing ([`torch_threads_for`],
+//!   [`TorchThreads`]).
 //! * Data-parallel training ([`dist`]): a [`Collective`] ([`Single`], or MPI from the
 //!   `rapt-mpi` crate) given to the learner and trainer makes N processes train one policy.
 //!
@@ -29,24 +31,20 @@ mod callbacks;
 mod checkpoint;
 mod config;
 mod device;
-pub mod dir_lock;
 pub mod dist;
 mod episode;
 mod error;
 mod evaluate;
 mod gae;
-pub mod integrity;
 mod layout;
 mod learn;
 mod learner;
-pub mod logger;
 mod loss;
 mod policy;
 mod reward_scale;
-mod run_dir;
 mod running_stats;
+mod saved_run;
 mod storage;
-pub mod tensorboard;
 mod threads;
 
 pub use action::ActionSpace;
@@ -54,13 +52,8 @@ pub use adam::{AdamConfig, AdamState, AdamStateError, FlatAdam};
 pub use alloc::{MALLOC_TUNING_VAR, MallocTuning, keep_freed_memory};
 pub use baseline::{BaselineSummary, random_baseline};
 pub use buffer::{RolloutBuffer, StepRecord};
-pub use callbacks::{
-    CheckpointCallback, EvalCallback, StopOnSuccess, export_policy, locate_checkpoint, resume_run,
-};
-pub use checkpoint::{
-    CHECKPOINT_FORMAT, CheckpointError, Progress, checkpoints_newest_first, latest_checkpoint,
-    read_progress, seed_update,
-};
+pub use callbacks::{CheckpointCallback, EvalCallback, StopOnSuccess};
+pub use checkpoint::{CHECKPOINT_FORMAT, CheckpointError, Progress, read_progress, seed_update};
 pub use config::{MAX_NUM_STEPS, MAX_UPDATE_EPOCHS, MAX_WIDTH, PpoConfig};
 pub use device::{DeviceChoice, DeviceError, LIBTORCH_VERSION, LibtorchInfo, libtorch_info};
 pub use dist::{Collective, Dist, Single};
@@ -75,14 +68,13 @@ pub use learn::{
     Callback, Control, EpisodeWindow, LearnSummary, Trainer, UpdateContext, num_updates,
 };
 pub use learner::{Learner, LearnerError, UpdateStats, explained_variance};
-pub use logger::{CsvSink, Logger, ProgressSink, Sink, TensorBoardSink};
 pub use loss::{LossConfig, Losses, ppo_losses};
 pub use policy::{
     ActionHead, ActorCritic, Encoder, beta_log_prob_entropy, categorical_log_prob_entropy,
     gaussian_log_prob_entropy,
 };
 pub use reward_scale::RewardScaler;
-pub use run_dir::{RunDir, RunDirError, prune_checkpoints, write_atomic};
 pub use running_stats::{Moments, RunningMeanStd};
+pub use saved_run::{export_policy, resume_run};
 pub use storage::{ImageStorage, ObsStorage};
 pub use threads::{TorchThreads, available_cores, configure_torch_threads, torch_threads_for};

@@ -34,7 +34,7 @@
 //! the reset state and every state after it that the episode reached.
 
 use std::fs::{self, File};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -207,8 +207,8 @@ impl DatasetWriter {
     pub fn open(dir: &Path, manifest: Manifest) -> Result<Self, DatasetError> {
         let episodes = dir.join(EPISODES);
         fs::create_dir_all(&episodes).map_err(io(&episodes))?;
-        let lock_path = dir.join(rapt_ppo::dir_lock::LOCK_FILE);
-        let lock = rapt_ppo::dir_lock::try_lock_dir(dir)
+        let lock_path = dir.join(rapt_run::lock::LOCK_FILE);
+        let lock = rapt_run::lock::try_lock_dir(dir)
             .map_err(io(&lock_path))?
             .ok_or_else(|| DatasetError::InUse {
                 path: dir.to_path_buf(),
@@ -315,17 +315,9 @@ fn encode(ep: &Episode) -> Vec<u8> {
     out
 }
 
-/// Write `bytes` to `path` through a synced temporary file and a rename.
+/// Write `bytes` to `path` through a synced temporary file (`NAME.tmp`) and a rename.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DatasetError> {
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("")
-    ));
-    let mut f = File::create(&tmp).map_err(io(&tmp))?;
-    f.write_all(bytes).map_err(io(&tmp))?;
-    f.sync_all().map_err(io(&tmp))?;
-    drop(f);
-    fs::rename(&tmp, path).map_err(io(path))
+    rapt_run::write_atomic(path, bytes).map_err(|e| io(&e.path)(e.source))
 }
 
 /// The manifest of the dataset in `dir`.

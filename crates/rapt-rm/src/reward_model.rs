@@ -73,7 +73,7 @@ pub(crate) fn put_digests(
     dir: &Path,
     names: &[&str],
 ) -> Result<(), ModelError> {
-    let digests = rapt_ppo::integrity::digest_files(dir, names).map_err(|e| ModelError::Io {
+    let digests = rapt_run::integrity::digest_files(dir, names).map_err(|e| ModelError::Io {
         path: dir.to_path_buf(),
         message: e.to_string(),
     })?;
@@ -98,8 +98,8 @@ pub(crate) fn verify(
     dir: &Path,
     digests: &std::collections::BTreeMap<String, String>,
 ) -> Result<(), ModelError> {
-    use rapt_ppo::integrity::IntegrityError;
-    rapt_ppo::integrity::verify_files(dir, digests).map_err(|e| match e {
+    use rapt_run::integrity::IntegrityError;
+    rapt_run::integrity::verify_files(dir, digests).map_err(|e| match e {
         IntegrityError::Mismatch { ref path, .. } => ModelError::Corrupt {
             path: path.clone(),
             message: e.to_string(),

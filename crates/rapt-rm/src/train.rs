@@ -6,6 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use rapt_ppo::{AdamConfig, AdamState, FlatAdam};
+use rapt_run::CheckpointDir;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Reduction, Tensor};
 use thiserror::Error;
@@ -123,10 +124,19 @@ pub enum TrainError {
     Invalid(String),
     /// The run directory could not be used.
     #[error(transparent)]
-    RunDir(#[from] rapt_ppo::RunDirError),
+    RunDir(#[from] rapt_run::RunDirError),
+    /// A checkpoint directory could not be listed or pruned, or a checkpoint written.
+    #[error(transparent)]
+    Checkpoint(#[from] rapt_run::CheckpointDirError),
     /// Writing metrics failed.
     #[error("writing metrics: {0}")]
     Log(std::io::Error),
+}
+
+impl From<rapt_run::FileError> for TrainError {
+    fn from(e: rapt_run::FileError) -> Self {
+        Self::Checkpoint(e.into())
+    }
 }
 
 /// Epoch checkpoints a run keeps (the newest).
@@ -303,30 +313,15 @@ impl Trainer {
         skip_corrupt: bool,
         device: Device,
     ) -> Result<(Self, Vec<crate::DatasetError>), TrainError> {
-        let checkpoints = checkpoints_newest_first(run);
-        if checkpoints.is_empty() {
-            return Err(TrainError::Invalid(format!(
-                "cannot resume {}: no checkpoints/epoch-* in it",
-                run.display()
-            )));
-        }
-        let mut newest_error = None;
-        for ckpt in &checkpoints {
-            match Self::resume_from(ckpt, skip_corrupt, device) {
-                Ok(resumed) => {
-                    if let Some(e) = &newest_error {
-                        tracing::warn!(
-                            "skipping checkpoint {}: {e}; using {} instead",
-                            checkpoints[0].display(),
-                            ckpt.display()
-                        );
-                    }
-                    return Ok(resumed);
-                }
-                Err(e) => newest_error = newest_error.or(Some(e)),
-            }
-        }
-        Err(newest_error.expect("at least one checkpoint was tried"))
+        checkpoint_dir(run)
+            .load_newest(|ckpt| Self::resume_from(ckpt, skip_corrupt, device))?
+            .map(|(resumed, _)| resumed)
+            .ok_or_else(|| {
+                TrainError::Invalid(format!(
+                    "cannot resume {}: no checkpoints/epoch-* in it",
+                    run.display()
+                ))
+            })
     }
 
     fn resume_from(
@@ -452,8 +447,8 @@ impl Trainer {
     /// checkpoint, once `stop` is set; returns whether every epoch is done.
     pub fn fit(
         &mut self,
-        run: &rapt_ppo::RunDir,
-        logger: &mut rapt_ppo::Logger,
+        run: &rapt_run::RunDir,
+        logger: &mut rapt_run::Logger,
         stop: &std::sync::atomic::AtomicBool,
         mut on_epoch: impl FnMut(&EpochStats),
     ) -> Result<bool, TrainError> {
@@ -464,8 +459,9 @@ impl Trainer {
             logger.record("val/mae", s.val_mae);
             logger.record("val/stage_accuracy", s.val_stage_accuracy);
             logger.dump(s.epoch as u64).map_err(TrainError::Log)?;
-            self.save_checkpoint(&run.checkpoints().join(format!("epoch-{:04}", s.epoch)))?;
-            run.prune_checkpoints("epoch-", KEEP_CHECKPOINTS)?;
+            let checkpoints = CheckpointDir::epochs(run.checkpoints());
+            self.save_checkpoint(&checkpoints.path_of(s.epoch as u64))?;
+            checkpoints.prune(KEEP_CHECKPOINTS)?;
             on_epoch(&s);
             if stop.load(std::sync::atomic::Ordering::SeqCst) {
                 return Ok(self.progress.epochs_done >= epochs);
@@ -477,9 +473,11 @@ impl Trainer {
 
     /// Save a checkpoint into directory `dir` (written beside it and renamed into place).
     pub fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError> {
-        let tmp = dir.with_extension("tmp");
-        let _ = fs::remove_dir_all(&tmp);
-        self.model.save(&tmp)?;
+        rapt_run::write_dir_atomic(dir, |tmp| self.write_checkpoint_files(tmp))
+    }
+
+    fn write_checkpoint_files(&self, tmp: &Path) -> Result<(), TrainError> {
+        self.model.save(tmp)?;
         let opt = tmp.join(OPTIMIZER);
         let s = self.adam.state();
         Tensor::write_safetensors(
@@ -492,21 +490,11 @@ impl Trainer {
         })?;
         let path = tmp.join(PROGRESS);
         let mut value = serde_json::to_value(&self.progress).expect("progress serializes");
-        crate::reward_model::put_digests(&mut value, &tmp, &[OPTIMIZER])?;
+        crate::reward_model::put_digests(&mut value, tmp, &[OPTIMIZER])?;
         let text = serde_json::to_string_pretty(&value).expect("progress serializes");
-        fs::write(&path, text).map_err(|e| ModelError::Io {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        if dir.exists() {
-            fs::remove_dir_all(dir).map_err(|e| ModelError::Io {
-                path: dir.to_path_buf(),
-                message: e.to_string(),
-            })?;
-        }
-        fs::rename(&tmp, dir).map_err(|e| {
+        fs::write(&path, text).map_err(|e| {
             TrainError::Model(ModelError::Io {
-                path: dir.to_path_buf(),
+                path: path.clone(),
                 message: e.to_string(),
             })
         })
@@ -521,11 +509,8 @@ fn split(
 ) -> (Vec<&crate::Episode>, Vec<&crate::Episode>) {
     let (mut train, mut val) = (Vec::new(), Vec::new());
     for (i, ep) in episodes.iter().enumerate() {
-        // SplitMix64 of (seed, index): a fixed, well-mixed draw per episode.
-        let mut z = seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
+        // A fixed, well-mixed draw per (seed, episode index).
+        let z = rapt_core::seeded_hash(seed, i as u64);
         if (z >> 11) as f64 / (1u64 << 53) as f64 <= fraction {
             val.push(ep);
         } else {
@@ -538,29 +523,7 @@ fn split(
     (train, val)
 }
 
-/// The newest `epoch-NNNN` checkpoint under `run/checkpoints`.
-pub fn latest_checkpoint(run: &Path) -> Option<PathBuf> {
-    checkpoints_newest_first(run).into_iter().next()
-}
-
-/// Every `epoch-NNNN` checkpoint under `run/checkpoints`, newest first.
-pub fn checkpoints_newest_first(run: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = fs::read_dir(run.join("checkpoints")) else {
-        return Vec::new();
-    };
-    let mut numbered: Vec<(usize, PathBuf)> = entries
-        .flatten()
-        .filter_map(|e| {
-            let p = e.path();
-            let n = p
-                .file_name()?
-                .to_str()?
-                .strip_prefix("epoch-")?
-                .parse::<usize>()
-                .ok()?;
-            Some((n, p))
-        })
-        .collect();
-    numbered.sort();
-    numbered.into_iter().rev().map(|(_, p)| p).collect()
+/// The checkpoints of the reward-model run in `run`: `run/checkpoints/epoch-NNNN`.
+pub fn checkpoint_dir(run: &Path) -> CheckpointDir {
+    CheckpointDir::epochs(run.join("checkpoints"))
 }

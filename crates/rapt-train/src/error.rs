@@ -24,7 +24,10 @@ pub enum RunError {
     Checkpoint(#[from] rapt_ppo::CheckpointError),
     /// The run directory could not be used.
     #[error(transparent)]
-    RunDir(#[from] rapt_ppo::RunDirError),
+    RunDir(#[from] rapt_run::RunDirError),
+    /// No checkpoint where one was expected, or the checkpoint directory failed.
+    #[error(transparent)]
+    CheckpointDir(#[from] rapt_run::CheckpointDirError),
     /// A file could not be opened or written.
     #[error("{what}: {source}")]
     Io {

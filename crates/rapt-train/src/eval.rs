@@ -45,7 +45,8 @@ pub fn evaluate_run(target: &Path, options: &EvalRunOptions) -> Result<EvalRun, 
     if options.episodes == 0 {
         return Err(RunError::Invalid("--episodes must be at least 1".into()));
     }
-    let (run_dir, checkpoint) = rapt_ppo::locate_checkpoint(target)?;
+    let (run_dir, checkpoint) =
+        rapt_run::locate_checkpoint(target, rapt_run::CheckpointDir::updates)?;
     let sets: Vec<String> = options
         .env_set
         .iter()

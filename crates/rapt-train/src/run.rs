@@ -7,10 +7,10 @@ use std::sync::atomic::AtomicBool;
 
 use rapt_core::{VecEnv, VecEnvOptions};
 use rapt_ppo::{
-    ActionSpace, BaselineSummary, Callback, CheckpointCallback, CsvSink, Dist, EvalCallback,
-    Evaluation, LearnSummary, Learner, Logger, PpoConfig, Progress, ProgressSink, RunDir,
-    TensorBoardSink, Trainer,
+    ActionSpace, BaselineSummary, Callback, CheckpointCallback, Dist, EvalCallback, Evaluation,
+    LearnSummary, Learner, PpoConfig, Progress, Trainer,
 };
+use rapt_run::{CheckpointDir, CsvSink, Logger, ProgressSink, RunDir, TensorBoardSink};
 
 use crate::{RunConfig, RunError, make_shaper};
 
@@ -94,7 +94,7 @@ pub fn start_run(run: &RunDir, resolved_ron: &str) -> Result<(), RunError> {
             )));
         }
         tracing::warn!("{dir} holds a run that saved no checkpoint: starting it over");
-        for name in ["metrics.csv", "tensorboard"] {
+        for name in ["metrics.csv", rapt_run::TENSORBOARD_DIR] {
             let path = run.join(name);
             let removed = if path.is_dir() {
                 std::fs::remove_dir_all(&path)
@@ -119,7 +119,7 @@ fn restartable(run: &RunDir) -> bool {
         Ok(saved) => saved.config.train.policy == crate::PolicyKind::Ppo,
         Err(_) => true,
     };
-    ppo && rapt_ppo::latest_checkpoint(&run.checkpoints()).is_none()
+    ppo && CheckpointDir::updates(run.checkpoints()).latest().is_none()
 }
 
 /// Settings `rapt train --resume RUN_DIR --set ...` ([`claim_for_resume`]) may change:
@@ -283,7 +283,7 @@ fn train_rank(
     let total = rapt_ppo::num_updates(cfg.train.total_steps, steps_per_update) * steps_per_update;
     let resumed_at = (progress.update > 0).then_some(progress.global_step);
     let csv = CsvSink::open(&run.metrics_csv()).map_err(io("opening metrics.csv"))?;
-    let tb = TensorBoardSink::create(&run.join("tensorboard"), resumed_at).map_err(io(format!(
+    let tb = TensorBoardSink::create(&run.tensorboard(), resumed_at).map_err(io(format!(
         "creating TensorBoard events in {}",
         run.path().display()
     )))?;

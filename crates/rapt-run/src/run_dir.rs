@@ -1,14 +1,17 @@
 //! Run directories, one type for every trainer: naming (`runs/<name>-<UTC stamp>`),
 //! claiming (one process at a time, an advisory lock the OS drops when the process ends),
-//! atomic file writes, checkpoint rotation, and trimming `metrics.csv` back to a
-//! checkpoint when a run resumes.
+//! atomic file writes, and trimming `metrics.csv` back to a checkpoint when a run
+//! resumes.
 
 use std::fs;
-use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::dir_lock;
+use crate::files::{FileError, write_atomic};
+use crate::lock as dir_lock;
+
+/// The TensorBoard log directory inside a run directory, for every kind of run.
+pub const TENSORBOARD_DIR: &str = "tensorboard";
 
 /// Why a run directory could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -25,23 +28,15 @@ pub enum RunDirError {
         dir: PathBuf,
     },
     /// A file operation failed.
-    #[error("{what} {}: {source}", path.display())]
-    Io {
-        /// What was being done ("creating", "writing", ...).
-        what: &'static str,
-        /// On which path.
-        path: PathBuf,
-        /// The OS error.
-        source: io::Error,
-    },
+    #[error(transparent)]
+    File(#[from] FileError),
 }
 
-fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> RunDirError + 'a {
-    move |source| RunDirError::Io {
-        what,
-        path: path.to_path_buf(),
-        source,
-    }
+fn io_err<'a>(
+    what: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> RunDirError + 'a {
+    move |source| FileError::on(what, path)(source).into()
 }
 
 /// A claimed run directory: held by this process until dropped.
@@ -102,16 +97,14 @@ impl RunDir {
         self.path.join("metrics.csv")
     }
 
-    /// Write `contents` to `name` inside the directory atomically.
-    pub fn write_atomic(&self, name: &str, contents: &[u8]) -> Result<(), RunDirError> {
-        write_atomic(&self.path.join(name), contents)
+    /// The TensorBoard log directory, `RUN/tensorboard` ([`TENSORBOARD_DIR`]).
+    pub fn tensorboard(&self) -> PathBuf {
+        self.path.join(TENSORBOARD_DIR)
     }
 
-    /// Delete all but the newest `keep` checkpoints named `<prefix><number>` (fixed
-    /// width, so names sort by number) in `RUN/checkpoints`; `best` and half-written
-    /// `*.tmp` directories are left alone.
-    pub fn prune_checkpoints(&self, prefix: &str, keep: usize) -> Result<(), RunDirError> {
-        prune_checkpoints(&self.checkpoints(), prefix, keep)
+    /// Write `contents` to `name` inside the directory atomically.
+    pub fn write_atomic(&self, name: &str, contents: &[u8]) -> Result<(), RunDirError> {
+        Ok(write_atomic(&self.path.join(name), contents)?)
     }
 
     /// Drop the rows of `metrics.csv` logged after `global_step` (the first column), and
@@ -134,39 +127,8 @@ impl RunDir {
                 kept.push_str(line);
             }
         }
-        write_atomic(&path, kept.as_bytes())
+        Ok(write_atomic(&path, kept.as_bytes())?)
     }
-}
-
-/// Delete all but the newest `keep` checkpoints named `<prefix><number>` (fixed width, so
-/// names sort by number) in `dir`; other entries (`best`, `*.tmp`) are left alone.
-pub fn prune_checkpoints(dir: &Path, prefix: &str, keep: usize) -> Result<(), RunDirError> {
-    let mut old: Vec<PathBuf> = fs::read_dir(dir)
-        .map_err(io_err("listing", dir))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(prefix) && !n.contains('.'))
-        })
-        .collect();
-    old.sort();
-    let excess = old.len().saturating_sub(keep);
-    for p in &old[..excess] {
-        fs::remove_dir_all(p).map_err(io_err("removing old checkpoint", p))?;
-    }
-    Ok(())
-}
-
-/// Write `contents` to `path` atomically: a temporary file in the same directory,
-/// flushed to disk, then renamed over the target, so a crash never leaves half a file.
-pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), RunDirError> {
-    let tmp = path.with_extension("tmp");
-    let mut f = fs::File::create(&tmp).map_err(io_err("creating", &tmp))?;
-    f.write_all(contents)
-        .and_then(|_| f.sync_all())
-        .map_err(io_err("writing", &tmp))?;
-    fs::rename(&tmp, path).map_err(io_err("renaming into place", path))
 }
 
 /// `YYYYmmdd-HHMMSS` in UTC.
@@ -227,37 +189,6 @@ mod tests {
         assert_eq!(
             fs::read_to_string(&path).unwrap(),
             "global_step,x\n100,1\n200,2\n"
-        );
-        fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn pruning_keeps_the_newest_checkpoints_and_best() {
-        let dir = std::env::temp_dir().join(format!("rapt-prune-{}", std::process::id()));
-        let run = RunDir::claim(&dir).unwrap();
-        for name in [
-            "update-000001",
-            "update-000002",
-            "update-000003",
-            "best",
-            "update-000004.tmp",
-        ] {
-            fs::create_dir_all(run.checkpoints().join(name)).unwrap();
-        }
-        run.prune_checkpoints("update-", 2).unwrap();
-        let mut left: Vec<String> = fs::read_dir(run.checkpoints())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        left.sort();
-        assert_eq!(
-            left,
-            [
-                "best",
-                "update-000002",
-                "update-000003",
-                "update-000004.tmp"
-            ]
         );
         fs::remove_dir_all(&dir).unwrap();
     }

@@ -1,5 +1,5 @@
-//! SHA-256 digests of the files a checkpoint holds, recorded in its `meta.json` and
-//! checked on load, so that a zeroed, truncated or overwritten tensor file is an error
+//! SHA-256 digests of the files a checkpoint or a model holds, recorded in its metadata
+//! (`meta.json`, `progress.json`, `model.json`) and checked on load, so that a zeroed, truncated or overwritten tensor file is an error
 //! naming the file rather than a run that trains on from garbage. The digests are plain
 //! hex, so `sha256sum` checks them too.
 
@@ -22,7 +22,7 @@ pub enum IntegrityError {
         source: std::io::Error,
     },
     /// The file's contents changed since its digest was recorded.
-    #[error("{} does not match its SHA-256 in meta.json (recorded {expected}, found {found})", path.display())]
+    #[error("{} does not match its SHA-256 (recorded {expected}, found {found})", path.display())]
     Mismatch {
         /// The file.
         path: PathBuf,
