@@ -1,5 +1,5 @@
 //! Evaluate a saved run through the library API: its newest checkpoint (or the checkpoint
-//! given) on held-out seeds, printed as JSON (what `rapt eval --json` does, in a dozen
+//! given) on held-out seeds, printed as JSON (what `rapt eval --json` does, in a few
 //! lines).
 //!
 //! `cargo run --release --example evaluate_run -- runs/reach-YYYYmmdd-HHMMSS [EPISODES]`
@@ -7,28 +7,18 @@
 use std::path::Path;
 
 use anyhow::Context;
-use rapt_core::VecEnvOptions;
-use rapt_ppo::{DeviceChoice, EvalOptions, Evaluation, Learner, evaluate_policy};
+use rapt_ppo::Evaluation;
+use rapt_train::{EvalRunOptions, evaluate_run};
 
 /// Evaluate the run (or checkpoint) at `target` on `episodes` held-out episodes with the
-/// policy's mean action, in the env its saved config names.
+/// policy's mean action, in the env its saved config names: `rapt_train::evaluate_run`,
+/// the library call `rapt eval` makes, so both play the same episodes.
 pub fn evaluate(target: &Path, episodes: usize) -> anyhow::Result<Evaluation> {
-    let (run_dir, checkpoint) =
-        rapt_run::locate_checkpoint(target, rapt_run::CheckpointDir::updates)?;
-    let cfg = rapt::config::load(&run_dir.join("config.ron"), &[])?.config;
-    let (mut learner, _) = Learner::load_checkpoint(&checkpoint, DeviceChoice::Cpu.resolve()?)?;
-    let options = VecEnvOptions {
-        num_envs: cfg.env.num_envs.min(episodes),
-        threads: 1,
-        max_episode_steps: cfg.env.max_episode_steps,
-    };
-    let mut envs = rapt_envs::registry().make_vec(&cfg.env.id, cfg.env.params_text(), &options)?;
-    let held_out = EvalOptions {
+    let options = EvalRunOptions {
         episodes,
-        base: 0,
-        stochastic: false,
+        ..EvalRunOptions::default()
     };
-    Ok(evaluate_policy(&mut learner, &mut envs, held_out, None)?)
+    Ok(evaluate_run(target, &options)?.evaluation)
 }
 
 #[allow(dead_code)] // the test includes this file and calls `evaluate` itself

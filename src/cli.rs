@@ -92,14 +92,14 @@ pub struct RecordArgs {
     #[arg(long, value_delimiter = ',')]
     pub views: Vec<String>,
     /// Frame width and height, px.
-    #[arg(long, default_value_t = 32, value_parser = count::<8, 1024, usize>)]
+    #[arg(long, default_value_t = 32, value_parser = count::<8, 256, usize>)]
     pub size: usize,
     /// Stop an episode after this many steps (default: the env's limit).
     #[arg(long)]
     pub max_steps: Option<u32>,
     /// Per successful episode, the chance of also storing a copy cut before it
-    /// succeeded (negative augmentation).
-    #[arg(long, default_value_t = 0.25)]
+    /// succeeded (negative augmentation), in [0, 1].
+    #[arg(long, default_value_t = 0.25, value_parser = fraction)]
     pub clip_fraction: f64,
     /// Dataset directory (created, or appended to).
     #[arg(long)]
@@ -413,6 +413,11 @@ pub struct EvalArgs {
     /// Sample actions from the policy instead of taking its mean.
     #[arg(long)]
     pub stochastic: bool,
+    /// Also report the shaping terms of a shaped run (`shaping_return`): loads its
+    /// progress model, or contacts its reward server (without this flag, a run shaped
+    /// through a server evaluates while the server is down).
+    #[arg(long)]
+    pub shaping: bool,
     /// Also record the first `--record-episodes` evaluation episodes (same seeds, the
     /// policy mean) from every camera view: PNG frames and a GIF per view in this directory.
     #[arg(long, value_name = "DIR")]
@@ -487,6 +492,19 @@ fn count<const MIN: u64, const MAX: u64, T: TryFrom<u64>>(text: &str) -> Result<
         return Err(format!("{n} is out of range, expected {MIN} to {MAX}"));
     }
     T::try_from(n).map_err(|_| format!("{n} is too large"))
+}
+
+/// A fraction in [0, 1].
+fn fraction(text: &str) -> Result<f64, String> {
+    let p: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    if (0.0..=1.0).contains(&p) {
+        Ok(p)
+    } else {
+        Err(format!("{p} is out of range, expected 0 to 1"))
+    }
 }
 
 /// A duration in seconds: finite, more than 0 and at most a day.

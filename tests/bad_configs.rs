@@ -34,16 +34,17 @@ fn the_shipped_configs_load() {
     for entry in std::fs::read_dir(format!("{configs}/reward-models")).unwrap() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
-        rapt_rm::TrainConfig::from_ron(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        rapt_rm::RewardModelConfig::from_ron(&text)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     }
-    let err = rapt_rm::TrainConfig::from_ron("(epochs: 0, view_dropout: 1.5)")
+    let err = rapt_rm::RewardModelConfig::from_ron("(epochs: 0, view_dropout: 1.5)")
         .unwrap_err()
         .to_string();
     assert!(
         err.contains("epochs") && err.contains("view_dropout"),
         "{err}"
     );
-    let err = rapt_rm::TrainConfig::from_ron("(\n  epoch: 3)")
+    let err = rapt_rm::RewardModelConfig::from_ron("(\n  epoch: 3)")
         .unwrap_err()
         .to_string();
     assert!(err.contains("2:3") && err.contains("epoch"), "{err}");
@@ -151,7 +152,7 @@ fn a_cnn_encoder_on_a_vector_observation_says_what_is_missing() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/reach.ron");
     let cfg = rapt::config::load(&path, &sets).unwrap().config;
     let dir = std::env::temp_dir().join(format!("rapt-cnn-vector-{}", std::process::id()));
-    let err = format!("{:#}", rapt::train_ppo(&cfg, &dir).unwrap_err());
+    let err = format!("{:#}", rapt_train::train_new(&cfg, &dir).unwrap_err());
     assert!(
         err.contains("Reach-v0") && err.contains("Cnn needs an image"),
         "{err}"
@@ -183,4 +184,17 @@ fn shaping_an_env_without_progress_says_so() {
         err.contains("shaping") && err.contains("CartPole-v1") && err.contains("phi"),
         "{err}"
     );
+}
+
+#[test]
+fn every_shaping_problem_names_its_line_column_and_field() {
+    let text = "(\n    env: (id: \"Push-v0\"),\n    ppo: (gamma: 0.98),\n    shaping: Potential(\n        model: Remote(\n            url: \"ftp://host/v1\",\n            model: \"m\",\n            protocol: Progress,\n            views: [\"front\"],\n            max_in_flight: 1000000,\n        ),\n        scale: 1e30,\n    ),\n)\n";
+    let err = error_of("remote.ron", text, &[]);
+    for (at, field) in [
+        ("remote.ron:6:18", "shaping.model.url"),
+        ("remote.ron:10:28", "shaping.model.max_in_flight"),
+        ("remote.ron:12:16", "shaping.scale"),
+    ] {
+        assert!(err.contains(at) && err.contains(field), "{at} {field} in {err}");
+    }
 }

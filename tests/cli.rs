@@ -152,26 +152,52 @@ fn eval_reports_json_for_a_trained_run_and_rejects_a_bad_target() {
     assert!(v["metrics"]["tcp_to_goal"].is_number(), "{v}");
     let episodes = v["per_episode"].as_array().unwrap();
     assert_eq!(episodes.len(), 6);
-    // --record: the first episodes from every view, as PNGs and GIFs.
+    // --record: the first evaluated episodes from every view, as PNGs and GIFs: the very
+    // episodes the evaluation counts (5 of 6 on 4 sub-envs: every sub-env's first, and
+    // sub-env 2's second), with the returns it reports.
     let rec = dir.join("recorded");
-    let out = rapt(&[
+    let text = ok(&rapt(&[
         "eval",
         dir_s,
         "--episodes",
-        "2",
+        "6",
+        "--json",
         "--record",
         rec.to_str().unwrap(),
         "--record-episodes",
-        "1",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        "5",
+        "--record-size",
+        "16",
+    ]));
+    let recorded_eval: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(
+        recorded_eval["per_episode"], v["per_episode"],
+        "recording changes nothing"
     );
     for view in ["front", "side", "wrist"] {
         assert!(rec.join(format!("{view}.gif")).exists(), "{view}.gif");
         assert!(rec.join(view).join("ep000_step0000.png").exists());
+        assert!(rec.join(view).join("ep004_step0000.png").exists());
+    }
+    let listing: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(rec.join("episodes.json")).unwrap()).unwrap();
+    let recorded = listing["episodes"].as_array().unwrap();
+    assert_eq!(recorded.len(), 5, "{listing}");
+    for r in recorded {
+        let evaluated = episodes
+            .iter()
+            .find(|e| e["env"] == r["env"] && e["index"] == r["index"])
+            .unwrap_or_else(|| panic!("{r} was not evaluated"));
+        assert_eq!(r["return"], evaluated["return"], "{r} vs {evaluated}");
+        assert_eq!(r["length"], evaluated["length"], "{r} vs {evaluated}");
+        let frames = r["frames"].as_u64().unwrap();
+        assert_eq!(frames, r["length"].as_u64().unwrap() + 1);
+        let last = format!(
+            "ep{:03}_step{:04}.png",
+            r["number"].as_u64().unwrap(),
+            frames - 1
+        );
+        assert!(rec.join("front").join(last).exists());
     }
     assert!(episodes[0]["return"].is_number() && episodes[0]["success"].is_boolean());
     let out = rapt(&["eval", "/nonexistent/run"]);

@@ -30,10 +30,31 @@ fn the_evaluate_run_example_reads_a_saved_run() {
     .map(String::from)
     .to_vec();
     let loaded = rapt::config::load(&config, &sets).unwrap();
-    rapt::train_ppo(&loaded.config, &dir).unwrap();
+    rapt_train::train_new(&loaded.config, &dir).unwrap();
     let eval = evaluate_run::evaluate(&dir, 6).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(eval.episodes, 6);
     assert_eq!(eval.per_episode.len(), 6);
     assert!(eval.metric("tcp_to_goal").is_some());
+    // The example and `rapt eval` play the same held-out episodes.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rapt"))
+        .args(["eval", dir.to_str().unwrap(), "--episodes", "6", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let example = serde_json::to_value(&eval).unwrap();
+    for key in [
+        "success_rate",
+        "mean_return",
+        "mean_length",
+        "per_episode",
+        "metrics",
+    ] {
+        assert_eq!(cli[key], example[key], "{key}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -6,7 +6,7 @@
 /// would interleave their draws and neither would be reproducible. One at a time.
 static TORCH_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn train_reach(name: &str, total_steps: u32, extra: &[&str]) -> rapt::Evaluation {
+fn train_reach(name: &str, total_steps: u32, extra: &[&str]) -> rapt_ppo::Evaluation {
     let _one_at_a_time = TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner());
     let dir = std::env::temp_dir().join(format!("rapt-ppo-reach-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -19,7 +19,10 @@ fn train_reach(name: &str, total_steps: u32, extra: &[&str]) -> rapt::Evaluation
     ];
     sets.extend(extra.iter().map(|s| s.to_string()));
     let loaded = rapt::config::load(&config, &sets).unwrap();
-    let eval = rapt::train_ppo(&loaded.config, &dir).unwrap();
+    let eval = rapt_train::train_new(&loaded.config, &dir)
+        .unwrap()
+        .evaluation
+        .unwrap();
     let csv = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
     assert!(csv.starts_with("global_step,charts/episodic_return"));
     assert!(csv.lines().count() > 10);

@@ -171,6 +171,26 @@ fn remote_shaping_survives_the_server_dying_mid_run() {
         "{phi:?} {shaping:?}"
     );
     assert!(run.join("checkpoints").read_dir().unwrap().count() > 0);
+
+    // With its server gone, the run still evaluates (the shaping terms are opt-in) …
+    let eval = Command::new(env!("CARGO_BIN_EXE_rapt"))
+        .args(["eval", s(&run), "--episodes", "2", "--json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&eval.stderr);
+    assert!(eval.status.success(), "eval without its server: {err}");
+    let json: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
+    assert_eq!(json["episodes"], 2);
+    // … and asking for them says the server is what is missing.
+    let eval = Command::new(env!("CARGO_BIN_EXE_rapt"))
+        .args(["eval", s(&run), "--episodes", "2", "--shaping"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&eval.stderr);
+    assert_eq!(eval.status.code(), Some(1), "{err}");
+    assert!(err.contains("127.0.0.1"), "{err}");
 }
 
 #[test]

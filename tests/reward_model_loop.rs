@@ -190,13 +190,25 @@ fn record_train_eval_adapt_and_shaped_ppo_at_tiny_scale() {
         let phi: f64 = row.split(',').nth(phi_col).unwrap().parse().unwrap();
         assert!((0.0..=1.0).contains(&phi), "Φ {phi} in {row}");
     }
-    // Evaluation reports the shaping terms (scored from frames, like training).
-    let json = ok(&rapt(&["eval", s(&ppo), "--episodes", "2", "--json"]));
+    // Evaluation reports the shaping terms when asked (scored from frames, like
+    // training), and only then.
+    let json = ok(&rapt(&[
+        "eval",
+        s(&ppo),
+        "--episodes",
+        "2",
+        "--json",
+        "--shaping",
+    ]));
     let eval: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert!(
         eval["mean_shaping_return"].as_f64().unwrap().is_finite(),
         "{eval}"
     );
+    let json = ok(&rapt(&["eval", s(&ppo), "--episodes", "2", "--json"]));
+    let plain: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(plain["mean_shaping_return"].is_null(), "{plain}");
+    assert_eq!(plain["success_rate"], eval["success_rate"]);
     fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -19,7 +19,7 @@ fn a_training_run_writes_event_files_tensorboard_reads() {
     ]
     .map(String::from);
     let loaded = rapt::config::load(&config, &sets).unwrap();
-    rapt::train_ppo(&loaded.config, &dir).unwrap();
+    rapt_train::train_new(&loaded.config, &dir).unwrap();
     let tb_dir = dir.join("tensorboard");
     let file = std::fs::read_dir(&tb_dir)
         .unwrap()

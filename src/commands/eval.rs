@@ -1,6 +1,6 @@
-use anyhow::{Result, bail};
-use rapt_ppo::{EVAL_SEED_OFFSET, Evaluation};
-use rapt_train::EvalRunOptions;
+use anyhow::Result;
+use rapt_ppo::Evaluation;
+use rapt_train::{EvalRunOptions, RecordOptions};
 use serde::Serialize;
 
 use crate::cli::EvalArgs;
@@ -15,9 +15,10 @@ struct EvalReport<'a> {
     actions: &'static str,
     #[serde(flatten)]
     evaluation: &'a Evaluation,
-    /// The CARLA leaderboard's three numbers at the top level, for driving envs.
+    /// The env's headline metrics at the top level (for driving envs, the CARLA
+    /// leaderboard's three numbers).
     #[serde(flatten)]
-    leaderboard: std::collections::BTreeMap<&'static str, f64>,
+    headline: std::collections::BTreeMap<&'a str, f64>,
 }
 
 /// Evaluate a trained policy headlessly on held-out seeds.
@@ -29,25 +30,24 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             seed: args.seed,
             stochastic: args.stochastic,
             env_set: args.env_set.clone(),
+            shaping: args.shaping,
+            record: args.record.as_ref().map(|out| RecordOptions {
+                out: out.clone(),
+                episodes: args.record_episodes as usize,
+                size: args.record_size,
+            }),
         },
     )?;
     let (cfg, checkpoint, progress, eval) =
         (&run.config, &run.checkpoint, run.progress, &run.evaluation);
-    let params = cfg.env.params_text();
-    if let Some(dir) = &args.record {
-        let mut env = rapt_envs::registry().make(&cfg.env.id, params, cfg.env.max_episode_steps)?;
-        let views: Vec<String> = env.views().iter().map(|v| v.to_string()).collect();
-        if views.is_empty() {
-            bail!("--record: `{}` has no camera views", cfg.env.id);
+    if let (Some(r), Some(dir)) = (&run.recording, &args.record) {
+        for gif in &r.gifs {
+            eprintln!("{}", gif.display());
         }
-        // The vector env seeds sub-env i with base + i: the first episodes of each.
-        let n = args.record_episodes.min(args.episodes) as u64;
-        let seeds: Vec<u64> = (0..n).map(|i| EVAL_SEED_OFFSET + args.seed + i).collect();
-        let mut actor = rapt_ppo::Actor::Policy(Box::new(run.learner));
-        super::render::record(&mut env, &mut actor, &views, args.record_size, &seeds, dir)?;
         eprintln!(
-            "recorded {n} episode(s) from {} views into {}",
-            views.len(),
+            "recorded {} episode(s) from {} views into {}",
+            r.episodes.len(),
+            r.views.len(),
             dir.display()
         );
     }
@@ -59,10 +59,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             global_step: progress.global_step,
             actions: if args.stochastic { "sampled" } else { "mean" },
             evaluation: eval,
-            leaderboard: rapt_drive::LEADERBOARD_METRICS
-                .iter()
-                .filter_map(|&k| eval.metric(k).map(|v| (k, v)))
-                .collect(),
+            headline: run.headline.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
         };
         println!("{}", serde_json::to_string(&report)?);
     } else {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::{Result, ensure};
+use anyhow::Result;
 use rapt_rm::DatasetWriter;
 use rapt_rm::record::{RecordOptions, RecordPolicy, manifest_for, record_dataset};
 
@@ -12,17 +12,6 @@ use crate::cli::RecordArgs;
 
 /// Record as `args` says.
 pub fn run(args: &RecordArgs) -> Result<()> {
-    ensure!(args.episodes > 0, "--episodes must be at least 1");
-    ensure!(
-        (8..=256).contains(&args.size),
-        "--size {} must be in [8, 256]",
-        args.size
-    );
-    ensure!(
-        (0.0..=1.0).contains(&args.clip_fraction),
-        "--clip-fraction {} must be in [0, 1]",
-        args.clip_fraction
-    );
     let mut env = rapt_envs::registry().make(&args.env.env, &args.env.params, args.max_steps)?;
     let views = rapt_core::select_views(&*env, &args.env.env, &args.views)?;
     let manifest = manifest_for(

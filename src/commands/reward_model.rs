@@ -1,18 +1,16 @@
 //! `rapt reward-model train | eval | adapt | bench | score`.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result, anyhow, bail, ensure};
+use anyhow::{Context, Result, anyhow, ensure};
 use rapt_remote::frames::FrameError;
-use rapt_rm::adapt::{AdaptConfig, adapt};
+use rapt_rm::adapt::{AdaptConfig, adapt_from_demo};
 use rapt_rm::eval::{calibration_png, evaluate};
-use rapt_rm::train::checkpoint_dir;
 use rapt_rm::{
-    Manifest, RewardModel, TrainConfig, Trainer, read_datasets, read_episode, read_manifest,
+    Manifest, RewardModel, RewardModelConfig, RewardModelRun, RewardModelStart, read_datasets,
 };
-use rapt_run::{Logger, RunDir, TensorBoardSink};
 
 use crate::cli::{
     RewardModelCommand, RmAdaptArgs, RmBenchArgs, RmEvalArgs, RmScoreArgs, RmTrainArgs, TorchArgs,
@@ -58,73 +56,43 @@ fn load_datasets(
 }
 
 fn train(args: &RmTrainArgs) -> Result<()> {
-    let device = device(&args.torch)?;
-    let (mut trainer, run) = match &args.resume {
-        Some(run) => {
-            let claim = RunDir::claim(run)?;
-            let (t, skipped) = Trainer::resume_run(run, args.skip_corrupt, device)?;
-            for e in &skipped {
-                eprintln!("warning: skipped {e}");
-            }
-            println!(
-                "resuming {} after epoch {}",
-                run.display(),
-                t.progress().epochs_done
-            );
-            (t, claim)
-        }
-        None => {
-            ensure!(!args.datasets.is_empty(), "a DATASET is required");
-            let cfg = match &args.config {
-                Some(path) => TrainConfig::load(path, &[])?,
-                None => TrainConfig::default(),
-            };
-            let (manifest, episodes) = load_datasets(&args.datasets, args.skip_corrupt)?;
-            let run = match &args.run_dir {
-                Some(d) => {
-                    ensure!(
-                        checkpoint_dir(d).latest().is_none(),
-                        "{} already holds a reward-model run: use --resume {} or another --run-dir",
-                        d.display(),
-                        d.display()
-                    );
-                    RunDir::claim(d)?
-                }
-                None => RunDir::create_new(
-                    Path::new("runs"),
-                    &format!("rm-{}", manifest.env.to_lowercase()),
-                )?,
-            };
-            let text = ron::ser::to_string_pretty(&cfg, ron::ser::PrettyConfig::default())?;
-            run.write_atomic("config.ron", text.as_bytes())?;
-            (
-                Trainer::new(cfg, &args.datasets, &manifest, &episodes, device)?,
-                run,
-            )
-        }
+    let start = match &args.resume {
+        Some(run_dir) => RewardModelStart::Resume {
+            run_dir: run_dir.clone(),
+        },
+        None => RewardModelStart::New {
+            datasets: args.datasets.clone(),
+            config: match &args.config {
+                Some(path) => RewardModelConfig::load(path, &[])?,
+                None => RewardModelConfig::default(),
+            },
+            run_dir: args.run_dir.clone(),
+        },
     };
-    if let Some(epochs) = args.epochs {
-        ensure!(epochs > 0, "--epochs must be at least 1");
-        trainer.set_epochs(epochs);
+    let mut run = RewardModelRun::start(&start, args.skip_corrupt, device(&args.torch)?)?;
+    for e in run.skipped() {
+        eprintln!("warning: skipped {e}");
     }
-    let run_dir = run.path().to_path_buf();
-    let (n_train, n_val) = trainer.sizes();
+    if let Some(epochs) = args.epochs {
+        run.set_epochs(epochs);
+    }
+    let progress = run.trainer().progress();
+    let (epochs, done) = (progress.config.epochs, progress.epochs_done);
+    if run.resumed() {
+        println!("resuming {} after epoch {done}", run.path().display());
+    }
+    let (n_train, n_val) = run.trainer().sizes();
     println!(
         "training on {n_train} frame sets, validating on {n_val}; run {}",
-        run_dir.display()
+        run.path().display()
     );
-    let epochs = trainer.progress().config.epochs;
-    let done = trainer.progress().epochs_done;
-    let tb = TensorBoardSink::create(&run.tensorboard(), (done > 0).then_some(done as u64))
-        .with_context(|| format!("creating TensorBoard events in {}", run_dir.display()))?;
-    let mut logger = Logger::new().with_sink(tb);
     let bar = rapt_run::progress_bar(
         (epochs - done.min(epochs)) as u64,
         "{bar:40} epoch {pos}/{len} {msg} {eta}",
         false,
     );
     let mut start = Instant::now();
-    let finished = trainer.fit(&run, &mut logger, &crate::interrupt::stop_flag(), |s| {
+    let model = run.train(&crate::interrupt::stop_flag(), |s| {
         bar.inc(1);
         bar.set_message(format!("val MAE {:.4}", s.val_mae));
         println!(
@@ -137,14 +105,11 @@ fn train(args: &RmTrainArgs) -> Result<()> {
         );
         start = Instant::now();
     })?;
-    if !finished {
-        println!("interrupted; resume with --resume {}", run_dir.display());
-        return Ok(());
-    }
     bar.finish_and_clear();
-    let model_dir = run_dir.join("model");
-    trainer.model().save(&model_dir)?;
-    println!("model → {}", model_dir.display());
+    match model {
+        Some(dir) => println!("model → {}", dir.display()),
+        None => println!("interrupted; resume with --resume {}", run.path().display()),
+    }
     Ok(())
 }
 
@@ -211,40 +176,11 @@ fn eval(args: &RmEvalArgs) -> Result<()> {
 }
 
 fn adapt_cmd(args: &RmAdaptArgs) -> Result<()> {
-    let device = device(&args.torch)?;
-    let mut model = RewardModel::load(&args.model, device)?;
-    let dataset: PathBuf = args
-        .demo
-        .parent()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .context("--demo must be DATASET/episodes/ep-NNNNNN.rep")?;
-    let manifest = read_manifest(&dataset)
-        .with_context(|| format!("--demo {}: its dataset", args.demo.display()))?;
-    let demo = read_episode(&args.demo, &manifest)?;
-    ensure!(args.steps > 0, "--steps must be at least 1");
-    let replay = match &args.replay {
-        Some(dir) => {
-            let (m, episodes) = load_datasets(std::slice::from_ref(dir), false)?;
-            ensure!(
-                m.views == manifest.views && m.size == manifest.size,
-                "--replay {}: its frames ({:?} at {} px) differ from the demo's ({:?} at {} px)",
-                dir.display(),
-                m.views,
-                m.size,
-                manifest.views,
-                manifest.size
-            );
-            let refs: Vec<&rapt_rm::Episode> = episodes.iter().collect();
-            Some(rapt_rm::samples::Samples::new(&m, &refs, device))
-        }
-        None => None,
-    };
-    let report = adapt(
+    let mut model = RewardModel::load(&args.model, device(&args.torch)?)?;
+    let report = adapt_from_demo(
         &mut model,
-        &manifest,
-        &demo,
-        replay.as_ref(),
+        &args.demo,
+        args.replay.as_deref(),
         AdaptConfig {
             steps: args.steps,
             learning_rate: args.learning_rate,
@@ -258,7 +194,7 @@ fn adapt_cmd(args: &RmAdaptArgs) -> Result<()> {
         args.demo.display(),
         report.demo_steps,
         args.steps,
-        if replay.is_some() {
+        if args.replay.is_some() {
             ", rehearsing the training data"
         } else {
             ""
@@ -272,24 +208,7 @@ fn adapt_cmd(args: &RmAdaptArgs) -> Result<()> {
 
 fn bench(args: &RmBenchArgs) -> Result<()> {
     let device = device(&args.torch)?;
-    ensure!(args.batch > 0, "--batch must be at least 1");
-    let load = || -> Result<RewardModel> {
-        Ok(match args.model.strip_prefix("fresh:") {
-            Some(spec) => {
-                let parts: Vec<usize> = spec
-                    .split(':')
-                    .map(str::parse)
-                    .collect::<Result<_, _>>()
-                    .context("fresh:VIEWS:SIZE:STAGES")?;
-                let [views, size, stages] = parts[..] else {
-                    bail!("fresh:VIEWS:SIZE:STAGES, e.g. fresh:3:32:2");
-                };
-                RewardModel::untrained(views, size, stages, device)
-            }
-            None => RewardModel::load(Path::new(&args.model), device)?,
-        })
-    };
-    let model = load()?;
+    let model = RewardModel::load_or_fresh(&args.model, device)?;
     let rate = model.scoring_throughput(args.batch, args.seconds)?;
     let shape = &model.meta().shape;
     println!(
@@ -302,7 +221,10 @@ fn bench(args: &RmBenchArgs) -> Result<()> {
     );
     if let Some(clients) = args.served {
         let name = PathBuf::from(&args.model);
-        let served = rapt_rm::LearnedProgress::from_model(load()?, name);
+        let served = rapt_rm::LearnedProgress::from_model(
+            RewardModel::load_or_fresh(&args.model, device)?,
+            name,
+        );
         let report = rapt_remote::load::bench_served(
             Box::new(served),
             args.batch,

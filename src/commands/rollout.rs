@@ -1,4 +1,4 @@
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use rapt_core::{EpisodeSummary, EpisodeTally, EpisodeTrace, rng_from_seed};
 use rapt_ppo::{Actor, run_episode};
 
@@ -23,9 +23,6 @@ struct TraceFile<'a> {
 }
 
 pub fn run(args: &RolloutArgs) -> Result<()> {
-    if args.episodes == 0 {
-        bail!("--episodes must be at least 1");
-    }
     let mut env = rapt_envs::registry().make(&args.env.env, &args.env.params, None)?;
     let layout = env.info_layout().clone();
     let mut rng = rng_from_seed(args.env.seed ^ 0xAC7);

@@ -32,7 +32,7 @@ mod report;
 mod validate;
 
 pub use error::{ConfigError, Diagnostic, Location};
-pub use load::{Loaded, from_str, load, ron_options};
+pub use load::{Loaded, from_str, load, ron_options, to_ron};
 pub use position::Position;
 pub use validate::{Problem, Validate, Validator};
 

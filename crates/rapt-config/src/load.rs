@@ -38,6 +38,19 @@ pub fn ron_options() -> ron::Options {
     )
 }
 
+/// `value` as RON in rapt's dialect ([`ron_options`]), pretty-printed: what a run
+/// directory's `config.ron` holds. The text is read back by [`load`] and
+/// [`ron_options`] (a variant wrapping a struct is written unwrapped, as users write it,
+/// where ron's default would write `Remote((…))`, which this dialect does not read).
+pub fn to_ron<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, ron::Error> {
+    let extensions = ron::extensions::Extensions::IMPLICIT_SOME
+        | ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES;
+    ron::ser::to_string_pretty(
+        value,
+        ron::ser::PrettyConfig::default().extensions(extensions),
+    )
+}
+
 /// Parse RON `text` with `implicit_some` on, so an optional field takes a bare value
 /// (`target_kl: 0.02`, or `--set ppo.target_kl=0.02`) as well as `Some(0.02)`, and
 /// `unwrap_variant_newtypes`, so a variant wrapping a struct takes its fields directly
@@ -136,11 +149,10 @@ where
             .collect();
         return Err(ConfigError::Invalid(problems));
     }
-    let resolved_ron = ron::ser::to_string_pretty(&config, ron::ser::PrettyConfig::default())
-        .map_err(|e| ConfigError::Serialize {
-            name: name.to_owned(),
-            message: e.to_string(),
-        })?;
+    let resolved_ron = to_ron(&config).map_err(|e| ConfigError::Serialize {
+        name: name.to_owned(),
+        message: e.to_string(),
+    })?;
     Ok(Loaded {
         config,
         resolved_ron,
@@ -169,6 +181,50 @@ mod tests {
             .unwrap()
             .config
             .target_kl
+    }
+
+    #[derive(Debug, PartialEq, Deserialize, Serialize)]
+    struct Remote {
+        url: String,
+        retries: Option<u32>,
+    }
+
+    #[derive(Debug, PartialEq, Deserialize, Serialize)]
+    enum Model {
+        Oracle,
+        Remote(Remote),
+    }
+
+    #[derive(Debug, PartialEq, Deserialize, Serialize)]
+    struct Shaped {
+        model: Model,
+        gamma: Option<f32>,
+    }
+
+    impl Validate for Shaped {
+        fn validate(&self, _: &mut Validator) {}
+    }
+
+    #[test]
+    fn the_resolved_text_reads_back_as_the_config_it_came_from() {
+        let text = "(model: Remote(url: \"http://h/v1\", retries: 2), gamma: 0.9)";
+        let loaded = super::from_str::<Shaped>(text, "run.ron", &[]).unwrap();
+        let back = super::from_str::<Shaped>(&loaded.resolved_ron, "config.ron", &[]).unwrap();
+        assert_eq!(back.config, loaded.config);
+        let mut de =
+            ron::Deserializer::from_str_with_options(&loaded.resolved_ron, &super::ron_options())
+                .unwrap();
+        let direct: Shaped = serde::Deserialize::deserialize(&mut de).unwrap();
+        assert_eq!(direct, loaded.config);
+        let oracle = Shaped {
+            model: Model::Oracle,
+            gamma: None,
+        };
+        let text = super::to_ron(&oracle).unwrap();
+        assert_eq!(
+            super::from_str::<Shaped>(&text, "x", &[]).unwrap().config,
+            oracle
+        );
     }
 
     #[test]

@@ -10,6 +10,10 @@ pub struct InfoLayout {
     /// Metrics that are ratios of two others, and so are aggregated over episodes as the
     /// ratio of the sums, not the mean of the ratios (e.g. infractions per km).
     pub ratios: Vec<MetricRatio>,
+    /// The metrics that sum up an episode for this kind of task, which reports show
+    /// first (e.g. the CARLA leaderboard's route completion, infraction score and driving
+    /// score); none by default.
+    pub headline: Vec<String>,
 }
 
 /// A metric that is `scale × numerator / denominator` of two other metrics.
@@ -32,7 +36,23 @@ impl InfoLayout {
             reward_terms: reward_terms.iter().map(|s| s.to_string()).collect(),
             metrics: metrics.iter().map(|s| s.to_string()).collect(),
             ratios: Vec::new(),
+            headline: Vec::new(),
         }
+    }
+
+    /// Declare `names` the headline metrics ([`InfoLayout::headline`]).
+    ///
+    /// # Panics
+    /// If one is not a metric of this layout (a bug in the env).
+    pub fn with_headline(mut self, names: &[&str]) -> Self {
+        for name in names {
+            assert!(
+                self.metric_index(name).is_some(),
+                "`{name}` is not a metric of this layout"
+            );
+        }
+        self.headline = names.iter().map(|s| s.to_string()).collect();
+        self
     }
 
     /// Declare the metric `name` the ratio `scale × numerator / denominator`.

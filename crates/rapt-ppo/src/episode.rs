@@ -79,10 +79,7 @@ impl Actor {
             }
             Actor::Policy(learner) => {
                 let space = ActionSpace::of(env.action_space(), learner.action_head())?;
-                let mut o = obs.to_vec();
-                learner.normalize_frozen(&mut o);
-                let a = learner.act_deterministic(&o);
-                learner.env_actions(&a, &space.low, &space.high, action);
+                learner.policy_env_actions(&mut obs.to_vec(), &space, false, action);
             }
         }
         Ok(())

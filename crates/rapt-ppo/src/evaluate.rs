@@ -1,6 +1,6 @@
 //! Headless evaluation of a policy on held-out seeds (SB3's `evaluate_policy`).
 
-use rapt_core::{EpisodeTally, VecEnv, ordered_map};
+use rapt_core::{Batch, EpisodeTally, VecEnv, ordered_map};
 use rapt_reward::Shaper;
 use serde::{Deserialize, Serialize};
 
@@ -98,6 +98,24 @@ pub fn wilson_interval(k: usize, n: usize) -> (f64, f64) {
     ((centre - half).max(0.0), (centre + half).min(1.0))
 }
 
+/// One state of an evaluation, as [`evaluate_policy_observed`]'s observer sees it: after
+/// the reset (`step` 0) and after every step.
+#[derive(Debug)]
+pub struct EvalStep<'a> {
+    /// The vector env's batch (with camera frames when it renders them).
+    pub batch: &'a Batch,
+    /// Steps taken so far.
+    pub step: u32,
+    /// Per sub-env, the index of the episode its row belongs to *before* this step's
+    /// endings are counted: sub-env `i`'s episode `index[i]` (0: the one started from
+    /// seed `EVAL_SEED_OFFSET + base + i`), which is the one that ended where
+    /// `batch.ended[i]` (its last state in `batch.final_frames` / `final_obs`).
+    pub index: &'a [u32],
+    /// Per sub-env, how many of its episodes the evaluation counts: episode `j` of
+    /// sub-env `i` is one of the evaluated episodes when `j < counted[i]`.
+    pub counted: &'a [u32],
+}
+
 /// Run `options.episodes` episodes of `learner`'s policy on `venv`. Each sub-env runs a
 /// fixed share of the episodes (as SB3's `evaluate_policy`), so short episodes are not
 /// over-counted. With a `shaper` the shaping terms are summed too.
@@ -105,7 +123,20 @@ pub fn evaluate_policy(
     learner: &mut Learner,
     venv: &mut dyn VecEnv,
     options: EvalOptions,
+    shaper: Option<&mut Shaper>,
+) -> Result<Evaluation, TrainError> {
+    evaluate_policy_observed(learner, venv, options, shaper, &mut |_| Ok(()))
+}
+
+/// [`evaluate_policy`], calling `observer` after the reset and after every step: the one
+/// episode loop that evaluation and recording share (`rapt eval --record` records the
+/// episodes it evaluates this way).
+pub fn evaluate_policy_observed(
+    learner: &mut Learner,
+    venv: &mut dyn VecEnv,
+    options: EvalOptions,
     mut shaper: Option<&mut Shaper>,
+    observer: &mut dyn FnMut(EvalStep<'_>) -> Result<(), TrainError>,
 ) -> Result<Evaluation, TrainError> {
     let episodes = options.episodes;
     if episodes == 0 {
@@ -121,6 +152,14 @@ pub fn evaluate_policy(
     if let Some(s) = shaper.as_deref_mut() {
         s.reset(first)?;
     }
+    let mut index = vec![0u32; n];
+    observer(EvalStep {
+        batch: first,
+        step: 0,
+        index: &index,
+        counted: &targets,
+    })?;
+    let mut step = 0u32;
     let mut obs = first.obs.clone();
     // The shaping terms summed along each running episode, and over finished ones.
     let mut shaping_sum = vec![0.0f64; n];
@@ -131,14 +170,15 @@ pub fn evaluate_policy(
     let mut tally = EpisodeTally::default();
     let mut env_actions = vec![0.0; n * space.env_dim()];
     while finished.len() < episodes {
-        learner.normalize(&mut obs, false);
-        let actions = if options.stochastic {
-            learner.act(&obs).0
-        } else {
-            learner.act_deterministic(&obs)
-        };
-        learner.env_actions(&actions, &space.low, &space.high, &mut env_actions);
+        learner.policy_env_actions(&mut obs, &space, options.stochastic, &mut env_actions);
         let b = venv.step(&env_actions)?;
+        step += 1;
+        observer(EvalStep {
+            batch: b,
+            step,
+            index: &index,
+            counted: &targets,
+        })?;
         if let Some(s) = shaper.as_deref_mut() {
             shaped.clear();
             shaped.extend_from_slice(&b.rewards);
@@ -151,6 +191,7 @@ pub fn evaluate_policy(
         for i in 0..n {
             let counted = b.ended[i] && counts[i] < targets[i];
             if b.ended[i] {
+                index[i] += 1;
                 if counted {
                     shaping_total += shaping_sum[i];
                 }

@@ -204,6 +204,26 @@ impl Learner {
         self.config.action_head.to_env(actions, low, high, out);
     }
 
+    /// Env actions for raw observations `obs` (rows of the layout, normalized in place
+    /// with the frozen statistics): the policy's mean, or a sample when `stochastic`,
+    /// mapped onto `space`. The one mapping from policy outputs to env actions that
+    /// evaluation and single episodes ([`crate::Actor::Policy`]) share.
+    pub fn policy_env_actions(
+        &self,
+        obs: &mut [f32],
+        space: &crate::ActionSpace,
+        stochastic: bool,
+        out: &mut [f32],
+    ) {
+        self.normalize_frozen(obs);
+        let actions = if stochastic {
+            self.act(obs).0
+        } else {
+            self.act_deterministic(obs)
+        };
+        self.env_actions(&actions, &space.low, &space.high, out);
+    }
+
     /// The action head.
     pub fn action_head(&self) -> ActionHead {
         self.config.action_head

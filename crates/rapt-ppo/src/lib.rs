@@ -60,7 +60,8 @@ pub use dist::{Collective, Dist, Single};
 pub use episode::{Actor, EpisodeState, run_episode};
 pub use error::TrainError;
 pub use evaluate::{
-    EVAL_SEED_OFFSET, EpisodeRecord, EvalOptions, Evaluation, evaluate_policy, wilson_interval,
+    EVAL_SEED_OFFSET, EpisodeRecord, EvalOptions, EvalStep, Evaluation, evaluate_policy,
+    evaluate_policy_observed, wilson_interval,
 };
 pub use gae::{GaeInputs, GaeParams, compute_gae};
 pub use layout::ObsLayout;

@@ -10,13 +10,15 @@
 mod model;
 mod shaper;
 mod shaping;
+mod validate;
 
 pub use model::{
     Aggregate, Ensemble, ModelStats, Oracle, ProgressInput, ProgressModel, ProgressScores,
-    RewardError, Row, Stat, pool_stats,
+    RewardError, Row, SharedModel, Stat, pool_stats,
 };
 pub use shaper::{Shaper, ShaperError, ShapingStats};
 pub use shaping::{
     LoadError, ModelLoader, ModelSpec, PotentialShaping, RemoteProtocol, RemoteSpec, Shaped,
     Shaping, ShapingConfigError, progress_as_reward,
 };
+pub use validate::{IMAGE_SIZES, MAX_IN_FLIGHT, MAX_MEMBERS, MAX_RETRIES, MAX_TIMEOUT_MS};

@@ -182,6 +182,65 @@ impl ProgressModel for Oracle {
     }
 }
 
+/// One progress model that several shapers score with in turn (a run's training and
+/// evaluation shapers), so it is loaded once. Only for models whose scores depend on their
+/// input alone, without per-episode state: a learned network, not a GRM client that keeps
+/// references per env. Calls are serialized by a mutex; shapers of one run never score at
+/// the same time (the evaluation runs between rollouts).
+#[derive(Clone)]
+pub struct SharedModel(std::sync::Arc<std::sync::Mutex<Box<dyn ProgressModel>>>);
+
+impl std::fmt::Debug for SharedModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SharedModel")
+            .field(&self.lock().name())
+            .finish()
+    }
+}
+
+impl SharedModel {
+    /// Share `model`.
+    pub fn new(model: Box<dyn ProgressModel>) -> Self {
+        Self(std::sync::Arc::new(std::sync::Mutex::new(model)))
+    }
+
+    /// Handles to the model alive, this one included.
+    pub fn handles(&self) -> usize {
+        std::sync::Arc::strong_count(&self.0)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Box<dyn ProgressModel>> {
+        // A panic while scoring leaves the model as it was between calls: still usable.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl ProgressModel for SharedModel {
+    fn name(&self) -> String {
+        self.lock().name()
+    }
+
+    fn needs_frames(&self) -> bool {
+        self.lock().needs_frames()
+    }
+
+    fn views(&self) -> Option<(Vec<String>, usize)> {
+        self.lock().views()
+    }
+
+    fn score(&mut self, input: &ProgressInput<'_>) -> Result<ProgressScores, RewardError> {
+        self.lock().score(input)
+    }
+
+    fn merges_batches(&self) -> bool {
+        self.lock().merges_batches()
+    }
+
+    fn take_stats(&mut self) -> ModelStats {
+        self.lock().take_stats()
+    }
+}
+
 /// How an ensemble combines its members' Φ (Coste et al. 2024, REFERENCES.md §4).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Aggregate {

@@ -86,34 +86,10 @@ fn default_retries() -> u32 {
 }
 
 impl RemoteSpec {
-    /// Check the settings without calling the server.
-    pub fn validate(&self) -> Result<(), ShapingConfigError> {
-        let bad = |m: String| Err(ShapingConfigError::Remote(m));
-        if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {
-            return bad(format!(
-                "url `{}` must start with http:// or https://",
-                self.url
-            ));
-        }
-        if self.views.is_empty() {
-            return bad("views: name at least one camera view to send".into());
-        }
-        if self.protocol == RemoteProtocol::Grm && self.views.len() != 3 {
-            return bad(format!(
-                "views: Grm sends three views (front, left wrist, right wrist), got {:?}",
-                self.views
-            ));
-        }
-        if !(8..=2048).contains(&self.image_size) {
-            return bad(format!(
-                "image_size {} is out of range 8..=2048",
-                self.image_size
-            ));
-        }
-        if self.timeout_ms == 0 || self.max_in_flight == 0 {
-            return bad("timeout_ms and max_in_flight must be at least 1".into());
-        }
-        Ok(())
+    /// Check the settings without calling the server (every problem, each at its
+    /// field; see [`rapt_config::Validate`]).
+    pub fn check(&self) -> Result<(), ShapingConfigError> {
+        crate::validate::problems(|v| v.nested("model", self))
     }
 }
 
@@ -144,7 +120,7 @@ impl ModelSpec {
                 load(self).map_err(|e| ShapingConfigError::Learned(e.to_string()))?
             }
             ModelSpec::Remote(remote) => {
-                remote.validate()?;
+                remote.check()?;
                 load(self).map_err(|e| ShapingConfigError::Remote(e.to_string()))?
             }
             ModelSpec::Ensemble { members, aggregate } => {
@@ -169,18 +145,10 @@ impl ModelSpec {
         })
     }
 
-    /// Check the structure without loading anything (ensembles have members).
-    pub fn validate(&self) -> Result<(), ShapingConfigError> {
-        match self {
-            ModelSpec::Oracle | ModelSpec::Learned { .. } => Ok(()),
-            ModelSpec::Remote(remote) => remote.validate(),
-            ModelSpec::Ensemble { members, .. } => {
-                if members.is_empty() {
-                    return Err(ShapingConfigError::EmptyEnsemble);
-                }
-                members.iter().try_for_each(ModelSpec::validate)
-            }
-        }
+    /// Check the structure without loading anything (every problem, each at its field;
+    /// see [`rapt_config::Validate`]).
+    pub fn check(&self) -> Result<(), ShapingConfigError> {
+        crate::validate::problems(|v| v.nested("model", self))
     }
 
     /// Whether any part of it is a learned model.
@@ -256,35 +224,17 @@ pub enum ShapingConfigError {
     /// A shaping weight that is not a positive finite number.
     #[error("shaping scale = {0} must be a positive finite number (default 1)")]
     BadScale(f32),
+    /// Settings that cannot work: every problem, each naming its field.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl Shaping {
-    /// Check the setting against the learner's discount `learner_gamma`.
+    /// Check the setting against the learner's discount `learner_gamma`: every
+    /// problem [`Shaping::validate_for`] finds, as one error naming each field.
     /// Learned models are not loaded here (see [`ModelSpec::build_with`]).
     pub fn check(&self, learner_gamma: f32) -> Result<(), ShapingConfigError> {
-        let scale = self.scale();
-        if !(scale.is_finite() && scale > 0.0) {
-            return Err(ShapingConfigError::BadScale(scale));
-        }
-        match self {
-            Shaping::Potential {
-                gamma: Some(g),
-                model,
-                ..
-            } => {
-                if (g - learner_gamma).abs() > 1e-9 {
-                    return Err(ShapingConfigError::GammaMismatch {
-                        shaping: *g,
-                        learner: learner_gamma,
-                    });
-                }
-                model.validate()
-            }
-            Shaping::Potential { model, .. } | Shaping::ProgressAsReward { model, .. } => {
-                model.validate()
-            }
-            Shaping::None => Ok(()),
-        }
+        crate::validate::problems(|v| self.validate_for(v, learner_gamma))
     }
 
     /// The weight k of Φ (1 when the run is not shaped).
@@ -373,7 +323,11 @@ mod tests {
             },
             scale: 1.0,
         };
-        assert_eq!(empty.check(0.99), Err(ShapingConfigError::EmptyEnsemble));
+        let err = empty.check(0.99).unwrap_err().to_string();
+        assert!(
+            err.contains("shaping.model.members") && err.contains("at least one member"),
+            "{err}"
+        );
         for bad in [0.0, -1.0, f32::NAN, f32::INFINITY] {
             let s = Shaping::Potential {
                 model: ModelSpec::Oracle,
@@ -381,7 +335,30 @@ mod tests {
                 scale: bad,
             };
             let err = s.check(0.99).unwrap_err().to_string();
-            assert!(err.contains("scale"), "{err}");
+            assert!(err.contains("shaping.scale"), "{err}");
+        }
+    }
+
+    #[test]
+    fn every_remote_problem_is_reported_at_its_field() {
+        let text = "Potential(model: Ensemble(members: [Oracle, Remote(url: \"ftp://x\", model: \"m\", \
+                    protocol: Grm, views: [\"front\"], image_size: 4, max_in_flight: 1000000, \
+                    timeout_ms: 0, retries: 99)], aggregate: Mean), scale: 1e30)";
+        let s: Shaping = ron::Options::default()
+            .with_default_extension(ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES)
+            .from_str(text)
+            .unwrap();
+        let err = s.check(0.99).unwrap_err().to_string();
+        for field in [
+            "shaping.scale",
+            "shaping.model.members[1].url",
+            "shaping.model.members[1].views",
+            "shaping.model.members[1].image_size",
+            "shaping.model.members[1].max_in_flight",
+            "shaping.model.members[1].timeout_ms",
+            "shaping.model.members[1].retries",
+        ] {
+            assert!(err.contains(field), "{field} in {err}");
         }
     }
 

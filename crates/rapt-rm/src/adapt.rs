@@ -12,7 +12,7 @@ use tch::{Kind, Tensor};
 use crate::dataset::{Episode, Manifest};
 use crate::reward_model::RewardModel;
 use crate::samples::{Samples, view_dropout_mask};
-use crate::train::{TrainConfig, losses};
+use crate::train::{RewardModelConfig, losses};
 
 /// Demo frames closer than this in time are not ranked (steps).
 const MIN_GAP: i64 = 10;
@@ -58,6 +58,53 @@ pub struct AdaptReport {
     pub demo_steps: usize,
     /// Fraction of ordered demo pairs the model ranks correctly, before and after.
     pub demo_order: (f64, f64),
+}
+
+/// Fine-tune `model` on the demonstration in the episode file `demo`
+/// (`DATASET/episodes/ep-NNNNNN.rep`: its dataset's manifest says what it holds),
+/// rehearsing the episodes of the dataset `replay` (the original training data) when
+/// given; what `rapt reward-model adapt` does before it saves the model.
+pub fn adapt_from_demo(
+    model: &mut RewardModel,
+    demo: &std::path::Path,
+    replay: Option<&std::path::Path>,
+    cfg: AdaptConfig,
+) -> Result<AdaptReport, ModelError> {
+    let invalid = |message: String| ModelError::Mismatch(message);
+    let dataset = demo
+        .parent()
+        .and_then(std::path::Path::parent)
+        .ok_or_else(|| {
+            invalid(format!(
+                "--demo {}: expected DATASET/episodes/ep-NNNNNN.rep",
+                demo.display()
+            ))
+        })?;
+    let manifest = crate::read_manifest(dataset)
+        .map_err(|e| invalid(format!("--demo {}: its dataset: {e}", demo.display())))?;
+    let episode = crate::read_episode(demo, &manifest)
+        .map_err(|e| invalid(format!("--demo {}: {e}", demo.display())))?;
+    let device = model.device();
+    let replay = match replay {
+        None => None,
+        Some(dir) => {
+            let (m, episodes, _) = crate::read_datasets(&[dir.to_path_buf()], false)
+                .map_err(|e| invalid(format!("--replay {}: {e}", dir.display())))?;
+            if m.views != manifest.views || m.size != manifest.size {
+                return Err(invalid(format!(
+                    "--replay {}: its frames ({:?} at {} px) differ from the demo's ({:?} at {} px)",
+                    dir.display(),
+                    m.views,
+                    m.size,
+                    manifest.views,
+                    manifest.size
+                )));
+            }
+            let refs: Vec<&Episode> = episodes.iter().collect();
+            Some(Samples::new(&m, &refs, device))
+        }
+    };
+    adapt(model, &manifest, &episode, replay.as_ref(), cfg)
 }
 
 /// Fraction of frame pairs at least [`MIN_GAP`] steps apart in the right order.
@@ -125,7 +172,7 @@ pub fn adapt(
     let before = order_accuracy(&phi_now(model));
     let v = shape.views.len() as i64;
     let n = t as i64;
-    let train_cfg = TrainConfig::default();
+    let train_cfg = RewardModelConfig::default();
     tch::manual_seed(cfg.seed as i64);
     if cfg.first_conv_only {
         for (name, mut var) in model.var_store().variables() {

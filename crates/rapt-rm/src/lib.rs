@@ -15,9 +15,14 @@ pub mod eval;
 pub mod model;
 pub mod record;
 pub mod reward_model;
+pub mod run;
 pub mod samples;
 pub mod train;
 
 pub use model::{Fusion, NetConfig, NetShape, ProgressNet};
 pub use reward_model::{LearnedProgress, ModelError, ModelMeta, RewardModel, model_name};
-pub use train::{EpochStats, KEEP_CHECKPOINTS, TrainConfig, TrainError, TrainProgress, Trainer};
+pub use run::{RewardModelRun, RewardModelStart};
+pub use train::{
+    EpochStats, KEEP_CHECKPOINTS, RewardModelConfig, RewardModelTrainError, RewardModelTrainer,
+    TrainProgress,
+};

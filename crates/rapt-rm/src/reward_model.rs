@@ -252,6 +252,23 @@ impl RewardModel {
         Ok(Vec::<f32>::try_from(phi)?)
     }
 
+    /// The model a benchmark names: `fresh:VIEWS:SIZE:STAGES` for an untrained network
+    /// of that shape (e.g. `fresh:3:32:2`), else a model directory.
+    pub fn load_or_fresh(spec: &str, device: Device) -> Result<Self, ModelError> {
+        let Some(shape) = spec.strip_prefix("fresh:") else {
+            return Self::load(Path::new(spec), device);
+        };
+        let parts: Result<Vec<usize>, _> = shape.split(':').map(str::parse).collect();
+        match parts.as_deref() {
+            Ok(&[views, size, stages]) if views > 0 && size > 0 && stages > 0 => {
+                Ok(Self::untrained(views, size, stages, device))
+            }
+            _ => Err(ModelError::Mismatch(format!(
+                "`{spec}`: expected fresh:VIEWS:SIZE:STAGES with each at least 1, e.g. fresh:3:32:2"
+            ))),
+        }
+    }
+
     /// An untrained network with the default settings for `views` views of `size` px and
     /// `stages` stages (for throughput measurements).
     pub fn untrained(views: usize, size: usize, stages: usize, device: Device) -> Self {
@@ -336,10 +353,13 @@ impl LearnedProgress {
         &self.model
     }
 
-    /// Load the model in `dir` on the CPU as a boxed [`ProgressModel`]: the loader
+    /// Load the model in `dir` onto `device` as a boxed [`ProgressModel`]: the loader
     /// `rapt_reward::ModelSpec::Learned` needs (through `Shaper::new`'s loader).
-    pub fn load_boxed(dir: &Path) -> Result<Box<dyn ProgressModel>, rapt_reward::LoadError> {
-        Self::load(dir, Device::Cpu)
+    pub fn load_boxed(
+        dir: &Path,
+        device: Device,
+    ) -> Result<Box<dyn ProgressModel>, rapt_reward::LoadError> {
+        Self::load(dir, device)
             .map(|m| Box::new(m) as Box<dyn ProgressModel>)
             .map_err(|e| Box::new(e) as rapt_reward::LoadError)
     }

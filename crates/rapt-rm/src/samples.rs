@@ -63,8 +63,8 @@ impl Samples {
     }
 
     /// Rows `idx` (`[B]` i64 on the samples' device).
-    pub fn batch(&self, idx: &Tensor) -> Batch {
-        Batch {
+    pub fn batch(&self, idx: &Tensor) -> FrameBatch {
+        FrameBatch {
             frames: self.frames.index_select(0, idx),
             phi: self.phi.index_select(0, idx),
             stage: self.stage.index_select(0, idx),
@@ -73,9 +73,9 @@ impl Samples {
     }
 
     /// Rows `start..end` without copying.
-    pub fn range(&self, start: usize, end: usize) -> Batch {
+    pub fn range(&self, start: usize, end: usize) -> FrameBatch {
         let (s, e) = (start as i64, end as i64);
-        Batch {
+        FrameBatch {
             frames: self.frames.slice(0, s, e, 1),
             phi: self.phi.slice(0, s, e, 1),
             stage: self.stage.slice(0, s, e, 1),
@@ -86,7 +86,7 @@ impl Samples {
 
 /// A minibatch of rows.
 #[derive(Debug)]
-pub struct Batch {
+pub struct FrameBatch {
     /// `[B, V, S, S, 3]` u8.
     pub frames: Tensor,
     /// `[B]` f32.

@@ -14,7 +14,7 @@ use thiserror::Error;
 use crate::dataset::Manifest;
 use crate::model::{NetConfig, NetShape};
 use crate::reward_model::{MODEL_FORMAT, ModelError, ModelMeta, RewardModel};
-use crate::samples::{Batch, Samples, view_dropout_mask};
+use crate::samples::{FrameBatch, Samples, view_dropout_mask};
 
 const OPTIMIZER: &str = "optimizer.safetensors";
 const PROGRESS: &str = "progress.json";
@@ -22,7 +22,7 @@ const PROGRESS: &str = "progress.json";
 /// `rapt reward-model train --config`: every field optional.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct TrainConfig {
+pub struct RewardModelConfig {
     /// The network (default: 3 convs of 16/32/32 channels, 128 features, mean fusion).
     pub net: NetConfig,
     /// Adam learning rate (default 1e-3).
@@ -44,7 +44,7 @@ pub struct TrainConfig {
     pub seed: u64,
 }
 
-impl Default for TrainConfig {
+impl Default for RewardModelConfig {
     fn default() -> Self {
         Self {
             net: NetConfig::default(),
@@ -60,7 +60,7 @@ impl Default for TrainConfig {
     }
 }
 
-impl TrainConfig {
+impl RewardModelConfig {
     /// Load, with `--set`-style `overrides`, and validate the config file at `path`:
     /// every mistake names `path:line:column` and the field (`rapt_config::load`).
     pub fn load(path: &Path, overrides: &[String]) -> Result<Self, rapt_config::ConfigError> {
@@ -80,7 +80,7 @@ impl TrainConfig {
     }
 }
 
-impl rapt_config::Validate for TrainConfig {
+impl rapt_config::Validate for RewardModelConfig {
     fn validate(&self, v: &mut rapt_config::Validator) {
         v.check(
             "learning_rate",
@@ -115,7 +115,7 @@ impl rapt_config::Validate for TrainConfig {
 /// Why training stopped.
 #[derive(Debug, Error)]
 #[non_exhaustive]
-pub enum TrainError {
+pub enum RewardModelTrainError {
     /// A model or checkpoint file.
     #[error(transparent)]
     Model(#[from] ModelError),
@@ -133,7 +133,7 @@ pub enum TrainError {
     Log(std::io::Error),
 }
 
-impl From<rapt_run::FileError> for TrainError {
+impl From<rapt_run::FileError> for RewardModelTrainError {
     fn from(e: rapt_run::FileError) -> Self {
         Self::Checkpoint(e.into())
     }
@@ -167,9 +167,9 @@ fn nan_from_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error
 /// The losses of one batch: (total, stage CE, within-stage MSE, Φ MSE).
 pub fn losses(
     model: &RewardModel,
-    batch: &Batch,
+    batch: &FrameBatch,
     mask: Option<&Tensor>,
-    cfg: &TrainConfig,
+    cfg: &RewardModelConfig,
 ) -> (Tensor, Tensor, Tensor, Tensor) {
     let stages = model.meta().shape.stages;
     let out = model.net().forward(&batch.frames, mask);
@@ -208,7 +208,7 @@ pub fn validate(model: &RewardModel, samples: &Samples) -> (f64, f64) {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainProgress {
     /// The configuration (a resumed run uses this one).
-    pub config: TrainConfig,
+    pub config: RewardModelConfig,
     /// The datasets trained on (same views and frame size).
     pub datasets: Vec<PathBuf>,
     /// Epochs completed.
@@ -221,7 +221,7 @@ pub struct TrainProgress {
 
 /// A training run in progress.
 #[derive(Debug)]
-pub struct Trainer {
+pub struct RewardModelTrainer {
     model: RewardModel,
     adam: FlatAdam,
     progress: TrainProgress,
@@ -229,18 +229,18 @@ pub struct Trainer {
     val: Samples,
 }
 
-impl Trainer {
+impl RewardModelTrainer {
     /// A new run on `episodes` of the datasets at `datasets` (described by `manifest`).
     pub fn new(
-        cfg: TrainConfig,
+        cfg: RewardModelConfig,
         datasets: &[PathBuf],
         manifest: &Manifest,
         episodes: &[crate::Episode],
         device: Device,
-    ) -> Result<Self, TrainError> {
+    ) -> Result<Self, RewardModelTrainError> {
         let problems = cfg.problems();
         if !problems.is_empty() {
-            return Err(TrainError::Invalid(format!(
+            return Err(RewardModelTrainError::Invalid(format!(
                 "reward-model config: {}",
                 problems.join("; ")
             )));
@@ -275,9 +275,9 @@ impl Trainer {
         progress: TrainProgress,
         manifest: &Manifest,
         episodes: &[crate::Episode],
-    ) -> Result<Self, TrainError> {
+    ) -> Result<Self, RewardModelTrainError> {
         if episodes.is_empty() {
-            return Err(TrainError::Invalid(format!(
+            return Err(RewardModelTrainError::Invalid(format!(
                 "{:?}: the datasets have no episodes",
                 progress.datasets
             )));
@@ -312,12 +312,12 @@ impl Trainer {
         run: &Path,
         skip_corrupt: bool,
         device: Device,
-    ) -> Result<(Self, Vec<crate::DatasetError>), TrainError> {
+    ) -> Result<(Self, Vec<crate::DatasetError>), RewardModelTrainError> {
         checkpoint_dir(run)
             .load_newest(|ckpt| Self::resume_from(ckpt, skip_corrupt, device))?
             .map(|(resumed, _)| resumed)
             .ok_or_else(|| {
-                TrainError::Invalid(format!(
+                RewardModelTrainError::Invalid(format!(
                     "cannot resume {}: no checkpoints/epoch-* in it",
                     run.display()
                 ))
@@ -328,14 +328,14 @@ impl Trainer {
         ckpt: &Path,
         skip_corrupt: bool,
         device: Device,
-    ) -> Result<(Self, Vec<crate::DatasetError>), TrainError> {
+    ) -> Result<(Self, Vec<crate::DatasetError>), RewardModelTrainError> {
         let path = ckpt.join(PROGRESS);
         let progress: TrainProgress = fs::read_to_string(&path)
             .map_err(|e| e.to_string())
             .and_then(|text| serde_json::from_str(&text).map_err(|e| e.to_string()))
             .map_err(|message| ModelError::Corrupt { path, message })?;
         let (manifest, episodes, skipped) = crate::read_datasets(&progress.datasets, skip_corrupt)
-            .map_err(|e| TrainError::Invalid(e.to_string()))?;
+            .map_err(|e| RewardModelTrainError::Invalid(e.to_string()))?;
         Ok((Self::resume(ckpt, &manifest, &episodes, device)?, skipped))
     }
 
@@ -345,7 +345,7 @@ impl Trainer {
         manifest: &Manifest,
         episodes: &[crate::Episode],
         device: Device,
-    ) -> Result<Self, TrainError> {
+    ) -> Result<Self, RewardModelTrainError> {
         let model = RewardModel::load(checkpoint, device)?;
         let path = checkpoint.join(PROGRESS);
         let text = fs::read_to_string(&path).map_err(|e| ModelError::Io {
@@ -451,14 +451,16 @@ impl Trainer {
         logger: &mut rapt_run::Logger,
         stop: &std::sync::atomic::AtomicBool,
         mut on_epoch: impl FnMut(&EpochStats),
-    ) -> Result<bool, TrainError> {
+    ) -> Result<bool, RewardModelTrainError> {
         let epochs = self.progress.config.epochs;
         while self.progress.epochs_done < epochs {
             let s = self.epoch(|_, _| {});
             logger.record("train/loss", s.loss);
             logger.record("val/mae", s.val_mae);
             logger.record("val/stage_accuracy", s.val_stage_accuracy);
-            logger.dump(s.epoch as u64).map_err(TrainError::Log)?;
+            logger
+                .dump(s.epoch as u64)
+                .map_err(RewardModelTrainError::Log)?;
             let checkpoints = CheckpointDir::epochs(run.checkpoints());
             self.save_checkpoint(&checkpoints.path_of(s.epoch as u64))?;
             checkpoints.prune(KEEP_CHECKPOINTS)?;
@@ -467,16 +469,16 @@ impl Trainer {
                 return Ok(self.progress.epochs_done >= epochs);
             }
         }
-        logger.finish().map_err(TrainError::Log)?;
+        logger.finish().map_err(RewardModelTrainError::Log)?;
         Ok(true)
     }
 
     /// Save a checkpoint into directory `dir` (written beside it and renamed into place).
-    pub fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError> {
+    pub fn save_checkpoint(&self, dir: &Path) -> Result<(), RewardModelTrainError> {
         rapt_run::write_dir_atomic(dir, |tmp| self.write_checkpoint_files(tmp))
     }
 
-    fn write_checkpoint_files(&self, tmp: &Path) -> Result<(), TrainError> {
+    fn write_checkpoint_files(&self, tmp: &Path) -> Result<(), RewardModelTrainError> {
         self.model.save(tmp)?;
         let opt = tmp.join(OPTIMIZER);
         let s = self.adam.state();
@@ -493,7 +495,7 @@ impl Trainer {
         crate::reward_model::put_digests(&mut value, tmp, &[OPTIMIZER])?;
         let text = serde_json::to_string_pretty(&value).expect("progress serializes");
         fs::write(&path, text).map_err(|e| {
-            TrainError::Model(ModelError::Io {
+            RewardModelTrainError::Model(ModelError::Io {
                 path: path.clone(),
                 message: e.to_string(),
             })

@@ -10,12 +10,12 @@ use std::path::{Path, PathBuf};
 use crate::tensorboard::EventWriter;
 
 /// One row: (name, value) pairs in the order they were first recorded.
-pub type Row = [(String, f64)];
+pub type MetricsRow = [(String, f64)];
 
 /// Where rows go.
 pub trait Sink: Send {
     /// Write the row logged at env step `step`.
-    fn write(&mut self, step: u64, row: &Row) -> io::Result<()>;
+    fn write(&mut self, step: u64, row: &MetricsRow) -> io::Result<()>;
 
     /// The run is over (close bars, flush files).
     fn finish(&mut self) -> io::Result<()> {
@@ -119,7 +119,7 @@ impl CsvSink {
 }
 
 impl Sink for CsvSink {
-    fn write(&mut self, step: u64, row: &Row) -> io::Result<()> {
+    fn write(&mut self, step: u64, row: &MetricsRow) -> io::Result<()> {
         let columns = match &self.columns {
             Some(c) => c,
             None => {
@@ -162,7 +162,7 @@ impl TensorBoardSink {
 }
 
 impl Sink for TensorBoardSink {
-    fn write(&mut self, step: u64, row: &Row) -> io::Result<()> {
+    fn write(&mut self, step: u64, row: &MetricsRow) -> io::Result<()> {
         for (tag, value) in row {
             if value.is_finite() {
                 self.writer.scalar(tag, step as i64, *value as f32)?;
@@ -211,7 +211,7 @@ impl ProgressSink {
 }
 
 impl Sink for ProgressSink {
-    fn write(&mut self, step: u64, row: &Row) -> io::Result<()> {
+    fn write(&mut self, step: u64, row: &MetricsRow) -> io::Result<()> {
         let get = |name: &str| {
             row.iter()
                 .find(|(n, _)| n == name)

@@ -170,9 +170,10 @@ impl Validate for RunConfig {
         {
             v.problem("ppo.action_head", format!("`{}`: {e}", self.env.id));
         }
-        if let Err(e) = self.shaping.check(self.ppo.gamma) {
-            v.problem("shaping", e);
-        } else if self.shaping.model().is_some()
+        let problems = v.problems().len();
+        v.scope("shaping", |v| self.shaping.validate_for(v, self.ppo.gamma));
+        if v.problems().len() == problems
+            && self.shaping.model().is_some()
             && let Some(env) = &env
             && env.info_layout().metric_index("phi").is_none()
         {

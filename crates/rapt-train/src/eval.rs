@@ -1,11 +1,15 @@
-//! Evaluating a saved run, and the shaper a run's config asks for.
+//! Evaluating a saved run.
 
 use std::path::{Path, PathBuf};
 
-use rapt_core::ThreadedVecEnv;
-use rapt_ppo::{EvalOptions, Evaluation, Learner, Progress, evaluate_policy};
-use rapt_reward::Shaper;
+use rapt_core::VecEnv;
+use rapt_ppo::{
+    EVAL_SEED_OFFSET, EvalOptions, Evaluation, Learner, Progress, evaluate_policy,
+    evaluate_policy_observed,
+};
 
+use crate::prepare::ModelCache;
+use crate::recording::{EvalRecorder, Recording};
 use crate::{RunConfig, RunError, config};
 
 /// How to evaluate a saved run.
@@ -19,6 +23,23 @@ pub struct EvalRunOptions {
     pub stochastic: bool,
     /// Edits of the env's parameters, `key=value` as `--set env.params.key=value`.
     pub env_set: Vec<String>,
+    /// Also report the shaping terms of a shaped run (`mean_shaping_return`): loads its
+    /// progress model, or contacts its reward server. Off by default, so a run shaped
+    /// through a server evaluates while the server is down.
+    pub shaping: bool,
+    /// Also record the first evaluated episodes' camera views.
+    pub record: Option<RecordOptions>,
+}
+
+/// What of an evaluation to record ([`EvalRunOptions::record`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordOptions {
+    /// The directory: PNG frames and a GIF per view, `episodes.json`.
+    pub out: PathBuf,
+    /// Episodes to record: the first evaluated ones in seed order.
+    pub episodes: usize,
+    /// Frame size, px.
+    pub size: usize,
 }
 
 /// A saved run evaluated.
@@ -36,11 +57,16 @@ pub struct EvalRun {
     pub learner: Learner,
     /// What it measured.
     pub evaluation: Evaluation,
+    /// What was recorded, with [`EvalRunOptions::record`].
+    pub recording: Option<Recording>,
+    /// The env's headline metrics ([`rapt_core::InfoLayout::headline`]; for driving,
+    /// the CARLA leaderboard's three numbers), by name.
+    pub headline: Vec<(String, f64)>,
 }
 
 /// Evaluate the newest checkpoint of the run directory `target` (or the checkpoint
 /// `target` inside a run) in the env its saved config names, reporting the shaping
-/// terms when the run was shaped.
+/// terms when the run was shaped and [`EvalRunOptions::shaping`] asks for them.
 pub fn evaluate_run(target: &Path, options: &EvalRunOptions) -> Result<EvalRun, RunError> {
     if options.episodes == 0 {
         return Err(RunError::Invalid("--episodes must be at least 1".into()));
@@ -60,22 +86,62 @@ pub fn evaluate_run(target: &Path, options: &EvalRunOptions) -> Result<EvalRun, 
             })
         })?
         .config;
-    let (mut learner, progress) = Learner::load_checkpoint(&checkpoint, cfg.device.resolve()?)?;
+    let device = cfg.device.resolve()?;
+    let (mut learner, progress) = Learner::load_checkpoint(&checkpoint, device)?;
     // As many sub-envs as the run's own evaluations: the same seeds give the same episodes.
-    let options_of_run = crate::run::vec_options(&cfg, crate::run::eval_envs(&cfg));
+    let options_of_run = crate::prepare::vec_options(&cfg, crate::prepare::eval_envs(&cfg));
     let mut venv =
         rapt_envs::registry().make_vec(&cfg.env.id, cfg.env.params_text(), &options_of_run)?;
-    let mut shaper = make_shaper(&cfg, &mut venv)?;
-    let evaluation = evaluate_policy(
-        &mut learner,
-        &mut venv,
-        EvalOptions {
-            episodes: options.episodes,
-            base: options.seed,
-            stochastic: options.stochastic,
-        },
-        shaper.as_mut(),
-    )?;
+    let mut shaper = match options.shaping {
+        true => ModelCache::new(&cfg, device).shaper(&mut venv)?,
+        false => None,
+    };
+    let headline = venv.info_layout().headline.clone();
+    let eval_options = EvalOptions {
+        episodes: options.episodes,
+        base: options.seed,
+        stochastic: options.stochastic,
+    };
+    let (evaluation, recording) = match &options.record {
+        None => {
+            let e = evaluate_policy(&mut learner, &mut venv, eval_options, shaper.as_mut())?;
+            (e, None)
+        }
+        Some(record) => {
+            if shaper.as_ref().is_some_and(|s| s.reads_frames()) {
+                return Err(RunError::Invalid(
+                    "--record and --shaping of a run shaped from camera frames cannot share the env's frames: evaluate once with each".into(),
+                ));
+            }
+            let views: Vec<String> = venv.views().iter().map(|v| v.to_string()).collect();
+            if views.is_empty() {
+                return Err(RunError::Invalid(format!(
+                    "--record: `{}` has no camera views",
+                    cfg.env.id
+                )));
+            }
+            let mut recorder = EvalRecorder::new(
+                &record.out,
+                &views,
+                record.size,
+                record.episodes.min(options.episodes),
+                EVAL_SEED_OFFSET + options.seed,
+            );
+            venv.set_frames(Some(recorder.frame_spec()))?;
+            let e = evaluate_policy_observed(
+                &mut learner,
+                &mut venv,
+                eval_options,
+                shaper.as_mut(),
+                &mut |s| recorder.observe(s),
+            )?;
+            (e, Some(recorder.finish()?))
+        }
+    };
+    let headline = headline
+        .into_iter()
+        .filter_map(|k| Some((k.clone(), evaluation.metric(&k)?)))
+        .collect();
     Ok(EvalRun {
         config: cfg,
         run_dir,
@@ -83,18 +149,7 @@ pub fn evaluate_run(target: &Path, options: &EvalRunOptions) -> Result<EvalRun, 
         progress,
         learner,
         evaluation,
+        recording,
+        headline,
     })
-}
-
-/// The run's shaper for `venv` (which renders the model's camera views from its next
-/// reset on, when the model reads frames); `None` when the run is not shaped. Learned
-/// models load on the CPU; remote ones are checked against their server first.
-pub fn make_shaper(cfg: &RunConfig, venv: &mut ThreadedVecEnv) -> Result<Option<Shaper>, RunError> {
-    Ok(Shaper::for_vec_env(
-        &cfg.shaping,
-        &cfg.env.id,
-        venv,
-        cfg.ppo.gamma,
-        &|spec| crate::models::load_model(spec, &cfg.env.id, cfg.env.params_text()),
-    )?)
 }

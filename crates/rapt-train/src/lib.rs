@@ -4,9 +4,11 @@
 //! * [`RunConfig`]: every setting of a run in one documented struct, loaded and validated
 //!   by [`config::load`] before anything is written (env id and parameters against the
 //!   registry, PPO settings, that the action head fits the env's action space, shaping).
-//! * [`start_run`], [`train`]: build the envs from `rapt_envs::registry()`, the learner,
-//!   shaping, the metrics logger and the evaluation and checkpoint callbacks, then
-//!   [`rapt_ppo::Trainer::learn`]; [`random_baseline`] for `policy: Random`.
+//! * [`start`]: a job from a config file or a saved run, on one process or every rank of
+//!   an MPI job, built once by [`prepare`] (envs, learner, shapers, evaluation env) before
+//!   a run directory is claimed; [`train`]: the metrics logger, the evaluation and
+//!   checkpoint callbacks, [`rapt_ppo::Trainer::learn`] and the final evaluation;
+//!   [`random_baseline`] for `policy: Random`; [`train_new`] for a config built in code.
 //! * [`evaluate_run`]: a saved run's checkpoint on held-out seeds.
 //!
 //! This crate composes the others, so it links both rapier (through the envs) and
@@ -17,14 +19,17 @@ pub mod config;
 mod error;
 mod eval;
 pub mod models;
+mod prepare;
+pub mod recording;
 mod run;
 
 pub use config::{
     EnvConfig, MAX_BATCH, MAX_NUM_ENVS, MAX_RANKS, PolicyKind, RunConfig, TrainConfig,
 };
 pub use error::RunError;
-pub use eval::{EvalRun, EvalRunOptions, evaluate_run, make_shaper};
+pub use eval::{EvalRun, EvalRunOptions, RecordOptions, evaluate_run};
+pub use prepare::{Prepared, Role, prepare};
 pub use run::{
-    RESUME_SETTABLE, TrainOptions, TrainOutcome, claim_for_resume, preflight, random_baseline,
-    share_start, start_new_run, start_run, train, train_worker,
+    RESUME_SETTABLE, StartRequest, Started, TrainOptions, TrainOutcome, random_baseline, start,
+    start_new_run, start_run, train, train_new,
 };

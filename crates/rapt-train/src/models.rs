@@ -5,14 +5,16 @@
 use rapt_remote::RemoteProgress;
 use rapt_reward::{LoadError, ModelSpec, ProgressModel};
 
-/// Load `spec` (learned or remote) for env `env_id` with parameters `params` (RON).
+/// Load `spec` (learned or remote) for env `env_id` with parameters `params` (RON);
+/// a learned model onto `device` (the run's).
 pub fn load_model(
     spec: &ModelSpec,
     env_id: &str,
     params: &str,
+    device: tch::Device,
 ) -> Result<Box<dyn ProgressModel>, LoadError> {
     match spec {
-        ModelSpec::Learned { path } => rapt_rm::LearnedProgress::load_boxed(path),
+        ModelSpec::Learned { path } => rapt_rm::LearnedProgress::load_boxed(path, device),
         ModelSpec::Remote(remote) => Ok(Box::new(RemoteProgress::connect_for_env(remote, || {
             rapt_envs::registry().make(env_id, params, None)
         })?)),

@@ -1,25 +1,24 @@
-//! Training a run: from a validated [`RunConfig`] and a claimed [`RunDir`] to
-//! [`Trainer::learn`] and a final evaluation.
+//! Training a run: a job started ([`start`]: new, resumed, one process or every rank of
+//! an MPI job), its prepared envs and learner trained ([`train`]: [`Trainer::learn`] and a
+//! final evaluation).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use rapt_core::{VecEnv, VecEnvOptions};
+use rapt_core::VecEnv;
 use rapt_ppo::{
-    ActionSpace, BaselineSummary, Callback, CheckpointCallback, Dist, EvalCallback, Evaluation,
-    LearnSummary, Learner, PpoConfig, Progress, Trainer,
+    BaselineSummary, Callback, CheckpointCallback, Dist, EvalCallback, Evaluation, LearnSummary,
+    Progress, Trainer,
 };
 use rapt_run::{CheckpointDir, CsvSink, Logger, ProgressSink, RunDir, TensorBoardSink};
 
-use crate::{RunConfig, RunError, make_shaper};
+use crate::prepare::{Prepared, Role, prepare};
+use crate::{RunConfig, RunError};
 
 /// How [`train`] runs: fresh or resumed, when to stop, whether to evaluate at the end.
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
-    /// Continue from the run's newest checkpoint (from update 0 if it has none).
-    /// Default: `false`.
-    pub resume: bool,
     /// Once set, training stops after the current update, saving a checkpoint.
     /// Default: a flag nobody sets.
     pub stop: Arc<AtomicBool>,
@@ -34,7 +33,6 @@ pub struct TrainOptions {
 impl Default for TrainOptions {
     fn default() -> Self {
         Self {
-            resume: false,
             stop: Arc::new(AtomicBool::new(false)),
             final_eval: true,
             dist: rapt_ppo::dist::single(),
@@ -57,27 +55,6 @@ pub struct TrainOutcome {
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> RunError {
     let what = what.into();
     move |source| RunError::Io { what, source }
-}
-
-/// Check what validating the config cannot, without writing anything: that the device
-/// is there, that the policy can read the env's observations and act in its action
-/// space, and that learned progress models load. `rapt train` calls this before it
-/// claims a run directory, so a run that cannot start leaves nothing behind.
-pub fn preflight(cfg: &RunConfig) -> Result<(), RunError> {
-    let device = cfg.device.resolve()?;
-    if cfg.train.policy == crate::PolicyKind::Random {
-        return Ok(());
-    }
-    let registry = rapt_envs::registry();
-    let mut venv = registry.make_vec(&cfg.env.id, cfg.env.params_text(), &vec_options(cfg, 1))?;
-    Learner::for_env(&venv, cfg.ppo.clone(), device, cfg.seed).map_err(|e| {
-        RunError::Invalid(format!(
-            "building the PPO learner for `{}`: {e}",
-            cfg.env.id
-        ))
-    })?;
-    make_shaper(cfg, &mut venv)?;
-    Ok(())
 }
 
 /// Save the resolved config (`resolved_ron`, e.g. [`rapt_config::Loaded::resolved_ron`])
@@ -130,13 +107,15 @@ pub const RESUME_SETTABLE: [&str; 3] = [
     "train.keep_checkpoints",
 ];
 
-/// Prepare the PPO run in `run_dir` to be continued: its saved config with `overrides`
-/// (`path=value`, only for [`RESUME_SETTABLE`] paths), checked ([`preflight`]) before
-/// the directory is claimed; overrides are saved back into its `config.ron`.
-pub fn claim_for_resume(
-    run_dir: &std::path::Path,
+/// Claim the PPO run in `run_dir` to continue it: its saved config with `overrides`
+/// (`path=value`, only for [`RESUME_SETTABLE`] paths), the run directory claimed, the
+/// run prepared from its newest intact checkpoint; overrides are saved back into its
+/// `config.ron` once the run is prepared.
+fn claim_for_resume(
+    run_dir: &Path,
     overrides: &[String],
-) -> Result<(RunConfig, RunDir), RunError> {
+    ranks: usize,
+) -> Result<(Prepared, RunDir), RunError> {
     let saved = run_dir.join("config.ron");
     if !saved.exists() {
         return Err(RunError::Invalid(format!(
@@ -160,113 +139,202 @@ pub fn claim_for_resume(
             run_dir.display()
         )));
     }
-    preflight(&loaded.config)?;
+    check_ranks(&loaded.config, ranks, true)?;
     let run = RunDir::claim(run_dir)?;
+    let prepared = prepare(&loaded.config, Role::Lead, Some(&run), local_ranks())?;
     if !overrides.is_empty() {
         run.write_atomic("config.ron", loaded.resolved_ron.as_bytes())?;
     }
-    Ok((loaded.config, run))
+    Ok((prepared, run))
 }
 
-/// Check `cfg` ([`preflight`]), then claim `run_dir` for a new run of it and save the
-/// config in it (what [`start_run`] does with the config serialized here, for callers
-/// that built `cfg` in code rather than loading a file).
-pub fn start_new_run(cfg: &RunConfig, run_dir: &std::path::Path) -> Result<RunDir, RunError> {
-    preflight(cfg)?;
+/// Prepare the run `cfg` (built in code rather than loaded from a file), then claim
+/// `run_dir` for it and save the config in it (what [`start_run`] does with the config
+/// serialized here).
+pub fn start_new_run(cfg: &RunConfig, run_dir: &Path) -> Result<(Prepared, RunDir), RunError> {
+    let prepared = prepare(cfg, Role::Lead, None, local_ranks())?;
     let run = RunDir::claim(run_dir)?;
-    let resolved = ron::ser::to_string_pretty(cfg, ron::ser::PrettyConfig::default())
+    let resolved = rapt_config::to_ron(cfg)
         .map_err(|e| RunError::Invalid(format!("serializing the run config: {e}")))?;
     start_run(&run, &resolved)?;
-    Ok(run)
+    Ok((prepared, run))
 }
 
-/// Sub-envs of a run's evaluation env: `env.num_envs`, at most `train.eval_episodes`.
-/// [`crate::evaluate_run`] uses as many, so that it plays the same held-out episodes.
-pub(crate) fn eval_envs(cfg: &RunConfig) -> usize {
-    cfg.env.num_envs.min(cfg.train.eval_episodes.max(1))
+/// Train `cfg` with PPO into the new run directory `run_dir` (claimed, the config saved
+/// in it), with default [`TrainOptions`]: what `rapt train` does after loading the config,
+/// without a signal handler.
+pub fn train_new(cfg: &RunConfig, run_dir: &Path) -> Result<TrainOutcome, RunError> {
+    let (prepared, run) = start_new_run(cfg, run_dir)?;
+    train(prepared, Some(&run), &TrainOptions::default())
 }
 
-/// Options of the run's vector env with `num_envs` sub-envs.
-pub(crate) fn vec_options(cfg: &RunConfig, num_envs: usize) -> VecEnvOptions {
-    VecEnvOptions {
-        num_envs,
-        threads: cfg.env.threads.min(num_envs),
-        max_episode_steps: cfg.env.max_episode_steps,
+/// How a `rapt train` job starts: a new run from a config file, or a saved run resumed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartRequest {
+    /// A new run from the config file `config` with `--set` `overrides`, in `run_dir`
+    /// (default: a new `runs/<name>-<UTC stamp>`).
+    New {
+        /// The RON config.
+        config: PathBuf,
+        /// `path=value` overrides.
+        overrides: Vec<String>,
+        /// The run directory to claim.
+        run_dir: Option<PathBuf>,
+    },
+    /// Continue the run in `run_dir`, with the [`RESUME_SETTABLE`] `overrides`.
+    Resume {
+        /// The run directory.
+        run_dir: PathBuf,
+        /// `path=value` overrides of [`RESUME_SETTABLE`] settings.
+        overrides: Vec<String>,
+    },
+}
+
+/// A job ready to run, from [`start`].
+#[derive(Debug)]
+pub enum Started {
+    /// A PPO run: train it with [`train`]. `run` is the claimed run directory on the lead
+    /// process, `None` on the other ranks of a data-parallel run.
+    Ppo {
+        /// The envs, learner and shapers.
+        prepared: Box<Prepared>,
+        /// The run directory (lead process only).
+        run: Option<RunDir>,
+        /// Whether it continues a saved run.
+        resumed: bool,
+    },
+    /// `policy: Random`: run [`random_baseline`] into `run`.
+    Random {
+        /// The config.
+        config: Box<RunConfig>,
+        /// The run directory.
+        run: RunDir,
+    },
+}
+
+/// Start the job `request` describes on the processes of `dist` (this process alone, or
+/// every rank of an MPI job): the config loaded and checked, the run prepared
+/// ([`prepare`]) before a new run directory is claimed, so a run that cannot start leaves
+/// nothing behind. In a data-parallel job rank 0 loads the config (with `ranks` set to the
+/// job's size), claims the directory and shares the config; every rank then prepares its
+/// own envs, and an error on rank 0 is every rank's error.
+pub fn start(request: &StartRequest, dist: &Dist) -> Result<Started, RunError> {
+    if dist.size() == 1 {
+        return start_lead(request, 1);
+    }
+    let lead = (dist.rank() == 0).then(|| start_lead(request, dist.size()));
+    let shared = lead.as_ref().map(|started| match started {
+        Ok(Started::Ppo {
+            prepared,
+            run: Some(run),
+            ..
+        }) => Ok((prepared.config.clone(), run.path().to_path_buf())),
+        Ok(_) => Err(RunError::Invalid(
+            "only PPO runs train data-parallel: run it without mpirun".into(),
+        )),
+        Err(e) => Err(RunError::Invalid(e.to_string())),
+    });
+    let (cfg, _) = share_start(dist.as_ref(), shared)?;
+    match lead {
+        Some(started) => started,
+        None => Ok(Started::Ppo {
+            prepared: Box::new(prepare(&cfg, Role::Worker, None, local_ranks())?),
+            run: None,
+            resumed: matches!(request, StartRequest::Resume { .. }),
+        }),
     }
 }
 
-/// Train with PPO as `cfg` says in `run` (or continue it, see [`TrainOptions`]),
-/// stopping cleanly once the stop flag is set: metrics to `metrics.csv`, TensorBoard and
-/// a progress bar, periodic evaluations and checkpoints, then the final evaluation. In a
-/// data-parallel run this is rank 0's part (the others call [`train_worker`]).
-pub fn train(
-    cfg: &RunConfig,
-    run: &RunDir,
-    options: &TrainOptions,
-) -> Result<TrainOutcome, RunError> {
-    train_rank(cfg, Some(run), options)
+/// The lead process's part of [`start`] in a job of `ranks` processes.
+fn start_lead(request: &StartRequest, ranks: usize) -> Result<Started, RunError> {
+    let (config, overrides, run_dir) = match request {
+        StartRequest::Resume { run_dir, overrides } => {
+            let (prepared, run) = claim_for_resume(run_dir, overrides, ranks)?;
+            return Ok(Started::Ppo {
+                prepared: Box::new(prepared),
+                run: Some(run),
+                resumed: true,
+            });
+        }
+        StartRequest::New {
+            config,
+            overrides,
+            run_dir,
+        } => (config, overrides, run_dir),
+    };
+    let mut overrides = overrides.clone();
+    if ranks > 1 {
+        overrides.push(format!("ranks={ranks}"));
+    }
+    let loaded = crate::config::load(config, &overrides)?;
+    let cfg = loaded.config;
+    let claim = |cfg: &RunConfig| -> Result<RunDir, RunError> {
+        let run = match run_dir {
+            Some(dir) => RunDir::claim(dir)?,
+            None => RunDir::create_new(Path::new("runs"), &cfg.name)?,
+        };
+        start_run(&run, &loaded.resolved_ron)?;
+        Ok(run)
+    };
+    match cfg.train.policy {
+        crate::PolicyKind::Random => {
+            cfg.device.resolve()?;
+            let run = claim(&cfg)?;
+            Ok(Started::Random {
+                config: Box::new(cfg),
+                run,
+            })
+        }
+        crate::PolicyKind::Ppo => {
+            check_ranks(&cfg, ranks, false)?;
+            let prepared = prepare(&cfg, Role::Lead, None, local_ranks())?;
+            let run = claim(&cfg)?;
+            Ok(Started::Ppo {
+                prepared: Box::new(prepared),
+                run: Some(run),
+                resumed: false,
+            })
+        }
+    }
 }
 
-/// Rank `options.dist.rank()` > 0 of a data-parallel run: it steps its own envs and
-/// trains with the others, while rank 0 ([`train`]) alone writes the run directory,
-/// evaluates and checkpoints; a resumed run takes rank 0's checkpoint through the
-/// collective, so this rank needs no access to the run directory. No evaluation is
+/// Train the prepared run with PPO (or continue it, when it was prepared from a
+/// checkpoint), stopping cleanly once the stop flag is set. On the lead process (`run` is
+/// its claimed directory): metrics to `metrics.csv`, TensorBoard and a progress bar,
+/// periodic evaluations and checkpoints, then the final evaluation. On the other ranks
+/// of a data-parallel run (`run` is `None`): the envs step and train with the others, a
+/// resumed run takes rank 0's checkpoint through the collective, and no evaluation is
 /// returned.
-pub fn train_worker(cfg: &RunConfig, options: &TrainOptions) -> Result<TrainOutcome, RunError> {
-    train_rank(cfg, None, options)
-}
-
-fn train_rank(
-    cfg: &RunConfig,
+pub fn train(
+    prepared: Prepared,
     run: Option<&RunDir>,
     options: &TrainOptions,
 ) -> Result<TrainOutcome, RunError> {
+    let Prepared {
+        config: cfg,
+        mut venv,
+        mut learner,
+        mut progress,
+        shaper,
+        eval,
+        torch_threads,
+        ..
+    } = prepared;
     let dist = options.dist.clone();
-    check_ranks(cfg, dist.as_ref(), options.resume)?;
-    let registry = rapt_envs::registry();
-    let params = cfg.env.params_text();
-    let mut venv = registry.make_vec(&cfg.env.id, params, &vec_options(cfg, cfg.env.num_envs))?;
-    let cores = (rapt_ppo::available_cores() / local_ranks()).max(1);
-    let torch_threads = rapt_ppo::TorchThreads::beside_envs(venv.threads(), cores);
-    rapt_ppo::configure_torch_threads(torch_threads.rollout);
-    let device = cfg.device.resolve()?;
-    let in_env = |e: rapt_ppo::TrainError| RunError::Invalid(format!("`{}`: {e}", cfg.env.id));
-    let resumed = match run {
-        Some(run) if options.resume => {
-            // The checkpoint holds the head `action_head: Auto` became.
-            let space =
-                ActionSpace::of(venv.single_action_space(), cfg.ppo.action_head).map_err(in_env)?;
-            let ppo = PpoConfig {
-                action_head: space.head,
-                ..cfg.ppo.clone()
-            };
-            rapt_ppo::resume_run(run, &ppo, device)?
-        }
-        _ => None,
-    };
-    let (mut learner, mut progress) = if let Some(resumed) = resumed {
-        resumed
-    } else {
-        let learner = Learner::for_env(&venv, cfg.ppo.clone(), device, cfg.seed).map_err(|e| {
-            RunError::Invalid(format!(
-                "building the PPO learner for `{}`: {e}",
-                cfg.env.id
-            ))
-        })?;
-        (learner, Progress::default())
-    };
+    if cfg.ranks != dist.size() {
+        check_ranks(&cfg, dist.size(), progress.update > 0)?;
+    }
     if dist.size() > 1 {
         // Every rank continues from rank 0's weights, optimizer, statistics and counters.
         learner.set_collective(dist.clone());
         progress = broadcast_progress(progress, dist.as_ref());
     }
-    let shaper = make_shaper(cfg, &mut venv)?;
     let mut trainer = Trainer::new(learner, cfg.seed)
         .with_progress(progress)
         .with_shaper(shaper)
         .with_stop_flag(options.stop.clone())
         .with_torch_threads(torch_threads);
-    let Some(run) = run else {
+    let (Some(run), Some((eval_venv, eval_shaper))) = (run, eval) else {
         let summary = trainer.learn(&mut venv, cfg.train.total_steps, &mut [])?;
         return Ok(TrainOutcome {
             evaluation: None,
@@ -274,11 +342,6 @@ fn train_rank(
             eval_seconds: 0.0,
         });
     };
-
-    let mut eval_venv =
-        registry.make_vec(&cfg.env.id, params, &vec_options(cfg, eval_envs(cfg)))?;
-    // Evaluations report the shaping terms too, from their own shaper.
-    let eval_shaper = make_shaper(cfg, &mut eval_venv)?;
     let steps_per_update = (cfg.ppo.num_steps * venv.num_envs() * dist.size()) as u64;
     let total = rapt_ppo::num_updates(cfg.train.total_steps, steps_per_update) * steps_per_update;
     let resumed_at = (progress.update > 0).then_some(progress.global_step);
@@ -325,13 +388,9 @@ fn train_rank(
     })
 }
 
-/// The config's `ranks` must be the job's size (a resumed run keeps its ranks).
-fn check_ranks(
-    cfg: &RunConfig,
-    dist: &dyn rapt_ppo::Collective,
-    resume: bool,
-) -> Result<(), RunError> {
-    if cfg.ranks == dist.size() {
+/// The config's `ranks` must be the job's size, `size` (a resumed run keeps its ranks).
+fn check_ranks(cfg: &RunConfig, size: usize, resume: bool) -> Result<(), RunError> {
+    if cfg.ranks == size {
         return Ok(());
     }
     let launch = if cfg.ranks == 1 {
@@ -342,14 +401,12 @@ fn check_ranks(
     Err(RunError::Invalid(if resume {
         format!(
             "this run was trained with {} rank(s) and this job has {}: resume it with {launch}              (the global batch, the seeds and the counters depend on the number of ranks)",
-            cfg.ranks,
-            dist.size()
+            cfg.ranks, size
         )
     } else {
         format!(
             "the config says `ranks: {}` and this job has {} rank(s): launch it with {launch}",
-            cfg.ranks,
-            dist.size()
+            cfg.ranks, size
         )
     }))
 }
@@ -372,13 +429,13 @@ fn local_ranks() -> usize {
 /// checked, `ranks` set) and run directory, or why it could not start. Rank 0 passes
 /// `Some(prepared)`, the others `None`; all get the same result, so when rank 0 fails
 /// every rank returns the error and the job ends without waiting on rank 0.
-pub fn share_start(
+fn share_start(
     dist: &dyn rapt_ppo::Collective,
     prepared: Option<Result<(RunConfig, PathBuf), RunError>>,
 ) -> Result<(RunConfig, PathBuf), RunError> {
     let mut bytes = match &prepared {
         Some(Ok((cfg, dir))) => {
-            let ron = ron::ser::to_string(cfg)
+            let ron = rapt_config::to_ron(cfg)
                 .map_err(|e| RunError::Invalid(format!("serializing the run config: {e}")))?;
             format!("ok\n{}\n{ron}", dir.display()).into_bytes()
         }
@@ -427,7 +484,7 @@ fn broadcast_progress(p: Progress, dist: &dyn rapt_ppo::Collective) -> Progress 
 /// `policy: Random`: episode statistics of uniformly random actions into `run`'s
 /// `metrics.csv`, as a baseline.
 pub fn random_baseline(cfg: &RunConfig, run: &RunDir) -> Result<BaselineSummary, RunError> {
-    let options = vec_options(cfg, cfg.env.num_envs);
+    let options = crate::prepare::vec_options(cfg, cfg.env.num_envs);
     let mut venv = rapt_envs::registry().make_vec(&cfg.env.id, cfg.env.params_text(), &options)?;
     let csv = CsvSink::open(&run.metrics_csv()).map_err(io("opening metrics.csv"))?;
     let mut logger = Logger::new()

@@ -169,12 +169,9 @@ impl DriveEnv {
             action_space: Space::Box(BoxSpace::uniform(-1.0, 1.0, &[2])),
             // As the CARLA leaderboard: infractions over all kilometres driven, not the
             // mean of each episode's ratio (which short episodes would dominate).
-            layout: InfoLayout::new(&REWARD_TERMS, &METRICS).with_ratio(
-                "infractions_per_km",
-                "infractions",
-                "distance",
-                1000.0,
-            ),
+            layout: InfoLayout::new(&REWARD_TERMS, &METRICS)
+                .with_ratio("infractions_per_km", "infractions", "distance", 1000.0)
+                .with_headline(&crate::LEADERBOARD_METRICS),
             vehicle: VehicleConfig::default(),
             rng: rand_pcg::Pcg64::seed_from_u64(0),
             file_map,
