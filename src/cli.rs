@@ -46,6 +46,43 @@ pub enum Command {
     /// Serve a learned reward model on the OpenAI-compatible chat-completions API: any
     /// client sends a frame set as images and gets Φ back (`docs/reward-models.md`).
     RewardServe(RewardServeArgs),
+    /// Draw learning curves of runs into a PNG: a metric of `metrics.csv` against env
+    /// steps, several runs of one setting as their mean with the range shaded.
+    Plot(PlotArgs),
+}
+
+/// `rapt plot`.
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// Lines to draw: `LABEL=RUN_DIR[,RUN_DIR...][:COLUMN]` (several runs, such as
+    /// seeds, are averaged; a line may draw its own column), or a bare `RUN_DIR` labelled
+    /// with its name.
+    #[arg(required = true, value_name = "LABEL=RUNS")]
+    pub runs: Vec<String>,
+    /// The `metrics.csv` column, e.g. `eval/success_rate`, `charts/episodic_return`.
+    #[arg(long, default_value = "eval/success_rate")]
+    pub metric: String,
+    /// The PNG to write.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Title above the chart (default: the metric).
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Width and height, px.
+    #[arg(long, default_value = "720x420", value_parser = dimensions)]
+    pub size: (u32, u32),
+}
+
+/// `WxH` in px, each 100 to 4096.
+fn dimensions(text: &str) -> Result<(u32, u32), String> {
+    let parse = |s: &str| -> Result<u32, String> {
+        let n = count::<100, 4096, u32>(s)?;
+        Ok(n)
+    };
+    match text.split_once(['x', 'X']) {
+        Some((w, h)) => Ok((parse(w)?, parse(h)?)),
+        None => Err(format!("`{text}`: expected WIDTHxHEIGHT, e.g. 720x420")),
+    }
 }
 
 /// `rapt reward-serve`.

@@ -195,6 +195,9 @@ fn every_shaping_problem_names_its_line_column_and_field() {
         ("remote.ron:10:28", "shaping.model.max_in_flight"),
         ("remote.ron:12:16", "shaping.scale"),
     ] {
-        assert!(err.contains(at) && err.contains(field), "{at} {field} in {err}");
+        assert!(
+            err.contains(at) && err.contains(field),
+            "{at} {field} in {err}"
+        );
     }
 }

@@ -5,6 +5,7 @@ mod bench_update;
 mod envs;
 mod eval;
 mod export;
+mod plot;
 mod record;
 mod render;
 mod reward_model;
@@ -30,5 +31,6 @@ pub fn run(command: Command) -> Result<()> {
         Command::Record(args) => record::run(&args),
         Command::RewardModel(cmd) => reward_model::run(cmd),
         Command::RewardServe(args) => reward_serve::run(&args),
+        Command::Plot(args) => plot::run(&args),
     }
 }

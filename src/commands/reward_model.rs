@@ -1,13 +1,12 @@
 //! `rapt reward-model train | eval | adapt | bench | score`.
 
-use std::fs;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, ensure};
 use rapt_remote::frames::FrameError;
 use rapt_rm::adapt::{AdaptConfig, adapt_from_demo};
-use rapt_rm::eval::{calibration_png, evaluate};
+use rapt_rm::eval::{calibration_chart, evaluate};
 use rapt_rm::{
     Manifest, RewardModel, RewardModelConfig, RewardModelRun, RewardModelStart, read_datasets,
 };
@@ -125,12 +124,12 @@ fn eval(args: &RmEvalArgs) -> Result<()> {
     );
     let report = evaluate(&model, &manifest, &episodes)?;
     if let Some(plot) = &args.plot {
-        if let Some(dir) = plot.parent() {
-            fs::create_dir_all(dir)?;
-        }
-        calibration_png(&report.calibration, 320)
-            .save(plot)
-            .with_context(|| format!("writing {}", plot.display()))?;
+        let title = format!(
+            "calibration of {} on {}",
+            rapt_rm::model_name(&args.model),
+            rapt_rm::model_name(&args.dataset)
+        );
+        calibration_chart(&report.calibration, &title).write_png(plot, 560, 480)?;
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

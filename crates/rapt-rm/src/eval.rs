@@ -245,53 +245,39 @@ fn mean(v: &[f64]) -> f64 {
     }
 }
 
-/// A calibration plot: x = mean predicted Φ of a bin, y = mean oracle Φ, both 0 to 1 with
-/// ticks every 0.1; the diagonal (perfect calibration) in grey, each bin a blue square
-/// sized by its share of frame sets, on a `px × px` white canvas.
-pub fn calibration_png(bins: &[CalibrationBin], px: u32) -> image::RgbImage {
-    let mut img = image::RgbImage::from_pixel(px, px, image::Rgb([255, 255, 255]));
-    let margin = px / 10;
-    let span = px - 2 * margin;
-    let to_px = |v: f64| -> (u32, u32) {
-        let x = margin + (v.clamp(0.0, 1.0) * f64::from(span)) as u32;
-        (x.min(px - 1), x.min(px - 1))
-    };
-    // Axes and diagonal.
-    for i in 0..=span {
-        let (a, b) = (margin + i, px - margin - i);
-        img.put_pixel(a, px - margin, image::Rgb([0, 0, 0]));
-        img.put_pixel(margin, px - margin - i, image::Rgb([0, 0, 0]));
-        img.put_pixel(a, b.min(px - 1), image::Rgb([170, 170, 170]));
+/// The calibration plot of `bins`: x = mean predicted Φ of a bin, y = mean oracle Φ,
+/// both 0 to 1 with labelled axes and ticks, the diagonal of perfect calibration, each
+/// bin a marked point labelled with its count of frame sets. `title` names the model and
+/// the data (e.g. `rm-push-v5 on push-val`).
+pub fn calibration_chart(bins: &[CalibrationBin], title: &str) -> rapt_run::plot::Chart {
+    let filled: Vec<&CalibrationBin> = bins.iter().filter(|b| b.count > 0).collect();
+    rapt_run::plot::Chart {
+        title: title.to_owned(),
+        x_label: "predicted Φ (mean of the bin)".into(),
+        y_label: "oracle Φ (mean of the bin)".into(),
+        series: vec![rapt_run::plot::Series {
+            label: "bins of predicted Φ, 0.1 wide (n: frame sets)".into(),
+            points: filled.iter().map(|b| (b.predicted, b.oracle)).collect(),
+            band: Vec::new(),
+            markers: true,
+        }],
+        x_range: Some((0.0, 1.0)),
+        y_range: Some((0.0, 1.0)),
+        diagonal: true,
+        // Each bin's count beside its point: to the right, or to the left near the
+        // right edge, where it would be cut off.
+        notes: filled
+            .iter()
+            .map(|b| {
+                let x = if b.predicted > 0.85 {
+                    b.predicted - 0.14
+                } else {
+                    b.predicted + 0.015
+                };
+                (x, b.oracle - 0.012, format!("n={}", b.count))
+            })
+            .collect(),
     }
-    // Ticks every 0.1 on both axes (longer at 0.5 and 1).
-    for k in 0..=10u32 {
-        let at = margin + span * k / 10;
-        let len = if k % 5 == 0 { 8 } else { 4 };
-        for d in 0..len {
-            img.put_pixel(at, (px - margin + d).min(px - 1), image::Rgb([0, 0, 0]));
-            img.put_pixel(
-                margin.saturating_sub(d),
-                px - margin - span * k / 10,
-                image::Rgb([0, 0, 0]),
-            );
-        }
-    }
-    let total: usize = bins.iter().map(|b| b.count).sum::<usize>().max(1);
-    for b in bins.iter().filter(|b| b.count > 0) {
-        let (x, _) = to_px(b.predicted);
-        let (y, _) = to_px(b.oracle);
-        let y = px - 1 - y;
-        let r = 2 + (f64::from(span) * 0.04 * (b.count as f64 / total as f64).sqrt()) as i64;
-        for dx in -r..=r {
-            for dy in -r..=r {
-                let (xx, yy) = (x as i64 + dx, y as i64 + dy);
-                if (0..px as i64).contains(&xx) && (0..px as i64).contains(&yy) {
-                    img.put_pixel(xx as u32, yy as u32, image::Rgb([31, 119, 180]));
-                }
-            }
-        }
-    }
-    img
 }
 
 #[cfg(test)]

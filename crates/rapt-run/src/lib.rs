@@ -14,13 +14,18 @@
 //!   holds, checked on load.
 //! * [`Logger`] with [`Sink`]s ([`CsvSink`], [`TensorBoardSink`], [`ProgressSink`]):
 //!   a metric is recorded by name once and reaches every sink.
+//! * [`plot`]: charts as PNG files ([`plot::Chart`]), drawn in Rust with axes, ticks,
+//!   numbers and a legend, for learning curves ([`curves`]: a metric of several runs,
+//!   mean and range over seeds) and calibration plots.
 #![warn(missing_docs)]
 
 mod checkpoints;
+pub mod curves;
 mod files;
 pub mod integrity;
 pub mod lock;
 pub mod logger;
+pub mod plot;
 mod run_dir;
 pub mod tensorboard;
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 import gymnasium
 
 from . import _rapt, wrappers
+from .dataset import read_dataset
 from .envs import RaptEnv, RaptVectorEnv
 
-__all__ = ["RaptEnv", "RaptVectorEnv", "ids", "register_all", "wrappers"]
+__all__ = ["RaptEnv", "RaptVectorEnv", "ids", "read_dataset", "register_all", "wrappers"]
 
 
 def ids() -> list[str]:
