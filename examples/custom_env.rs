@@ -19,7 +19,7 @@ use rapt_core::{
 use rapt_ppo::{
     DeviceChoice, EvalOptions, Evaluation, Learner, PpoConfig, Trainer, evaluate_policy,
 };
-use rapt_run::{Logger, ProgressSink};
+use rapt_rundir::{Logger, ProgressSink};
 
 /// Train on `PointMass-v0` for `total_steps` env steps and evaluate on 100 held-out
 /// episodes: the user code the example is about.

@@ -93,7 +93,7 @@ struct Episode {
 
 fn run(target: &Path, episodes: usize, seed: u64) -> anyhow::Result<serde_json::Value> {
     let (run_dir, checkpoint) =
-        rapt_run::locate_checkpoint(target, rapt_run::CheckpointDir::updates)?;
+        rapt_rundir::locate_checkpoint(target, rapt_rundir::CheckpointDir::updates)?;
     let cfg = rapt::config::load(&run_dir.join("config.ron"), &[])?.config;
     if !cfg.env.id.starts_with("Drive") {
         bail!(
@@ -110,7 +110,8 @@ fn run(target: &Path, episodes: usize, seed: u64) -> anyhow::Result<serde_json::
         threads: 1,
         max_episode_steps: cfg.env.max_episode_steps,
     };
-    let mut venv = rapt_envs::registry().make_vec(&cfg.env.id, cfg.env.params_text(), &options)?;
+    let mut venv =
+        rapt_registry::registry().make_vec(&cfg.env.id, cfg.env.params_text(), &options)?;
     let space = learner.check_fits(&venv)?;
     let layout = venv.info_layout().clone();
     let outcome_index: Vec<(&'static str, usize)> = OUTCOMES

@@ -8,10 +8,10 @@ use std::path::Path;
 
 use anyhow::Context;
 use rapt_ppo::Evaluation;
-use rapt_train::{EvalRunOptions, evaluate_run};
+use rapt_run::{EvalRunOptions, evaluate_run};
 
 /// Evaluate the run (or checkpoint) at `target` on `episodes` held-out episodes with the
-/// policy's mean action, in the env its saved config names: `rapt_train::evaluate_run`,
+/// policy's mean action, in the env its saved config names: `rapt_run::evaluate_run`,
 /// the library call `rapt eval` makes, so both play the same episodes.
 pub fn evaluate(target: &Path, episodes: usize) -> anyhow::Result<Evaluation> {
     let options = EvalRunOptions {

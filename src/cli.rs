@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use rapt_config::bounded::{count, dimensions, fraction, seconds};
 
 /// rapt — reinforcement learning for robot manipulation and driving.
 #[derive(Debug, Parser)]
@@ -71,18 +72,6 @@ pub struct PlotArgs {
     /// Width and height, px.
     #[arg(long, default_value = "720x420", value_parser = dimensions)]
     pub size: (u32, u32),
-}
-
-/// `WxH` in px, each 100 to 4096.
-fn dimensions(text: &str) -> Result<(u32, u32), String> {
-    let parse = |s: &str| -> Result<u32, String> {
-        let n = count::<100, 4096, u32>(s)?;
-        Ok(n)
-    };
-    match text.split_once(['x', 'X']) {
-        Some((w, h)) => Ok((parse(w)?, parse(h)?)),
-        None => Err(format!("`{text}`: expected WIDTHxHEIGHT, e.g. 720x420")),
-    }
 }
 
 /// `rapt reward-serve`.
@@ -516,45 +505,4 @@ pub struct BenchUpdateArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
-}
-
-/// A count typed on the command line, between `MIN` and `MAX` (a documented bound, so
-/// that a typo is an error rather than an allocation that aborts).
-fn count<const MIN: u64, const MAX: u64, T: TryFrom<u64>>(text: &str) -> Result<T, String> {
-    let n: u64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{text}` is not a whole number"))?;
-    if !(MIN..=MAX).contains(&n) {
-        return Err(format!("{n} is out of range, expected {MIN} to {MAX}"));
-    }
-    T::try_from(n).map_err(|_| format!("{n} is too large"))
-}
-
-/// A fraction in [0, 1].
-fn fraction(text: &str) -> Result<f64, String> {
-    let p: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{text}` is not a number"))?;
-    if (0.0..=1.0).contains(&p) {
-        Ok(p)
-    } else {
-        Err(format!("{p} is out of range, expected 0 to 1"))
-    }
-}
-
-/// A duration in seconds: finite, more than 0 and at most a day.
-fn seconds(text: &str) -> Result<f64, String> {
-    let s: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
-    if s.is_finite() && s > 0.0 && s <= 86_400.0 {
-        Ok(s)
-    } else {
-        Err(format!(
-            "{s} is out of range, expected more than 0 and at most 86400 s"
-        ))
-    }
 }

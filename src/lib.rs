@@ -8,5 +8,5 @@ mod commands;
 pub mod interrupt;
 
 pub use commands::run;
-pub use rapt_envs::registry;
-pub use rapt_train::config;
+pub use rapt_registry::registry;
+pub use rapt_run::config;

@@ -138,13 +138,13 @@ fn envs_never_link_libtorch_and_learners_never_link_rapier() {
         "rapt-classic",
         "rapt-manip",
         "rapt-drive",
-        "rapt-envs",
-        "rapt-reward",
+        "rapt-registry",
+        "rapt-shaping",
         // The Python package: a second libtorch beside PyTorch's would break `import torch`.
         "rapt-py",
         // The OpenAI-compatible serving and client side, which the Python package will use.
-        "rapt-remote",
-        "rapt-run",
+        "rapt-progress-http",
+        "rapt-rundir",
     ];
     for name in no_torch {
         let deps = &closure[name];
@@ -153,7 +153,7 @@ fn envs_never_link_libtorch_and_learners_never_link_rapier() {
             "{name} must not depend on tch or torch-sys (environment crates and the registry stay free of libtorch)"
         );
     }
-    for name in ["rapt-ppo", "rapt-rm"] {
+    for name in ["rapt-ppo", "rapt-reward-model"] {
         let deps = &closure[name];
         assert!(
             !deps.contains("rapier3d") && !deps.contains("rapt-sim"),
@@ -161,22 +161,44 @@ fn envs_never_link_libtorch_and_learners_never_link_rapier() {
         );
     }
     // The check itself sees transitive dependencies.
-    assert!(closure["rapt-envs"].contains("rapier3d"));
-    assert!(closure["rapt-rm"].contains("torch-sys"));
+    assert!(closure["rapt-registry"].contains("rapier3d"));
+    assert!(closure["rapt-reward-model"].contains("torch-sys"));
 }
 
 /// The run layer (run directories, checkpoint directories, the logger) is plumbing every
-/// trainer shares: it depends on no other rapt crate, and the reward-model crate takes its
-/// plumbing from it rather than from the PPO crate.
+/// trainer shares: it depends on no other rapt crate, and every trainer takes its plumbing
+/// from it. Shaping knows neither libtorch nor HTTP; the HTTP side knows no libtorch and
+/// no physics; the env API knows no other rapt crate.
 #[test]
 fn the_run_layer_stands_alone() {
     let closure = dependency_closure();
-    let run = &closure["rapt-run"];
+    let run = &closure["rapt-rundir"];
     assert!(
         run.iter().all(|d| !d.starts_with("rapt-")),
-        "rapt-run must not depend on other rapt crates: {run:?}"
+        "rapt-rundir must not depend on other rapt crates: {run:?}"
     );
-    for name in ["rapt-ppo", "rapt-rm", "rapt-train"] {
-        assert!(closure[name].contains("rapt-run"), "{name} uses rapt-run");
+    for name in ["rapt-ppo", "rapt-reward-model", "rapt-run"] {
+        assert!(
+            closure[name].contains("rapt-rundir"),
+            "{name} uses rapt-rundir"
+        );
     }
+    let shaping = &closure["rapt-shaping"];
+    for forbidden in ["tch", "torch-sys", "ureq", "tiny_http", "rapier3d"] {
+        assert!(
+            !shaping.contains(forbidden),
+            "rapt-shaping must not depend on {forbidden}"
+        );
+    }
+    let http = &closure["rapt-progress-http"];
+    for forbidden in ["tch", "torch-sys", "rapier3d", "rapt-sim"] {
+        assert!(
+            !http.contains(forbidden),
+            "rapt-progress-http must not depend on {forbidden}"
+        );
+    }
+    assert!(
+        closure["rapt-core"].iter().all(|d| !d.starts_with("rapt-")),
+        "rapt-core depends on no other rapt crate"
+    );
 }

@@ -34,17 +34,17 @@ fn the_shipped_configs_load() {
     for entry in std::fs::read_dir(format!("{configs}/reward-models")).unwrap() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
-        rapt_rm::RewardModelConfig::from_ron(&text)
+        rapt_reward_model::RewardModelConfig::from_ron(&text)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     }
-    let err = rapt_rm::RewardModelConfig::from_ron("(epochs: 0, view_dropout: 1.5)")
+    let err = rapt_reward_model::RewardModelConfig::from_ron("(epochs: 0, view_dropout: 1.5)")
         .unwrap_err()
         .to_string();
     assert!(
         err.contains("epochs") && err.contains("view_dropout"),
         "{err}"
     );
-    let err = rapt_rm::RewardModelConfig::from_ron("(\n  epoch: 3)")
+    let err = rapt_reward_model::RewardModelConfig::from_ron("(\n  epoch: 3)")
         .unwrap_err()
         .to_string();
     assert!(err.contains("2:3") && err.contains("epoch"), "{err}");
@@ -152,7 +152,7 @@ fn a_cnn_encoder_on_a_vector_observation_says_what_is_missing() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/reach.ron");
     let cfg = rapt::config::load(&path, &sets).unwrap().config;
     let dir = std::env::temp_dir().join(format!("rapt-cnn-vector-{}", std::process::id()));
-    let err = format!("{:#}", rapt_train::train_new(&cfg, &dir).unwrap_err());
+    let err = format!("{:#}", rapt_run::train_new(&cfg, &dir).unwrap_err());
     assert!(
         err.contains("Reach-v0") && err.contains("Cnn needs an image"),
         "{err}"

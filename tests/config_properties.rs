@@ -4,7 +4,7 @@
 //! all.
 
 use proptest::prelude::*;
-use rapt_train::RunConfig;
+use rapt_run::RunConfig;
 
 /// Cases per property unless `PROPTEST_CASES` says otherwise.
 const DEFAULT_CASES: u32 = 64;
@@ -162,7 +162,7 @@ proptest! {
             value(),
         ), 0..3),
     ) {
-        let registry = rapt_envs::registry();
+        let registry = rapt_registry::registry();
         let ids = registry.ids();
         let id = &ids[which.index(ids.len())];
         let body: Vec<String> = fields.iter().map(|(k, v)| format!("{k}: {v}")).collect();

@@ -1,10 +1,10 @@
-//! One checkpoint-directory implementation (`rapt_run::CheckpointDir`) for every kind of
+//! One checkpoint-directory implementation (`rapt_rundir::CheckpointDir`) for every kind of
 //! run: a PPO run and a reward-model run whose newest checkpoint is damaged the same way
 //! both resume from the one before it, each through its own resume path.
 
 use std::path::{Path, PathBuf};
 
-use rapt_run::{CheckpointDir, RunDir};
+use rapt_rundir::{CheckpointDir, RunDir};
 
 mod common;
 
@@ -56,11 +56,11 @@ fn ppo_and_reward_model_runs_resume_past_the_same_damage() {
     let checkpoints = CheckpointDir::updates(ppo.join("checkpoints"));
     let damaged = damage_newest(&checkpoints);
     assert_eq!(checkpoints.number_of(&damaged), Some(3));
-    let cfg = rapt_train::config::load(&ppo.join("config.ron"), &[])
+    let cfg = rapt_run::config::load(&ppo.join("config.ron"), &[])
         .unwrap()
         .config;
     let run = RunDir::claim(&ppo).unwrap();
-    let prepared = rapt_train::prepare(&cfg, rapt_train::Role::Lead, Some(&run), 1).unwrap();
+    let prepared = rapt_run::prepare(&cfg, rapt_run::Role::Lead, Some(&run), 1).unwrap();
     assert_eq!(prepared.progress.update, 2, "resumed from update-000002");
     drop((prepared, run));
 
@@ -82,11 +82,11 @@ fn ppo_and_reward_model_runs_resume_past_the_same_damage() {
     ]));
     let rm = dir.join("rm");
     train_tiny_reward_model(&data, &rm, 3);
-    let checkpoints = rapt_rm::train::checkpoint_dir(&rm);
+    let checkpoints = rapt_reward_model::train::checkpoint_dir(&rm);
     let damaged = damage_newest(&checkpoints);
     assert_eq!(checkpoints.number_of(&damaged), Some(3));
     let (trainer, _) =
-        rapt_rm::RewardModelTrainer::resume_run(&rm, false, tch::Device::Cpu).unwrap();
+        rapt_reward_model::RewardModelTrainer::resume_run(&rm, false, tch::Device::Cpu).unwrap();
     assert_eq!(trainer.progress().epochs_done, 2, "resumed from epoch-0002");
 
     // With every checkpoint damaged, both refuse to start over silently.
@@ -94,13 +94,13 @@ fn ppo_and_reward_model_runs_resume_past_the_same_damage() {
         std::fs::write(ckpt.join("weights.safetensors"), b"garbage").unwrap();
     }
     let run = RunDir::claim(&ppo).unwrap();
-    let err = rapt_train::prepare(&cfg, rapt_train::Role::Lead, Some(&run), 1)
+    let err = rapt_run::prepare(&cfg, rapt_run::Role::Lead, Some(&run), 1)
         .expect_err("no intact checkpoint");
     assert!(err.to_string().contains("update-000003"), "{err}");
     for ckpt in checkpoints.newest_first() {
         std::fs::write(ckpt.join("weights.safetensors"), b"garbage").unwrap();
     }
-    let err = rapt_rm::RewardModelTrainer::resume_run(&rm, false, tch::Device::Cpu)
+    let err = rapt_reward_model::RewardModelTrainer::resume_run(&rm, false, tch::Device::Cpu)
         .expect_err("no intact checkpoint");
     assert!(err.to_string().contains("epoch-0003"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();

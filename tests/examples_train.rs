@@ -30,7 +30,7 @@ fn the_evaluate_run_example_reads_a_saved_run() {
     .map(String::from)
     .to_vec();
     let loaded = rapt::config::load(&config, &sets).unwrap();
-    rapt_train::train_new(&loaded.config, &dir).unwrap();
+    rapt_run::train_new(&loaded.config, &dir).unwrap();
     let eval = evaluate_run::evaluate(&dir, 6).unwrap();
     assert_eq!(eval.episodes, 6);
     assert_eq!(eval.per_episode.len(), 6);

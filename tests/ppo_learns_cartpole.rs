@@ -14,7 +14,7 @@ fn ppo_reaches_the_maximum_return_on_cartpole_within_100k_steps() {
     ];
     let loaded = rapt::config::load(&config, &sets).unwrap();
     assert_eq!(loaded.config.train.total_steps, 100_000);
-    let eval = rapt_train::train_new(&loaded.config, &dir)
+    let eval = rapt_run::train_new(&loaded.config, &dir)
         .unwrap()
         .evaluation
         .unwrap();

@@ -19,7 +19,7 @@ fn train_reach(name: &str, total_steps: u32, extra: &[&str]) -> rapt_ppo::Evalua
     ];
     sets.extend(extra.iter().map(|s| s.to_string()));
     let loaded = rapt::config::load(&config, &sets).unwrap();
-    let eval = rapt_train::train_new(&loaded.config, &dir)
+    let eval = rapt_run::train_new(&loaded.config, &dir)
         .unwrap()
         .evaluation
         .unwrap();

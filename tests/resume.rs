@@ -114,7 +114,7 @@ fn a_run_killed_with_sigkill_resumes_where_its_checkpoint_left_off() {
 
     // Its newest complete checkpoint matches the reference at the same update, tensor for
     // tensor: weights and Adam's moments.
-    let latest = rapt_run::CheckpointDir::updates(killed.join("checkpoints"))
+    let latest = rapt_rundir::CheckpointDir::updates(killed.join("checkpoints"))
         .latest()
         .unwrap();
     let progress = rapt_ppo::read_progress(&latest).unwrap();
@@ -159,7 +159,7 @@ fn a_run_killed_with_sigkill_resumes_where_its_checkpoint_left_off() {
     }
     assert_eq!(
         rapt_ppo::read_progress(
-            &rapt_run::CheckpointDir::updates(killed.join("checkpoints"))
+            &rapt_rundir::CheckpointDir::updates(killed.join("checkpoints"))
                 .latest()
                 .unwrap()
         )

@@ -1,8 +1,8 @@
-//! `rapt_reward::Shaper` on real rollouts: the shaping terms telescope along every
+//! `rapt_shaping::Shaper` on real rollouts: the shaping terms telescope along every
 //! episode, through terminations and truncations alike.
 
 use rapt_core::{VecEnv, VecEnvOptions, rng_from_seed};
-use rapt_reward::{LoadError, ModelSpec, ProgressModel, Shaper, Shaping};
+use rapt_shaping::{LoadError, ModelSpec, ProgressModel, Shaper, Shaping};
 
 /// On real rollouts (Drive-v0, random actions: episodes end by infractions —
 /// `terminated` — and by a 40-step limit — `truncated`), the shaping summed along each
@@ -10,7 +10,7 @@ use rapt_reward::{LoadError, ModelSpec, ProgressModel, Shaper, Shaping};
 /// the final observation's Φ after a truncation.
 #[test]
 fn shaping_telescopes_on_real_rollouts() {
-    let registry = rapt_envs::registry();
+    let registry = rapt_registry::registry();
     let options = VecEnvOptions {
         num_envs: 4,
         threads: 1,

@@ -19,7 +19,7 @@ fn a_training_run_writes_event_files_tensorboard_reads() {
     ]
     .map(String::from);
     let loaded = rapt::config::load(&config, &sets).unwrap();
-    rapt_train::train_new(&loaded.config, &dir).unwrap();
+    rapt_run::train_new(&loaded.config, &dir).unwrap();
     let tb_dir = dir.join("tensorboard");
     let file = std::fs::read_dir(&tb_dir)
         .unwrap()
@@ -27,7 +27,7 @@ fn a_training_run_writes_event_files_tensorboard_reads() {
         .unwrap()
         .unwrap()
         .path();
-    let records = rapt_run::tensorboard::read_records(&file).unwrap();
+    let records = rapt_rundir::tensorboard::read_records(&file).unwrap();
     // The version record plus 11-12 scalars per update, 16 updates.
     assert!(records.len() > 16 * 11, "{} records", records.len());
     let Some(python) = python_with_tensorboard() else {

@@ -14,11 +14,11 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         threads: args.threads,
         max_episode_steps: args.max_episode_steps,
     };
-    let mut venv = rapt_envs::registry()
+    let mut venv = rapt_registry::registry()
         .make_vec(&args.env, "", &options)
         .with_context(|| format!("making {} × {}", args.envs, args.env))?;
     let threads = venv.threads();
-    let bar = rapt_run::progress_bar(
+    let bar = rapt_rundir::progress_bar(
         (args.seconds.max(0.0) * 10.0) as u64,
         "{spinner} {elapsed_precise} [{bar:30}] {msg}",
         args.json,
@@ -31,21 +31,11 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     bar.finish_and_clear();
     let per_core = t.sps / threads as f64;
     if args.json {
-        #[derive(serde::Serialize)]
-        struct Report<'a> {
-            env: &'a str,
-            threads: usize,
-            sps_per_core: f64,
-            #[serde(flatten)]
-            throughput: rapt_core::bench::Throughput,
-        }
-        let report = Report {
-            env: &args.env,
-            threads,
-            sps_per_core: per_core,
-            throughput: t,
-        };
-        println!("{}", serde_json::to_string(&report)?);
+        let mut report = serde_json::to_value(t)?;
+        report["env"] = args.env.clone().into();
+        report["threads"] = threads.into();
+        report["sps_per_core"] = per_core.into();
+        println!("{report}");
     } else {
         info!(env = %args.env, envs = t.envs, threads, "benchmark done");
         println!(

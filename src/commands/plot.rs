@@ -1,7 +1,7 @@
 //! `rapt plot`: learning curves of runs into a PNG.
 
 use anyhow::Result;
-use rapt_run::curves::{RunGroup, learning_curves};
+use rapt_rundir::curves::{RunGroup, learning_curves};
 
 use crate::cli::PlotArgs;
 

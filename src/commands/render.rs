@@ -1,18 +1,16 @@
 //! `rapt render`: camera views of episodes as PNG frames and animated GIFs, headless.
 
-use std::path::Path;
-
 use anyhow::{Context, Result};
 use rapt_core::bench::render_throughput;
 use rapt_core::select_views;
 use rapt_ppo::Actor;
-use rapt_train::recording::record_episodes;
+use rapt_run::recording::record_episodes;
 
 use crate::cli::RenderArgs;
 
 /// Render episodes as `args` says.
 pub fn run(args: &RenderArgs) -> Result<()> {
-    let registry = rapt_envs::registry();
+    let registry = rapt_registry::registry();
     let mut env = registry.make(&args.env.env, &args.env.params, args.max_steps)?;
     let views = select_views(&*env, &args.env.env, &args.views)?;
     if let Some(seconds) = args.bench {
@@ -27,11 +25,7 @@ pub fn run(args: &RenderArgs) -> Result<()> {
         return Ok(());
     }
     let out = args.out.as_ref().context("--out is required")?;
-    let mut actor = match args.policy.as_str() {
-        "expert" => Actor::Expert,
-        "random" => Actor::Random,
-        dir => load_policy(Path::new(dir))?,
-    };
+    let mut actor = Actor::from_spec(&args.policy).context("--policy")?;
     let seeds: Vec<u64> = (0..u64::from(args.episodes))
         .map(|k| args.env.seed + k)
         .collect();
@@ -41,14 +35,4 @@ pub fn run(args: &RenderArgs) -> Result<()> {
         println!("{view}: {frames} frames → {}", gif.display());
     }
     Ok(())
-}
-
-/// `--policy DIR`: the policy of the newest checkpoint in run directory `dir`.
-pub fn load_policy(dir: &Path) -> Result<Actor> {
-    Actor::policy_of_run(dir).with_context(|| {
-        format!(
-            "--policy {}: not `expert`, `random`, or a run directory with checkpoints",
-            dir.display()
-        )
-    })
 }

@@ -3,13 +3,11 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result, anyhow, ensure};
-use rapt_remote::frames::FrameError;
-use rapt_rm::adapt::{AdaptConfig, adapt_from_demo};
-use rapt_rm::eval::{calibration_chart, evaluate};
-use rapt_rm::{
-    Manifest, RewardModel, RewardModelConfig, RewardModelRun, RewardModelStart, read_datasets,
-};
+use anyhow::{Context, Result, anyhow};
+use rapt_progress_http::frames::FrameError;
+use rapt_reward_model::adapt::{AdaptConfig, adapt_from_demo};
+use rapt_reward_model::eval::{calibration_chart, evaluate_dataset};
+use rapt_reward_model::{RewardModel, RewardModelConfig, RewardModelRun, RewardModelStart};
 
 use crate::cli::{
     RewardModelCommand, RmAdaptArgs, RmBenchArgs, RmEvalArgs, RmScoreArgs, RmTrainArgs, TorchArgs,
@@ -17,16 +15,6 @@ use crate::cli::{
 
 /// Run one `reward-model` subcommand.
 pub fn run(cmd: RewardModelCommand) -> Result<()> {
-    let threads = match &cmd {
-        RewardModelCommand::Train(a) => a.torch.threads,
-        RewardModelCommand::Eval(a) => a.torch.threads,
-        RewardModelCommand::Adapt(a) => a.torch.threads,
-        RewardModelCommand::Bench(a) => a.torch.threads,
-        RewardModelCommand::Score(a) => a.torch.threads,
-    };
-    if let Some(n) = threads {
-        rapt_ppo::configure_torch_threads(n);
-    }
     match cmd {
         RewardModelCommand::Train(a) => train(&a),
         RewardModelCommand::Eval(a) => eval(&a),
@@ -36,22 +24,12 @@ pub fn run(cmd: RewardModelCommand) -> Result<()> {
     }
 }
 
+/// The device `--device` names, with torch's threads set as `--threads` says.
 fn device(torch: &TorchArgs) -> Result<tch::Device> {
-    torch.device.resolve().context("--device")
-}
-
-/// Episodes of every dataset in `dirs` (their frames must agree), warning about the
-/// corrupted files left out with `skip_corrupt`; the first dataset's manifest.
-fn load_datasets(
-    dirs: &[PathBuf],
-    skip_corrupt: bool,
-) -> Result<(Manifest, Vec<rapt_rm::Episode>)> {
-    let (manifest, episodes, skipped) =
-        read_datasets(dirs, skip_corrupt).with_context(|| format!("reading datasets {dirs:?}"))?;
-    for e in &skipped {
-        eprintln!("warning: skipped {e}");
+    if let Some(n) = torch.threads {
+        rapt_ppo::configure_torch_threads(n);
     }
-    Ok((manifest, episodes))
+    torch.device.resolve().context("--device")
 }
 
 fn train(args: &RmTrainArgs) -> Result<()> {
@@ -85,7 +63,7 @@ fn train(args: &RmTrainArgs) -> Result<()> {
         "training on {n_train} frame sets, validating on {n_val}; run {}",
         run.path().display()
     );
-    let bar = rapt_run::progress_bar(
+    let bar = rapt_rundir::progress_bar(
         (epochs - done.min(epochs)) as u64,
         "{bar:40} epoch {pos}/{len} {msg} {eta}",
         false,
@@ -94,14 +72,8 @@ fn train(args: &RmTrainArgs) -> Result<()> {
     let model = run.train(&crate::interrupt::stop_flag(), |s| {
         bar.inc(1);
         bar.set_message(format!("val MAE {:.4}", s.val_mae));
-        println!(
-            "epoch {}/{epochs}: loss {:.4}, validation MAE {:.4}, stage accuracy {:.3} ({:.1} s)",
-            s.epoch,
-            s.loss,
-            s.val_mae,
-            s.val_stage_accuracy,
-            start.elapsed().as_secs_f64()
-        );
+        let seconds = start.elapsed().as_secs_f64();
+        println!("epoch {}/{epochs}: {s} ({seconds:.1} s)", s.epoch);
         start = Instant::now();
     })?;
     bar.finish_and_clear();
@@ -115,19 +87,15 @@ fn train(args: &RmTrainArgs) -> Result<()> {
 fn eval(args: &RmEvalArgs) -> Result<()> {
     let device = device(&args.torch)?;
     let model = RewardModel::load(&args.model, device)?;
-    let (manifest, episodes) =
-        load_datasets(std::slice::from_ref(&args.dataset), args.skip_corrupt)?;
-    ensure!(
-        !episodes.is_empty(),
-        "{}: no episodes",
-        args.dataset.display()
-    );
-    let report = evaluate(&model, &manifest, &episodes)?;
+    let (report, manifest, skipped) = evaluate_dataset(&model, &args.dataset, args.skip_corrupt)?;
+    for e in &skipped {
+        eprintln!("warning: skipped {e}");
+    }
     if let Some(plot) = &args.plot {
         let title = format!(
             "calibration of {} on {}",
-            rapt_rm::model_name(&args.model),
-            rapt_rm::model_name(&args.dataset)
+            rapt_reward_model::model_name(&args.model),
+            rapt_reward_model::model_name(&args.dataset)
         );
         calibration_chart(&report.calibration, &title).write_png(plot, 560, 480)?;
     }
@@ -142,35 +110,7 @@ fn eval(args: &RmEvalArgs) -> Result<()> {
         manifest.env,
         args.dataset.display()
     );
-    println!(
-        "VOC (Spearman ρ of Φ̂ with time to the first success, {} successful episodes): {:.3} (the oracle's Φ: {:.3})",
-        report.voc_episodes, report.voc, report.oracle_voc
-    );
-    println!(
-        "VOC on the {} successful expert episodes: {:.3}",
-        report.voc_expert_episodes, report.voc_expert
-    );
-    println!("MAE against the oracle Φ: {:.4}", report.mae);
-    println!("stage accuracy: {:.3}", report.stage_accuracy);
-    println!(
-        "outcome accuracy (success / partial / failure from the final Φ̂): {:.3}",
-        report.outcome_accuracy
-    );
-    println!(
-        "confusion [truth][predicted] (success, partial, failure): {:?}",
-        report.outcome_confusion
-    );
-    println!("calibration (predicted bin: mean predicted → mean oracle, count):");
-    for b in report.calibration.iter().filter(|b| b.count > 0) {
-        println!(
-            "  [{:.1}, {:.1}): {:.3} → {:.3} ({})",
-            b.low,
-            b.low + 0.1,
-            b.predicted,
-            b.oracle,
-            b.count
-        );
-    }
+    print!("{report}");
     Ok(())
 }
 
@@ -220,11 +160,11 @@ fn bench(args: &RmBenchArgs) -> Result<()> {
     );
     if let Some(clients) = args.served {
         let name = PathBuf::from(&args.model);
-        let served = rapt_rm::LearnedProgress::from_model(
+        let served = rapt_reward_model::LearnedProgress::from_model(
             RewardModel::load_or_fresh(&args.model, device)?,
             name,
         );
-        let report = rapt_remote::load::bench_served(
+        let report = rapt_progress_http::load::bench_served(
             Box::new(served),
             args.batch,
             clients,
@@ -248,11 +188,12 @@ fn score(args: &RmScoreArgs) -> Result<()> {
     let model = RewardModel::load(&args.model, device(&args.torch)?)?;
     let shape = &model.meta().shape;
     let (views, size) = (shape.views.len(), shape.size);
-    let frames =
-        rapt_remote::frames::read_frame_sets(&args.images, views, size).map_err(|e| match e {
+    let frames = rapt_progress_http::frames::read_frame_sets(&args.images, views, size).map_err(
+        |e| match e {
             FrameError::Incomplete { .. } => anyhow!("{e} [{}]", shape.views.join(", ")),
             e => e.into(),
-        })?;
+        },
+    )?;
     let phi = model.score_bytes(&frames, args.images.len() / views)?;
     println!("{}", serde_json::json!({ "phi": phi }));
     Ok(())

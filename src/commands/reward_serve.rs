@@ -1,12 +1,12 @@
 //! `rapt reward-serve`: a learned reward model on the OpenAI-compatible API
-//! (`rapt_remote::RewardServer` does the serving).
+//! (`rapt_progress_http::RewardServer` does the serving).
 
 use std::io::Write;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use rapt_remote::{RewardServer, ServeOptions};
-use rapt_rm::LearnedProgress;
+use rapt_progress_http::{RewardServer, ServeOptions};
+use rapt_reward_model::LearnedProgress;
 
 use crate::cli::RewardServeArgs;
 
@@ -19,7 +19,7 @@ pub fn run(args: &RewardServeArgs) -> Result<()> {
     let name = args
         .name
         .clone()
-        .unwrap_or_else(|| rapt_rm::model_name(&args.model));
+        .unwrap_or_else(|| rapt_reward_model::model_name(&args.model));
     let options = ServeOptions {
         addr: args.addr.clone(),
         model_name: name.clone(),

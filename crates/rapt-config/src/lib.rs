@@ -21,6 +21,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bounded;
 mod error;
 mod load;
 mod locator;

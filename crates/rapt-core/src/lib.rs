@@ -16,6 +16,7 @@ mod batch;
 pub mod bench;
 mod buffers;
 pub mod conformance;
+mod describe;
 mod env;
 mod error;
 mod info;
@@ -29,6 +30,7 @@ mod wrappers;
 
 pub use batch::{Batch, FrameSpec};
 pub use buffers::EnvBuffers;
+pub use describe::EnvDescription;
 pub use env::{Env, StepOut, select_views};
 pub use error::EnvError;
 pub use info::{EpisodeStats, InfoBatch, InfoLayout, InfoMut, MetricRatio};

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use rapt_core::{VecEnv, rng_from_seed};
 
-use rapt_run::Logger;
+use rapt_rundir::Logger;
 
 use crate::{EpisodeWindow, TrainError};
 

@@ -6,7 +6,9 @@ use std::time::Instant;
 use rand::Rng as _;
 use rapt_core::rng_from_seed;
 
-use crate::{GaeParams, Learner, RolloutBuffer};
+use serde::Serialize;
+
+use crate::{ActionHead, Encoder, GaeParams, Learner, ObsLayout, PpoConfig, RolloutBuffer};
 
 /// A finished rollout of `num_envs × num_steps` transitions for `learner`, its
 /// observations kept in the learner's storage ([`Learner::store_obs`]): pixels `k / 255`
@@ -45,7 +47,7 @@ pub fn synthetic_rollout(learner: &mut Learner, num_envs: usize, seed: u64) -> R
 }
 
 /// What [`update_throughput`] measured.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct UpdateThroughput {
     /// Wall time of the timed updates, s.
     pub seconds: f64,
@@ -107,5 +109,111 @@ mod tests {
             after >= before + 1000,
             "{before} → {after} faults after touching 64 MiB"
         );
+    }
+}
+
+/// A PPO update benchmark (`rapt bench-update`): a learner of this shape on the CPU,
+/// timed over `updates` updates of a synthetic rollout.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UpdateBench {
+    /// Vector observation values (besides the image).
+    pub obs: usize,
+    /// Action dimensions.
+    pub act: usize,
+    /// Hidden layer widths.
+    pub hidden: Vec<i64>,
+    /// Envs × steps make the batch.
+    pub envs: usize,
+    /// Steps per env in the batch.
+    pub steps: usize,
+    /// Samples per minibatch.
+    pub minibatch: usize,
+    /// Epochs per update.
+    pub epochs: usize,
+    /// Torch threads.
+    pub threads: usize,
+    /// Timed updates.
+    pub updates: usize,
+    /// An image observation (channels, height, width) read by a CNN, if any.
+    pub image: Option<[usize; 3]>,
+    /// The CNN's channels.
+    pub channels: Vec<i64>,
+    /// The CNN's feature width.
+    pub features: i64,
+    /// The action head.
+    pub head: ActionHead,
+}
+
+/// What an [`UpdateBench`] measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct UpdateBenchReport {
+    /// The benchmark.
+    #[serde(flatten)]
+    pub bench: UpdateBench,
+    /// The batch, samples.
+    pub batch: usize,
+    /// The timing.
+    #[serde(flatten)]
+    pub measured: UpdateThroughput,
+}
+
+impl UpdateBench {
+    /// Build the learner and time its updates.
+    pub fn run(&self) -> Result<UpdateBenchReport, crate::TrainError> {
+        let batch = self.envs * self.steps;
+        if batch < self.minibatch {
+            return Err(crate::TrainError::Invalid(format!(
+                "the batch ({} envs × {} steps) must hold at least one minibatch of {}",
+                self.envs, self.steps, self.minibatch
+            )));
+        }
+        crate::configure_torch_threads(self.threads);
+        let layout = ObsLayout {
+            dim: self.image.map_or(0, |[c, h, w]| c * h * w) + self.obs,
+            image: self.image,
+        };
+        let config = PpoConfig {
+            num_steps: self.steps,
+            num_minibatches: (batch / self.minibatch).max(1),
+            update_epochs: self.epochs,
+            norm_obs: false,
+            anneal_lr: false,
+            hidden: self.hidden.clone(),
+            encoder: match self.image {
+                Some(_) => Encoder::Cnn {
+                    channels: self.channels.clone(),
+                    features: self.features,
+                },
+                None => Encoder::Mlp,
+            },
+            action_head: self.head,
+            ..PpoConfig::default()
+        };
+        let mut learner = Learner::new(layout, self.act, config, tch::Device::Cpu, 1)?;
+        let rollout = synthetic_rollout(&mut learner, self.envs, 1);
+        let measured = update_throughput(&mut learner, &rollout, self.updates);
+        Ok(UpdateBenchReport {
+            bench: self.clone(),
+            batch,
+            measured,
+        })
+    }
+}
+
+impl std::fmt::Display for UpdateBenchReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let b = &self.bench;
+        let image = b.image.map_or(String::new(), |i| {
+            format!("image {i:?} + {} values, CNN, ", b.obs)
+        });
+        let faults = self
+            .measured
+            .minor_faults_per_update
+            .map_or("?".into(), |f| format!("{f:.0}"));
+        writeln!(
+            f,
+            "PPO update: batch {}, minibatch {}, {image}hidden {:?}, {} epochs, {} threads: {:.0} samples/s, {faults} minor page faults per update",
+            self.batch, b.minibatch, b.hidden, b.epochs, b.threads, self.measured.samples_per_s
+        )
     }
 }

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use rapt_core::VecEnv;
-use rapt_reward::Shaper;
+use rapt_shaping::Shaper;
 
-use rapt_run::CheckpointDir;
+use rapt_rundir::CheckpointDir;
 
 use crate::{
     Callback, Control, EvalOptions, Evaluation, Learner, TrainError, UpdateContext,

@@ -41,7 +41,7 @@ pub enum CheckpointError {
         /// The checkpoint directory.
         path: PathBuf,
         /// Which file, and how it differs.
-        source: rapt_run::integrity::IntegrityError,
+        source: rapt_rundir::integrity::IntegrityError,
     },
     /// The checkpoint exists but cannot be read back.
     #[error("checkpoint {path} is corrupted or truncated: {message}")]
@@ -53,8 +53,8 @@ pub enum CheckpointError {
     },
 }
 
-impl From<rapt_run::FileError> for CheckpointError {
-    fn from(e: rapt_run::FileError) -> Self {
+impl From<rapt_rundir::FileError> for CheckpointError {
+    fn from(e: rapt_rundir::FileError) -> Self {
         Self::Io {
             path: e.path,
             source: e.source,
@@ -132,7 +132,7 @@ impl Learner {
         progress: Progress,
         with_optimizer: bool,
     ) -> Result<(), CheckpointError> {
-        rapt_run::write_dir_atomic(dir, |tmp| self.write_files(tmp, progress, with_optimizer))
+        rapt_rundir::write_dir_atomic(dir, |tmp| self.write_files(tmp, progress, with_optimizer))
     }
 
     fn write_files(
@@ -163,7 +163,7 @@ impl Learner {
             files.push(OPTIMIZER);
         }
 
-        let sha256 = rapt_run::integrity::digest_files(tmp, &files).map_err(|source| {
+        let sha256 = rapt_rundir::integrity::digest_files(tmp, &files).map_err(|source| {
             CheckpointError::Integrity {
                 path: tmp.to_path_buf(),
                 source,
@@ -242,7 +242,7 @@ impl Learner {
         if meta.sha256.is_empty() {
             tracing::warn!(checkpoint = %dir.display(), "no SHA-256 digests in meta.json (an older checkpoint): loading it unchecked");
         }
-        rapt_run::integrity::verify_files(dir, &meta.sha256).map_err(|source| {
+        rapt_rundir::integrity::verify_files(dir, &meta.sha256).map_err(|source| {
             CheckpointError::Integrity {
                 path: dir.to_path_buf(),
                 source,
@@ -307,7 +307,7 @@ impl Learner {
         dir: &Path,
         device: Device,
     ) -> Result<Option<(Self, Progress, PathBuf)>, CheckpointError> {
-        let loaded = rapt_run::CheckpointDir::updates(dir)
+        let loaded = rapt_rundir::CheckpointDir::updates(dir)
             .load_newest(|ckpt| Learner::load_checkpoint(ckpt, device))?;
         Ok(loaded.map(|((learner, progress), ckpt)| (learner, progress, ckpt)))
     }
@@ -393,7 +393,7 @@ mod tests {
             .fold(0.0f32, f32::max);
         assert!(worst < 1e-5, "parameters differ by {worst}");
         assert_eq!(
-            rapt_run::CheckpointDir::updates(&dir).latest(),
+            rapt_rundir::CheckpointDir::updates(&dir).latest(),
             Some(dir.join("update-000007"))
         );
     }

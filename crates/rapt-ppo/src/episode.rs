@@ -29,9 +29,23 @@ pub enum Actor {
 }
 
 impl Actor {
+    /// The actor a command line names: `expert`, `random`, or a run directory (the policy
+    /// of its newest checkpoint, on the CPU).
+    pub fn from_spec(spec: &str) -> Result<Self, TrainError> {
+        match spec {
+            "expert" => Ok(Actor::Expert),
+            "random" => Ok(Actor::Random),
+            dir => Self::policy_of_run(Path::new(dir)).map_err(|e| {
+                TrainError::Invalid(format!(
+                    "`{dir}` is not `expert`, `random`, or a run directory with checkpoints: {e}"
+                ))
+            }),
+        }
+    }
+
     /// The policy of the newest checkpoint in run directory `run_dir`, on the CPU.
     pub fn policy_of_run(run_dir: &Path) -> Result<Self, TrainError> {
-        let ckpt = rapt_run::CheckpointDir::updates(run_dir.join("checkpoints"))
+        let ckpt = rapt_rundir::CheckpointDir::updates(run_dir.join("checkpoints"))
             .latest()
             .ok_or_else(|| {
                 TrainError::Invalid(format!(

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use rapt_core::EnvError;
-use rapt_reward::ShaperError;
+use rapt_shaping::ShaperError;
 
-use rapt_run::{CheckpointDirError, RunDirError};
+use rapt_rundir::{CheckpointDirError, RunDirError};
 
 use crate::{CheckpointError, LearnerError};
 

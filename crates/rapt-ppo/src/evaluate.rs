@@ -1,7 +1,7 @@
 //! Headless evaluation of a policy on held-out seeds (SB3's `evaluate_policy`).
 
 use rapt_core::{Batch, EpisodeTally, VecEnv, ordered_map};
-use rapt_reward::Shaper;
+use rapt_shaping::Shaper;
 use serde::{Deserialize, Serialize};
 
 use crate::{Learner, TrainError};
@@ -62,6 +62,53 @@ impl Evaluation {
     /// The metric `name`, if the env reports it.
     pub fn metric(&self, name: &str) -> Option<f64> {
         self.metrics.iter().find(|(n, _)| n == name).map(|m| m.1)
+    }
+
+    /// The headline in words: `N episodes, success S% (95% CI L–H%), success once O%,
+    /// mean return R, mean length T`.
+    pub fn summary(&self) -> String {
+        let (lo, hi) = self.success_ci95;
+        format!(
+            "{} episodes, success {:.1}% (95% CI {:.1}–{:.1}%), success once {:.1}%, mean return {:.3}, mean length {:.1}",
+            self.episodes,
+            self.success_rate * 100.0,
+            lo * 100.0,
+            hi * 100.0,
+            self.success_once_rate * 100.0,
+            self.mean_return,
+            self.mean_length
+        )
+    }
+
+    /// The shaping return and every env metric, one `  name value` line each.
+    pub fn metric_lines(&self) -> String {
+        let shaping = self.mean_shaping_return.map(|v| ("shaping_return", v));
+        let metrics = self.metrics.iter().map(|(n, v)| (n.as_str(), *v));
+        shaping
+            .into_iter()
+            .chain(metrics)
+            .map(|(name, value)| format!("  {name:<20} {value:.4}\n"))
+            .collect()
+    }
+
+    /// One line per episode: env, index, return, length, success, success once, ended by.
+    pub fn episode_table(&self) -> String {
+        let mut out = format!(
+            "{:>7} {:>4} {:>5} {:>10} {:>6} {:>8} {:>12} {:>10}\n",
+            "episode", "env", "index", "return", "length", "success", "success once", "ended by"
+        );
+        for (k, e) in self.per_episode.iter().enumerate() {
+            let ended = if e.terminated {
+                "terminated"
+            } else {
+                "truncated"
+            };
+            out += &format!(
+                "{k:>7} {:>4} {:>5} {:>10.3} {:>6} {:>8} {:>12} {ended:>10}\n",
+                e.env, e.index, e.ret, e.length, e.success, e.success_once
+            );
+        }
+        out
     }
 }
 

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use rapt_core::{EpisodeStats, VecEnv};
-use rapt_reward::Shaper;
-use rapt_run::Logger;
+use rapt_rundir::Logger;
+use rapt_shaping::Shaper;
 
 use crate::{
     ActionSpace, GaeParams, Learner, ObsLayout, Progress, RolloutBuffer, StepRecord, TorchThreads,

@@ -2,7 +2,7 @@
 //! [`Trainer::learn`], evaluate it with [`evaluate_policy`].
 //!
 //! * The run loop ([`Trainer`]): rollouts into a [`RolloutBuffer`] that owns the
-//!   bootstrap through truncations, reward shaping ([`rapt_reward::Shaper`]), PPO updates,
+//!   bootstrap through truncations, reward shaping ([`rapt_shaping::Shaper`]), PPO updates,
 //!   one metrics row per update through a [`Logger`] and its sinks (CSV, TensorBoard,
 //!   progress bar), and [`Callback`]s for periodic evaluation ([`EvalCallback`]),
 //!   checkpoints ([`CheckpointCallback`]) and early stopping ([`StopOnSuccess`]).
@@ -11,7 +11,7 @@
 //!   ([`compute_gae`]), observation and reward normalization, a saveable Adam
 //!   ([`FlatAdam`]), checkpoints in safetensors.
 //! * A saved run continued ([`resume_run`]) or its policy exported ([`export_policy`]);
-//!   run directories, checkpoint directories and the metrics logger are `rapt_run`'s.
+//!   run directories, checkpoint directories and the metrics logger are `rapt_rundir`'s.
 //! * Device choice ([`DeviceChoice`]), torch thread sizing ([`torch_threads_for`],
 //!   [`TorchThreads`]).
 //! * Data-parallel training ([`dist`]): a [`Collective`] ([`Single`], or MPI from the

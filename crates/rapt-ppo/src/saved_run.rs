@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rapt_run::{CheckpointDir, RunDir, locate_checkpoint};
+use rapt_rundir::{CheckpointDir, RunDir, locate_checkpoint};
 
 use crate::{Learner, PpoConfig, Progress, TrainError, read_progress};
 
@@ -51,7 +51,7 @@ pub fn resume_run(
 /// inside one — into `out` as a small, self-contained run directory: the run's
 /// `config.ron` and `checkpoints/<name>/` holding the weights, the observation and reward
 /// statistics and the counters, without optimizer state ([`Learner::save_policy`]).
-/// `rapt eval OUT` and [`rapt_run::locate_checkpoint`] read it as they read the run. Returns the
+/// `rapt eval OUT` and [`rapt_rundir::locate_checkpoint`] read it as they read the run. Returns the
 /// checkpoint written. Refuses an `out` that already holds anything.
 pub fn export_policy(target: &Path, out: &Path) -> Result<PathBuf, TrainError> {
     let (run_dir, checkpoint) = locate_checkpoint(target, CheckpointDir::updates)?;

@@ -15,7 +15,7 @@ use pyo3::types::{PyDict, PyList};
 use rapt_core::{
     Batch, FrameSpec, InfoBatch, InfoLayout, Space, ThreadedVecEnv, VecEnv, VecEnvOptions,
 };
-use rapt_reward::{ModelLoader, ModelSpec, Shaper, Shaping};
+use rapt_shaping::{ModelLoader, ModelSpec, Shaper, Shaping};
 
 fn value_error(e: impl Display) -> PyErr {
     PyValueError::new_err(e.to_string())
@@ -24,13 +24,13 @@ fn value_error(e: impl Display) -> PyErr {
 /// Every registered env id.
 #[pyfunction]
 fn ids() -> Vec<String> {
-    rapt_envs::registry().ids()
+    rapt_registry::registry().ids()
 }
 
 /// `{id, summary, max_episode_steps, default_params}` of the env `id`.
 #[pyfunction]
 fn spec<'py>(py: Python<'py>, id: &str) -> PyResult<Bound<'py, PyDict>> {
-    let registry = rapt_envs::registry();
+    let registry = rapt_registry::registry();
     let spec = registry.spec(id).map_err(value_error)?;
     let d = PyDict::new(py);
     d.set_item("id", spec.id)?;
@@ -169,7 +169,7 @@ impl PyVecEnv {
             threads,
             max_episode_steps,
         };
-        let env = rapt_envs::registry()
+        let env = rapt_registry::registry()
             .make_vec(id, params, &options)
             .map_err(value_error)?;
         let obs_dim = env.single_observation_space().flat_dim();
@@ -307,7 +307,7 @@ impl PyVecEnv {
     }
 
     /// Shape every reward from the next step on as `shaping` says (RON text of
-    /// `rapt_reward::Shaping`, e.g. `Potential(model: Oracle, scale: 10.0)`), with the
+    /// `rapt_shaping::Shaping`, e.g. `Potential(model: Oracle, scale: 10.0)`), with the
     /// learner's discount `gamma`: the same rules as the Rust trainer (Φ of a terminal
     /// state is 0; a truncated episode keeps its real Φ). A remote model (`Remote(...)`)
     /// reads camera frames: reset the envs before stepping. Learned models need libtorch,
@@ -319,10 +319,10 @@ impl PyVecEnv {
             .map_err(|e| value_error(format!("shaping: {e}")))?;
         let load: ModelLoader<'_> = &|spec| match spec {
             ModelSpec::Remote(remote) => {
-                let model = rapt_remote::RemoteProgress::connect_for_env(remote, || {
-                    rapt_envs::registry().make(&self.id, &self.params, None)
+                let model = rapt_progress_http::RemoteProgress::connect_for_env(remote, || {
+                    rapt_registry::registry().make(&self.id, &self.params, None)
                 })?;
-                Ok(Box::new(model) as Box<dyn rapt_reward::ProgressModel>)
+                Ok(Box::new(model) as Box<dyn rapt_shaping::ProgressModel>)
             }
             other => Err(format!(
                 "{other:?}: learned reward models need the rapt CLI (libtorch); the Python \
@@ -357,7 +357,7 @@ impl PyVecEnv {
                 {
                     s.reset(env.batch())?;
                 }
-                Ok::<_, rapt_reward::ShaperError>(shaper)
+                Ok::<_, rapt_shaping::ShaperError>(shaper)
             })?
             .map_err(value_error)?;
         *self.shaper() = shaper;

@@ -1,35 +1,36 @@
-//! Run plumbing shared by every trainer in rapt (PPO runs and reward-model runs alike),
-//! without libtorch: what a run leaves on disk and how it is written.
+//! Runs from a RON config: what `rapt train` and `rapt eval` do, as a library (and what
+//! multi-process training will run on every rank).
 //!
-//! * [`RunDir`]: a run directory, claimed by one process at a time ([`lock`]), named
-//!   `runs/<name>-<UTC stamp>`, with `config.ron`, `metrics.csv`, [`TENSORBOARD_DIR`] and
-//!   `checkpoints/`.
-//! * [`write_atomic`] and [`write_dir_atomic`]: the one way a file or a directory of
-//!   files is written, so a crash never leaves half of one.
-//! * [`CheckpointDir`]: numbered checkpoint directories (`update-000120`, `epoch-0007`),
-//!   listed newest first by number, pruned, the newest intact one found past damaged
-//!   ones ([`CheckpointDir::load_newest`]), and a checkpoint located from a run or a path
-//!   inside it ([`locate_checkpoint`]).
-//! * [`integrity`]: SHA-256 digests recorded beside the files a checkpoint or a model
-//!   holds, checked on load.
-//! * [`Logger`] with [`Sink`]s ([`CsvSink`], [`TensorBoardSink`], [`ProgressSink`]):
-//!   a metric is recorded by name once and reaches every sink.
-//! * [`plot`]: charts as PNG files ([`plot::Chart`]), drawn in Rust with axes, ticks,
-//!   numbers and a legend, for learning curves ([`curves`]: a metric of several runs,
-//!   mean and range over seeds) and calibration plots.
+//! * [`RunConfig`]: every setting of a run in one documented struct, loaded and validated
+//!   by [`config::load`] before anything is written (env id and parameters against the
+//!   registry, PPO settings, that the action head fits the env's action space, shaping).
+//! * [`start`]: a job from a config file or a saved run, on one process or every rank of
+//!   an MPI job, built once by [`prepare`] (envs, learner, shapers, evaluation env) before
+//!   a run directory is claimed; [`train`]: the metrics logger, the evaluation and
+//!   checkpoint callbacks, [`rapt_ppo::Trainer::learn`] and the final evaluation;
+//!   [`random_baseline`] for `policy: Random`; [`train_new`] for a config built in code.
+//! * [`evaluate_run`]: a saved run's checkpoint on held-out seeds.
+//!
+//! This crate composes the others, so it links both rapier (through the envs) and
+//! libtorch (through the learner); the learner and env crates never see each other.
 #![warn(missing_docs)]
 
-mod checkpoints;
-pub mod curves;
-mod files;
-pub mod integrity;
-pub mod lock;
-pub mod logger;
-pub mod plot;
-mod run_dir;
-pub mod tensorboard;
+pub mod config;
+mod error;
+mod eval;
+pub mod models;
+mod prepare;
+pub mod recording;
+pub mod rollout;
+mod run;
 
-pub use checkpoints::{CheckpointDir, CheckpointDirError, locate_checkpoint};
-pub use files::{FileError, write_atomic, write_dir_atomic};
-pub use logger::{CsvSink, Logger, ProgressSink, Sink, TensorBoardSink, progress_bar};
-pub use run_dir::{RunDir, RunDirError, TENSORBOARD_DIR};
+pub use config::{
+    EnvConfig, MAX_BATCH, MAX_NUM_ENVS, MAX_RANKS, PolicyKind, RunConfig, TrainConfig,
+};
+pub use error::RunError;
+pub use eval::{EvalRun, EvalRunOptions, RecordOptions, evaluate_run};
+pub use prepare::{Prepared, Role, prepare};
+pub use run::{
+    BaselineOutcome, RESUME_SETTABLE, StartRequest, Started, TrainOptions, TrainOutcome,
+    random_baseline, start, start_new_run, start_run, train, train_new,
+};

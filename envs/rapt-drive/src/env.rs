@@ -12,7 +12,7 @@ use crate::geom::{Polyline, V2, boxes_overlap, wrap_angle};
 use crate::map::{LaneId, LightState, RoadMap};
 use crate::params::{DriveParams, MapSource, ObservationMode, RouteEndWaypoints};
 use crate::pedestrians::{self, PEDESTRIAN_HALF, Pedestrian};
-use crate::raster::{self, CHANNELS, RasterConfig, Scene, StopLine, VehicleShape};
+use crate::raster::{self, CHANNELS, RasterConfig, RasterScene, StopLine, VehicleShape};
 use crate::reward::{Comfort, Factors, Infraction, lane_factor, speeding_factor, step_reward};
 use crate::route::{Route, sample_route};
 use crate::traffic::{CAR_HALF, Traffic};
@@ -399,7 +399,7 @@ impl DriveEnv {
             );
             walkers.clear();
             walkers.extend(e.peds.iter().map(|p| p.at));
-            let scene = Scene {
+            let scene = RasterScene {
                 raster: &e.map.raster,
                 ego: (ego, e.state.yaw),
                 route: (&e.route.line, e.s),

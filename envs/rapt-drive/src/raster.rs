@@ -188,7 +188,7 @@ pub struct VehicleShape {
 
 /// Everything drawn into one observation.
 #[derive(Debug)]
-pub struct Scene<'a> {
+pub struct RasterScene<'a> {
     /// The map's static layers.
     pub raster: &'a StaticRaster,
     /// Ego position and heading.
@@ -205,7 +205,7 @@ pub struct Scene<'a> {
 
 /// Render `scene` into `out` (`CHANNELS.len() × size × size`, channel-major, values in
 /// [0, 1]): forward is up, the ego `ego_from_bottom` pixels above the bottom edge, centred.
-pub fn render(config: &RasterConfig, scene: &Scene<'_>, out: &mut [f32]) {
+pub fn render(config: &RasterConfig, scene: &RasterScene<'_>, out: &mut [f32]) {
     let n = config.size;
     let plane = n * n;
     debug_assert_eq!(out.len(), CHANNELS.len() * plane);

@@ -4,7 +4,7 @@ use rapt_sim::{Health, WorldConfig, check_health, new_world};
 
 use crate::params::{ControlMode, ManipParams, RewardMode};
 use crate::robot;
-use crate::task::{Evaluation, Scene, Task};
+use crate::task::{Task, TaskEvaluation, TaskScene};
 
 /// Observation slots every task starts with: TCP position (3, m), TCP velocity (3, m/s),
 /// gripper opening (1, m).
@@ -19,13 +19,13 @@ const MAX_ANGULAR_SPEED: f32 = 200.0;
 pub struct ManipEnv<T: Task> {
     task: T,
     params: ManipParams,
-    scene: Option<Scene>,
+    scene: Option<TaskScene>,
     rng: Rng,
     observation_space: Space,
     action_space: Space,
     layout: InfoLayout,
     n_terms: usize,
-    last_eval: Evaluation,
+    last_eval: TaskEvaluation,
     blowups: u32,
 }
 
@@ -73,22 +73,22 @@ impl<T: Task> ManipEnv<T> {
             scene: None,
             rng: rng_from_seed(0),
             n_terms,
-            last_eval: Evaluation::default(),
+            last_eval: TaskEvaluation::default(),
             blowups: 0,
         })
     }
 
     /// The current scene (after the first reset).
-    pub fn scene(&self) -> Option<&Scene> {
+    pub fn scene(&self) -> Option<&TaskScene> {
         self.scene.as_ref()
     }
 
     /// The current scene, mutable: for tests and tools that perturb the simulation.
-    pub fn scene_mut(&mut self) -> Option<&mut Scene> {
+    pub fn scene_mut(&mut self) -> Option<&mut TaskScene> {
         self.scene.as_mut()
     }
 
-    fn build_scene(&self) -> Scene {
+    fn build_scene(&self) -> TaskScene {
         let config = WorldConfig {
             dt: self.params.control_dt / self.params.substeps as f32,
             gravity: 9.81,
@@ -106,7 +106,7 @@ impl<T: Task> ManipEnv<T> {
         );
         let arm = robot::insert(&mut world);
         let objects = self.task.build(&mut world);
-        Scene {
+        TaskScene {
             world,
             arm,
             objects,
@@ -117,8 +117,8 @@ impl<T: Task> ManipEnv<T> {
 
     fn write_outputs(
         &self,
-        scene: &Scene,
-        eval: &Evaluation,
+        scene: &TaskScene,
+        eval: &TaskEvaluation,
         obs: &mut [f32],
         info: &mut InfoMut<'_>,
     ) {

@@ -16,7 +16,7 @@ pub mod views;
 
 pub use env::{ManipEnv, ROBOT_OBS};
 pub use params::{CameraObs, ControlMode, ManipParams, RewardMode};
-pub use task::{Evaluation, Scene, Task, approach, move_towards};
+pub use task::{Task, TaskEvaluation, TaskScene, approach, move_towards};
 
 use rapt_core::{Env, EnvError, EnvSpec, Registry, parse_params};
 

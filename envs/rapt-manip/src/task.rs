@@ -6,7 +6,7 @@ use rapt_sim::Arm;
 use rapt_sim::rapier3d::prelude::*;
 
 /// The simulated scene of one env: world, arm, task objects and goal.
-pub struct Scene {
+pub struct TaskScene {
     /// The physics world (z up, table top at z = 0).
     pub world: PhysicsWorld,
     /// The arm.
@@ -19,9 +19,9 @@ pub struct Scene {
     pub object_color: [u8; 3],
 }
 
-impl std::fmt::Debug for Scene {
+impl std::fmt::Debug for TaskScene {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Scene")
+        f.debug_struct("TaskScene")
             .field("bodies", &self.world.bodies.len())
             .field("objects", &self.objects)
             .field("goal", &self.goal)
@@ -31,7 +31,7 @@ impl std::fmt::Debug for Scene {
 
 /// A task's judgement of the current state.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Evaluation {
+pub struct TaskEvaluation {
     /// The task is solved in this state.
     pub success: bool,
     /// Index of the stage in progress (= number of completed stages), `0..=n_stages`.
@@ -40,7 +40,7 @@ pub struct Evaluation {
     pub stage_progress: f32,
 }
 
-impl Evaluation {
+impl TaskEvaluation {
     /// Step-aware progress Φ = (completed stages + progress in the current stage) / stages,
     /// in [0, 1].
     pub fn phi(&self, n_stages: usize) -> f32 {
@@ -73,17 +73,17 @@ pub trait Task: Send + std::fmt::Debug {
     /// Add the task's objects to a fresh world; returns their handles.
     fn build(&self, world: &mut PhysicsWorld) -> Vec<RigidBodyHandle>;
     /// Place objects and choose the goal for a new episode.
-    fn initialize_episode(&mut self, scene: &mut Scene, rng: &mut Rng);
+    fn initialize_episode(&mut self, scene: &mut TaskScene, rng: &mut Rng);
     /// Write the task's observation slots.
-    fn observe(&self, scene: &Scene, obs: &mut [f32]);
+    fn observe(&self, scene: &TaskScene, obs: &mut [f32]);
     /// Success, stage and within-stage progress.
-    fn evaluate(&self, scene: &Scene) -> Evaluation;
+    fn evaluate(&self, scene: &TaskScene) -> TaskEvaluation;
     /// Dense reward: write each term's contribution and return their sum.
-    fn dense_reward(&self, scene: &Scene, eval: &Evaluation, terms: &mut [f32]) -> f32;
+    fn dense_reward(&self, scene: &TaskScene, eval: &TaskEvaluation, terms: &mut [f32]) -> f32;
     /// Task metrics (e.g. object-to-goal distance, m).
-    fn metrics(&self, scene: &Scene, out: &mut [f32]);
+    fn metrics(&self, scene: &TaskScene, out: &mut [f32]);
     /// The privileged scripted expert's action `[dx, dy, dz, gripper]` in [-1, 1].
-    fn expert(&mut self, scene: &Scene, action: &mut [f32; 4]);
+    fn expert(&mut self, scene: &TaskScene, action: &mut [f32; 4]);
 }
 
 /// Progress of a distance `d` towards `done` from `far`: 0 at `far` or beyond, 1 at

@@ -7,7 +7,7 @@ use rapt_sim::rapier3d::prelude::{Pose, Rotation, ShapeType, Vector};
 use rapt_sim::render::{self, Camera, Item, Primitive, Rgb};
 
 use crate::robot;
-use crate::task::Scene;
+use crate::task::TaskScene;
 
 /// The views, in order.
 pub const VIEWS: [&str; 3] = ["front", "side", "wrist"];
@@ -20,7 +20,7 @@ pub const OBJECT: Rgb = [210, 40, 40];
 const GOAL: Rgb = [40, 190, 60];
 
 /// The scene's shapes with their colours.
-pub fn items(scene: &Scene) -> Vec<Item> {
+pub fn items(scene: &TaskScene) -> Vec<Item> {
     let mut items = Vec::with_capacity(scene.world.colliders.len() + 1);
     let fingers = robot::finger_bodies(&scene.arm);
     for (_, collider) in scene.world.colliders.iter() {
@@ -73,7 +73,7 @@ pub fn items(scene: &Scene) -> Vec<Item> {
 }
 
 /// The camera of `view`, or `None` for an unknown view.
-pub fn camera(scene: &Scene, view: &str, width: usize, height: usize) -> Option<Camera> {
+pub fn camera(scene: &TaskScene, view: &str, width: usize, height: usize) -> Option<Camera> {
     let (eye, target, up, fov) = match view {
         "front" => ([0.42, 0.0, 0.32], [-0.12, 0.0, 0.06], [0.0, 0.0, 1.0], 0.9),
         "side" => (
@@ -98,7 +98,7 @@ pub fn camera(scene: &Scene, view: &str, width: usize, height: usize) -> Option<
 
 /// Render `view` of `scene` into `rgb`; false for an unknown view.
 pub fn render_view(
-    scene: &Scene,
+    scene: &TaskScene,
     view: &str,
     width: usize,
     height: usize,

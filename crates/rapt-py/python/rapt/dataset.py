@@ -2,7 +2,7 @@
 
 A dataset is a directory with `dataset.json` (the manifest: env, params, views, frame
 size, stages) and `episodes/ep-NNNNNN.rep`, one file per episode, each checked against its
-CRC-32. The byte layout is documented in `crates/rapt-rm/src/dataset.rs`:
+CRC-32. The byte layout is documented in `crates/rapt-reward-model/src/dataset.rs`:
 
     magic b"RAPTEP01" | header length H (u32 LE) | header JSON (H bytes)
     | frames T×V×S×S×3 u8 | Φ T×f32 LE | stage T×u8 | progress in stage T×f32 LE

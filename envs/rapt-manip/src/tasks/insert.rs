@@ -4,7 +4,7 @@ use rapt_sim::rapier3d::prelude::*;
 
 use super::{flat, write_parts};
 use crate::robot;
-use crate::task::{Evaluation, Scene, Task, approach, move_towards};
+use crate::task::{Task, TaskEvaluation, TaskScene, approach, move_towards};
 
 /// Peg half extents, m: a 2 × 2 × 8 cm square peg.
 const PEG_HALF: [f32; 3] = [0.01, 0.01, 0.04];
@@ -53,12 +53,12 @@ enum Phase {
     Insert,
 }
 
-fn peg(scene: &Scene) -> Pose {
+fn peg(scene: &TaskScene) -> Pose {
     *scene.world.bodies[scene.objects[0]].position()
 }
 
 /// Peg centre, grasp point and bottom, m.
-fn peg_points(scene: &Scene) -> (Vector, Vector, Vector) {
+fn peg_points(scene: &TaskScene) -> (Vector, Vector, Vector) {
     let p = peg(scene);
     let up = p.rotation * Vector::Z;
     (
@@ -70,7 +70,7 @@ fn peg_points(scene: &Scene) -> (Vector, Vector, Vector) {
 
 /// How far the peg's bottom is below the socket top while inside the hole's footprint, m
 /// (0 elsewhere: a peg standing on the table is not inserted).
-fn insertion_depth(scene: &Scene) -> f32 {
+fn insertion_depth(scene: &TaskScene) -> f32 {
     let (_, _, bottom) = peg_points(scene);
     let off = bottom - scene.goal;
     let inside = off.x.abs() < HOLE_HALF && off.y.abs() < HOLE_HALF;
@@ -81,7 +81,7 @@ fn insertion_depth(scene: &Scene) -> f32 {
     }
 }
 
-fn grasped(scene: &Scene) -> bool {
+fn grasped(scene: &TaskScene) -> bool {
     let (_, grasp, _) = peg_points(scene);
     let tcp = robot::tcp(&scene.world, &scene.arm);
     let width = robot::gripper_width(&scene.world, &scene.arm);
@@ -145,7 +145,7 @@ impl Task for Insert {
         vec![peg, socket]
     }
 
-    fn initialize_episode(&mut self, scene: &mut Scene, rng: &mut Rng) {
+    fn initialize_episode(&mut self, scene: &mut TaskScene, rng: &mut Rng) {
         let peg_at = Vector::new(
             rng.random_range(-0.15..=-0.02),
             rng.random_range(-0.15..=0.15),
@@ -163,7 +163,7 @@ impl Task for Insert {
         self.wait = 0;
     }
 
-    fn observe(&self, scene: &Scene, obs: &mut [f32]) {
+    fn observe(&self, scene: &TaskScene, obs: &mut [f32]) {
         let tcp = robot::tcp(&scene.world, &scene.arm);
         let (centre, grasp, bottom) = peg_points(scene);
         let body = &scene.world.bodies[scene.objects[0]];
@@ -183,7 +183,7 @@ impl Task for Insert {
         write_parts(obs, &parts);
     }
 
-    fn evaluate(&self, scene: &Scene) -> Evaluation {
+    fn evaluate(&self, scene: &TaskScene) -> TaskEvaluation {
         let tcp = robot::tcp(&scene.world, &scene.arm);
         let (_, grasp, bottom) = peg_points(scene);
         let lateral = flat(bottom - scene.goal);
@@ -205,14 +205,14 @@ impl Task for Insert {
         } else {
             (0, approach((tcp - grasp).length(), 0.015, 0.45))
         };
-        Evaluation {
+        TaskEvaluation {
             success,
             stage,
             stage_progress,
         }
     }
 
-    fn dense_reward(&self, scene: &Scene, eval: &Evaluation, terms: &mut [f32]) -> f32 {
+    fn dense_reward(&self, scene: &TaskScene, eval: &TaskEvaluation, terms: &mut [f32]) -> f32 {
         let tcp = robot::tcp(&scene.world, &scene.arm);
         let (_, grasp, bottom) = peg_points(scene);
         terms[0] = -0.5 * (tcp - grasp).length();
@@ -223,7 +223,7 @@ impl Task for Insert {
         terms.iter().sum()
     }
 
-    fn metrics(&self, scene: &Scene, out: &mut [f32]) {
+    fn metrics(&self, scene: &TaskScene, out: &mut [f32]) {
         let (_, _, bottom) = peg_points(scene);
         let up = peg(scene).rotation * Vector::Z;
         out[0] = flat(bottom - scene.goal);
@@ -232,7 +232,7 @@ impl Task for Insert {
         out[3] = up.z.clamp(-1.0, 1.0).acos();
     }
 
-    fn expert(&mut self, scene: &Scene, action: &mut [f32; 4]) {
+    fn expert(&mut self, scene: &TaskScene, action: &mut [f32; 4]) {
         let tcp = robot::tcp(&scene.world, &scene.arm);
         let (_, grasp, bottom) = peg_points(scene);
         let hole = scene.goal;

@@ -94,6 +94,6 @@ pub fn flat(v: Vector) -> f32 {
 }
 
 /// Centre of the task's first object (the cube), m.
-pub fn first_object(scene: &crate::Scene) -> Vector {
+pub fn first_object(scene: &crate::TaskScene) -> Vector {
     scene.world.bodies[scene.objects[0]].translation()
 }

@@ -4,7 +4,7 @@ use rapt_sim::rapier3d::prelude::*;
 
 use super::{CUBE_HALF, add_cube, first_object as cube, flat, object_obs, uniform_xy};
 use crate::robot;
-use crate::task::{Evaluation, Scene, Task, approach, move_towards};
+use crate::task::{Task, TaskEvaluation, TaskScene, approach, move_towards};
 
 /// Success distance for `PickPlace-v0`, m (Fetch's 5 cm).
 pub const PLACE_THRESHOLD: f32 = 0.05;
@@ -42,7 +42,7 @@ enum Phase {
 }
 
 /// Whether the cube sits between the fingers with the gripper closed on it.
-fn grasped(scene: &Scene) -> bool {
+fn grasped(scene: &TaskScene) -> bool {
     let (c, tcp) = (cube(scene), robot::tcp(&scene.world, &scene.arm));
     let width = robot::gripper_width(&scene.world, &scene.arm);
     (tcp - c).length() < NEAR && width < GRASP_WIDTH && width > 2.0 * CUBE_HALF - 0.02
@@ -82,7 +82,7 @@ impl Task for PickPlace {
         vec![add_cube(world)]
     }
 
-    fn initialize_episode(&mut self, scene: &mut Scene, rng: &mut Rng) {
+    fn initialize_episode(&mut self, scene: &mut TaskScene, rng: &mut Rng) {
         let start = uniform_xy(rng, 0.15, CUBE_HALF);
         let in_air = rng.random_bool(0.5);
         let mut goal = uniform_xy(rng, 0.15, CUBE_HALF);
@@ -98,12 +98,12 @@ impl Task for PickPlace {
         self.wait = 0;
     }
 
-    fn observe(&self, scene: &Scene, obs: &mut [f32]) {
+    fn observe(&self, scene: &TaskScene, obs: &mut [f32]) {
         let tcp = robot::tcp(&scene.world, &scene.arm);
         object_obs(&scene.world, scene.objects[0], tcp, scene.goal, obs);
     }
 
-    fn evaluate(&self, scene: &Scene) -> Evaluation {
+    fn evaluate(&self, scene: &TaskScene) -> TaskEvaluation {
         let (c, tcp) = (cube(scene), robot::tcp(&scene.world, &scene.arm));
         let to_goal = (scene.goal - c).length();
         let success = to_goal < PLACE_THRESHOLD;
@@ -119,14 +119,14 @@ impl Task for PickPlace {
         } else {
             (0, approach((tcp - c).length(), NEAR, 0.45))
         };
-        Evaluation {
+        TaskEvaluation {
             success,
             stage,
             stage_progress,
         }
     }
 
-    fn dense_reward(&self, scene: &Scene, eval: &Evaluation, terms: &mut [f32]) -> f32 {
+    fn dense_reward(&self, scene: &TaskScene, eval: &TaskEvaluation, terms: &mut [f32]) -> f32 {
         let (c, tcp) = (cube(scene), robot::tcp(&scene.world, &scene.arm));
         terms[0] = -0.5 * (tcp - c).length();
         terms[1] = if grasped(scene) { 0.25 } else { 0.0 };
@@ -135,7 +135,7 @@ impl Task for PickPlace {
         terms.iter().sum()
     }
 
-    fn metrics(&self, scene: &Scene, out: &mut [f32]) {
+    fn metrics(&self, scene: &TaskScene, out: &mut [f32]) {
         let (c, tcp) = (cube(scene), robot::tcp(&scene.world, &scene.arm));
         out[0] = (scene.goal - c).length();
         out[1] = (tcp - c).length();
@@ -143,7 +143,7 @@ impl Task for PickPlace {
         out[3] = c.z - CUBE_HALF;
     }
 
-    fn expert(&mut self, scene: &Scene, action: &mut [f32; 4]) {
+    fn expert(&mut self, scene: &TaskScene, action: &mut [f32; 4]) {
         let (c, tcp) = (cube(scene), robot::tcp(&scene.world, &scene.arm));
         let (target, grip) = match self.phase {
             Phase::Above => {

@@ -3,7 +3,7 @@ use rapt_sim::rapier3d::prelude::*;
 
 use super::{CUBE_HALF, add_cube, first_object as cube, flat, object_obs, uniform_xy};
 use crate::robot;
-use crate::task::{Evaluation, Scene, Task, approach, move_towards};
+use crate::task::{Task, TaskEvaluation, TaskScene, approach, move_towards};
 
 /// Success distance for `Push-v0`, m (Fetch's 5 cm).
 pub const PUSH_THRESHOLD: f32 = 0.05;
@@ -90,7 +90,7 @@ impl Task for Push {
         vec![add_cube(world)]
     }
 
-    fn initialize_episode(&mut self, scene: &mut Scene, rng: &mut Rng) {
+    fn initialize_episode(&mut self, scene: &mut TaskScene, rng: &mut Rng) {
         let start = uniform_xy(rng, 0.15, CUBE_HALF);
         let mut goal = uniform_xy(rng, 0.15, CUBE_HALF);
         while (goal - start).length() < 0.1 {
@@ -104,12 +104,12 @@ impl Task for Push {
         self.push_dir = Vector::X;
     }
 
-    fn observe(&self, scene: &Scene, obs: &mut [f32]) {
+    fn observe(&self, scene: &TaskScene, obs: &mut [f32]) {
         let tcp = robot::tcp(&scene.world, &scene.arm);
         object_obs(&scene.world, scene.objects[0], tcp, scene.goal, obs);
     }
 
-    fn evaluate(&self, scene: &Scene) -> Evaluation {
+    fn evaluate(&self, scene: &TaskScene) -> TaskEvaluation {
         let (c, tcp) = (cube(scene), robot::tcp(&scene.world, &scene.arm));
         let to_goal = (scene.goal - c).length();
         let success = to_goal < PUSH_THRESHOLD;
@@ -121,14 +121,14 @@ impl Task for Push {
             let behind = push_start(c, scene.goal);
             (0, approach((tcp - behind).length(), AT_START, 0.45))
         };
-        Evaluation {
+        TaskEvaluation {
             success,
             stage,
             stage_progress,
         }
     }
 
-    fn dense_reward(&self, scene: &Scene, eval: &Evaluation, terms: &mut [f32]) -> f32 {
+    fn dense_reward(&self, scene: &TaskScene, eval: &TaskEvaluation, terms: &mut [f32]) -> f32 {
         let (c, tcp) = (cube(scene), robot::tcp(&scene.world, &scene.arm));
         terms[0] = -0.5 * (tcp - c).length();
         terms[1] = -(scene.goal - c).length();
@@ -136,13 +136,13 @@ impl Task for Push {
         terms.iter().sum()
     }
 
-    fn metrics(&self, scene: &Scene, out: &mut [f32]) {
+    fn metrics(&self, scene: &TaskScene, out: &mut [f32]) {
         let (c, tcp) = (cube(scene), robot::tcp(&scene.world, &scene.arm));
         out[0] = (scene.goal - c).length();
         out[1] = (tcp - c).length();
     }
 
-    fn expert(&mut self, scene: &Scene, action: &mut [f32; 4]) {
+    fn expert(&mut self, scene: &TaskScene, action: &mut [f32; 4]) {
         let (c, tcp) = (cube(scene), robot::tcp(&scene.world, &scene.arm));
         let mut dir = scene.goal - c;
         dir.z = 0.0;

@@ -3,7 +3,7 @@ use rapt_core::Rng;
 use rapt_sim::rapier3d::prelude::*;
 
 use crate::robot;
-use crate::task::{Evaluation, Scene, Task, approach, move_towards};
+use crate::task::{Task, TaskEvaluation, TaskScene, approach, move_towards};
 
 /// Success distance for `Reach-v0`, m (Fetch's 5 cm).
 pub const REACH_THRESHOLD: f32 = 0.05;
@@ -47,7 +47,7 @@ impl Task for Reach {
         Vec::new()
     }
 
-    fn initialize_episode(&mut self, scene: &mut Scene, rng: &mut Rng) {
+    fn initialize_episode(&mut self, scene: &mut TaskScene, rng: &mut Rng) {
         scene.goal = Vector::new(
             rng.random_range(-0.15..=0.15),
             rng.random_range(-0.15..=0.15),
@@ -55,16 +55,16 @@ impl Task for Reach {
         );
     }
 
-    fn observe(&self, scene: &Scene, obs: &mut [f32]) {
+    fn observe(&self, scene: &TaskScene, obs: &mut [f32]) {
         let tcp = robot::tcp(&scene.world, &scene.arm);
         let (g, d) = (scene.goal, scene.goal - tcp);
         obs[..6].copy_from_slice(&[g.x, g.y, g.z, d.x, d.y, d.z]);
     }
 
-    fn evaluate(&self, scene: &Scene) -> Evaluation {
+    fn evaluate(&self, scene: &TaskScene) -> TaskEvaluation {
         let d = (scene.goal - robot::tcp(&scene.world, &scene.arm)).length();
         let success = d < REACH_THRESHOLD;
-        Evaluation {
+        TaskEvaluation {
             success,
             stage: usize::from(success),
             stage_progress: if success {
@@ -75,18 +75,18 @@ impl Task for Reach {
         }
     }
 
-    fn dense_reward(&self, scene: &Scene, eval: &Evaluation, terms: &mut [f32]) -> f32 {
+    fn dense_reward(&self, scene: &TaskScene, eval: &TaskEvaluation, terms: &mut [f32]) -> f32 {
         let d = (scene.goal - robot::tcp(&scene.world, &scene.arm)).length();
         terms[0] = -d;
         terms[1] = f32::from(u8::from(eval.success));
         terms[0] + terms[1]
     }
 
-    fn metrics(&self, scene: &Scene, out: &mut [f32]) {
+    fn metrics(&self, scene: &TaskScene, out: &mut [f32]) {
         out[0] = (scene.goal - robot::tcp(&scene.world, &scene.arm)).length();
     }
 
-    fn expert(&mut self, scene: &Scene, action: &mut [f32; 4]) {
+    fn expert(&mut self, scene: &TaskScene, action: &mut [f32; 4]) {
         let tcp = robot::tcp(&scene.world, &scene.arm);
         let [x, y, z] = move_towards(tcp, scene.goal, 1.0);
         *action = [x, y, z, 1.0];

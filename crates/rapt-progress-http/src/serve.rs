@@ -1,0 +1,531 @@
+//! [`RewardServer`]: a progress model that reads camera frames, served on the
+//! OpenAI-compatible chat-completions API so that any client can score frame sets.
+//!
+//! * `POST /v1/chat/completions`: the frames as `image_url` data URLs (PNG or JPEG) in the
+//!   user messages, one per view in the model's view order; other sizes are resized. The
+//!   answer's `choices[0].message.content` is Φ as a plain decimal number (shortest form
+//!   that reads back to the same `f32`), and the extra field `rapt` holds
+//!   `{phi, uncertainty, batch}`.
+//! * `GET /v1/models`: the one served model. `GET /health`: `{"status": "ok"}`.
+//! * Concurrent requests are scored together (dynamic batching): the scorer takes what is
+//!   queued and, while more requests are being read and decoded, waits up to
+//!   [`ServeOptions::max_wait`] for up to [`ServeOptions::max_batch`] frame sets (a lone
+//!   request is scored at once). The queue is bounded: a full queue answers 503.
+//! * Malformed requests get a 4xx with an OpenAI-style JSON error body that says what was
+//!   wrong; bodies over [`ServeOptions::max_body_bytes`] get 413 and are not read.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender, TrySendError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rapt_shaping::{ProgressInput, ProgressModel};
+use serde::Serialize;
+use thiserror::Error;
+use tiny_http::{Header, Method, Request, Response};
+
+use crate::chat::{
+    AnswerMessage, ChatRequest, ChatResponse, Choice, ErrorBody, ErrorDetail, RaptScore, Usage,
+};
+use crate::frames::decode_data_url;
+
+/// How to serve.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Address to listen on, e.g. `127.0.0.1:8000` (port 0: any free port).
+    pub addr: String,
+    /// The model's name in `/v1/models` and in requests' `model` field.
+    pub model_name: String,
+    /// Most frame sets scored together. Default 32.
+    pub max_batch: usize,
+    /// Longest wait for more requests once one is queued, while others are being read and
+    /// decoded (a lone request is scored at once). Default 2 ms.
+    pub max_wait: Duration,
+    /// Requests waiting to be scored before new ones get 503. Default 256.
+    pub queue: usize,
+    /// Threads reading and decoding requests. Default 4.
+    pub http_threads: usize,
+    /// Largest request body, bytes. Default 32 MiB.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            addr: "127.0.0.1:8000".into(),
+            model_name: "rapt".into(),
+            max_batch: 32,
+            max_wait: Duration::from_millis(2),
+            queue: 256,
+            http_threads: 4,
+            max_body_bytes: 32 << 20,
+        }
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// The address cannot be listened on.
+    #[error("cannot listen on {addr}: {message}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// Why.
+        message: String,
+    },
+    /// The model reads no camera frames, or the options are out of range.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// What a server did, returned when it stops.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ServeStats {
+    /// Frame sets scored.
+    pub scored: u64,
+    /// Batches the scorer ran.
+    pub batches: u64,
+    /// Requests answered with a 4xx.
+    pub rejected: u64,
+    /// Requests answered 503 because the queue was full.
+    pub overloaded: u64,
+    /// Requests answered with another 5xx (scoring failed).
+    pub failed: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    scored: AtomicU64,
+    batches: AtomicU64,
+    rejected: AtomicU64,
+    overloaded: AtomicU64,
+    failed: AtomicU64,
+    /// Scoring requests an HTTP thread is reading or decoding right now: the scorer waits
+    /// for more only while some are on their way.
+    arriving: AtomicUsize,
+}
+
+/// A frame set's score: Φ, the model's spread, the size of the batch it was scored in.
+type Scored = (f32, Option<f32>, usize);
+
+/// A frame set waiting to be scored, with the request to answer: the HTTP threads go on
+/// reading requests while it waits, so every queued request can join a batch.
+struct Job {
+    frames: Vec<u8>,
+    request: Request,
+}
+
+/// A scored (or failed) job on its way to the responder thread.
+type Done = (Request, Result<Scored, String>);
+
+/// A progress model served over HTTP; [`RewardServer::run`] serves until a stop flag is
+/// set.
+pub struct RewardServer {
+    http: Arc<tiny_http::Server>,
+    model: Box<dyn ProgressModel>,
+    views: Vec<String>,
+    size: usize,
+    options: ServeOptions,
+}
+
+impl std::fmt::Debug for RewardServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RewardServer")
+            .field("addr", &self.local_addr())
+            .field("model", &self.model.name())
+            .field("views", &self.views)
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RewardServer {
+    /// Listen on `options.addr` for `model`, which must read camera frames.
+    pub fn bind(model: Box<dyn ProgressModel>, options: ServeOptions) -> Result<Self, ServeError> {
+        let (views, size) = model.views().ok_or_else(|| {
+            ServeError::Invalid(format!(
+                "progress model `{}` reads no camera frames; only frame models can be served",
+                model.name()
+            ))
+        })?;
+        if options.max_batch == 0 || options.queue == 0 || options.http_threads == 0 {
+            return Err(ServeError::Invalid(
+                "max_batch, queue and http_threads must be at least 1".into(),
+            ));
+        }
+        let http = tiny_http::Server::http(&options.addr).map_err(|e| ServeError::Bind {
+            addr: options.addr.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(Self {
+            http: Arc::new(http),
+            model,
+            views,
+            size,
+            options,
+        })
+    }
+
+    /// The address it listens on (with the port chosen when 0 was asked for).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.http.server_addr().to_ip()
+    }
+
+    /// The views (in the order requests must send them) and the frame size, px.
+    pub fn views(&self) -> (&[String], usize) {
+        (&self.views, self.size)
+    }
+
+    /// Serve until `stop` is set (checked every 100 ms), then finish the requests in
+    /// hand and return what was done.
+    pub fn run(self, stop: Arc<AtomicBool>) -> ServeStats {
+        let counters = Arc::new(Counters::default());
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<Job>(self.options.queue);
+        let context = Arc::new(Context {
+            model_name: self.options.model_name.clone(),
+            views: self.views.clone(),
+            size: self.size,
+            max_body_bytes: self.options.max_body_bytes,
+            counters: counters.clone(),
+        });
+        let handlers: Vec<_> = (0..self.options.http_threads)
+            .map(|k| {
+                let (http, jobs, stop, context) = (
+                    self.http.clone(),
+                    jobs.clone(),
+                    stop.clone(),
+                    context.clone(),
+                );
+                std::thread::Builder::new()
+                    .name(format!("rapt-serve-http-{k}"))
+                    .spawn(move || {
+                        while !stop.load(Ordering::SeqCst) {
+                            match http.recv_timeout(Duration::from_millis(100)) {
+                                Ok(Some(request)) => context.handle(request, &jobs),
+                                Ok(None) => {}
+                                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                            }
+                        }
+                    })
+                    .expect("spawning an HTTP thread")
+            })
+            .collect();
+        drop(jobs);
+        let (done, answers) = std::sync::mpsc::channel::<Done>();
+        let responder = {
+            let context = context.clone();
+            std::thread::Builder::new()
+                .name("rapt-serve-respond".into())
+                .spawn(move || {
+                    for (request, result) in answers {
+                        context.answer(request, result);
+                    }
+                })
+                .expect("spawning the responder thread")
+        };
+        let (mut model, max_batch, max_wait) =
+            (self.model, self.options.max_batch, self.options.max_wait);
+        let scorer = {
+            let counters = counters.clone();
+            let set_bytes = self.views.len() * self.size * self.size * 3;
+            std::thread::Builder::new()
+                .name("rapt-serve-scorer".into())
+                .spawn(move || {
+                    let limits = (max_batch, max_wait, set_bytes);
+                    score_loop(&mut *model, &queue, &done, limits, &counters)
+                })
+                .expect("spawning the scorer thread")
+        };
+        for h in handlers {
+            let _ = h.join();
+        }
+        // The handlers dropped their senders: the scorer drains the queue and ends, and
+        // with it the responder.
+        let _ = scorer.join();
+        let _ = responder.join();
+        ServeStats {
+            scored: counters.scored.load(Ordering::SeqCst),
+            batches: counters.batches.load(Ordering::SeqCst),
+            rejected: counters.rejected.load(Ordering::SeqCst),
+            overloaded: counters.overloaded.load(Ordering::SeqCst),
+            failed: counters.failed.load(Ordering::SeqCst),
+        }
+    }
+}
+
+/// Take queued jobs in batches (up to `max_batch`, waiting up to `max_wait` for more once
+/// one is in hand), score them and pass them to the responder, until every sender is gone.
+fn score_loop(
+    model: &mut dyn ProgressModel,
+    queue: &Receiver<Job>,
+    done: &Sender<Done>,
+    (max_batch, max_wait, set_bytes): (usize, Duration, usize),
+    counters: &Counters,
+) {
+    let mut frames = Vec::new();
+    loop {
+        let first = match queue.recv_timeout(Duration::from_millis(100)) {
+            Ok(job) => job,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        let mut batch = vec![first];
+        let deadline = Instant::now() + max_wait;
+        while batch.len() < max_batch {
+            if let Ok(job) = queue.try_recv() {
+                batch.push(job);
+                continue;
+            }
+            // Nothing queued: wait (in short slices, up to the deadline) only while
+            // requests are being decoded, so a lone request is scored at once.
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || counters.arriving.load(Ordering::SeqCst) == 0 {
+                break;
+            }
+            if let Ok(job) = queue.recv_timeout(left.min(Duration::from_micros(200))) {
+                batch.push(job);
+            }
+        }
+        frames.clear();
+        for job in &batch {
+            debug_assert_eq!(job.frames.len(), set_bytes);
+            frames.extend_from_slice(&job.frames);
+        }
+        let n = batch.len();
+        let input = ProgressInput {
+            n,
+            task: "",
+            privileged: None,
+            frames: Some(&frames),
+            rows: None,
+        };
+        let result = model.score(&input);
+        counters.batches.fetch_add(1, Ordering::SeqCst);
+        let scores = match result {
+            Ok(scores) if scores.phi.len() == n => Ok(scores),
+            Ok(scores) => Err(format!(
+                "the model gave {} scores for {n} frame sets",
+                scores.phi.len()
+            )),
+            Err(e) => Err(e.to_string()),
+        };
+        if scores.is_ok() {
+            counters.scored.fetch_add(n as u64, Ordering::SeqCst);
+        }
+        for (i, job) in batch.into_iter().enumerate() {
+            let answer = match &scores {
+                Ok(s) => Ok((s.phi[i], s.uncertainty.as_ref().map(|u| u[i]), n)),
+                Err(e) => Err(e.clone()),
+            };
+            let _ = done.send((job.request, answer));
+        }
+    }
+}
+
+/// What the HTTP threads share.
+struct Context {
+    model_name: String,
+    views: Vec<String>,
+    size: usize,
+    max_body_bytes: usize,
+    counters: Arc<Counters>,
+}
+
+/// An answer that is not a score.
+struct Failure {
+    status: u16,
+    message: String,
+}
+
+fn fail(status: u16, message: impl Into<String>) -> Failure {
+    Failure {
+        status,
+        message: message.into(),
+    }
+}
+
+impl Context {
+    fn handle(&self, mut request: Request, jobs: &SyncSender<Job>) {
+        let path = request.url().split('?').next().unwrap_or("").to_owned();
+        let result = match (request.method(), path.as_str()) {
+            (Method::Get, "/health") => Ok(json(&serde_json::json!({"status": "ok"}))),
+            (Method::Get, "/v1/models") => Ok(json(&serde_json::json!({
+                "object": "list",
+                "data": [{"id": self.model_name, "object": "model", "created": 0, "owned_by": "rapt"}],
+            }))),
+            (Method::Post, "/v1/chat/completions") => match self.frames_of(&mut request) {
+                Ok(frames) => {
+                    // The responder answers once it is scored.
+                    self.queue(jobs, Job { frames, request });
+                    return;
+                }
+                Err(f) => Err(f),
+            },
+            (_, "/health" | "/v1/models" | "/v1/chat/completions") => Err(fail(
+                405,
+                format!("{} {path} is not allowed", request.method()),
+            )),
+            _ => Err(fail(
+                404,
+                format!(
+                    "no endpoint {path}; this server has POST /v1/chat/completions, GET /v1/models, GET /health"
+                ),
+            )),
+        };
+        let response = result.unwrap_or_else(|f| self.failure(&f));
+        let _ = request.respond(response);
+    }
+
+    /// Count a failure and turn it into its response.
+    fn failure(&self, f: &Failure) -> Response<std::io::Cursor<Vec<u8>>> {
+        let counter = match f.status {
+            503 => &self.counters.overloaded,
+            400..=499 => &self.counters.rejected,
+            _ => &self.counters.failed,
+        };
+        counter.fetch_add(1, Ordering::SeqCst);
+        error_response(f)
+    }
+
+    /// Queue `job` for the scorer (its request no longer arriving), or answer 503.
+    fn queue(&self, jobs: &SyncSender<Job>, job: Job) {
+        let sent = jobs.try_send(job);
+        self.counters.arriving.fetch_sub(1, Ordering::SeqCst);
+        let (job, message) = match sent {
+            Ok(()) => return,
+            Err(TrySendError::Full(job)) => (job, "the scoring queue is full; retry later"),
+            Err(TrySendError::Disconnected(job)) => (job, "the server is shutting down"),
+        };
+        let _ = job.request.respond(self.failure(&fail(503, message)));
+    }
+
+    /// The RGB frame set of a chat-completions request (views in order), or why not;
+    /// counted as arriving until it is queued.
+    fn frames_of(&self, request: &mut Request) -> Result<Vec<u8>, Failure> {
+        self.counters.arriving.fetch_add(1, Ordering::SeqCst);
+        let frames = self.decode(request);
+        if frames.is_err() {
+            self.counters.arriving.fetch_sub(1, Ordering::SeqCst);
+        }
+        frames
+    }
+
+    fn decode(&self, request: &mut Request) -> Result<Vec<u8>, Failure> {
+        let too_big = || {
+            fail(
+                413,
+                format!("request body over {} bytes", self.max_body_bytes),
+            )
+        };
+        if request
+            .body_length()
+            .is_some_and(|n| n > self.max_body_bytes)
+        {
+            return Err(too_big());
+        }
+        let mut body = Vec::new();
+        request
+            .as_reader()
+            .take(self.max_body_bytes as u64 + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| fail(400, format!("reading the request body: {e}")))?;
+        if body.len() > self.max_body_bytes {
+            return Err(too_big());
+        }
+        let chat: ChatRequest = serde_json::from_slice(&body)
+            .map_err(|e| fail(400, format!("not a chat-completions request: {e}")))?;
+        if !chat.model.is_empty() && chat.model != self.model_name {
+            return Err(fail(
+                404,
+                format!(
+                    "model `{}` is not served here; this server serves `{}`",
+                    chat.model, self.model_name
+                ),
+            ));
+        }
+        let images = chat.user_images();
+        if images.len() != self.views.len() {
+            return Err(fail(
+                400,
+                format!(
+                    "expected {} images, one per view in the order [{}], got {}",
+                    self.views.len(),
+                    self.views.join(", "),
+                    images.len()
+                ),
+            ));
+        }
+        let mut frames = Vec::with_capacity(self.views.len() * self.size * self.size * 3);
+        for (i, url) in images.iter().enumerate() {
+            let rgb = decode_data_url(url, i, self.size).map_err(|e| fail(400, e.to_string()))?;
+            frames.extend_from_slice(&rgb);
+        }
+        Ok(frames)
+    }
+
+    /// Answer a scored request.
+    fn answer(&self, request: Request, result: Result<Scored, String>) {
+        let response = match result {
+            Ok((phi, uncertainty, batch)) => json(&ChatResponse {
+                id: format!("rapt-{}", next_id()),
+                object: "chat.completion".into(),
+                created: SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs()),
+                model: self.model_name.clone(),
+                choices: vec![Choice {
+                    index: 0,
+                    message: AnswerMessage {
+                        role: "assistant".into(),
+                        content: Some(phi.to_string()),
+                    },
+                    finish_reason: Some("stop".into()),
+                    logprobs: None,
+                }],
+                usage: Usage::default(),
+                rapt: Some(RaptScore {
+                    phi,
+                    uncertainty,
+                    batch,
+                }),
+            }),
+            Err(e) => self.failure(&fail(500, format!("scoring failed: {e}"))),
+        };
+        let _ = request.respond(response);
+    }
+}
+
+fn next_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+fn json(value: &impl Serialize) -> Response<std::io::Cursor<Vec<u8>>> {
+    let body = serde_json::to_vec(value).unwrap_or_default();
+    Response::from_data(body).with_header(content_type_json())
+}
+
+fn content_type_json() -> Header {
+    Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..]).expect("a valid header")
+}
+
+fn error_response(f: &Failure) -> Response<std::io::Cursor<Vec<u8>>> {
+    let kind = match f.status {
+        404 => "not_found_error",
+        400..=499 => "invalid_request_error",
+        503 => "overloaded_error",
+        _ => "server_error",
+    };
+    let body = ErrorBody {
+        error: ErrorDetail {
+            message: f.message.clone(),
+            kind: kind.into(),
+            code: f.status,
+        },
+    };
+    json(&body).with_status_code(f.status)
+}

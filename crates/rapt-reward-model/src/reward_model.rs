@@ -1,0 +1,401 @@
+//! A trained reward model on disk and in memory: the network, what it was trained for, and
+//! scoring of frame sets (also as a [`ProgressModel`] for shaping).
+//!
+//! A model is a directory: `weights.safetensors` and `model.json` ([`ModelMeta`]).
+//! Training checkpoints add `optimizer.safetensors` and `progress.json`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use rapt_shaping::{ProgressInput, ProgressModel, ProgressScores, RewardError};
+use serde::{Deserialize, Serialize};
+use tch::{Device, Kind, Tensor, nn};
+use thiserror::Error;
+
+use crate::model::{NetConfig, NetShape, ProgressNet};
+
+/// Version of the model directory format.
+pub const MODEL_FORMAT: u32 = 1;
+pub(crate) const WEIGHTS: &str = "weights.safetensors";
+pub(crate) const META: &str = "model.json";
+
+/// What a model directory says about its network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelMeta {
+    /// Format version ([`MODEL_FORMAT`]).
+    pub format: u32,
+    /// The env the training data came from.
+    pub env: String,
+    /// Stage names.
+    pub stages: Vec<String>,
+    /// Views and frame size the network reads.
+    pub shape: NetShape,
+    /// The network's layers.
+    pub net: NetConfig,
+}
+
+/// A model file that cannot be used; the message names the file.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// Reading or writing failed.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        message: String,
+    },
+    /// The file is damaged or is not a reward model.
+    #[error("{path}: corrupted or not a reward model: {message}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The frames or episodes given do not fit the model (views, size, length).
+    #[error("{0}")]
+    Mismatch(String),
+    /// libtorch failed.
+    #[error(transparent)]
+    Torch(#[from] tch::TchError),
+}
+
+/// The key of the SHA-256 digests (file name → hex) in `model.json` and a checkpoint's
+/// `progress.json`.
+const DIGESTS: &str = "sha256";
+
+/// Record the SHA-256 of each of `names` inside `dir` under `"sha256"` in the JSON object
+/// `value`.
+pub(crate) fn put_digests(
+    value: &mut serde_json::Value,
+    dir: &Path,
+    names: &[&str],
+) -> Result<(), ModelError> {
+    let digests = rapt_rundir::integrity::digest_files(dir, names).map_err(|e| ModelError::Io {
+        path: dir.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    value[DIGESTS] = serde_json::to_value(digests).expect("digests serialize");
+    Ok(())
+}
+
+/// Remove and return the digests recorded in the JSON object `value` (empty when none
+/// were: files written before digests were recorded load unchecked).
+pub(crate) fn take_digests(
+    value: &mut serde_json::Value,
+) -> Result<std::collections::BTreeMap<String, String>, serde_json::Error> {
+    match value.as_object_mut().and_then(|o| o.remove(DIGESTS)) {
+        Some(digests) => serde_json::from_value(digests),
+        None => Ok(Default::default()),
+    }
+}
+
+/// Check the files of `digests` inside `dir`: a mismatch is [`ModelError::Corrupt`] naming
+/// the file.
+pub(crate) fn verify(
+    dir: &Path,
+    digests: &std::collections::BTreeMap<String, String>,
+) -> Result<(), ModelError> {
+    use rapt_rundir::integrity::IntegrityError;
+    rapt_rundir::integrity::verify_files(dir, digests).map_err(|e| match e {
+        IntegrityError::Mismatch { ref path, .. } => ModelError::Corrupt {
+            path: path.clone(),
+            message: e.to_string(),
+        },
+        IntegrityError::Io { path, source } => ModelError::Io {
+            path,
+            message: source.to_string(),
+        },
+        other => ModelError::Io {
+            path: dir.to_path_buf(),
+            message: other.to_string(),
+        },
+    })
+}
+
+/// A reward model ready to score frames.
+#[derive(Debug)]
+pub struct RewardModel {
+    vs: nn::VarStore,
+    net: ProgressNet,
+    meta: ModelMeta,
+}
+
+impl RewardModel {
+    /// A fresh, randomly initialised model.
+    pub fn new(meta: ModelMeta, device: Device) -> Self {
+        let vs = nn::VarStore::new(device);
+        let net = ProgressNet::new(&vs.root(), &meta.net, meta.shape.clone());
+        Self { vs, net, meta }
+    }
+
+    /// Load the model in directory `dir` onto `device`.
+    pub fn load(dir: &Path, device: Device) -> Result<Self, ModelError> {
+        let meta_path = dir.join(META);
+        let text = fs::read_to_string(&meta_path).map_err(|e| ModelError::Io {
+            path: meta_path.clone(),
+            message: format!("{e} (is {} a reward-model directory?)", dir.display()),
+        })?;
+        let corrupt = |e: serde_json::Error| ModelError::Corrupt {
+            path: meta_path.clone(),
+            message: e.to_string(),
+        };
+        let mut value: serde_json::Value = serde_json::from_str(&text).map_err(corrupt)?;
+        let digests = take_digests(&mut value).map_err(corrupt)?;
+        let meta: ModelMeta = serde_json::from_value(value).map_err(corrupt)?;
+        if meta.format != MODEL_FORMAT {
+            return Err(ModelError::Corrupt {
+                path: meta_path,
+                message: format!("format {} (this build reads {MODEL_FORMAT})", meta.format),
+            });
+        }
+        let mut model = Self::new(meta, device);
+        let weights = dir.join(WEIGHTS);
+        if !weights.exists() {
+            return Err(ModelError::Io {
+                path: weights,
+                message: "missing".into(),
+            });
+        }
+        verify(dir, &digests)?;
+        model.vs.load(&weights).map_err(|e| ModelError::Corrupt {
+            path: weights.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(model)
+    }
+
+    /// Write `model.json` and `weights.safetensors` into `dir` (created if needed).
+    pub fn save(&self, dir: &Path) -> Result<(), ModelError> {
+        let fail = |path: &Path, e: &dyn std::fmt::Display| ModelError::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
+        fs::create_dir_all(dir).map_err(|e| fail(dir, &e))?;
+        let weights = dir.join(WEIGHTS);
+        self.vs.save(&weights).map_err(|e| fail(&weights, &e))?;
+        let meta = dir.join(META);
+        let mut value = serde_json::to_value(&self.meta).expect("meta serializes");
+        put_digests(&mut value, dir, &[WEIGHTS])?;
+        let text = serde_json::to_string_pretty(&value).expect("meta serializes");
+        fs::write(&meta, text).map_err(|e| fail(&meta, &e))
+    }
+
+    /// What the model reads and predicts.
+    pub fn meta(&self) -> &ModelMeta {
+        &self.meta
+    }
+
+    /// The network.
+    pub fn net(&self) -> &ProgressNet {
+        &self.net
+    }
+
+    /// The variables (for an optimizer).
+    pub fn var_store(&self) -> &nn::VarStore {
+        &self.vs
+    }
+
+    /// The variables, mutably (for loading a checkpoint).
+    pub fn var_store_mut(&mut self) -> &mut nn::VarStore {
+        &mut self.vs
+    }
+
+    /// The device the weights live on.
+    pub fn device(&self) -> Device {
+        self.vs.device()
+    }
+
+    /// Bytes of one frame set: views × size × size × 3.
+    pub fn frame_set_bytes(&self) -> usize {
+        self.meta.shape.views.len() * self.meta.shape.size * self.meta.shape.size * 3
+    }
+
+    /// Φ for `frames` on the device (`[B, V, S, S, 3]` u8), without gradients, in chunks
+    /// of at most `batch` rows.
+    pub fn phi_tensor(&self, frames: &Tensor, batch: i64) -> Tensor {
+        let _guard = tch::no_grad_guard();
+        let n = frames.size()[0];
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start < n {
+            let end = (start + batch).min(n);
+            let f = frames.slice(0, start, end, 1);
+            out.push(self.net.forward(&f, None).phi(self.meta.shape.stages));
+            start = end;
+        }
+        if out.is_empty() {
+            return Tensor::zeros([0], (Kind::Float, frames.device()));
+        }
+        Tensor::cat(&out, 0)
+    }
+
+    /// Φ for `n` frame sets given as bytes (`n × views × size × size × 3`).
+    pub fn score_bytes(&self, frames: &[u8], n: usize) -> Result<Vec<f32>, ModelError> {
+        let fsb = self.frame_set_bytes();
+        if frames.len() != n * fsb {
+            return Err(ModelError::Mismatch(format!(
+                "{} frame bytes for {n} frame sets, the model reads {} views of {}×{} ({fsb} bytes each)",
+                frames.len(),
+                self.meta.shape.views.len(),
+                self.meta.shape.size,
+                self.meta.shape.size
+            )));
+        }
+        let s = self.meta.shape.size as i64;
+        let t = Tensor::from_slice(frames)
+            .reshape([n as i64, self.meta.shape.views.len() as i64, s, s, 3])
+            .to_device(self.device());
+        let phi = self.phi_tensor(&t, 1024).to_device(Device::Cpu);
+        Ok(Vec::<f32>::try_from(phi)?)
+    }
+
+    /// The model a benchmark names: `fresh:VIEWS:SIZE:STAGES` for an untrained network
+    /// of that shape (e.g. `fresh:3:32:2`), else a model directory.
+    pub fn load_or_fresh(spec: &str, device: Device) -> Result<Self, ModelError> {
+        let Some(shape) = spec.strip_prefix("fresh:") else {
+            return Self::load(Path::new(spec), device);
+        };
+        let parts: Result<Vec<usize>, _> = shape.split(':').map(str::parse).collect();
+        match parts.as_deref() {
+            Ok(&[views, size, stages]) if views > 0 && size > 0 && stages > 0 => {
+                Ok(Self::untrained(views, size, stages, device))
+            }
+            _ => Err(ModelError::Mismatch(format!(
+                "`{spec}`: expected fresh:VIEWS:SIZE:STAGES with each at least 1, e.g. fresh:3:32:2"
+            ))),
+        }
+    }
+
+    /// An untrained network with the default settings for `views` views of `size` px and
+    /// `stages` stages (for throughput measurements).
+    pub fn untrained(views: usize, size: usize, stages: usize, device: Device) -> Self {
+        Self::new(
+            ModelMeta {
+                format: MODEL_FORMAT,
+                env: "untrained".into(),
+                stages: (0..stages).map(|i| format!("stage{i}")).collect(),
+                shape: crate::NetShape {
+                    views: (0..views).map(|i| format!("view{i}")).collect(),
+                    size,
+                    stages,
+                },
+                net: crate::NetConfig::default(),
+            },
+            device,
+        )
+    }
+
+    /// Frame sets scored per second for batches of `batch` random frame sets, from host
+    /// bytes to Φ on the host as shaping calls it, measured for `seconds` after a
+    /// warm-up batch.
+    pub fn scoring_throughput(&self, batch: usize, seconds: f64) -> Result<f64, ModelError> {
+        let shape = &self.meta().shape;
+        let s = shape.size as i64;
+        let frames = Tensor::randint(
+            256,
+            [batch as i64, shape.views.len() as i64, s, s, 3],
+            (tch::Kind::Uint8, Device::Cpu),
+        );
+        let bytes = Vec::<u8>::try_from(frames.flatten(0, -1))?;
+        self.score_bytes(&bytes, batch)?;
+        let start = std::time::Instant::now();
+        let mut sets = 0usize;
+        while start.elapsed().as_secs_f64() < seconds {
+            self.score_bytes(&bytes, batch)?;
+            sets += batch;
+        }
+        Ok(sets as f64 / start.elapsed().as_secs_f64())
+    }
+}
+
+/// A model directory's name for people and servers (`rapt reward-serve`): the run
+/// directory's name for `RUN/model` (as `rapt reward-model train` writes it), else the
+/// directory's own; `rapt` when it has none.
+pub fn model_name(dir: &Path) -> String {
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let named = match dir.file_name().and_then(|n| n.to_str()) {
+        Some("model") => dir.parent().unwrap_or(&dir),
+        _ => &dir,
+    };
+    named
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("rapt")
+        .to_owned()
+}
+
+/// A learned model as a shaping potential: Φ from camera frames only.
+#[derive(Debug)]
+pub struct LearnedProgress {
+    model: RewardModel,
+    path: PathBuf,
+}
+
+impl LearnedProgress {
+    /// Load the model in `dir` onto `device`.
+    pub fn load(dir: &Path, device: Device) -> Result<Self, ModelError> {
+        Ok(Self {
+            model: RewardModel::load(dir, device)?,
+            path: dir.to_path_buf(),
+        })
+    }
+
+    /// `model` as a progress model, named `path` in logs and errors.
+    pub fn from_model(model: RewardModel, path: PathBuf) -> Self {
+        Self { model, path }
+    }
+
+    /// The model.
+    pub fn model(&self) -> &RewardModel {
+        &self.model
+    }
+
+    /// Load the model in `dir` onto `device` as a boxed [`ProgressModel`]: the loader
+    /// `rapt_shaping::ModelSpec::Learned` needs (through `Shaper::new`'s loader).
+    pub fn load_boxed(
+        dir: &Path,
+        device: Device,
+    ) -> Result<Box<dyn ProgressModel>, rapt_shaping::LoadError> {
+        Self::load(dir, device)
+            .map(|m| Box::new(m) as Box<dyn ProgressModel>)
+            .map_err(|e| Box::new(e) as rapt_shaping::LoadError)
+    }
+}
+
+impl ProgressModel for LearnedProgress {
+    fn name(&self) -> String {
+        format!("Learned({})", self.path.display())
+    }
+
+    fn needs_frames(&self) -> bool {
+        true
+    }
+
+    fn views(&self) -> Option<(Vec<String>, usize)> {
+        Some((
+            self.model.meta.shape.views.clone(),
+            self.model.meta.shape.size,
+        ))
+    }
+
+    fn score(&mut self, input: &ProgressInput<'_>) -> Result<ProgressScores, RewardError> {
+        let frames = input.frames.ok_or_else(|| RewardError::MissingInput {
+            model: self.name(),
+            what: "camera frames",
+        })?;
+        let phi = self
+            .model
+            .score_bytes(frames, input.n)
+            .map_err(|e| RewardError::BadInput {
+                model: self.name(),
+                message: e.to_string(),
+            })?;
+        Ok(ProgressScores {
+            phi,
+            uncertainty: None,
+        })
+    }
+}
