@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use rapt_reward_model::DatasetWriter;
-use rapt_reward_model::record::{DatasetRecordOptions, RecordPolicy, manifest_for, record_dataset};
+use rapt_reward_model::record::{DatasetRecordOptions, manifest_for, record_dataset};
 
 use crate::cli::RecordArgs;
 
@@ -20,7 +20,7 @@ pub fn run(args: &RecordArgs) -> Result<()> {
         false,
     );
     let mut options = DatasetRecordOptions {
-        policy: RecordPolicy::from_spec(&args.policy)?,
+        policy: rapt_run::policy::record_policy_for(&args.policy, &args.env.env)?,
         episodes: args.episodes,
         seed: args.env.seed,
         clip_fraction: args.clip_fraction,

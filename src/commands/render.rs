@@ -3,7 +3,6 @@
 use anyhow::{Context, Result};
 use rapt_core::bench::render_throughput;
 use rapt_core::select_views;
-use rapt_ppo::Actor;
 use rapt_run::recording::record_episodes;
 
 use crate::cli::RenderArgs;
@@ -25,7 +24,7 @@ pub fn run(args: &RenderArgs) -> Result<()> {
         return Ok(());
     }
     let out = args.out.as_ref().context("--out is required")?;
-    let mut actor = Actor::from_spec(&args.policy).context("--policy")?;
+    let mut actor = rapt_run::policy::actor_for(&args.policy, &args.env.env)?;
     let seeds: Vec<u64> = (0..u64::from(args.episodes))
         .map(|k| args.env.seed + k)
         .collect();

@@ -133,6 +133,9 @@ pub fn run_episode(
     rng: &mut Rng,
     mut on_state: impl FnMut(&EpisodeState<'_>) -> Result<(), TrainError>,
 ) -> Result<EpisodeStats, TrainError> {
+    if let Actor::Policy(learner) = actor {
+        learner.check_fits_spaces(env.observation_space(), env.action_space())?;
+    }
     let mut action = vec![0.0; env.action_space().flat_dim()];
     let mut b = EnvBuffers::new(env);
     b.reset(env, Some(seed))?;

@@ -103,8 +103,19 @@ impl Learner {
     /// size must be the ones the learner was built (or its checkpoint saved) for, e.g.
     /// after `--env-set` changed a camera size. Returns the action space.
     pub fn check_fits(&self, venv: &dyn VecEnv) -> Result<ActionSpace, TrainError> {
-        let space = ActionSpace::of(venv.single_action_space(), self.action_head())?;
-        let layout = ObsLayout::of(venv.single_observation_space());
+        self.check_fits_spaces(venv.single_observation_space(), venv.single_action_space())
+    }
+
+    /// [`Learner::check_fits`] for one env's observation and action spaces: every place a
+    /// policy meets an env (evaluation, single episodes, rendering, recording) checks
+    /// this first, so a policy never runs on an env whose layout it was not built for.
+    pub fn check_fits_spaces(
+        &self,
+        observation: &rapt_core::Space,
+        action: &rapt_core::Space,
+    ) -> Result<ActionSpace, TrainError> {
+        let space = ActionSpace::of(action, self.action_head())?;
+        let layout = ObsLayout::of(observation);
         if layout != self.layout() || space.learner_dim() != self.act_dim() {
             return Err(TrainError::Invalid(format!(
                 "the policy was built for observations {} and {} action values, but this env \

@@ -3,7 +3,7 @@
 //!
 //! * The run loop ([`Trainer`]): rollouts into a [`RolloutBuffer`] that owns the
 //!   bootstrap through truncations, reward shaping ([`rapt_shaping::Shaper`]), PPO updates,
-//!   one metrics row per update through a [`Logger`] and its sinks (CSV, TensorBoard,
+//!   one metrics row per update through a [`rapt_rundir::Logger`] and its sinks (CSV, TensorBoard,
 //!   progress bar), and [`Callback`]s for periodic evaluation ([`EvalCallback`]),
 //!   checkpoints ([`CheckpointCallback`]) and early stopping ([`StopOnSuccess`]).
 //! * The learner ([`Learner`]): the actor-critic ([`ActorCritic`]: Gaussian, Beta or

@@ -42,19 +42,6 @@ pub enum RecordPolicy {
     Policy(Actor),
 }
 
-impl RecordPolicy {
-    /// The policy a command line names: `expert`, `random`, `mixed`, or a run directory
-    /// (its newest checkpoint's policy mean).
-    pub fn from_spec(spec: &str) -> Result<Self, rapt_ppo::TrainError> {
-        match spec {
-            "mixed" => Ok(RecordPolicy::Mixed),
-            "expert" => Ok(RecordPolicy::Expert),
-            "random" => Ok(RecordPolicy::Random),
-            dir => Ok(RecordPolicy::Policy(Actor::from_spec(dir)?)),
-        }
-    }
-}
-
 /// What to record.
 #[derive(Debug)]
 pub struct DatasetRecordOptions {

@@ -115,6 +115,15 @@ pub(crate) fn verify(
     })
 }
 
+impl From<rapt_rundir::FileError> for ModelError {
+    fn from(e: rapt_rundir::FileError) -> Self {
+        ModelError::Io {
+            message: format!("{} ({})", e.source, e.what),
+            path: e.path,
+        }
+    }
+}
+
 /// A reward model ready to score frames.
 #[derive(Debug)]
 pub struct RewardModel {
@@ -167,13 +176,28 @@ impl RewardModel {
         Ok(model)
     }
 
-    /// Write `model.json` and `weights.safetensors` into `dir` (created if needed).
+    /// Save the model as the directory `dir` (`model.json` and `weights.safetensors`),
+    /// atomically ([`rapt_rundir::write_dir_atomic`]: written beside it, then renamed into
+    /// place; a link or a file at `dir` is refused).
+    /// A directory that holds other things than a model is refused, not replaced.
     pub fn save(&self, dir: &Path) -> Result<(), ModelError> {
+        let other =
+            fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some()) && !dir.join(META).exists();
+        if other {
+            return Err(ModelError::Io {
+                path: dir.to_path_buf(),
+                message: "not empty and holds no model: save into a new directory".into(),
+            });
+        }
+        rapt_rundir::write_dir_atomic(dir, |tmp| self.write_files(tmp))
+    }
+
+    /// Write `model.json` and `weights.safetensors` into the existing directory `dir`.
+    pub(crate) fn write_files(&self, dir: &Path) -> Result<(), ModelError> {
         let fail = |path: &Path, e: &dyn std::fmt::Display| ModelError::Io {
             path: path.to_path_buf(),
             message: e.to_string(),
         };
-        fs::create_dir_all(dir).map_err(|e| fail(dir, &e))?;
         let weights = dir.join(WEIGHTS);
         self.vs.save(&weights).map_err(|e| fail(&weights, &e))?;
         let meta = dir.join(META);

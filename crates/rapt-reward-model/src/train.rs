@@ -489,7 +489,7 @@ impl RewardModelTrainer {
     }
 
     fn write_checkpoint_files(&self, tmp: &Path) -> Result<(), RewardModelTrainError> {
-        self.model.save(tmp)?;
+        self.model.write_files(tmp)?;
         let opt = tmp.join(OPTIMIZER);
         let s = self.adam.state();
         Tensor::write_safetensors(

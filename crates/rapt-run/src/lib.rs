@@ -19,6 +19,7 @@ pub mod config;
 mod error;
 mod eval;
 pub mod models;
+pub mod policy;
 mod prepare;
 pub mod recording;
 pub mod rollout;

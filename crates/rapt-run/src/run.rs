@@ -165,7 +165,7 @@ fn restartable(run: &RunDir) -> bool {
     ppo && CheckpointDir::updates(run.checkpoints()).latest().is_none()
 }
 
-/// Settings `rapt train --resume RUN_DIR --set ...` ([`claim_for_resume`]) may change:
+/// Settings `rapt train --resume RUN_DIR --set ...` ([`start`] with [`StartRequest::Resume`]) may change:
 /// they change where and how the run is computed or reported, not what it learns.
 pub const RESUME_SETTABLE: [&str; 3] = [
     "device",

@@ -82,6 +82,44 @@ pub struct MapSpec {
     pub junction_radius: f32,
 }
 
+/// Largest |x| or |y| of a node, m: a map spans at most 4 km × 4 km, whose static
+/// raster (0.5 m per pixel, two layers) takes 128 MB.
+pub const MAX_COORDINATE: f32 = 2_000.0;
+/// Most nodes a map may have.
+pub const MAX_NODES: usize = 10_000;
+/// Most roads a map may have.
+pub const MAX_ROADS: usize = 20_000;
+
+impl rapt_config::Validate for MapSpec {
+    fn validate(&self, v: &mut rapt_config::Validator) {
+        v.range("nodes", self.nodes.len(), 1..=MAX_NODES);
+        v.range("roads", self.roads.len(), 1..=MAX_ROADS);
+        for (k, n) in self.nodes.iter().enumerate().take(MAX_NODES) {
+            v.range(
+                &format!("nodes[{k}].x"),
+                n.x,
+                -MAX_COORDINATE..=MAX_COORDINATE,
+            );
+            v.range(
+                &format!("nodes[{k}].y"),
+                n.y,
+                -MAX_COORDINATE..=MAX_COORDINATE,
+            );
+        }
+        for (k, r) in self.roads.iter().enumerate().take(MAX_ROADS) {
+            v.range(&format!("roads[{k}].lanes"), r.lanes, 1..=3);
+            v.range(&format!("roads[{k}].bulge"), r.bulge, -500.0..=500.0);
+            v.range(
+                &format!("roads[{k}].speed_limit"),
+                r.speed_limit,
+                1.0..=40.0,
+            );
+        }
+        v.range("lane_width", self.lane_width, 2.0..=6.0);
+        v.range("junction_radius", self.junction_radius, 0.0..=100.0);
+    }
+}
+
 /// Traffic-light timing, s.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -558,9 +596,13 @@ impl RoadMap {
         }
     }
 
-    /// Load a map spec from RON text; `name` is used in errors.
+    /// Load a map spec from RON text, checked like a config ([`MapSpec`]'s `Validate`):
+    /// every number finite and within its documented bounds, each problem named with
+    /// `name:line:column` and its field (`nodes[3].x`).
     pub fn parse_spec(name: &str, text: &str) -> Result<MapSpec, MapError> {
-        ron::from_str(text).map_err(|e| MapError(format!("{name}: {e}")))
+        rapt_config::from_str::<MapSpec>(text, name, &[])
+            .map(|loaded| loaded.config)
+            .map_err(|e| MapError(e.to_string()))
     }
 
     /// Total length of all road lanes (connectors excluded), m.

@@ -1,0 +1,195 @@
+//! Issue 29's reproductions, each a class: files rapt writes never follow a path
+//! somewhere it was not asked to go, and a policy never runs on an env it does not fit.
+
+use std::path::{Path, PathBuf};
+
+mod common;
+
+use common::{ok, rapt};
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("rapt-hostile-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn fails(args: &[&str]) -> String {
+    let out = rapt(args);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "expected a clear error (exit 1), got {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_trace_never_replaces_a_link_target_a_fifo_or_a_device() {
+    let dir = scratch("trace");
+    let important = dir.join("important.txt");
+    std::fs::write(&important, b"keep me").unwrap();
+    let link = dir.join("link.json");
+    std::os::unix::fs::symlink(&important, &link).unwrap();
+    let rollout = |trace: &str| {
+        fails(&[
+            "rollout",
+            "Push-v0",
+            "--policy",
+            "random",
+            "--episodes",
+            "1",
+            "--quiet",
+            "--trace",
+            trace,
+        ])
+    };
+    let err = rollout(s(&link));
+    assert!(
+        err.contains("symbolic link") && err.contains("link.json"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&important).unwrap(), b"keep me");
+    let err = rollout("/dev/null");
+    assert!(err.contains("not a regular file"), "{err}");
+    let fifo = dir.join("fifo");
+    if std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        let err = rollout(s(&fifo));
+        assert!(err.contains("not a regular file"), "{err}");
+    }
+    // A regular path is written.
+    let trace = dir.join("t.json");
+    ok(&rapt(&[
+        "rollout",
+        "Push-v0",
+        "--policy",
+        "random",
+        "--episodes",
+        "1",
+        "--quiet",
+        "--trace",
+        s(&trace),
+    ]));
+    assert!(std::fs::metadata(&trace).unwrap().len() > 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_policy_meets_only_an_env_it_fits() {
+    let dir = scratch("pairing");
+    // The shipped driving policy reads measurements, not Drive-v0's default raster.
+    let err = fails(&[
+        "render",
+        "Drive-v0",
+        "--policy",
+        "assets/policies/Drive-v0",
+        "--max-steps",
+        "3",
+        "--out",
+        s(&dir.join("x")),
+    ]);
+    assert!(
+        err.contains("the policy was built for observations"),
+        "{err}"
+    );
+    // A Reach-v0 policy in Push-v0: refused naming both envs, before any frame is written.
+    let run = dir.join("reach");
+    ok(&rapt(&[
+        "train",
+        "configs/reach.ron",
+        "--set",
+        "train.total_steps=800",
+        "--set",
+        "train.final_eval_episodes=2",
+        "--run-dir",
+        s(&run),
+    ]));
+    for cmd in ["render", "record"] {
+        let out = dir.join(cmd);
+        let err = fails(&[
+            cmd,
+            "Push-v0",
+            "--policy",
+            s(&run),
+            "--episodes",
+            "1",
+            "--out",
+            s(&out),
+        ]);
+        assert!(
+            err.contains("Reach-v0") && err.contains("Push-v0"),
+            "{cmd}: {err}"
+        );
+        assert!(!out.join("front").exists(), "{cmd} wrote frames");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn map_files_with_non_finite_or_huge_numbers_are_refused_at_their_line() {
+    let dir = scratch("maps");
+    let cross = std::fs::read_to_string("assets/maps/cross.ron").unwrap();
+    for (name, from, to, field) in [
+        (
+            "nan.ron",
+            "(id: 1, x: 120, y: 0)",
+            "(id: 1, x: NaN, y: 0)",
+            "nodes[1].x",
+        ),
+        (
+            "inf.ron",
+            "(id: 2, x: 240, y: 0)",
+            "(id: 2, x: 240, y: inf)",
+            "nodes[2].y",
+        ),
+        (
+            "huge.ron",
+            "(id: 8, x: 240, y: 240)",
+            "(id: 8, x: 3e9, y: 240)",
+            "nodes[8].x",
+        ),
+    ] {
+        assert!(cross.contains(from));
+        let path = dir.join(name);
+        std::fs::write(&path, cross.replace(from, to)).unwrap();
+        let params = format!("(map: File(\"{}\"))", path.display());
+        let err = fails(&[
+            "rollout",
+            "Drive-v0",
+            "--episodes",
+            "1",
+            "--quiet",
+            "--params",
+            &params,
+        ]);
+        assert!(
+            err.contains(field) && err.contains(&format!("{name}:")),
+            "{err}"
+        );
+        // `rapt train`'s check before any run directory is written says the same.
+        let run = dir.join(format!("run-{name}"));
+        let set = format!("env.params={params}");
+        let err = fails(&[
+            "train",
+            "configs/drive-vector.ron",
+            "--set",
+            &set,
+            "--run-dir",
+            s(&run),
+        ]);
+        assert!(err.contains(field), "{err}");
+        assert!(!run.exists(), "a run that cannot start claims no directory");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
