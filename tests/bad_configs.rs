@@ -201,3 +201,20 @@ fn every_shaping_problem_names_its_line_column_and_field() {
         );
     }
 }
+
+#[test]
+fn coefficients_that_overflow_f32_and_endless_layers_are_out_of_range() {
+    let err = error_of(
+        "coef.ron",
+        GOOD,
+        &[
+            "ppo.vf_coef=1e300",
+            "ppo.ent_coef=1e300",
+            "ppo.hidden=[8,8,8,8,8,8,8,8,8,8,8,8,8,8,8,8,8]",
+        ],
+    );
+    for field in ["ppo.vf_coef", "ppo.ent_coef", "ppo.hidden"] {
+        assert!(err.contains(field), "{field} in {err}");
+    }
+    assert!(err.contains("17 layers"), "{err}");
+}

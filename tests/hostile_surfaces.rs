@@ -193,3 +193,143 @@ fn map_files_with_non_finite_or_huge_numbers_are_refused_at_their_line() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn resume_is_the_same_run_or_a_clear_refusal() {
+    let dir = scratch("resume");
+    let run = dir.join("run");
+    ok(&rapt(&[
+        "train",
+        "configs/reach.ron",
+        "--set",
+        "train.total_steps=3200",
+        "--set",
+        "env.num_envs=4",
+        "--set",
+        "train.final_eval_episodes=2",
+        "--no-final-eval",
+        "--run-dir",
+        s(&run),
+    ]));
+    let config = run.join("config.ron");
+    let saved = std::fs::read_to_string(&config).unwrap();
+    let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    for (from, to) in [
+        ("num_envs: 4,", "num_envs: 8,"),
+        ("seed: 1,", "seed: 2,"),
+        ("max_episode_steps: None,", "max_episode_steps: Some(10),"),
+    ] {
+        assert!(saved.contains(from), "{from} in {saved}");
+        std::fs::write(&config, saved.replace(from, to)).unwrap();
+        let err = fails(&["train", "--resume", s(&run)]);
+        assert!(
+            err.contains("config.ron differs") && err.contains("device"),
+            "{to}: {err}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(run.join("metrics.csv")).unwrap(),
+            metrics
+        );
+    }
+    // Restored, it resumes; the settings `--set` may change still change.
+    std::fs::write(&config, &saved).unwrap();
+    ok(&rapt(&[
+        "train",
+        "--resume",
+        s(&run),
+        "--set",
+        "train.final_eval_episodes=3",
+    ]));
+    // A policy exported alone evaluates but does not train on.
+    let export = dir.join("export");
+    ok(&rapt(&["export", s(&run), s(&export)]));
+    ok(&rapt(&["eval", s(&export), "--episodes", "2"]));
+    let err = fails(&["train", "--resume", s(&export)]);
+    assert!(
+        err.contains("without optimizer state") && err.contains("rapt eval"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Start `rapt train` on Reach-v0 (`extra` settings) into `dir`, wait until `ready(dir)`,
+/// send `signal`; the output and how long the process took to end after the signal.
+fn signal_when(
+    signal: &str,
+    dir: &Path,
+    extra: &[&str],
+    ready: impl Fn(&Path) -> bool,
+) -> (std::process::Output, std::time::Duration) {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let child = Command::new(env!("CARGO_BIN_EXE_rapt"))
+        .args([
+            "train",
+            "configs/reach.ron",
+            "--run-dir",
+            s(dir),
+            "--set",
+            "device=Cpu",
+        ])
+        .args(extra)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !ready(dir) {
+        assert!(started.elapsed() < Duration::from_secs(300), "never ready");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let sent = Instant::now();
+    let ok = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let out = child.wait_with_output().unwrap();
+    (out, sent.elapsed())
+}
+
+#[test]
+fn sighup_saves_like_sigterm_and_a_final_evaluation_stops_at_a_signal() {
+    let dir = scratch("signals");
+    // SIGHUP (a closed terminal) during training: checkpoint, evaluation, exit 129.
+    let hup = dir.join("hup");
+    let (out, _) = signal_when("HUP", &hup, &["--set", "train.total_steps=10000000"], |d| {
+        std::fs::read_to_string(d.join("metrics.csv")).is_ok_and(|t| t.lines().count() >= 2)
+    });
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(129), "{err}");
+    assert!(err.contains("stopped by SIGHUP"), "{err}");
+    assert!(
+        rapt_rundir::CheckpointDir::updates(hup.join("checkpoints"))
+            .latest()
+            .is_some()
+    );
+    // SIGTERM during a long final evaluation of a finished run: given up at once.
+    let term = dir.join("term");
+    let extra = [
+        "--set",
+        "train.total_steps=1600",
+        "--set",
+        "train.final_eval_episodes=1000000",
+    ];
+    let (out, took) = signal_when("TERM", &term, &extra, |d| {
+        rapt_rundir::CheckpointDir::updates(d.join("checkpoints"))
+            .latest()
+            .is_some_and(|c| c.ends_with("update-000002"))
+    });
+    let (text, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(143), "{err}");
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    assert!(
+        text.contains("final evaluation stopped by a signal"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -81,7 +81,7 @@ fn train(args: &RmTrainArgs) -> Result<()> {
         Some(dir) => println!("model → {}", dir.display()),
         None => println!("interrupted; resume with --resume {}", run.path().display()),
     }
-    Ok(())
+    crate::interrupt::outcome()
 }
 
 fn eval(args: &RmEvalArgs) -> Result<()> {

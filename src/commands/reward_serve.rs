@@ -45,5 +45,5 @@ pub fn run(args: &RewardServeArgs) -> Result<()> {
         "stopped: {} frame sets scored in {} batches; {} requests rejected (4xx), {} overloaded (503), {} failed (5xx)",
         stats.scored, stats.batches, stats.rejected, stats.overloaded, stats.failed
     );
-    Ok(())
+    crate::interrupt::outcome()
 }

@@ -3,9 +3,7 @@
 
 use anyhow::{Context, Result};
 use rapt_ppo::Dist;
-use rapt_run::{StartRequest, Started, TrainOutcome};
-use rapt_rundir::RunDir;
-use tracing::info;
+use rapt_run::{StartRequest, Started};
 
 use crate::cli::TrainArgs;
 
@@ -56,27 +54,10 @@ fn run_started(started: Started, args: &TrainArgs, dist: &Dist) -> Result<()> {
         rapt_run::train(*prepared, None, &options)?;
         return Ok(());
     };
-    info!(run_dir = %run.path().display(), ranks = dist.size(), "run started");
-    let torch = rapt_ppo::libtorch_info();
-    info!(
-        libtorch = torch.version,
-        cuda_devices = torch.cuda_devices,
-        device = ?prepared.device,
-        "learner backend"
-    );
     let outcome = rapt_run::train(*prepared, Some(&run), &options)?;
-    report(&run, outcome)
-}
-
-/// Print a training run's summary; a run a signal stopped ends in
-/// [`Interrupted`](crate::interrupt::Interrupted).
-fn report(run: &RunDir, outcome: TrainOutcome) -> Result<()> {
     print!("{outcome}");
     if outcome.evaluation.is_none() {
         println!("run directory: {}", run.path().display());
     }
-    match crate::interrupt::received() {
-        Some(signal) => Err(crate::interrupt::Interrupted { signal }.into()),
-        None => Ok(()),
-    }
+    crate::interrupt::outcome()
 }

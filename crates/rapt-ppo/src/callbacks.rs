@@ -102,6 +102,35 @@ impl EvalCallback {
         eval
     }
 
+    /// [`EvalCallback::evaluate`], given up with [`TrainError::Stopped`] within a step
+    /// once `stop` is set (a signal during a long final evaluation).
+    pub fn evaluate_unless_stopped(
+        &mut self,
+        learner: &mut Learner,
+        episodes: usize,
+        base: u64,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Result<Evaluation, TrainError> {
+        let start = Instant::now();
+        let options = EvalOptions {
+            episodes,
+            base,
+            stochastic: false,
+        };
+        let eval = crate::evaluate_policy_observed(
+            learner,
+            self.venv.as_mut(),
+            options,
+            self.shaper.as_mut(),
+            &mut |_| match stop.load(std::sync::atomic::Ordering::SeqCst) {
+                true => Err(TrainError::Stopped),
+                false => Ok(()),
+            },
+        );
+        self.seconds += start.elapsed().as_secs_f64();
+        eval
+    }
+
     /// Wall time spent evaluating, s.
     pub fn seconds(&self) -> f64 {
         self.seconds

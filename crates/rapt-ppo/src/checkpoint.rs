@@ -72,6 +72,12 @@ pub struct Progress {
     /// Success rate of the last periodic evaluation, if one has run.
     #[serde(default)]
     pub last_eval: Option<f64>,
+    /// A digest of the settings of the run that wrote it (as `rapt_run` computes it: all
+    /// but those `--resume --set` may change), so that resuming can tell an edited
+    /// `config.ron` from the run's own; absent from checkpoints written before
+    /// 2026-12-06 and from learners trained outside a run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_digest: Option<u64>,
 }
 
 /// Seed torch for update `update` of a run seeded `seed` (with SplitMix64 of both); called
@@ -287,6 +293,14 @@ impl Learner {
     }
 }
 
+/// Whether the checkpoint in directory `dir` is a policy saved alone
+/// ([`Learner::save_policy`], `rapt export`): no optimizer state, so it evaluates but
+/// cannot continue a run.
+pub fn is_policy_only(dir: &Path) -> bool {
+    let text = fs::read_to_string(dir.join(META)).unwrap_or_default();
+    serde_json::from_str::<Meta>(&text).is_ok_and(|m| m.policy_only)
+}
+
 /// The counters of the checkpoint in directory `dir`, without loading its tensors.
 pub fn read_progress(dir: &Path) -> Result<Progress, CheckpointError> {
     let meta_path = dir.join(META);
@@ -369,6 +383,7 @@ mod tests {
             global_step: 1234,
             update: 7,
             last_eval: Some(0.5),
+            ..Progress::default()
         };
         l.save_checkpoint(&dir.join("update-000007"), progress)
             .unwrap();
@@ -409,6 +424,7 @@ mod tests {
             global_step: 16,
             update: 2,
             last_eval: None,
+            ..Progress::default()
         };
         let (full, alone) = (dir.join("full"), dir.join("alone"));
         l.save_checkpoint(&full, progress).unwrap();
@@ -442,6 +458,7 @@ mod tests {
             global_step: 1,
             update: 1,
             last_eval: None,
+            ..Progress::default()
         };
         learner().save_checkpoint(dir, progress).unwrap();
     }
@@ -506,6 +523,7 @@ mod tests {
                 global_step: update * 10,
                 update,
                 last_eval: None,
+                ..Progress::default()
             };
             learner()
                 .save_checkpoint(&dir.join(format!("update-{update:06}")), progress)

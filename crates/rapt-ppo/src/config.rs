@@ -87,6 +87,12 @@ pub const MAX_NUM_STEPS: usize = 1 << 20;
 pub const MAX_UPDATE_EPOCHS: usize = 10_000;
 /// Upper bound on a layer width (`hidden`, Cnn channels and features).
 pub const MAX_WIDTH: i64 = 1 << 16;
+/// Upper bound on the number of hidden layers (`hidden`) and of convolutions.
+pub const MAX_LAYERS: usize = 16;
+/// Upper bound on the loss coefficients and clips (`clip_coef`, `max_grad_norm`,
+/// `ent_coef`, `vf_coef`, `target_kl`, `obs_clip`, `reward_clip`): they enter f32
+/// arithmetic, where larger values overflow to infinity and train on silently.
+pub const MAX_COEF: f64 = 1e6;
 
 impl rapt_config::Validate for PpoConfig {
     fn validate(&self, v: &mut rapt_config::Validator) {
@@ -107,42 +113,35 @@ impl rapt_config::Validate for PpoConfig {
         for (name, x) in [("gamma", self.gamma), ("gae_lambda", self.gae_lambda)] {
             v.check_value(name, (0.0..=1.0).contains(&x), x, "must be in [0, 1]");
         }
-        for (name, x) in [
-            ("clip_coef", self.clip_coef),
-            ("max_grad_norm", self.max_grad_norm),
-        ] {
-            v.check_value(name, x > 0.0, x, "must be > 0");
+        let positive = [
+            ("clip_coef", Some(self.clip_coef)),
+            ("max_grad_norm", Some(self.max_grad_norm)),
+            ("target_kl", self.target_kl),
+            ("obs_clip", Some(f64::from(self.obs_clip))),
+            ("reward_clip", Some(f64::from(self.reward_clip))),
+        ];
+        for (name, x) in positive.into_iter().filter_map(|(n, x)| Some((n, x?))) {
+            let ok = x > 0.0 && x <= MAX_COEF;
+            v.check_value(name, ok, x, format!("must be > 0 and at most {MAX_COEF:e}"));
         }
         for (name, x) in [("ent_coef", self.ent_coef), ("vf_coef", self.vf_coef)] {
-            v.check_value(name, x.is_finite() && x >= 0.0, x, "must be finite and ≥ 0");
-        }
-        if let Some(kl) = self.target_kl {
-            v.check_value(
-                "target_kl",
-                kl.is_finite() && kl > 0.0,
-                kl,
-                "must be finite and > 0",
-            );
-        }
-        for (name, x) in [
-            ("obs_clip", self.obs_clip),
-            ("reward_clip", self.reward_clip),
-        ] {
-            v.check_value(name, x > 0.0, x, "must be > 0");
+            let ok = (0.0..=MAX_COEF).contains(&x);
+            v.check_value(name, ok, x, format!("must be ≥ 0 and at most {MAX_COEF:e}"));
         }
         v.check(
             "hidden",
-            !self.hidden.is_empty() && self.hidden.iter().all(|h| (1..=MAX_WIDTH).contains(h)),
+            (1..=MAX_LAYERS).contains(&self.hidden.len())
+                && self.hidden.iter().all(|h| (1..=MAX_WIDTH).contains(h)),
             format!(
-                "{:?} must be non-empty widths from 1 to {MAX_WIDTH}",
-                self.hidden
+                "{} layers: 1 to {MAX_LAYERS} widths from 1 to {MAX_WIDTH}",
+                self.hidden.len()
             ),
         );
         if let Encoder::Cnn { channels, features } = &self.encoder {
             let size = 1..=MAX_WIDTH;
             v.check(
                 "encoder",
-                !channels.is_empty()
+                (1..=MAX_LAYERS).contains(&channels.len())
                     && channels.iter().all(|c| size.contains(c))
                     && size.contains(features),
                 format!(

@@ -45,4 +45,7 @@ pub enum TrainError {
     /// The env, learner and options do not fit together.
     #[error("{0}")]
     Invalid(String),
+    /// The stop flag was set (a signal) before the work finished.
+    #[error("stopped before it finished")]
+    Stopped,
 }

@@ -53,8 +53,10 @@ pub use alloc::{MALLOC_TUNING_VAR, MallocTuning, keep_freed_memory};
 pub use baseline::{BaselineSummary, random_baseline};
 pub use buffer::{RolloutBuffer, StepRecord};
 pub use callbacks::{CheckpointCallback, EvalCallback, StopOnSuccess};
-pub use checkpoint::{CHECKPOINT_FORMAT, CheckpointError, Progress, read_progress, seed_update};
-pub use config::{MAX_NUM_STEPS, MAX_UPDATE_EPOCHS, MAX_WIDTH, PpoConfig};
+pub use checkpoint::{
+    CHECKPOINT_FORMAT, CheckpointError, Progress, is_policy_only, read_progress, seed_update,
+};
+pub use config::{MAX_COEF, MAX_LAYERS, MAX_NUM_STEPS, MAX_UPDATE_EPOCHS, MAX_WIDTH, PpoConfig};
 pub use device::{DeviceChoice, DeviceError, LIBTORCH_VERSION, LibtorchInfo, libtorch_info};
 pub use dist::{Collective, Dist, Single};
 pub use episode::{Actor, EpisodeState, run_episode};

@@ -18,6 +18,16 @@ pub fn resume_run(
     device: tch::Device,
 ) -> Result<Option<(Learner, Progress)>, TrainError> {
     let dir = run.checkpoints();
+    if let Some(newest) = rapt_rundir::CheckpointDir::updates(&dir).latest()
+        && crate::is_policy_only(&newest)
+    {
+        return Err(TrainError::Invalid(format!(
+            "cannot resume {}: {} is a policy exported without optimizer state (`rapt export`); it evaluates (`rapt eval {}`) but cannot continue training: resume the run it was exported from",
+            run.path().display(),
+            newest.display(),
+            run.path().display()
+        )));
+    }
     let Some((learner, progress, ckpt)) = Learner::load_newest_checkpoint(&dir, device)? else {
         // A run stopped before its first checkpoint: nothing it logged can be continued.
         tracing::warn!(
@@ -49,7 +59,7 @@ pub fn resume_run(
 
 /// Write the policy of `target` — a run directory (its newest checkpoint) or a checkpoint
 /// inside one — into `out` as a small, self-contained run directory: the run's
-/// `config.ron` and `checkpoints/<name>/` holding the weights, the observation and reward
+/// `config.ron` and `checkpoints/update-NNNNNN/` (named by its update, also from `best`) holding the weights, the observation and reward
 /// statistics and the counters, without optimizer state ([`Learner::save_policy`]).
 /// `rapt eval OUT` and [`rapt_rundir::locate_checkpoint`] read it as they read the run. Returns the
 /// checkpoint written. Refuses an `out` that already holds anything.
@@ -62,10 +72,9 @@ pub fn export_policy(target: &Path, out: &Path) -> Result<PathBuf, TrainError> {
         )));
     }
     let (learner, progress) = Learner::load_checkpoint(&checkpoint, tch::Device::Cpu)?;
-    let name = checkpoint
-        .file_name()
-        .ok_or_else(|| TrainError::Invalid(format!("{} has no name", checkpoint.display())))?;
-    let dest = out.join("checkpoints").join(name);
+    // Named by its update (also when exported from `best`), so that `rapt eval OUT`
+    // finds it as a run's newest checkpoint.
+    let dest = CheckpointDir::updates(out.join("checkpoints")).path_of(progress.update);
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| TrainError::Io { path, source }

@@ -22,6 +22,22 @@ pub enum FrameError {
         /// The URL's first characters.
         start: String,
     },
+    /// An image larger than what is decoded (read from its header, before decoding).
+    #[error(
+        "image {index}: {width}×{height} px is larger than the {max}×{max} px this model decodes (it reads {size}×{size} px frames): send smaller images"
+    )]
+    TooLarge {
+        /// Position among the request's images.
+        index: usize,
+        /// Its width, px.
+        width: u32,
+        /// Its height, px.
+        height: u32,
+        /// The largest side decoded, px ([`max_side`]).
+        max: u32,
+        /// The model's frame size, px.
+        size: usize,
+    },
     /// Bad base64 or an undecodable image.
     #[error("image {index}: {message}")]
     Undecodable {
@@ -98,15 +114,45 @@ pub fn decode_data_url(url: &str, index: usize, size: usize) -> Result<Vec<u8>, 
     decode_image(&bytes, index, size)
 }
 
+/// The largest image side decoded for a model reading `size × size` frames, px: 8× its
+/// size, at least 1,024 (clients commonly send 224 px frames to small models), so one
+/// decoded image takes at most a few MB however large the file claims to be.
+pub fn max_side(size: usize) -> u32 {
+    (size.saturating_mul(8)).clamp(1024, 8192) as u32
+}
+
 /// Decode image `index` (PNG or JPEG file bytes) into `size × size × 3` RGB bytes, resized
-/// with a triangle filter when its size differs.
+/// with a triangle filter when its size differs. Its dimensions are read from its header
+/// first: an image larger than [`max_side`] on a side is refused before any pixel is
+/// decoded ([`FrameError::TooLarge`]).
 pub fn decode_image(bytes: &[u8], index: usize, size: usize) -> Result<Vec<u8>, FrameError> {
-    let image = image::ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| FrameError::Undecodable {
+    let undecodable = |e: &dyn std::fmt::Display| FrameError::Undecodable {
+        index,
+        message: e.to_string(),
+    };
+    let reader = || {
+        image::ImageReader::new(Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| undecodable(&e))
+    };
+    let (width, height) = reader()?.into_dimensions().map_err(|e| undecodable(&e))?;
+    let max = max_side(size);
+    if width > max || height > max {
+        return Err(FrameError::TooLarge {
             index,
-            message: e.to_string(),
-        })?
+            width,
+            height,
+            max,
+            size,
+        });
+    }
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(max);
+    limits.max_image_height = Some(max);
+    limits.max_alloc = Some(u64::from(max) * u64::from(max) * 4 + (1 << 20));
+    let mut reader = reader()?;
+    reader.limits(limits);
+    let image = reader
         .decode()
         .map_err(|e| FrameError::Undecodable {
             index,
@@ -158,6 +204,57 @@ mod tests {
         let url = png_data_url(&rgb, 8).unwrap();
         assert!(url.starts_with("data:image/png;base64,"));
         assert_eq!(decode_data_url(&url, 0, 8).unwrap(), rgb);
+    }
+
+    #[test]
+    fn oversized_images_are_refused_from_their_header_before_decoding() {
+        // A PNG whose header claims 12000 × 12000 px over a few bytes of data: decoding it
+        // would allocate 432 MB; its header alone says no.
+        let mut png = Vec::new();
+        image::RgbImage::from_raw(1, 1, vec![0; 3])
+            .unwrap()
+            .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        png[16..20].copy_from_slice(&12_000u32.to_be_bytes()); // IHDR width
+        png[20..24].copy_from_slice(&12_000u32.to_be_bytes()); // IHDR height
+        let crc = crc32(&png[12..29]);
+        png[29..33].copy_from_slice(&crc.to_be_bytes());
+        let err = decode_image(&png, 2, 32).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                FrameError::TooLarge {
+                    index: 2,
+                    width: 12_000,
+                    max: 1024,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("12000×12000"), "{err}");
+        // At the limit it decodes.
+        let wide = image::RgbImage::from_raw(1024, 1, vec![9; 1024 * 3]).unwrap();
+        let mut ok = Vec::new();
+        wide.write_to(&mut Cursor::new(&mut ok), image::ImageFormat::Png)
+            .unwrap();
+        assert_eq!(decode_image(&ok, 0, 4).unwrap().len(), 4 * 4 * 3);
+    }
+
+    /// CRC-32 (IEEE), for patching a PNG chunk.
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
     }
 
     #[test]

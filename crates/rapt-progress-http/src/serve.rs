@@ -461,7 +461,10 @@ impl Context {
         }
         let mut frames = Vec::with_capacity(self.views.len() * self.size * self.size * 3);
         for (i, url) in images.iter().enumerate() {
-            let rgb = decode_data_url(url, i, self.size).map_err(|e| fail(400, e.to_string()))?;
+            let rgb = decode_data_url(url, i, self.size).map_err(|e| match e {
+                crate::frames::FrameError::TooLarge { .. } => fail(413, e.to_string()),
+                e => fail(400, e.to_string()),
+            })?;
             frames.extend_from_slice(&rgb);
         }
         Ok(frames)

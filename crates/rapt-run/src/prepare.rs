@@ -91,8 +91,12 @@ pub fn prepare(
         }
         None => None,
     };
-    let (learner, progress) = match resumed {
-        Some(resumed) => resumed,
+    let digest = config_digest(cfg);
+    let (learner, mut progress) = match resumed {
+        Some((learner, progress)) => {
+            check_digest(cfg, progress.config_digest, digest)?;
+            (learner, progress)
+        }
         None => {
             let learner =
                 Learner::for_env(&venv, cfg.ppo.clone(), device, cfg.seed).map_err(|e| {
@@ -104,6 +108,7 @@ pub fn prepare(
             (learner, Progress::default())
         }
     };
+    progress.config_digest = Some(digest);
     let models = ModelCache::new(cfg, device);
     let shaper = models.shaper(&mut venv)?;
     let eval = match role {
@@ -125,6 +130,37 @@ pub fn prepare(
         eval,
         torch_threads,
     })
+}
+
+/// A digest of `cfg`'s settings but those `--resume --set` may change
+/// ([`crate::RESUME_SETTABLE`]), saved with every checkpoint.
+pub fn config_digest(cfg: &RunConfig) -> u64 {
+    let mut kept = cfg.clone();
+    let defaults = RunConfig::default();
+    kept.device = defaults.device;
+    kept.train.final_eval_episodes = defaults.train.final_eval_episodes;
+    kept.train.keep_checkpoints = defaults.train.keep_checkpoints;
+    let text = rapt_config::to_ron(&kept).unwrap_or_default();
+    let hash = rapt_rundir::integrity::sha256(text.as_bytes());
+    u64::from_le_bytes(hash[..8].try_into().expect("8 bytes"))
+}
+
+/// A resumed run's settings must be the ones its checkpoint was trained with.
+fn check_digest(cfg: &RunConfig, saved: Option<u64>, now: u64) -> Result<(), RunError> {
+    match saved {
+        Some(saved) if saved != now => Err(RunError::Invalid(format!(
+            "the run's config.ron differs from the settings its checkpoints were trained with (it was edited): a resumed run is the same run, so only {} may change, with `--resume --set`; restore config.ron, or start a new run with the new settings (`rapt train CONFIG`) [`{}`]",
+            crate::RESUME_SETTABLE.map(|p| format!("`{p}`")).join(", "),
+            cfg.name
+        ))),
+        Some(_) => Ok(()),
+        None => {
+            tracing::warn!(
+                "the checkpoint records no config digest (written before 2026-12-06): its settings are not checked against config.ron"
+            );
+            Ok(())
+        }
+    }
 }
 
 /// Sub-envs of a run's evaluation env: `env.num_envs`, at most `train.eval_episodes`.

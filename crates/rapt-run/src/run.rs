@@ -46,8 +46,10 @@ pub struct TrainOutcome {
     /// The env trained on.
     pub env_id: String,
     /// The final evaluation on `train.final_eval_episodes` held-out episodes (`None` when
-    /// [`TrainOptions::final_eval`] is off).
+    /// [`TrainOptions::final_eval`] is off or a signal stopped it).
     pub evaluation: Option<Evaluation>,
+    /// Whether a signal stopped the final evaluation of a finished run.
+    pub eval_stopped: bool,
     /// Steps, time, whether it stopped early.
     pub summary: LearnSummary,
     /// Wall time of all evaluations, the final one included, s.
@@ -68,7 +70,13 @@ impl std::fmt::Display for TrainOutcome {
             s.steps as f64 / s.train_seconds
         );
         let Some(e) = &self.evaluation else {
-            return writeln!(f, "{trained}; no final evaluation (--no-final-eval)");
+            let why = match self.eval_stopped {
+                true => {
+                    "final evaluation stopped by a signal (the last checkpoint is saved; `rapt eval RUN` evaluates it)"
+                }
+                false => "no final evaluation (--no-final-eval)",
+            };
+            return writeln!(f, "{trained}; {why}");
         };
         let which = match s.stopped_early {
             true => "evaluation at interruption",
@@ -378,6 +386,7 @@ pub fn train(
 ) -> Result<TrainOutcome, RunError> {
     let Prepared {
         config: cfg,
+        device,
         mut venv,
         mut learner,
         mut progress,
@@ -405,10 +414,14 @@ pub fn train(
         return Ok(TrainOutcome {
             env_id: cfg.env.id.clone(),
             evaluation: None,
+            eval_stopped: false,
             summary,
             eval_seconds: 0.0,
         });
     };
+    tracing::info!(run_dir = %run.path().display(), ranks = dist.size(), "run started");
+    let torch = rapt_ppo::libtorch_info();
+    tracing::info!(libtorch = torch.version, cuda_devices = torch.cuda_devices, device = ?device, "learner backend");
     let steps_per_update = (cfg.ppo.num_steps * venv.num_envs() * dist.size()) as u64;
     let total = rapt_ppo::num_updates(cfg.train.total_steps, steps_per_update) * steps_per_update;
     let resumed_at = (progress.update > 0).then_some(progress.global_step);
@@ -441,16 +454,24 @@ pub fn train(
             "interrupted: checkpoint saved, stopping"
         );
     }
-    let evaluation = if options.final_eval {
-        // Seed base 0, as `rapt eval` by default: a finished run, resumed or not, reports
-        // what `rapt eval` of its final checkpoint reports.
-        Some(eval.evaluate(trainer.learner_mut(), cfg.train.final_eval_episodes, 0)?)
-    } else {
-        None
+    // Seed base 0, as `rapt eval` by default: a finished run, resumed or not, reports
+    // what `rapt eval` of its final checkpoint reports. A run a signal stopped evaluates
+    // as it is (a second signal ends the process); a finished run's final evaluation is
+    // given up at the first signal, the checkpoint being saved already.
+    let (episodes, learner) = (cfg.train.final_eval_episodes, trainer.learner_mut());
+    let (evaluation, eval_stopped) = match (options.final_eval, summary.stopped_early) {
+        (false, _) => (None, false),
+        (true, true) => (Some(eval.evaluate(learner, episodes, 0)?), false),
+        (true, false) => match eval.evaluate_unless_stopped(learner, episodes, 0, &options.stop) {
+            Ok(e) => (Some(e), false),
+            Err(rapt_ppo::TrainError::Stopped) => (None, true),
+            Err(e) => return Err(e.into()),
+        },
     };
     Ok(TrainOutcome {
         env_id: cfg.env.id.clone(),
         evaluation,
+        eval_stopped,
         summary,
         eval_seconds: eval.seconds(),
     })
@@ -546,6 +567,7 @@ fn broadcast_progress(p: Progress, dist: &dyn rapt_ppo::Collective) -> Progress 
         global_step: v[0] as u64,
         update: v[1] as u64,
         last_eval: (!v[2].is_nan()).then_some(v[2]),
+        config_digest: p.config_digest,
     }
 }
 

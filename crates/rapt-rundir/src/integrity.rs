@@ -33,6 +33,11 @@ pub enum IntegrityError {
     },
 }
 
+/// The SHA-256 of `bytes`.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
 /// The SHA-256 of the file at `path`, lower-case hex.
 pub fn sha256_file(path: &Path) -> Result<String, IntegrityError> {
     let io = |source| IntegrityError::Io {
