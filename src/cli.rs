@@ -181,8 +181,8 @@ pub struct TorchArgs {
 pub struct EnvArgs {
     /// Environment id, e.g. `Push-v0`.
     pub env: String,
-    /// Seed of the first episode (episodes use `seed`, `seed + 1`, …).
-    #[arg(long, default_value_t = 0)]
+    /// Seed of the first episode (episodes use `seed`, `seed + 1`, …), at most 2⁶².
+    #[arg(long, default_value_t = 0, value_parser = count::<0, { rapt_core::MAX_SEED }, u64>)]
     pub seed: u64,
     /// The env's parameters as RON text, e.g. `--params '(traffic: (vehicles: 0))'`
     /// (default: the env's defaults; `rapt envs --params` lists them).
@@ -402,8 +402,8 @@ pub struct BenchArgs {
     /// Measured duration, s (after a 0.5 s warm-up).
     #[arg(long, default_value_t = 5.0, value_parser = seconds)]
     pub seconds: f64,
-    /// Seed of the environments and the random actions.
-    #[arg(long, default_value_t = 0)]
+    /// Seed of the environments and the random actions, at most 2⁶².
+    #[arg(long, default_value_t = 0, value_parser = count::<0, { rapt_core::MAX_SEED }, u64>)]
     pub seed: u64,
     /// Episode step limit (default: the env's own); e.g. 50 to match a peer's episodes.
     #[arg(long)]
@@ -430,8 +430,9 @@ pub struct EvalArgs {
     /// Episodes to evaluate.
     #[arg(long, default_value_t = 200, value_parser = count::<1, 1_000_000, u32>)]
     pub episodes: u32,
-    /// Seed offset; evaluation seeds are 10⁹ + this + i, disjoint from training's.
-    #[arg(long, default_value_t = 0)]
+    /// Seed offset; evaluation seeds are 10⁹ + this + i, disjoint from training's; at
+    /// most 2⁶².
+    #[arg(long, default_value_t = 0, value_parser = count::<0, { rapt_core::MAX_SEED }, u64>)]
     pub seed: u64,
     /// Override an env parameter, e.g. `--env-set reward=Sparse` (repeatable).
     #[arg(long = "env-set", value_name = "FIELD=VALUE")]

@@ -16,10 +16,15 @@ fn main() -> ExitCode {
                 let status = rapt::interrupt::exit_status(stop.signal);
                 return ExitCode::from(u8::try_from(status).unwrap_or(1));
             }
-            // The whole chain, once: "error: <outer>\n  caused by: <inner>".
-            eprintln!("error: {err}");
-            for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+            // The whole chain, once: "error: <outer>\n  caused by: <inner>", leaving out
+            // a cause whose text an outer message already shows.
+            let mut shown = err.to_string();
+            eprintln!("error: {shown}");
+            for cause in err.chain().skip(1).map(|c| c.to_string()) {
+                if !shown.contains(&cause) {
+                    eprintln!("  caused by: {cause}");
+                    shown.push_str(&cause);
+                }
             }
             ExitCode::FAILURE
         }

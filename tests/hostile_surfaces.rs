@@ -333,3 +333,64 @@ fn sighup_saves_like_sigterm_and_a_final_evaluation_stops_at_a_signal() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn seeds_that_would_wrap_around_are_refused() {
+    let out = rapt(&[
+        "rollout",
+        "Push-v0",
+        "--episodes",
+        "2",
+        "--seed",
+        "18446744073709551615",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--seed") && err.contains("out of range"),
+        "{err}"
+    );
+    let dir = scratch("seed");
+    let err = fails(&[
+        "train",
+        "configs/reach.ron",
+        "--set",
+        "seed=18446744073709551615",
+        "--run-dir",
+        s(&dir.join("run")),
+    ]);
+    assert!(
+        err.contains("seed") && err.contains("out of range"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_dataset_is_never_recorded_into_a_run_directory() {
+    let dir = scratch("record-into-run");
+    let run = dir.join("run");
+    ok(&rapt(&[
+        "train",
+        "configs/reach.ron",
+        "--set",
+        "train.total_steps=800",
+        "--set",
+        "train.final_eval_episodes=2",
+        "--run-dir",
+        s(&run),
+    ]));
+    let err = fails(&[
+        "record",
+        "Reach-v0",
+        "--episodes",
+        "1",
+        "--size",
+        "8",
+        "--out",
+        s(&run),
+    ]);
+    assert!(err.contains("is a run directory"), "{err}");
+    assert!(!run.join("episodes").exists() && !run.join("dataset.json").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -37,7 +37,7 @@ pub use info::{EpisodeStats, InfoBatch, InfoLayout, InfoMut, MetricRatio};
 pub use registry::{
     EnvId, EnvSpec, MAX_NUM_ENVS, Registry, VecEnvOptions, field_path, parse_params,
 };
-pub use seeding::{Rng, rng_from_seed, seeded_hash, splitmix64, sub_env_seed};
+pub use seeding::{MAX_SEED, Rng, rng_from_seed, seeded_hash, splitmix64, sub_env_seed};
 pub use space::{BoxSpace, Space, SpaceError};
 pub use tally::{EpisodeSummary, EpisodeTally, ordered_map};
 pub use trace::EpisodeTrace;

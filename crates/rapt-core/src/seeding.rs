@@ -10,6 +10,11 @@ pub fn rng_from_seed(seed: u64) -> Rng {
     Rng::seed_from_u64(splitmix64(seed))
 }
 
+/// Largest seed a user may give (2⁶²): every seed rapt derives from it (`seed + i` per
+/// sub-env and episode, the evaluation offset 10⁹, ranks' offsets) stays below 2⁶⁴, so no
+/// seed wraps around onto another run's episodes.
+pub const MAX_SEED: u64 = 1 << 62;
+
 /// The seed of sub-environment `index` when a vector env is reset with `seed`:
 /// `seed + index`, as Gymnasium's vector envs do, so sub-env 0 of a batch seeded with `s`
 /// replays a single env seeded with `s`.

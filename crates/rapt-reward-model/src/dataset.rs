@@ -205,6 +205,15 @@ impl DatasetWriter {
     /// dataset with the same manifest. Fails with [`DatasetError::InUse`] while another
     /// writer (in any process) has the directory open.
     pub fn open(dir: &Path, manifest: Manifest) -> Result<Self, DatasetError> {
+        // A run directory (PPO or reward model) is not a dataset: never record into one.
+        if !dir.join(MANIFEST).exists()
+            && (dir.join("config.ron").exists() || dir.join("checkpoints").exists())
+        {
+            return Err(DatasetError::Mismatch {
+                path: dir.to_path_buf(),
+                message: "is a run directory (it holds config.ron or checkpoints/), not a dataset: record into a new directory".into(),
+            });
+        }
         let episodes = dir.join(EPISODES);
         fs::create_dir_all(&episodes).map_err(io(&episodes))?;
         let lock_path = dir.join(rapt_rundir::lock::LOCK_FILE);

@@ -145,6 +145,7 @@ impl Default for TrainConfig {
 
 impl Validate for RunConfig {
     fn validate(&self, v: &mut Validator) {
+        v.range("seed", self.seed, 0..=rapt_core::MAX_SEED);
         v.check(
             "name",
             valid_name(&self.name),
