@@ -112,6 +112,34 @@ impl Env for CartPole {
         "Keep the pole balanced upright on the cart."
     }
 
+    fn views(&self) -> &[&'static str] {
+        &["front"]
+    }
+
+    /// The cart (black) on its track, the pole (tan) at its angle, as Gymnasium draws
+    /// them: 4.8 m of track across the picture.
+    fn render(&self, view: &str, width: usize, height: usize, rgb: &mut Vec<u8>) -> bool {
+        if view != "front" || width == 0 || height == 0 {
+            return false;
+        }
+        let span = 2.0 * X_LIMIT;
+        let aspect = height as f64 / width as f64;
+        let mut c = crate::draw::Canvas::new(
+            rgb,
+            (width, height),
+            (-X_LIMIT, -0.35 * span * aspect, span),
+            [255, 255, 255],
+        );
+        let [x, _, theta, _] = self.state;
+        let length = 2.0 * self.params.half_length;
+        c.rect((0.0, -0.15), (span, 1.5 * span / width as f64), [0, 0, 0]);
+        c.rect((x, 0.0), (0.5, 0.3), [0, 0, 0]);
+        let tip = (x + length * theta.sin(), length * theta.cos());
+        c.line((x, 0.0), tip, 0.1, [202, 152, 101]);
+        c.disc((x, 0.0), 0.05, [129, 132, 203]);
+        true
+    }
+
     fn observation_space(&self) -> &Space {
         &self.observation_space
     }

@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 mod cartpole;
+mod draw;
 mod pendulum;
 
 pub use cartpole::{CartPole, CartPoleParams};

@@ -119,6 +119,25 @@ impl Env for Pendulum {
         "Swing the pendulum up and hold it upright."
     }
 
+    fn views(&self) -> &[&'static str] {
+        &["front"]
+    }
+
+    /// The rod (red) from its pivot at the angle θ (0: upright), as Gymnasium draws it.
+    fn render(&self, view: &str, width: usize, height: usize, rgb: &mut Vec<u8>) -> bool {
+        if view != "front" || width == 0 || height == 0 {
+            return false;
+        }
+        let span = 2.4;
+        let bottom = -1.2 * height as f64 / width as f64;
+        let mut c =
+            crate::draw::Canvas::new(rgb, (width, height), (-1.2, bottom, span), [255, 255, 255]);
+        let tip = (self.theta.sin(), self.theta.cos());
+        c.line((0.0, 0.0), tip, 0.2, [204, 77, 77]);
+        c.disc((0.0, 0.0), 0.05, [0, 0, 0]);
+        true
+    }
+
     fn observation_space(&self) -> &Space {
         &self.observation_space
     }
