@@ -313,9 +313,10 @@ fn grm_without_a_scripted_expert_says_so() {
         rapt_registry::registry().make("CartPole-v1", "", None)
     })
     .unwrap_err();
+    // CartPole-v1 draws a picture but has no expert to show the task's start and goal.
     assert!(
         e.to_string()
-            .starts_with("Grm's reference images: the env cannot render"),
+            .starts_with("Grm's reference images: the env has no scripted expert"),
         "{e}"
     );
     stop.store(true, Ordering::SeqCst);
