@@ -18,6 +18,20 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// A Reach-v0 run of one update into `run`.
+fn tiny_reach_run(run: &Path) {
+    ok(&rapt(&[
+        "train",
+        "configs/reach.ron",
+        "--set",
+        "train.total_steps=800",
+        "--set",
+        "train.final_eval_episodes=2",
+        "--run-dir",
+        s(run),
+    ]));
+}
+
 fn fails(args: &[&str]) -> String {
     let out = rapt(args);
     assert_eq!(
@@ -105,16 +119,7 @@ fn a_policy_meets_only_an_env_it_fits() {
     );
     // A Reach-v0 policy in Push-v0: refused naming both envs, before any frame is written.
     let run = dir.join("reach");
-    ok(&rapt(&[
-        "train",
-        "configs/reach.ron",
-        "--set",
-        "train.total_steps=800",
-        "--set",
-        "train.final_eval_episodes=2",
-        "--run-dir",
-        s(&run),
-    ]));
+    tiny_reach_run(&run);
     for cmd in ["render", "record"] {
         let out = dir.join(cmd);
         let err = fails(&[
@@ -370,16 +375,7 @@ fn seeds_that_would_wrap_around_are_refused() {
 fn a_dataset_is_never_recorded_into_a_run_directory() {
     let dir = scratch("record-into-run");
     let run = dir.join("run");
-    ok(&rapt(&[
-        "train",
-        "configs/reach.ron",
-        "--set",
-        "train.total_steps=800",
-        "--set",
-        "train.final_eval_episodes=2",
-        "--run-dir",
-        s(&run),
-    ]));
+    tiny_reach_run(&run);
     let err = fails(&[
         "record",
         "Reach-v0",
