@@ -7,9 +7,10 @@
 //! are cached by frame hash (LRU, 4,096 entries). **When a score never comes** (retries
 //! spent, or an answer that cannot be parsed), the env's last Φ is held: Φ(s') = Φ(s), so
 //! that transition's shaping term is (γ − 1)kΦ(s), near 0 and never NaN; the first state
-//! of an episode gets Φ = 0. After [`BREAKER_FAILURES`] failed calls in a row the model
-//! stops calling for a cool-down (1 s, doubling to 30 s; a success resets it), so a dead
-//! server slows training by at most a few timeouts. Failures and latency are reported as
+//! of an episode gets Φ = 0. After [`BREAKER_FAILURES`] failed calls in a row (counted per
+//! call across the concurrent calls, not per batch) the model stops calling for a
+//! cool-down (1 s, doubling to 30 s; a success resets it), so a dead server costs a batch
+//! eight failed calls, not one per frame set. Failures and latency are reported as
 //! `remote_failures` and `remote_latency_ms` (logged under `reward/`).
 
 use std::collections::{HashMap, VecDeque};
@@ -107,10 +108,6 @@ pub struct RemoteProgress {
     failures: u64,
     total_failures: u64,
     latency_ms: (f64, f64),
-    /// The circuit breaker: failed calls in a row, when calls resume, the next cool-down.
-    consecutive_failures: u32,
-    down_until: Option<Instant>,
-    cooldown: Duration,
 }
 
 impl RemoteProgress {
@@ -132,6 +129,7 @@ impl RemoteProgress {
                 client,
                 protocol: spec.protocol,
                 retries: spec.retries,
+                breaker: Breaker::new(&spec.url),
             }),
             pool: None,
             references: None,
@@ -141,9 +139,6 @@ impl RemoteProgress {
             failures: 0,
             total_failures: 0,
             latency_ms: (0.0, 0.0),
-            consecutive_failures: 0,
-            down_until: None,
-            cooldown: Duration::from_secs(1),
         };
         let served = model
             .caller
@@ -241,32 +236,6 @@ impl RemoteProgress {
         }
     }
 
-    /// Open the breaker after [`BREAKER_FAILURES`] calls in a row failed (a dead or
-    /// overloaded server), for a cool-down doubling from 1 s to 30 s; close it on a success.
-    fn update_breaker(&mut self, outcomes: &[(Outcome, Duration)]) {
-        for (outcome, _) in outcomes {
-            match outcome {
-                Ok(_) => {
-                    self.consecutive_failures = 0;
-                    self.cooldown = Duration::from_secs(1);
-                }
-                Err(_) => self.consecutive_failures += 1,
-            }
-        }
-        self.down_until = None;
-        if self.consecutive_failures >= BREAKER_FAILURES {
-            self.down_until = Some(Instant::now() + self.cooldown);
-            tracing::warn!(
-                "remote progress model at {}: {} calls in a row failed; no calls for {:?}, holding Φ",
-                self.spec.url,
-                self.consecutive_failures,
-                self.cooldown
-            );
-            self.cooldown = (self.cooldown * 2).min(Duration::from_secs(30));
-            self.consecutive_failures = 0;
-        }
-    }
-
     /// Run `requests` on the pool's `max_in_flight` threads (started on first use).
     fn call_all(&mut self, requests: Vec<ChatRequest>) -> Vec<(Outcome, Duration)> {
         let pool = self
@@ -282,6 +251,79 @@ struct Caller {
     client: ChatClient,
     protocol: RemoteProtocol,
     retries: u32,
+    /// Shared by the pool's threads: it opens after [`BREAKER_FAILURES`] failed calls in a
+    /// row, however the calls were batched.
+    breaker: Breaker,
+}
+
+/// The circuit breaker of a server: after [`BREAKER_FAILURES`] calls in a row failed (a
+/// dead or overloaded server) no call is made for a cool-down doubling from 1 s to 30 s;
+/// a success closes it. Counted per call, so a batch of hundreds of calls to a dead server
+/// costs [`BREAKER_FAILURES`] failed calls (plus those already in flight), not hundreds.
+#[derive(Debug)]
+struct Breaker {
+    url: String,
+    state: Mutex<BreakerState>,
+}
+
+#[derive(Debug)]
+struct BreakerState {
+    failures_in_a_row: u32,
+    down_until: Option<Instant>,
+    cooldown: Duration,
+}
+
+impl Breaker {
+    fn new(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            state: Mutex::new(BreakerState {
+                failures_in_a_row: 0,
+                down_until: None,
+                cooldown: Duration::from_secs(1),
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BreakerState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether calls are held back now.
+    fn is_open(&self) -> bool {
+        self.lock().down_until.is_some_and(|t| Instant::now() < t)
+    }
+
+    /// Count a call's outcome.
+    fn record(&self, ok: bool) {
+        let mut s = self.lock();
+        if ok {
+            s.failures_in_a_row = 0;
+            s.cooldown = Duration::from_secs(1);
+            s.down_until = None;
+            return;
+        }
+        s.failures_in_a_row += 1;
+        if s.failures_in_a_row >= BREAKER_FAILURES {
+            s.down_until = Some(Instant::now() + s.cooldown);
+            tracing::warn!(
+                "remote progress model at {}: {} calls in a row failed; no calls for {:?}, holding Φ",
+                self.url,
+                s.failures_in_a_row,
+                s.cooldown
+            );
+            s.cooldown = (s.cooldown * 2).min(Duration::from_secs(30));
+            s.failures_in_a_row = 0;
+        }
+    }
+}
+
+/// The outcome of a call the breaker held back.
+fn held_back() -> (Outcome, Duration) {
+    (
+        Err("the server is cooling down after repeated failures".to_string()),
+        Duration::ZERO,
+    )
 }
 
 impl Caller {
@@ -297,8 +339,12 @@ impl Caller {
         }
     }
 
-    /// One call with retries; the outcome and the time it took.
+    /// One call with retries (none while the breaker is open); the outcome and the time
+    /// it took.
     fn call(&self, request: &ChatRequest) -> (Outcome, Duration) {
+        if self.breaker.is_open() {
+            return held_back();
+        }
         let start = Instant::now();
         let mut delay = Duration::from_millis(100);
         let mut attempt = 0;
@@ -313,6 +359,7 @@ impl Caller {
                 Err(e) => break Err(e.to_string()),
             }
         };
+        self.breaker.record(outcome.is_ok());
         (outcome, start.elapsed())
     }
 }
@@ -513,19 +560,11 @@ impl ProgressModel for RemoteProgress {
             plans.push(plan);
         }
         let (keys, calls): (Vec<u64>, Vec<ChatRequest>) = requests.into_iter().unzip();
-        let outcomes = if self.down_until.is_some_and(|t| Instant::now() < t) {
+        let outcomes = if self.caller.breaker.is_open() {
             // The server failed repeatedly: skip calls until the cool-down ends.
-            vec![
-                (
-                    Err("the server is cooling down after repeated failures".to_string()),
-                    Duration::ZERO
-                );
-                calls.len()
-            ]
+            vec![held_back(); calls.len()]
         } else {
-            let outcomes = self.call_all(calls);
-            self.update_breaker(&outcomes);
-            outcomes
+            self.call_all(calls)
         };
         for (key, (outcome, took)) in keys.iter().zip(&outcomes) {
             self.latency_ms.0 += took.as_secs_f64() * 1e3;

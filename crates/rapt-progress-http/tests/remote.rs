@@ -348,3 +348,36 @@ fn rubric5_uses_logprobs_when_given_and_the_digit_otherwise() {
     assert_eq!(score(&mut model, &[2], &[Row::Next(0)]), vec![0.25]);
     stop.store(true, Ordering::SeqCst);
 }
+
+#[test]
+fn the_breaker_opens_after_eight_failed_calls_not_a_whole_batch() {
+    // Call 0 is the start-up check; every call after it fails at once.
+    let served = Arc::new(AtomicUsize::new(0));
+    let count = served.clone();
+    let (addr, stop) = scripted("m", move |k, _| {
+        count.fetch_add(1, Ordering::SeqCst);
+        match k {
+            0 => (200, content("0.5"), Duration::ZERO),
+            _ => (500, "down".into(), Duration::ZERO),
+        }
+    });
+    let mut s = spec(addr, RemoteProtocol::Progress, "m");
+    (s.max_in_flight, s.retries) = (2, 0);
+    let mut model = RemoteProgress::connect(&s).unwrap();
+    // One batch of 100 distinct frame sets: 100 calls to make.
+    let values: Vec<u8> = (0..100).collect();
+    let rows: Vec<Row> = (0..100).map(Row::First).collect();
+    let t = Instant::now();
+    let phi = score(&mut model, &values, &rows);
+    assert_eq!(phi, vec![0.0; 100], "held: the first Φ of an episode is 0");
+    assert_eq!(
+        stats(&mut model).0,
+        100.0,
+        "every row's call failed or was held back"
+    );
+    // The server saw the check, the failures that opened the breaker and those in flight.
+    let served = served.load(Ordering::SeqCst);
+    assert!(served <= 1 + 8 + 2, "{served} calls reached the server");
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    stop.store(true, Ordering::SeqCst);
+}
