@@ -128,15 +128,20 @@ impl rapt_config::Validate for PpoConfig {
             let ok = (0.0..=MAX_COEF).contains(&x);
             v.check_value(name, ok, x, format!("must be ≥ 0 and at most {MAX_COEF:e}"));
         }
-        v.check(
-            "hidden",
-            (1..=MAX_LAYERS).contains(&self.hidden.len())
-                && self.hidden.iter().all(|h| (1..=MAX_WIDTH).contains(h)),
-            format!(
-                "{} layers: 1 to {MAX_LAYERS} widths from 1 to {MAX_WIDTH}",
-                self.hidden.len()
-            ),
-        );
+        let layers = self.hidden.len();
+        let hidden = if !(1..=MAX_LAYERS).contains(&layers) {
+            Some(format!("{layers} layers: give 1 to {MAX_LAYERS}"))
+        } else if !self.hidden.iter().all(|h| (1..=MAX_WIDTH).contains(h)) {
+            Some(format!(
+                "{:?}: every width must be 1 to {MAX_WIDTH}",
+                self.hidden
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = hidden {
+            v.problem("hidden", message);
+        }
         if let Encoder::Cnn { channels, features } = &self.encoder {
             let size = 1..=MAX_WIDTH;
             v.check(
