@@ -303,11 +303,7 @@ fn ctrl_c_saves_a_checkpoint_evaluates_and_exits_130() {
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    assert!(common::signal("INT", child.id()));
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{err}");

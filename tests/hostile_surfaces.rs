@@ -52,8 +52,8 @@ fn a_trace_never_replaces_a_link_target_a_fifo_or_a_device() {
     std::fs::write(&important, b"keep me").unwrap();
     let link = dir.join("link.json");
     std::os::unix::fs::symlink(&important, &link).unwrap();
-    let rollout = |trace: &str| {
-        fails(&[
+    let trace_to = |trace: &str| {
+        rapt(&[
             "rollout",
             "Push-v0",
             "--policy",
@@ -64,6 +64,16 @@ fn a_trace_never_replaces_a_link_target_a_fifo_or_a_device() {
             "--trace",
             trace,
         ])
+    };
+    let rollout = |trace: &str| {
+        let out = trace_to(trace);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "expected a clear error (exit 1): {err}"
+        );
+        err
     };
     let err = rollout(s(&link));
     assert!(
@@ -84,17 +94,7 @@ fn a_trace_never_replaces_a_link_target_a_fifo_or_a_device() {
     }
     // A regular path is written.
     let trace = dir.join("t.json");
-    ok(&rapt(&[
-        "rollout",
-        "Push-v0",
-        "--policy",
-        "random",
-        "--episodes",
-        "1",
-        "--quiet",
-        "--trace",
-        s(&trace),
-    ]));
+    ok(&trace_to(s(&trace)));
     assert!(std::fs::metadata(&trace).unwrap().len() > 0);
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -288,11 +288,7 @@ fn signal_when(
         std::thread::sleep(Duration::from_millis(50));
     }
     let sent = Instant::now();
-    let ok = Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(ok.success());
+    assert!(common::signal(signal, child.id()));
     let out = child.wait_with_output().unwrap();
     (out, sent.elapsed())
 }

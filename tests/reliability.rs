@@ -212,11 +212,7 @@ fn stop_with(signal: &str, dir: &Path, extra: &[&str]) -> Output {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    let sent = Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
+    assert!(common::signal(signal, child.id()));
     child.wait_with_output().unwrap()
 }
 
@@ -279,10 +275,7 @@ fn a_second_signal_exits_at_once_without_a_crash() {
     // sent before the process is scheduled again coalesce into one pending signal (it
     // happened on a loaded machine), and a lone SIGINT starts the long final evaluation.
     for _ in 0..2 {
-        Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
+        common::signal("INT", child.id());
         std::thread::sleep(Duration::from_millis(1000));
     }
     let out = child.wait_with_output().unwrap();
@@ -313,10 +306,7 @@ fn stop_with_resume(signal: &str, dir: &Path) -> Output {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .unwrap();
+    common::signal(signal, child.id());
     child.wait_with_output().unwrap()
 }
 

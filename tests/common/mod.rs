@@ -81,3 +81,12 @@ pub fn train_tiny_reward_model(
         "1",
     ]))
 }
+
+/// Send signal `name` (`INT`, `TERM`, `HUP`, `9`) to process `pid` with `kill`; whether
+/// `kill` succeeded.
+pub fn signal(name: &str, pid: u32) -> bool {
+    Command::new("kill")
+        .args([&format!("-{name}"), &pid.to_string()])
+        .status()
+        .is_ok_and(|s| s.success())
+}

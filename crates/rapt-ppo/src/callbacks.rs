@@ -10,8 +10,7 @@ use rapt_shaping::Shaper;
 use rapt_rundir::CheckpointDir;
 
 use crate::{
-    Callback, Control, EvalOptions, Evaluation, Learner, TrainError, UpdateContext,
-    evaluate_policy, read_progress,
+    Callback, Control, EvalOptions, Evaluation, Learner, TrainError, UpdateContext, read_progress,
 };
 
 /// Periodic deterministic evaluation on held-out seeds (`EVAL_SEED_OFFSET + update + i`),
@@ -87,19 +86,7 @@ impl EvalCallback {
         episodes: usize,
         base: u64,
     ) -> Result<Evaluation, TrainError> {
-        let start = Instant::now();
-        let eval = evaluate_policy(
-            learner,
-            self.venv.as_mut(),
-            EvalOptions {
-                episodes,
-                base,
-                stochastic: false,
-            },
-            self.shaper.as_mut(),
-        );
-        self.seconds += start.elapsed().as_secs_f64();
-        eval
+        self.evaluate_observed(learner, episodes, base, &mut |_| Ok(()))
     }
 
     /// [`EvalCallback::evaluate`], given up with [`TrainError::Stopped`] within a step
@@ -110,6 +97,23 @@ impl EvalCallback {
         episodes: usize,
         base: u64,
         stop: &std::sync::atomic::AtomicBool,
+    ) -> Result<Evaluation, TrainError> {
+        self.evaluate_observed(learner, episodes, base, &mut |_| match stop
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            true => Err(TrainError::Stopped),
+            false => Ok(()),
+        })
+    }
+
+    /// Deterministic episodes from seeds `EVAL_SEED_OFFSET + base`, timed, `observer`
+    /// seeing every step.
+    fn evaluate_observed(
+        &mut self,
+        learner: &mut Learner,
+        episodes: usize,
+        base: u64,
+        observer: &mut dyn FnMut(crate::EvalStep<'_>) -> Result<(), TrainError>,
     ) -> Result<Evaluation, TrainError> {
         let start = Instant::now();
         let options = EvalOptions {
@@ -122,10 +126,7 @@ impl EvalCallback {
             self.venv.as_mut(),
             options,
             self.shaper.as_mut(),
-            &mut |_| match stop.load(std::sync::atomic::Ordering::SeqCst) {
-                true => Err(TrainError::Stopped),
-                false => Ok(()),
-            },
+            observer,
         );
         self.seconds += start.elapsed().as_secs_f64();
         eval

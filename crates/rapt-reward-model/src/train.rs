@@ -471,7 +471,7 @@ impl RewardModelTrainer {
             logger
                 .dump(s.epoch as u64)
                 .map_err(RewardModelTrainError::Log)?;
-            let checkpoints = CheckpointDir::epochs(run.checkpoints());
+            let checkpoints = checkpoint_dir(run.path());
             self.save_checkpoint(&checkpoints.path_of(s.epoch as u64))?;
             checkpoints.prune(KEEP_CHECKPOINTS)?;
             on_epoch(&s);

@@ -396,9 +396,7 @@ pub fn train(
         ..
     } = prepared;
     let dist = options.dist.clone();
-    if cfg.ranks != dist.size() {
-        check_ranks(&cfg, dist.size(), progress.update > 0)?;
-    }
+    check_ranks(&cfg, dist.size(), progress.update > 0)?;
     if dist.size() > 1 {
         // Every rank continues from rank 0's weights, optimizer, statistics and counters.
         learner.set_collective(dist.clone());
