@@ -14,22 +14,21 @@
 //! * Malformed requests get a 4xx with an OpenAI-style JSON error body that says what was
 //!   wrong; bodies over [`ServeOptions::max_body_bytes`] get 413 and are not read.
 
-use std::io::Read;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender, TrySendError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rapt_shaping::{ProgressInput, ProgressModel};
 use serde::Serialize;
 use thiserror::Error;
-use tiny_http::{Header, Method, Request, Response};
 
 use crate::chat::{
     AnswerMessage, ChatRequest, ChatResponse, Choice, ErrorBody, ErrorDetail, RaptScore, Usage,
 };
 use crate::frames::decode_data_url;
+use crate::http::{HttpLimits, HttpRequest, HttpResponse};
 
 /// How to serve.
 #[derive(Debug, Clone)]
@@ -40,15 +39,14 @@ pub struct ServeOptions {
     pub model_name: String,
     /// Most frame sets scored together. Default 32.
     pub max_batch: usize,
-    /// Longest wait for more requests once one is queued, while others are being read and
+    /// Longest wait for more requests once one is queued, while others are being
     /// decoded (a lone request is scored at once). Default 2 ms.
     pub max_wait: Duration,
     /// Requests waiting to be scored before new ones get 503. Default 256.
     pub queue: usize,
-    /// Threads reading and decoding requests. Default 4.
-    pub http_threads: usize,
-    /// Largest request body, bytes. Default 32 MiB.
-    pub max_body_bytes: usize,
+    /// Connections, timeouts and body sizes ([`HttpLimits`]; body 32 MiB, 64 connections,
+    /// 30 s per request by default).
+    pub http: HttpLimits,
 }
 
 impl Default for ServeOptions {
@@ -59,8 +57,7 @@ impl Default for ServeOptions {
             max_batch: 32,
             max_wait: Duration::from_millis(2),
             queue: 256,
-            http_threads: 4,
-            max_body_bytes: 32 << 20,
+            http: HttpLimits::default(),
         }
     }
 }
@@ -104,28 +101,26 @@ struct Counters {
     rejected: AtomicU64,
     overloaded: AtomicU64,
     failed: AtomicU64,
-    /// Scoring requests an HTTP thread is reading or decoding right now: the scorer waits
-    /// for more only while some are on their way.
+    /// Scoring requests being decoded right now (their bodies read): the scorer waits for
+    /// more only while some are on their way.
     arriving: AtomicUsize,
 }
 
 /// A frame set's score: Φ, the model's spread, the size of the batch it was scored in.
 type Scored = (f32, Option<f32>, usize);
 
-/// A frame set waiting to be scored, with the request to answer: the HTTP threads go on
-/// reading requests while it waits, so every queued request can join a batch.
+/// A frame set waiting to be scored, with where its answer goes: the connection's thread
+/// waits for it while others go on reading requests, so every queued request can join a
+/// batch.
 struct Job {
     frames: Vec<u8>,
-    request: Request,
+    reply: SyncSender<Result<Scored, String>>,
 }
-
-/// A scored (or failed) job on its way to the responder thread.
-type Done = (Request, Result<Scored, String>);
 
 /// A progress model served over HTTP; [`RewardServer::run`] serves until a stop flag is
 /// set.
 pub struct RewardServer {
-    http: Arc<tiny_http::Server>,
+    listener: TcpListener,
     model: Box<dyn ProgressModel>,
     views: Vec<String>,
     size: usize,
@@ -152,17 +147,18 @@ impl RewardServer {
                 model.name()
             ))
         })?;
-        if options.max_batch == 0 || options.queue == 0 || options.http_threads == 0 {
+        if options.max_batch == 0 || options.queue == 0 {
             return Err(ServeError::Invalid(
-                "max_batch, queue and http_threads must be at least 1".into(),
+                "max_batch and queue must be at least 1".into(),
             ));
         }
-        let http = tiny_http::Server::http(&options.addr).map_err(|e| ServeError::Bind {
+        options.http.check().map_err(ServeError::Invalid)?;
+        let listener = TcpListener::bind(&options.addr).map_err(|e| ServeError::Bind {
             addr: options.addr.clone(),
             message: e.to_string(),
         })?;
         Ok(Self {
-            http: Arc::new(http),
+            listener,
             model,
             views,
             size,
@@ -172,7 +168,7 @@ impl RewardServer {
 
     /// The address it listens on (with the port chosen when 0 was asked for).
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.http.server_addr().to_ip()
+        self.listener.local_addr().ok()
     }
 
     /// The views (in the order requests must send them) and the frame size, px.
@@ -180,8 +176,9 @@ impl RewardServer {
         (&self.views, self.size)
     }
 
-    /// Serve until `stop` is set (checked every 100 ms), then finish the requests in
-    /// hand and return what was done.
+    /// Serve until `stop` is set (checked every few ms), then answer the requests in hand
+    /// (up to [`HttpLimits::shutdown_grace`]; stalled uploads are dropped) and return what
+    /// was done.
     pub fn run(self, stop: Arc<AtomicBool>) -> ServeStats {
         let counters = Arc::new(Counters::default());
         let (jobs, queue) = std::sync::mpsc::sync_channel::<Job>(self.options.queue);
@@ -189,44 +186,9 @@ impl RewardServer {
             model_name: self.options.model_name.clone(),
             views: self.views.clone(),
             size: self.size,
-            max_body_bytes: self.options.max_body_bytes,
             counters: counters.clone(),
+            jobs,
         });
-        let handlers: Vec<_> = (0..self.options.http_threads)
-            .map(|k| {
-                let (http, jobs, stop, context) = (
-                    self.http.clone(),
-                    jobs.clone(),
-                    stop.clone(),
-                    context.clone(),
-                );
-                std::thread::Builder::new()
-                    .name(format!("rapt-serve-http-{k}"))
-                    .spawn(move || {
-                        while !stop.load(Ordering::SeqCst) {
-                            match http.recv_timeout(Duration::from_millis(100)) {
-                                Ok(Some(request)) => context.handle(request, &jobs),
-                                Ok(None) => {}
-                                Err(_) => std::thread::sleep(Duration::from_millis(10)),
-                            }
-                        }
-                    })
-                    .expect("spawning an HTTP thread")
-            })
-            .collect();
-        drop(jobs);
-        let (done, answers) = std::sync::mpsc::channel::<Done>();
-        let responder = {
-            let context = context.clone();
-            std::thread::Builder::new()
-                .name("rapt-serve-respond".into())
-                .spawn(move || {
-                    for (request, result) in answers {
-                        context.answer(request, result);
-                    }
-                })
-                .expect("spawning the responder thread")
-        };
         let (mut model, max_batch, max_wait) =
             (self.model, self.options.max_batch, self.options.max_wait);
         let scorer = {
@@ -236,17 +198,23 @@ impl RewardServer {
                 .name("rapt-serve-scorer".into())
                 .spawn(move || {
                     let limits = (max_batch, max_wait, set_bytes);
-                    score_loop(&mut *model, &queue, &done, limits, &counters)
+                    score_loop(&mut *model, &queue, limits, &counters)
                 })
                 .expect("spawning the scorer thread")
         };
-        for h in handlers {
-            let _ = h.join();
+        let limits = &self.options.http;
+        if let Err(e) = crate::http::serve(&self.listener, context, limits, &stop) {
+            tracing::error!("the reward server's listener failed: {e}");
         }
-        // The handlers dropped their senders: the scorer drains the queue and ends, and
-        // with it the responder.
-        let _ = scorer.join();
-        let _ = responder.join();
+        // Once the connections are gone, so is the last sender: the scorer drains the
+        // queue and ends. A connection still writing past the grace is left to its timeout.
+        let deadline = Instant::now() + limits.shutdown_grace;
+        while !scorer.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if scorer.is_finished() {
+            let _ = scorer.join();
+        }
         ServeStats {
             scored: counters.scored.load(Ordering::SeqCst),
             batches: counters.batches.load(Ordering::SeqCst),
@@ -262,7 +230,6 @@ impl RewardServer {
 fn score_loop(
     model: &mut dyn ProgressModel,
     queue: &Receiver<Job>,
-    done: &Sender<Done>,
     (max_batch, max_wait, set_bytes): (usize, Duration, usize),
     counters: &Counters,
 ) {
@@ -321,18 +288,18 @@ fn score_loop(
                 Ok(s) => Ok((s.phi[i], s.uncertainty.as_ref().map(|u| u[i]), n)),
                 Err(e) => Err(e.clone()),
             };
-            let _ = done.send((job.request, answer));
+            let _ = job.reply.send(answer);
         }
     }
 }
 
-/// What the HTTP threads share.
+/// What the connection threads share.
 struct Context {
     model_name: String,
     views: Vec<String>,
     size: usize,
-    max_body_bytes: usize,
     counters: Arc<Counters>,
+    jobs: SyncSender<Job>,
 }
 
 /// An answer that is not a score.
@@ -348,27 +315,19 @@ fn fail(status: u16, message: impl Into<String>) -> Failure {
     }
 }
 
-impl Context {
-    fn handle(&self, mut request: Request, jobs: &SyncSender<Job>) {
-        let path = request.url().split('?').next().unwrap_or("").to_owned();
-        let result = match (request.method(), path.as_str()) {
-            (Method::Get, "/health") => Ok(json(&serde_json::json!({"status": "ok"}))),
-            (Method::Get, "/v1/models") => Ok(json(&serde_json::json!({
+impl crate::http::Service for Context {
+    fn handle(&self, request: HttpRequest) -> HttpResponse {
+        let path = request.path.as_str();
+        let result = match (request.method.as_str(), path) {
+            ("GET", "/health") => Ok(json(&serde_json::json!({"status": "ok"}))),
+            ("GET", "/v1/models") => Ok(json(&serde_json::json!({
                 "object": "list",
                 "data": [{"id": self.model_name, "object": "model", "created": 0, "owned_by": "rapt"}],
             }))),
-            (Method::Post, "/v1/chat/completions") => match self.frames_of(&mut request) {
-                Ok(frames) => {
-                    // The responder answers once it is scored.
-                    self.queue(jobs, Job { frames, request });
-                    return;
-                }
-                Err(f) => Err(f),
-            },
-            (_, "/health" | "/v1/models" | "/v1/chat/completions") => Err(fail(
-                405,
-                format!("{} {path} is not allowed", request.method()),
-            )),
+            ("POST", "/v1/chat/completions") => self.score(&request.body),
+            (method, "/health" | "/v1/models" | "/v1/chat/completions") => {
+                Err(fail(405, format!("{method} {path} is not allowed")))
+            }
             _ => Err(fail(
                 404,
                 format!(
@@ -376,12 +335,17 @@ impl Context {
                 ),
             )),
         };
-        let response = result.unwrap_or_else(|f| self.failure(&f));
-        let _ = request.respond(response);
+        result.unwrap_or_else(|f| self.failure(&f))
     }
 
+    fn reject(&self, status: u16, message: &str) -> HttpResponse {
+        self.failure(&fail(status, message))
+    }
+}
+
+impl Context {
     /// Count a failure and turn it into its response.
-    fn failure(&self, f: &Failure) -> Response<std::io::Cursor<Vec<u8>>> {
+    fn failure(&self, f: &Failure) -> HttpResponse {
         let counter = match f.status {
             503 => &self.counters.overloaded,
             400..=499 => &self.counters.rejected,
@@ -391,52 +355,32 @@ impl Context {
         error_response(f)
     }
 
-    /// Queue `job` for the scorer (its request no longer arriving), or answer 503.
-    fn queue(&self, jobs: &SyncSender<Job>, job: Job) {
-        let sent = jobs.try_send(job);
-        self.counters.arriving.fetch_sub(1, Ordering::SeqCst);
-        let (job, message) = match sent {
-            Ok(()) => return,
-            Err(TrySendError::Full(job)) => (job, "the scoring queue is full; retry later"),
-            Err(TrySendError::Disconnected(job)) => (job, "the server is shutting down"),
-        };
-        let _ = job.request.respond(self.failure(&fail(503, message)));
-    }
-
-    /// The RGB frame set of a chat-completions request (views in order), or why not;
-    /// counted as arriving until it is queued.
-    fn frames_of(&self, request: &mut Request) -> Result<Vec<u8>, Failure> {
+    /// Decode a chat-completions request, queue its frames for the scorer and wait for
+    /// the score; counted as arriving while it is decoded.
+    fn score(&self, body: &[u8]) -> Result<HttpResponse, Failure> {
         self.counters.arriving.fetch_add(1, Ordering::SeqCst);
-        let frames = self.decode(request);
-        if frames.is_err() {
-            self.counters.arriving.fetch_sub(1, Ordering::SeqCst);
+        let frames = self.decode(body);
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        let sent = frames.map(|frames| self.jobs.try_send(Job { frames, reply }));
+        self.counters.arriving.fetch_sub(1, Ordering::SeqCst);
+        match sent? {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                return Err(fail(503, "the scoring queue is full; retry later"));
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                return Err(fail(503, "the server is shutting down"));
+            }
         }
-        frames
+        match answer.recv() {
+            Ok(scored) => self.answer(scored),
+            Err(_) => Err(fail(503, "the server is shutting down")),
+        }
     }
 
-    fn decode(&self, request: &mut Request) -> Result<Vec<u8>, Failure> {
-        let too_big = || {
-            fail(
-                413,
-                format!("request body over {} bytes", self.max_body_bytes),
-            )
-        };
-        if request
-            .body_length()
-            .is_some_and(|n| n > self.max_body_bytes)
-        {
-            return Err(too_big());
-        }
-        let mut body = Vec::new();
-        request
-            .as_reader()
-            .take(self.max_body_bytes as u64 + 1)
-            .read_to_end(&mut body)
-            .map_err(|e| fail(400, format!("reading the request body: {e}")))?;
-        if body.len() > self.max_body_bytes {
-            return Err(too_big());
-        }
-        let chat: ChatRequest = serde_json::from_slice(&body)
+    /// The RGB frame set of a chat-completions request body (views in order), or why not.
+    fn decode(&self, body: &[u8]) -> Result<Vec<u8>, Failure> {
+        let chat: ChatRequest = serde_json::from_slice(body)
             .map_err(|e| fail(400, format!("not a chat-completions request: {e}")))?;
         if !chat.model.is_empty() && chat.model != self.model_name {
             return Err(fail(
@@ -470,35 +414,33 @@ impl Context {
         Ok(frames)
     }
 
-    /// Answer a scored request.
-    fn answer(&self, request: Request, result: Result<Scored, String>) {
-        let response = match result {
-            Ok((phi, uncertainty, batch)) => json(&ChatResponse {
-                id: format!("rapt-{}", next_id()),
-                object: "chat.completion".into(),
-                created: SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs()),
-                model: self.model_name.clone(),
-                choices: vec![Choice {
-                    index: 0,
-                    message: AnswerMessage {
-                        role: "assistant".into(),
-                        content: Some(phi.to_string()),
-                    },
-                    finish_reason: Some("stop".into()),
-                    logprobs: None,
-                }],
-                usage: Usage::default(),
-                rapt: Some(RaptScore {
-                    phi,
-                    uncertainty,
-                    batch,
-                }),
+    /// The answer to a scored request.
+    fn answer(&self, result: Result<Scored, String>) -> Result<HttpResponse, Failure> {
+        let (phi, uncertainty, batch) =
+            result.map_err(|e| fail(500, format!("scoring failed: {e}")))?;
+        Ok(json(&ChatResponse {
+            id: format!("rapt-{}", next_id()),
+            object: "chat.completion".into(),
+            created: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            model: self.model_name.clone(),
+            choices: vec![Choice {
+                index: 0,
+                message: AnswerMessage {
+                    role: "assistant".into(),
+                    content: Some(phi.to_string()),
+                },
+                finish_reason: Some("stop".into()),
+                logprobs: None,
+            }],
+            usage: Usage::default(),
+            rapt: Some(RaptScore {
+                phi,
+                uncertainty,
+                batch,
             }),
-            Err(e) => self.failure(&fail(500, format!("scoring failed: {e}"))),
-        };
-        let _ = request.respond(response);
+        }))
     }
 }
 
@@ -507,16 +449,14 @@ fn next_id() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-fn json(value: &impl Serialize) -> Response<std::io::Cursor<Vec<u8>>> {
-    let body = serde_json::to_vec(value).unwrap_or_default();
-    Response::from_data(body).with_header(content_type_json())
+fn json(value: &impl Serialize) -> HttpResponse {
+    HttpResponse {
+        status: 200,
+        body: serde_json::to_vec(value).unwrap_or_default(),
+    }
 }
 
-fn content_type_json() -> Header {
-    Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..]).expect("a valid header")
-}
-
-fn error_response(f: &Failure) -> Response<std::io::Cursor<Vec<u8>>> {
+fn error_response(f: &Failure) -> HttpResponse {
     let kind = match f.status {
         404 => "not_found_error",
         400..=499 => "invalid_request_error",
@@ -530,5 +470,8 @@ fn error_response(f: &Failure) -> Response<std::io::Cursor<Vec<u8>>> {
             code: f.status,
         },
     };
-    json(&body).with_status_code(f.status)
+    HttpResponse {
+        status: f.status,
+        body: serde_json::to_vec(&body).unwrap_or_default(),
+    }
 }

@@ -4,11 +4,11 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rapt_progress_http::chat::{ChatResponse, ErrorBody};
 use rapt_progress_http::frames::png_data_url;
-use rapt_progress_http::{RewardServer, ServeOptions, ServeStats};
+use rapt_progress_http::{HttpLimits, RewardServer, ServeOptions, ServeStats};
 use rapt_shaping::ProgressModel;
 
 mod common;
@@ -32,10 +32,18 @@ fn start() -> Running {
 
 /// Serve `model` with a queue of `queue` and batches of up to 2.
 fn start_with(model: Box<dyn ProgressModel>, queue: usize) -> Running {
+    let http = HttpLimits {
+        max_body_bytes: 64 << 10,
+        ..HttpLimits::default()
+    };
+    start_limited(model, queue, http)
+}
+
+fn start_limited(model: Box<dyn ProgressModel>, queue: usize, http: HttpLimits) -> Running {
     let options = ServeOptions {
         addr: "127.0.0.1:0".into(),
         model_name: "bright".into(),
-        max_body_bytes: 64 << 10,
+        http,
         queue,
         max_batch: 2,
         ..ServeOptions::default()
@@ -243,4 +251,106 @@ fn concurrent_requests_are_batched_and_each_gets_its_own_score() {
     let stats = server.join().unwrap();
     assert_eq!(stats.scored, 80);
     assert!(stats.batches <= 80);
+}
+
+/// Read one answer off `s`: its status and body (by its Content-Length).
+fn read_answer(s: &mut TcpStream) -> (u16, String) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Content-Length: "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let mut body = vec![0u8; length];
+    s.read_exact(&mut body).unwrap();
+    (
+        head[9..12].parse().unwrap(),
+        String::from_utf8(body).unwrap(),
+    )
+}
+
+#[test]
+fn slow_chunked_excess_and_pipelined_connections_each_get_their_answer() {
+    let http = HttpLimits {
+        max_connections: 4,
+        request_timeout: Duration::from_millis(300),
+        ..HttpLimits::default()
+    };
+    let (addr, stop, server) = start_limited(Box::new(brightness()), 8, http);
+    let connect = || {
+        let s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s
+    };
+
+    // Two requests in one write on a kept-alive connection: two answers, in order.
+    let mut s = connect();
+    s.write_all(
+        b"GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
+    .unwrap();
+    assert_eq!(read_answer(&mut s), (200, r#"{"status":"ok"}"#.into()));
+    let (status, body) = read_answer(&mut s);
+    assert!(status == 200 && body.contains("bright"), "{body}");
+    drop(s);
+
+    // An upload that stops half-way gets 408 once the request timeout has passed.
+    let mut s = connect();
+    let t = Instant::now();
+    s.write_all(b"POST /v1/chat/completions HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"mo")
+        .unwrap();
+    let (status, body) = read_answer(&mut s);
+    assert_eq!(status, 408, "{body}");
+    assert!(body.contains("did not arrive whole within 0.3 s"), "{body}");
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    drop(s);
+
+    // A chunked body is refused with 411, naming what to send instead.
+    let mut s = connect();
+    s.write_all(b"POST /v1/chat/completions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+        .unwrap();
+    let (status, body) = read_answer(&mut s);
+    assert!(status == 411 && body.contains("Content-Length"), "{body}");
+    drop(s);
+    std::thread::sleep(Duration::from_millis(300));
+
+    // Four silent connections take every place: the fifth gets 503; once they leave,
+    // requests are served again.
+    let silent: Vec<_> = (0..4).map(|_| connect()).collect();
+    std::thread::sleep(Duration::from_millis(100));
+    let mut s = connect();
+    s.write_all(b"GET /health HTTP/1.1\r\n\r\n").unwrap();
+    let (status, body) = read_answer(&mut s);
+    assert!(
+        status == 503 && body.contains("4 connections are open"),
+        "{body}"
+    );
+    drop(silent);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(call(addr, "GET", "/health", b"").0, 200);
+
+    // Stopping with uploads stalled mid-body ends within a second.
+    let stalled: Vec<_> = (0..3)
+        .map(|_| {
+            let mut s = connect();
+            s.write_all(b"POST /v1/chat/completions HTTP/1.1\r\nContent-Length: 1000\r\n\r\n{")
+                .unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(50));
+    let t = Instant::now();
+    stop.store(true, Ordering::SeqCst);
+    let stats = server.join().unwrap();
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    assert_eq!((stats.rejected, stats.overloaded), (2, 1));
+    drop(stalled);
 }
