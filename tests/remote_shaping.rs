@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{ok, rapt, train_tiny_reward_model};
+use common::{ok, rapt, signal, train_tiny_reward_model};
 
 fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("rapt-remote-{name}-{}", std::process::id()));
@@ -191,6 +191,79 @@ fn remote_shaping_survives_the_server_dying_mid_run() {
     let err = String::from_utf8_lossy(&eval.stderr);
     assert_eq!(eval.status.code(), Some(1), "{err}");
     assert!(err.contains("127.0.0.1"), "{err}");
+}
+
+#[test]
+fn a_run_shaped_by_a_hung_server_stops_on_sigterm_within_10_s_with_its_checkpoint() {
+    let dir = scratch("hung");
+    let model = tiny_model(&dir);
+    let (mut server, url) = serve(&model);
+    // The default timeouts (30 s a call, 3 retries), and no periodic checkpoint: the one
+    // found afterwards is the stop's.
+    let cfg = config(&dir, &url, 100_000);
+    let text = fs::read_to_string(&cfg)
+        .unwrap()
+        .replace(
+            "timeout_ms: 2000, retries: 1",
+            "timeout_ms: 30000, retries: 3",
+        )
+        .replace(
+            "checkpoint_every_updates: 1",
+            "checkpoint_every_updates: 100000",
+        );
+    fs::write(&cfg, text).unwrap();
+    let run = dir.join("run");
+    let mut train = Command::new(env!("CARGO_BIN_EXE_rapt"))
+        .args(["train", s(&cfg), "--run-dir", s(&run)])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(dir.join("stderr.txt")).unwrap())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while metrics(&run).1.len() < 2 {
+        assert!(t.elapsed() < Duration::from_secs(300), "no update logged");
+        assert!(train.try_wait().unwrap().is_none(), "the run ended early");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The server hangs: it accepts connections (the kernel does) and never answers.
+    assert!(signal("STOP", server.id()));
+    std::thread::sleep(Duration::from_secs(2));
+    let logged = metrics(&run).1.len();
+    let t = Instant::now();
+    assert!(signal("TERM", train.id()));
+    let status = loop {
+        if let Some(status) = train.try_wait().unwrap() {
+            break status;
+        }
+        if t.elapsed() > Duration::from_secs(60) {
+            let _ = train.kill();
+            break train.wait().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stopped_in = t.elapsed();
+    signal("CONT", server.id());
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let stderr = fs::read_to_string(dir.join("stderr.txt")).unwrap();
+    assert!(
+        stopped_in < Duration::from_secs(10),
+        "stopped {stopped_in:?} after SIGTERM: {stderr}"
+    );
+    assert_eq!(status.code(), Some(143), "{stderr}");
+    let checkpoints: Vec<String> = fs::read_dir(run.join("checkpoints"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("update-"))
+        .collect();
+    assert_eq!(checkpoints.len(), 1, "{checkpoints:?}");
+    let saved: usize = checkpoints[0]["update-".len()..].parse().unwrap();
+    assert!(
+        saved >= logged,
+        "checkpoint {saved} of {logged} updates logged"
+    );
+    eprintln!("stopped {stopped_in:?} after SIGTERM at update {saved}");
 }
 
 #[test]

@@ -16,9 +16,9 @@ pub enum TrainError {
     /// The vector env failed (bad action, a worker died, ...).
     #[error(transparent)]
     Env(#[from] EnvError),
-    /// Reward shaping failed.
+    /// Reward shaping failed (a stop while shaping waited is [`TrainError::Stopped`]).
     #[error(transparent)]
-    Shaping(#[from] ShaperError),
+    Shaping(ShaperError),
     /// A checkpoint could not be written or read.
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
@@ -48,4 +48,13 @@ pub enum TrainError {
     /// The stop flag was set (a signal) before the work finished.
     #[error("stopped before it finished")]
     Stopped,
+}
+
+impl From<ShaperError> for TrainError {
+    fn from(e: ShaperError) -> Self {
+        match e {
+            ShaperError::Stopped => Self::Stopped,
+            e => Self::Shaping(e),
+        }
+    }
 }

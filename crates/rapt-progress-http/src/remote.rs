@@ -3,7 +3,9 @@
 //!
 //! Each scored batch's frame sets are PNG-encoded on the shaper's scoring thread (off the
 //! env threads) and sent as up to `max_in_flight` concurrent calls; a call that times out
-//! or gets 429/5xx is retried `retries` times with back-off doubling from 100 ms. Answers
+//! or gets 429/5xx is retried `retries` times with back-off doubling from 100 ms, within
+//! the batch's deadline: a scored batch (a rollout step) waits `timeout_ms` in all, and a
+//! call unanswered by then fails, so a hung server costs a step at most that long. Answers
 //! are cached by frame hash (LRU, 4,096 entries). **When a score never comes** (retries
 //! spent, or an answer that cannot be parsed), the env's last Φ is held: Φ(s') = Φ(s), so
 //! that transition's shaping term is (γ − 1)kΦ(s), near 0 and never NaN; the first state
@@ -237,11 +239,15 @@ impl RemoteProgress {
     }
 
     /// Run `requests` on the pool's `max_in_flight` threads (started on first use).
+    /// The batch gets its answers within `timeout_ms` in all (retries included): a call
+    /// still unanswered then fails (its Φ is held), so a hung server costs a rollout step
+    /// at most that long.
     fn call_all(&mut self, requests: Vec<ChatRequest>) -> Vec<(Outcome, Duration)> {
+        let deadline = Instant::now() + Duration::from_millis(self.spec.timeout_ms);
         let pool = self
             .pool
             .get_or_insert_with(|| CallPool::start(&self.caller, self.spec.max_in_flight));
-        pool.run(requests)
+        pool.run(requests, deadline)
     }
 }
 
@@ -339,19 +345,26 @@ impl Caller {
         }
     }
 
-    /// One call with retries (none while the breaker is open); the outcome and the time
-    /// it took.
-    fn call(&self, request: &ChatRequest) -> (Outcome, Duration) {
+    /// One call with retries (none while the breaker is open, none that would start past
+    /// `deadline`); the outcome and the time it took.
+    fn call(&self, request: &ChatRequest, deadline: Instant) -> (Outcome, Duration) {
         if self.breaker.is_open() {
             return held_back();
         }
         let start = Instant::now();
+        if start >= deadline {
+            return (Err(past_deadline()), Duration::ZERO);
+        }
         let mut delay = Duration::from_millis(100);
         let mut attempt = 0;
         let outcome = loop {
             match self.client.complete(request) {
                 Ok(answer) => break self.read(&answer).map_err(|e| e.to_string()),
-                Err(e) if e.is_transient() && attempt < self.retries => {
+                Err(e)
+                    if e.is_transient()
+                        && attempt < self.retries
+                        && Instant::now() + delay < deadline =>
+                {
                     attempt += 1;
                     std::thread::sleep(delay);
                     delay *= 2;
@@ -364,12 +377,23 @@ impl Caller {
     }
 }
 
-/// A call to make and where its result goes (with its index in the batch).
-type CallJob = (usize, ChatRequest, Sender<(usize, (Outcome, Duration))>);
+/// Why a call of a batch failed when the batch's deadline passed first.
+fn past_deadline() -> String {
+    "no answer within the batch's timeout_ms".to_string()
+}
+
+/// A call to make, by when, and where its result goes (with its index in the batch).
+type CallJob = (
+    usize,
+    ChatRequest,
+    Instant,
+    Sender<(usize, (Outcome, Duration))>,
+);
 
 /// Long-lived threads making calls (spawning threads per scored batch cost more CPU in the
 /// kernel than the calls themselves).
 struct CallPool {
+    caller: Arc<Caller>,
     jobs: Option<Sender<CallJob>>,
     threads: Vec<std::thread::JoinHandle<()>>,
 }
@@ -394,43 +418,67 @@ impl CallPool {
                     .spawn(move || {
                         loop {
                             let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                            let Ok((k, request, reply)) = job else {
+                            let Ok((k, request, deadline, reply)) = job else {
                                 break;
                             };
-                            let _ = reply.send((k, caller.call(&request)));
+                            let _ = reply.send((k, caller.call(&request, deadline)));
                         }
                     })
                     .expect("spawning a remote-call thread")
             })
             .collect();
         Self {
+            caller: caller.clone(),
             jobs: Some(jobs),
             threads,
         }
     }
 
-    fn run(&self, requests: Vec<ChatRequest>) -> Vec<(Outcome, Duration)> {
+    /// The outcomes of `requests`, each by `deadline`: calls unanswered then fail, and
+    /// count as failed for the breaker (their late answers are dropped). Nothing is sent
+    /// while the breaker is open.
+    fn run(&self, requests: Vec<ChatRequest>, deadline: Instant) -> Vec<(Outcome, Duration)> {
         let n = requests.len();
+        if self.caller.breaker.is_open() {
+            return vec![held_back(); n];
+        }
+        let start = Instant::now();
         let (reply, results) = channel();
         let jobs = self.jobs.as_ref().expect("the pool is open while it lives");
         for (k, request) in requests.into_iter().enumerate() {
-            let _ = jobs.send((k, request, reply.clone()));
+            let _ = jobs.send((k, request, deadline, reply.clone()));
         }
         drop(reply);
-        let mut out = vec![(Err("not sent".to_string()), Duration::ZERO); n];
-        for (k, result) in results {
-            out[k] = result;
+        let mut out: Vec<Option<(Outcome, Duration)>> = vec![None; n];
+        let mut answered = 0;
+        while answered < n {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match results.recv_timeout(left) {
+                Ok((k, result)) => {
+                    out[k] = Some(result);
+                    answered += 1;
+                }
+                Err(_) => break,
+            }
         }
-        out
+        let waited = start.elapsed();
+        out.into_iter()
+            .map(|o| {
+                o.unwrap_or_else(|| {
+                    self.caller.breaker.record(false);
+                    (Err(past_deadline()), waited)
+                })
+            })
+            .collect()
     }
 }
 
 impl Drop for CallPool {
+    /// The threads end once their call in hand returns; they are not waited for, so
+    /// dropping a model whose server hangs does not hang (their late answers are dropped).
     fn drop(&mut self) {
         self.jobs.take();
-        for t in self.threads.drain(..) {
-            let _ = t.join();
-        }
+        self.threads.clear();
     }
 }
 

@@ -381,3 +381,37 @@ fn the_breaker_opens_after_eight_failed_calls_not_a_whole_batch() {
     assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
     stop.store(true, Ordering::SeqCst);
 }
+
+#[test]
+fn a_hung_server_costs_a_batch_its_timeout_and_then_nothing() {
+    // Call 0 is the start-up check; every call after it waits a minute for its answer.
+    let (addr, stop) = scripted("m", move |k, _| match k {
+        0 => (200, content("0.5"), Duration::ZERO),
+        _ => (200, content("0.9"), Duration::from_secs(60)),
+    });
+    let mut s = spec(addr, RemoteProtocol::Progress, "m");
+    (s.max_in_flight, s.retries, s.timeout_ms) = (4, 3, 400);
+    let mut model = RemoteProgress::connect(&s).unwrap();
+    let values: Vec<u8> = (0..20).collect();
+    let rows: Vec<Row> = (0..20).map(Row::First).collect();
+    let t = Instant::now();
+    let phi = score(&mut model, &values, &rows);
+    let first = t.elapsed();
+    assert_eq!(phi, vec![0.0; 20], "held: the first Φ of an episode is 0");
+    assert!(
+        first >= Duration::from_millis(400) && first < Duration::from_millis(1500),
+        "the batch took {first:?} with a 400 ms timeout"
+    );
+    assert_eq!(stats(&mut model).0, 20.0);
+    // The breaker is open: the next batch is held back without waiting.
+    let values: Vec<u8> = (100..120).collect();
+    let rows: Vec<Row> = (0..20).map(Row::Next).collect();
+    let t = Instant::now();
+    assert_eq!(score(&mut model, &values, &rows), vec![0.0; 20]);
+    assert!(
+        t.elapsed() < Duration::from_millis(100),
+        "{:?}",
+        t.elapsed()
+    );
+    stop.store(true, Ordering::SeqCst);
+}

@@ -402,6 +402,14 @@ pub fn train(
         learner.set_collective(dist.clone());
         progress = broadcast_progress(progress, dist.as_ref());
     }
+    // Waits for progress scores end at a stop, whatever the reward server does.
+    let (mut shaper, mut eval) = (shaper, eval);
+    for s in shaper
+        .iter_mut()
+        .chain(eval.iter_mut().filter_map(|e| e.1.as_mut()))
+    {
+        s.set_stop_flag(options.stop.clone());
+    }
     let mut trainer = Trainer::new(learner, cfg.seed)
         .with_progress(progress)
         .with_shaper(shaper)
@@ -459,7 +467,12 @@ pub fn train(
     let (episodes, learner) = (cfg.train.final_eval_episodes, trainer.learner_mut());
     let (evaluation, eval_stopped) = match (options.final_eval, summary.stopped_early) {
         (false, _) => (None, false),
-        (true, true) => (Some(eval.evaluate(learner, episodes, 0)?), false),
+        // Unless the evaluation itself waits on a stopped shaper: then it is given up.
+        (true, true) => match eval.evaluate(learner, episodes, 0) {
+            Ok(e) => (Some(e), false),
+            Err(rapt_ppo::TrainError::Stopped) => (None, true),
+            Err(e) => return Err(e.into()),
+        },
         (true, false) => match eval.evaluate_unless_stopped(learner, episodes, 0, &options.stop) {
             Ok(e) => (Some(e), false),
             Err(rapt_ppo::TrainError::Stopped) => (None, true),

@@ -8,8 +8,11 @@
 //! go to the scorer as the step returns, and [`Shaper::finish`] joins the scores into the
 //! rollout's rewards before advantages are computed.
 
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use rapt_core::{Batch, FrameSpec, InfoLayout};
 use thiserror::Error;
@@ -35,7 +38,13 @@ pub enum ShaperError {
     /// The scoring thread could not start or stopped.
     #[error("the scoring thread {0}")]
     Thread(String),
+    /// A stop was asked (the stop flag set) while scores were awaited.
+    #[error("stopped while waiting for progress scores")]
+    Stopped,
 }
+
+/// How often a wait for scores looks at the stop flag.
+const STOP_POLL: Duration = Duration::from_millis(50);
 
 type Result<T, E = ShaperError> = std::result::Result<T, E>;
 
@@ -133,18 +142,37 @@ impl Scorer {
     fn send(&self, frames: Vec<u8>, rows: Vec<Row>) -> Result<()> {
         self.jobs
             .as_ref()
-            .expect("jobs open while the scorer lives")
+            .ok_or(ShaperError::Stopped)?
             .send((frames, rows))
             .map_err(|_| ShaperError::Thread("stopped".into()))
     }
 
-    fn recv(&mut self) -> Result<Vec<f32>> {
-        let (phi, stats) = self
-            .scores
-            .recv()
-            .map_err(|_| ShaperError::Thread("stopped".into()))?;
+    /// The next batch's scores; [`ShaperError::Stopped`] once `stop` is set while
+    /// waiting (the scorer is then abandoned).
+    fn recv(&mut self, stop: Option<&AtomicBool>) -> Result<Vec<f32>> {
+        let (phi, stats) = loop {
+            match self.scores.recv_timeout(STOP_POLL) {
+                Ok(scored) => break scored,
+                Err(RecvTimeoutError::Timeout) => {
+                    if stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
+                        self.abandon();
+                        return Err(ShaperError::Stopped);
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(ShaperError::Thread("stopped".into()));
+                }
+            }
+        };
         self.stats.extend(stats);
         phi.map_err(ShaperError::Score)
+    }
+
+    /// Stop waiting for the scoring thread: its work in hand is dropped and the thread is
+    /// left to end on its own (a model waiting on a hung server must not hold the run).
+    fn abandon(&mut self) {
+        self.jobs.take();
+        self.handle.take();
     }
 }
 
@@ -184,6 +212,8 @@ pub struct Shaper {
     /// Φ of each env's current state.
     phi_prev: Vec<f32>,
     sums: (f64, f64, f64, u64),
+    /// Set when the run is asked to stop: waits for scores end ([`Shaper::set_stop_flag`]).
+    stop: Option<Arc<AtomicBool>>,
 }
 
 impl std::fmt::Debug for Shaper {
@@ -270,6 +300,7 @@ impl Shaper {
                 scale: shaping.scale(),
                 phi_prev: Vec::new(),
                 sums: (0.0, 0.0, 0.0, 0),
+                stop: None,
             },
             frames,
         )))
@@ -295,6 +326,13 @@ impl Shaper {
             })?;
         }
         Ok(Some(shaper))
+    }
+
+    /// Waits for scores look at `flag` (every 50 ms): once it is set, [`Shaper::finish`]
+    /// stops waiting and holds Φ for the steps still unscored, and [`Shaper::reset`] fails
+    /// with [`ShaperError::Stopped`], whatever the model is doing.
+    pub fn set_stop_flag(&mut self, flag: Arc<AtomicBool>) {
+        self.stop = Some(flag);
     }
 
     /// Whether Φ comes from camera frames (the vector env renders them).
@@ -331,7 +369,7 @@ impl Shaper {
             Source::Frames { scorer, spec, .. } => {
                 check_frames(batch, spec)?;
                 scorer.send(batch.frames.clone(), (0..n).map(Row::First).collect())?;
-                scorer.recv()?
+                scorer.recv(self.stop.as_deref())?
             }
         };
         Ok(())
@@ -393,6 +431,12 @@ impl Shaper {
 
     /// Join the scores of every step handed over since the last call and shape their
     /// rewards in `rewards` (the rollout's). A no-op for inline models.
+    ///
+    /// Once the stop flag is set ([`Shaper::set_stop_flag`]) it waits no more: the steps
+    /// still unscored hold each env's last Φ (Φ(s') = Φ(s), an episode's first state 0, as
+    /// for a score that never comes), and the scoring thread is abandoned, so a run stops
+    /// within moments whatever its model or server does. Later steps then fail with
+    /// [`ShaperError::Stopped`].
     pub fn finish(&mut self, rewards: &mut [f32]) -> Result<()> {
         let Source::Frames {
             scorer, pending, ..
@@ -401,16 +445,35 @@ impl Shaper {
             return Ok(());
         };
         let steps = std::mem::take(pending);
-        let scored: Vec<Vec<f32>> = (0..steps.len())
-            .map(|_| scorer.recv())
-            .collect::<Result<_>>()?;
-        for (step, phi) in steps.into_iter().zip(scored) {
-            let n = step.terminated.len();
-            let now = phi[..n].to_vec();
-            let mut next = now.clone();
-            for (k, &i) in step.ended.iter().enumerate() {
-                next[i] = phi[n + k];
+        let mut scored = Vec::with_capacity(steps.len());
+        for _ in 0..steps.len() {
+            match scorer.recv(self.stop.as_deref()) {
+                Ok(phi) => scored.push(phi),
+                Err(ShaperError::Stopped) => break,
+                Err(e) => return Err(e),
             }
+        }
+        let mut scored = scored.into_iter();
+        for step in steps {
+            let n = step.terminated.len();
+            let (now, next) = match scored.next() {
+                Some(phi) => {
+                    let now = phi[..n].to_vec();
+                    let mut next = now.clone();
+                    for (k, &i) in step.ended.iter().enumerate() {
+                        next[i] = phi[n + k];
+                    }
+                    (now, next)
+                }
+                None => {
+                    let next = self.phi_prev.clone();
+                    let mut now = next.clone();
+                    for &i in &step.ended {
+                        now[i] = 0.0;
+                    }
+                    (now, next)
+                }
+            };
             let r = &mut rewards[step.reward_at..step.reward_at + n];
             self.shape(r, &next, &step.terminated);
             self.phi_prev = now;
@@ -552,5 +615,85 @@ mod tests {
             assert!((got - want).abs() < 1e-6, "{rewards:?} vs {expected:?}");
         }
         assert!(calls.load(Ordering::SeqCst) <= 11);
+    }
+
+    /// Answers its first call (the reset's), then hangs for a minute per call.
+    struct HangsAfterReset(usize);
+
+    impl ProgressModel for HangsAfterReset {
+        fn name(&self) -> String {
+            "hangs".into()
+        }
+        fn needs_frames(&self) -> bool {
+            true
+        }
+        fn views(&self) -> Option<(Vec<String>, usize)> {
+            Some((vec!["front".into()], 1))
+        }
+        fn score(&mut self, input: &ProgressInput<'_>) -> Result<ProgressScores, RewardError> {
+            self.0 += 1;
+            if self.0 > 1 {
+                std::thread::sleep(std::time::Duration::from_secs(60));
+            }
+            Ok(ProgressScores {
+                phi: vec![0.5; input.n],
+                uncertainty: None,
+            })
+        }
+    }
+
+    #[test]
+    fn a_stop_ends_the_wait_for_a_hung_model_and_holds_phi() {
+        let spec = ModelSpec::Remote(RemoteSpec {
+            url: "http://127.0.0.1:1/v1".into(),
+            model: "m".into(),
+            protocol: RemoteProtocol::Progress,
+            views: vec!["front".into()],
+            image_size: 8,
+            timeout_ms: 1,
+            max_in_flight: 1,
+            retries: 0,
+            api_key_env: None,
+        });
+        let shaping = Shaping::Potential {
+            model: spec,
+            gamma: None,
+            scale: 2.0,
+        };
+        let load: ModelLoader<'_> = &|_| Ok(Box::new(HangsAfterReset(0)));
+        let layout = InfoLayout::default();
+        let (mut shaper, _) = Shaper::new(&shaping, "Test-v0", &layout, 0.5, load)
+            .unwrap()
+            .unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        shaper.set_stop_flag(stop.clone());
+        let mut batch = Batch::new(2, 1, &layout);
+        batch.set_frame_bytes(3);
+        batch.frames = vec![9; 6];
+        shaper.reset(&batch).unwrap();
+        let mut rewards = vec![1.0; 6];
+        for t in 0..3 {
+            batch.ended = vec![t == 1, false];
+            shaper.apply(&batch, &mut rewards, t * 2).unwrap();
+        }
+        let flag = stop.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            flag.store(true, Ordering::SeqCst);
+        });
+        let t = std::time::Instant::now();
+        shaper.finish(&mut rewards).unwrap();
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(1),
+            "{:?}",
+            t.elapsed()
+        );
+        // Held Φ: Φ(s') = Φ(s) = 0.5 → r + 2(0.5·0.5 − 0.5); env 0's episode ended at
+        // step 1, so its next step starts from Φ = 0 → r + 2(0.5·0 − 0) at step 2.
+        assert_eq!(rewards, vec![0.5, 0.5, 0.5, 0.5, 1.0, 0.5]);
+        assert!(matches!(
+            shaper.apply(&batch, &mut rewards, 0),
+            Err(ShaperError::Stopped)
+        ));
     }
 }

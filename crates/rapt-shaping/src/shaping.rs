@@ -57,7 +57,9 @@ pub struct RemoteSpec {
     /// Frame width and height sent, px. Default 224.
     #[serde(default = "default_image_size")]
     pub image_size: usize,
-    /// Time allowed for one call, ms (retries get their own). Default 30,000.
+    /// Time allowed for one call, ms, and for all the calls of one scored batch (a rollout
+    /// step), retries included: a call unanswered by then fails and its env's Φ is held.
+    /// Default 30,000.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
     /// Calls in flight at once. Default 16.
