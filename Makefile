@@ -52,9 +52,10 @@ test: libtorch $(MPI_DEP) tools ## what CI runs: fmt, clippy, docs, tests (Rust,
 	scripts/python-venv.sh .venv-test debug "moviepy>=2,<3" "pillow>=10" "openai>=1,<4"
 	RAPT_BIN=target/debug/rapt .venv-test/bin/python -m pytest -q -p no:cacheprovider crates/rapt-py/tests
 
-test-long: libtorch $(MPI_DEP) ## slow tests: #[ignore] learning tests, 12,000 property cases, SB3 PPO via Python
+test-long: libtorch $(MPI_DEP) ## slow tests: #[ignore] learning tests, 24,000 property cases, SB3 via Python
 	$(CARGO) test --workspace $(CARGO_LOCKED) $(MPI_FEATURES) -- --ignored
 	PROPTEST_CASES=4000 $(CARGO) test $(CARGO_LOCKED) $(MPI_FEATURES) --test config_properties
+	PROPTEST_CASES=4000 $(CARGO) test $(CARGO_LOCKED) -p rapt-progress-http --test serve_properties
 	scripts/python-venv.sh .venv-long release
 	.venv-long/bin/python -m pip install -q --disable-pip-version-check "torch==2.11.0" "stable-baselines3>=2.9,<3"
 	RAPT_LONG=1 RAPT_BIN=target/debug/rapt .venv-long/bin/python -m pytest -q -p no:cacheprovider crates/rapt-py/tests

@@ -1,5 +1,5 @@
-//! Property tests: generated run configs, `--set` overrides and env parameters get a clear
-//! error or a valid config, never a panic. `make test` runs `PROPTEST_CASES` (default
+//! Property tests: generated run configs, `--set` overrides, env parameters, drive map
+//! files and remote reward-model specs get a clear error or a valid config, never a panic. `make test` runs `PROPTEST_CASES` (default
 //! below) cases per property; `make test-long` runs 4,000 per property, over 10,000 in
 //! all.
 
@@ -171,5 +171,91 @@ proptest! {
             let text = e.to_string();
             prop_assert!(text.contains(id.as_str()), "{params}: {text}");
         }
+    }
+
+    /// The shipped cross map with a byte range replaced by generated text, as a map file
+    /// of Drive-v0: an env that resets and steps, or an error naming the file.
+    #[test]
+    fn edited_map_files_error_clearly_or_drive(
+        at in any::<proptest::sample::Index>(),
+        cut in 0usize..8,
+        insert in value(),
+    ) {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/maps/cross.ron")).unwrap();
+        let mut start = at.index(text.len());
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = (start + cut).min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let edited = format!("{}{insert}{}", &text[..start], &text[end..]);
+        let file = std::env::temp_dir().join(format!(
+            "rapt-prop-map-{}-{:?}.ron",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        std::fs::write(&file, edited).unwrap();
+        let params = format!("(map: File({:?}))", file.to_str().unwrap());
+        let registry = rapt_registry::registry();
+        match registry.make_raw("Drive-v0", &params) {
+            Ok(mut env) => {
+                let mut b = rapt_core::EnvBuffers::new(&env);
+                b.reset(&mut env, Some(1)).unwrap();
+                let action = vec![0.5f32; env.action_space().flat_dim()];
+                for _ in 0..3 {
+                    b.step(&mut env, &action).unwrap();
+                }
+            }
+            Err(e) => {
+                let text = e.to_string();
+                prop_assert!(text.contains("rapt-prop-map"), "an error not naming the file: {text}");
+            }
+        }
+    }
+
+    /// A `Remote(...)` shaping model with generated settings: a clear error at its field or
+    /// settings within their documented bounds.
+    #[test]
+    fn remote_specs_error_clearly_or_stay_in_bounds(
+        fields in proptest::collection::vec((
+            proptest::sample::select(vec![
+                "url", "model", "views", "image_size", "timeout_ms", "max_in_flight",
+                "retries", "api_key_env", "protocol",
+            ]),
+            value(),
+        ), 0..4),
+    ) {
+        let mut spec = vec![
+            ("url", "\"http://127.0.0.1:9/v1\"".to_owned()),
+            ("model", "\"m\"".to_owned()),
+            ("protocol", "Progress".to_owned()),
+            ("views", "[\"front\"]".to_owned()),
+        ];
+        for (k, v) in &fields {
+            match spec.iter_mut().find(|(name, _)| name == k) {
+                Some(slot) => slot.1 = v.clone(),
+                None => spec.push((k, v.clone())),
+            }
+        }
+        let body: Vec<String> = spec.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        let text = format!(
+            "(env: (id: \"Push-v0\"), shaping: Potential(model: Remote({}), scale: 1.0))",
+            body.join(", ")
+        );
+        let name = "remote.ron";
+        let loaded = rapt_config::from_str::<RunConfig>(&text, name, &[]);
+        if let Ok(loaded) = &loaded {
+            let Some(rapt_shaping::ModelSpec::Remote(r)) = loaded.config.shaping.model() else {
+                panic!("a Remote spec loads as one: {text}");
+            };
+            prop_assert!(r.max_in_flight >= 1 && r.max_in_flight <= rapt_shaping::MAX_IN_FLIGHT, "{r:?}");
+            prop_assert!(r.retries <= rapt_shaping::MAX_RETRIES, "{r:?}");
+            prop_assert!(r.timeout_ms >= 1 && r.timeout_ms <= rapt_shaping::MAX_TIMEOUT_MS, "{r:?}");
+            prop_assert!(rapt_shaping::IMAGE_SIZES.contains(&r.image_size), "{r:?}");
+            prop_assert!(r.url.starts_with("http://"), "{r:?}");
+        }
+        check(loaded, name);
     }
 }

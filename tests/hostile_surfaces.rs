@@ -386,3 +386,55 @@ fn a_dataset_is_never_recorded_into_a_run_directory() {
     assert!(!run.join("episodes").exists() && !run.join("dataset.json").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_write_that_fails_midway_is_reported_and_leaves_no_empty_or_temporary_file() {
+    // The file-size limit stands in for a full disk: writes past 8 KiB fail with EFBIG
+    // (SIGXFSZ ignored, as the shell's trap leaves it for the exec'd rapt).
+    let dir = scratch("full");
+    let out = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "trap '' XFSZ; ulimit -f 8; exec \"$0\" \"$@\"",
+            env!("CARGO_BIN_EXE_rapt"),
+            "render",
+            "Push-v0",
+            "--max-steps",
+            "4",
+            "--size",
+            "64",
+            "--out",
+            s(&dir.join("frames")),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("File too large") && stderr.contains(".gif") && !stderr.contains(".tmp"),
+        "the error names the file and the OS's reason: {stderr}"
+    );
+    assert!(!stderr.contains("Os {"), "no raw debug output: {stderr}");
+    for file in files_under(&dir) {
+        let name = file.to_string_lossy();
+        assert!(!name.ends_with(".tmp"), "temporary left: {name}");
+        assert!(
+            file.metadata().unwrap().len() > 0,
+            "empty file left: {name}"
+        );
+    }
+}

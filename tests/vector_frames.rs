@@ -89,3 +89,43 @@ fn vector_frames_match_single_env_renders_including_final_frames() {
         .to_string();
     assert!(err.contains("chase") && err.contains("front"), "{err}");
 }
+
+#[test]
+fn frames_on_demand_match_frames_rendered_every_step() {
+    let registry = rapt::registry();
+    let spec = FrameSpec {
+        views: vec!["front".into()],
+        size: 16,
+    };
+    let options = VecEnvOptions {
+        num_envs: 3,
+        threads: 2,
+        max_episode_steps: Some(4),
+    };
+    let mut always = registry.make_vec("Push-v0", "", &options).unwrap();
+    let mut lazy = registry.make_vec("Push-v0", "", &options).unwrap();
+    always.set_frames(Some(spec.clone())).unwrap();
+    lazy.set_frames_on_demand(Some(spec.clone())).unwrap();
+    assert!(
+        lazy.render_current().is_err(),
+        "nothing to render before a reset"
+    );
+    always.reset(Some(3)).unwrap();
+    lazy.reset(Some(3)).unwrap();
+    assert_eq!(always.batch().frames, lazy.render_current().unwrap());
+    let actions = vec![0.4f32; 3 * always.single_action_space().flat_dim()];
+    let mut ended = 0;
+    for t in 0..10 {
+        always.step(&actions).unwrap();
+        let b = lazy.step(&actions).unwrap();
+        // Final frames are rendered in the step that ends an episode.
+        for i in (0..3).filter(|&i| b.ended[i]) {
+            assert_eq!(always.batch().final_frames_of(i), b.final_frames_of(i));
+            ended += 1;
+        }
+        if t % 3 == 0 {
+            assert_eq!(always.batch().frames, lazy.render_current().unwrap());
+        }
+    }
+    assert!(ended >= 6, "{ended} episodes ended");
+}

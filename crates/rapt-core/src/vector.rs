@@ -80,6 +80,9 @@ struct ChunkIo {
     out: Option<OutWindow>,
     /// Frames to render after each reset and step.
     frames: Option<Arc<FrameSpec>>,
+    /// Render the current states' frames only when asked (`Cmd::Render`); final frames
+    /// of episodes that end are still rendered in the step.
+    on_demand: bool,
     scratch: Vec<u8>,
 }
 
@@ -139,6 +142,8 @@ enum FrameSlot {
     Current,
     /// `final_frames`: the last observation of an episode, before the autoreset.
     Final,
+    /// `frames`, rendered now whether or not frames are on demand.
+    Now,
 }
 
 impl ChunkIo {
@@ -157,8 +162,10 @@ impl ChunkIo {
         };
         let f = self.batch.frame_bytes;
         let out = match slot {
+            FrameSlot::Current if self.on_demand => return Ok(()),
             FrameSlot::Current => current,
             FrameSlot::Final => &mut self.batch.final_frames[i * f..(i + 1) * f],
+            FrameSlot::Now => current,
         };
         render_frames(env, spec, out, &mut self.scratch, index)
     }
@@ -169,6 +176,8 @@ enum Cmd {
     Reset,
     ResetMasked,
     Step,
+    /// Render the current states' frames (frames on demand).
+    Render,
 }
 
 /// A contiguous range of sub-environments, owned by one thread for its whole life.
@@ -184,6 +193,14 @@ impl Chunk {
             Cmd::Reset => self.reset(io, out, false),
             Cmd::ResetMasked => self.reset(io, out, true),
             Cmd::Step => self.step(io, out),
+            Cmd::Render => {
+                let f = io.batch.frame_bytes;
+                for (i, env) in self.envs.iter().enumerate() {
+                    let frames = &mut out.frames[i * f..(i + 1) * f];
+                    io.render(&**env, i, self.first + i, FrameSlot::Now, frames)?;
+                }
+                Ok(())
+            }
         }
     }
 
@@ -361,6 +378,7 @@ impl ThreadedVecEnv {
                 batch,
                 out: None,
                 frames: None,
+                on_demand: false,
                 scratch: Vec::new(),
             }
         };
@@ -396,6 +414,61 @@ impl ThreadedVecEnv {
     /// Number of threads stepping envs, the caller's included.
     pub fn threads(&self) -> usize {
         self.workers.len() + 1
+    }
+
+    /// As [`VecEnv::set_frames`], but the current states' frames are rendered only when
+    /// [`ThreadedVecEnv::render_current`] asks: stepping costs nothing more, except the
+    /// final frames of episodes that end, rendered in their step (the state is gone after
+    /// the autoreset). Gymnasium's `render_mode` contract.
+    pub fn set_frames_on_demand(&mut self, spec: Option<FrameSpec>) -> Result<(), EnvError> {
+        self.configure_frames(spec, true)
+    }
+
+    /// Render the current states' frames into the batch's [`Batch::frames`] now, and
+    /// return them (`num_envs × views × size × size × 3` bytes).
+    pub fn render_current(&mut self) -> Result<&[u8], EnvError> {
+        self.check_alive()?;
+        if !self.was_reset {
+            return Err(EnvError::NotReset);
+        }
+        if self.batch.frame_bytes == 0 {
+            return Err(EnvError::InvalidOptions(
+                "frames are off: call set_frames or set_frames_on_demand first".into(),
+            ));
+        }
+        self.dispatch(Cmd::Render)?;
+        Ok(&self.batch.frames)
+    }
+
+    fn configure_frames(
+        &mut self,
+        spec: Option<FrameSpec>,
+        on_demand: bool,
+    ) -> Result<(), EnvError> {
+        if let Some(spec) = &spec {
+            let views = self.views();
+            if let Some(v) = spec.views.iter().find(|v| !views.contains(&v.as_str())) {
+                return Err(EnvError::InvalidOptions(format!(
+                    "no camera view `{v}`; this env's views: [{}]",
+                    views.join(", ")
+                )));
+            }
+            if spec.views.is_empty() || spec.size == 0 {
+                return Err(EnvError::InvalidOptions(
+                    "frames need at least one view and a size of at least 1 px".into(),
+                ));
+            }
+        }
+        let bytes = spec.as_ref().map_or(0, FrameSpec::bytes);
+        let shared = spec.map(Arc::new);
+        self.batch.set_frame_bytes(bytes);
+        self.for_each_io(|io, _| {
+            io.batch.set_frame_bytes(bytes);
+            io.frames = shared.clone();
+            io.on_demand = on_demand;
+        });
+        self.was_reset = false;
+        Ok(())
     }
 
     /// Run `cmd` on every chunk: send the workers theirs, do the local one, gather.
@@ -673,28 +746,6 @@ impl VecEnv for ThreadedVecEnv {
     }
 
     fn set_frames(&mut self, spec: Option<FrameSpec>) -> Result<(), EnvError> {
-        if let Some(spec) = &spec {
-            let views = self.views();
-            if let Some(v) = spec.views.iter().find(|v| !views.contains(&v.as_str())) {
-                return Err(EnvError::InvalidOptions(format!(
-                    "no camera view `{v}`; this env's views: [{}]",
-                    views.join(", ")
-                )));
-            }
-            if spec.views.is_empty() || spec.size == 0 {
-                return Err(EnvError::InvalidOptions(
-                    "frames need at least one view and a size of at least 1 px".into(),
-                ));
-            }
-        }
-        let bytes = spec.as_ref().map_or(0, FrameSpec::bytes);
-        let shared = spec.map(Arc::new);
-        self.batch.set_frame_bytes(bytes);
-        self.for_each_io(|io, _| {
-            io.batch.set_frame_bytes(bytes);
-            io.frames = shared.clone();
-        });
-        self.was_reset = false;
-        Ok(())
+        self.configure_frames(spec, false)
     }
 }

@@ -93,6 +93,8 @@ struct PyVecEnv {
 #[derive(Default)]
 struct Frames {
     spec: Option<FrameSpec>,
+    /// Current frames are rendered when `frames()` asks, not in every step.
+    on_demand: bool,
     current: Vec<u8>,
     last: Vec<u8>,
 }
@@ -371,14 +373,20 @@ impl PyVecEnv {
     }
 
     /// Render `views` at `size` × `size` px after every reset and step from the next
-    /// reset on (`views=None`: stop); `frames()` returns them.
-    #[pyo3(signature = (views, size = 128))]
-    fn set_frames(&self, views: Option<Vec<String>>, size: usize) -> PyResult<()> {
+    /// reset on (`views=None`: stop); `frames()` returns them. With `on_demand=True` the
+    /// current states are rendered only when `frames()` is called (stepping costs nothing
+    /// more, except the last frame of each episode that ends, rendered in its step).
+    #[pyo3(signature = (views, size = 128, on_demand = false))]
+    fn set_frames(&self, views: Option<Vec<String>>, size: usize, on_demand: bool) -> PyResult<()> {
         let spec = views.map(|views| FrameSpec { views, size });
-        self.with_env(|env| env.set_frames(spec.clone()))?
-            .map_err(value_error)?;
+        self.with_env(|env| match on_demand {
+            true => env.set_frames_on_demand(spec.clone()),
+            false => env.set_frames(spec.clone()),
+        })?
+        .map_err(value_error)?;
         *self.frames.lock().unwrap_or_else(|e| e.into_inner()) = Frames {
             spec,
+            on_demand,
             ..Frames::default()
         };
         Ok(())
@@ -394,10 +402,15 @@ impl PyVecEnv {
         py: Python<'py>,
         r#final: bool,
     ) -> PyResult<Option<Bound<'py, PyArray<u8, Ix5>>>> {
-        let frames = self.frames.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(spec) = &frames.spec else {
+        let mut frames = self.frames.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(spec) = frames.spec.clone() else {
             return Ok(None);
         };
+        if frames.on_demand && !r#final {
+            frames.current = py
+                .detach(|| self.with_env(|env| env.render_current().map(<[u8]>::to_vec)))?
+                .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        }
         let data = if r#final {
             &frames.last
         } else {

@@ -105,3 +105,38 @@ def test_classic_control_draws_a_picture_like_gymnasium(env_id):
         env.step(env.action_space.sample())
     assert not np.array_equal(first, env.render()), "the picture follows the state"
     env.close()
+
+
+@pytest.mark.parametrize("env_id", rapt.ids())
+def test_every_env_renders_and_passes_check_env(env_id):
+    env = gym.make(f"rapt/{env_id}", render_mode="rgb_array", render_size=SIZE)
+    check_env(env.unwrapped, skip_render_check=False)
+    env.reset(seed=2)
+    frame = env.render()
+    assert frame.shape == (SIZE, SIZE, 3) and frame.dtype == np.uint8
+    env.close()
+
+
+def test_rendering_waits_for_render_and_shows_what_render_would_have_shown():
+    """Frames are drawn when `render()` asks, yet show the state the last step returned,
+    the ended episode's last one included (drawn in the step that ends it)."""
+    lazy = make(6)
+    lazy.reset(seed=8)
+    native = lazy.unwrapped._native
+    rng = np.random.default_rng(1)
+    frames = []
+    for t in range(6):
+        lazy.step(rng.uniform(-1, 1, 4).astype(np.float32))
+        if t in (2, 5):
+            frames.append(lazy.render())
+    # The same states, drawn by an env that renders every step.
+    eager = rapt.RaptEnv("Push-v0", max_episode_steps=6)
+    eager._native.set_frames([lazy.unwrapped.view], SIZE)
+    eager.reset(seed=8)
+    rng = np.random.default_rng(1)
+    for t in range(6):
+        eager.step(rng.uniform(-1, 1, 4).astype(np.float32))
+        if t == 2:
+            np.testing.assert_array_equal(frames[0], eager._native.frames()[0, 0])
+    np.testing.assert_array_equal(frames[1], eager._native.frames(final=True)[0, 0])
+    assert native.frames(final=True) is not None

@@ -37,3 +37,18 @@ def test_sb3_ppo_example_reaches_ninety_percent_success_on_reach_within_200k_ste
     rate = example.success_rate(model, episodes=100)
     print(f"SB3 PPO on rapt/Reach-v0 after 200k steps: {rate:.0%} of 100 held-out episodes")
     assert rate >= 0.9, f"SB3 PPO success {rate:.0%}"
+
+
+@pytest.mark.parametrize("env_id", __import__("rapt").ids())
+def test_make_vec_env_works_on_every_id_as_sb3_users_call_it(env_id):
+    """SB3's `make_vec_env` asks each env for `render_mode="rgb_array"`."""
+    from stable_baselines3.common.env_util import make_vec_env
+
+    venv = make_vec_env(f"rapt/{env_id}", n_envs=2, seed=0)
+    obs = venv.reset()
+    assert len(obs) == 2 if not isinstance(obs, dict) else True
+    for _ in range(5):
+        venv.step(np.array([venv.action_space.sample() for _ in range(2)]))
+    frames = venv.get_images()
+    assert len(frames) == 2 and frames[0].ndim == 3
+    venv.close()

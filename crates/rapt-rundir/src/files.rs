@@ -101,9 +101,10 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), FileError> {
             .create_new(true)
             .open(&tmp)
             .map_err(FileError::on("creating", &tmp))?;
+        // Named by the file asked for: its temporary is an implementation detail.
         f.write_all(contents)
             .and_then(|_| f.sync_all())
-            .map_err(FileError::on("writing", &tmp))?;
+            .map_err(FileError::on("writing", path))?;
         drop(f);
         // Checked again just before the rename: a link put there meanwhile is refused too.
         check_target(path, false)?;

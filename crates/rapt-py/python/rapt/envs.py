@@ -49,7 +49,8 @@ rate, 1 / 0.04 s)."""
 
 def _start_frames(native, env_id: str, render_mode: str | None, view: str | None, size: int):
     """Turn camera frames on for `render_mode="rgb_array"`: view `view` (default: the env's
-    first), `size` × `size` px, rendered by rapt after every reset and step."""
+    first), `size` × `size` px, rendered when `render()` asks (and, for the last state of an
+    episode that ends, in that step, since the autoreset replaces it)."""
     if render_mode is None:
         return None
     if render_mode != "rgb_array":
@@ -61,7 +62,7 @@ def _start_frames(native, env_id: str, render_mode: str | None, view: str | None
         view = views[0]
     if view not in views:
         raise ValueError(f"view={view!r}: rapt/{env_id} has the views {views}")
-    native.set_frames([view], size)
+    native.set_frames([view], size, on_demand=True)
     return view
 
 
@@ -77,8 +78,9 @@ class RaptEnv(gymnasium.Env):
 
     rapt applies the env's time limit itself (`truncated` at `max_episode_steps`).
     `render_mode="rgb_array"` renders camera view `view` (default: the env's first) at
-    `render_size` px after every reset and step; `render()` returns it as uint8
-    `(render_size, render_size, 3)`, so Gymnasium's `RecordVideo` works.
+    `render_size` px when `render()` is called, as uint8 `(render_size, render_size, 3)`,
+    so Gymnasium's `RecordVideo` works; stepping without `render()` costs what it costs
+    without `render_mode`, but for the last frame of each episode.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": RENDER_FPS}
