@@ -10,14 +10,12 @@ import sys
 import time
 
 import gymnasium as gym
-import numpy as np
-
 import rapt  # noqa: F401  (registers the rapt/ ids)
 
 
 def steps_per_second(env, steps: int) -> float:
-    rng = np.random.default_rng(0)
-    actions = rng.uniform(-1, 1, (steps, *env.action_space.shape)).astype(np.float32)
+    env.action_space.seed(0)
+    actions = [env.action_space.sample() for _ in range(steps)]
     env.reset(seed=0)
     start = time.perf_counter()
     for action in actions:

@@ -57,6 +57,31 @@ impl FrameSpec {
 }
 
 impl Batch {
+    /// A copy without the current frames (for envs whose frames are drawn on demand, where
+    /// they are stale), with the final frames only if an episode ended.
+    pub fn clone_without_current_frames(&self) -> Self {
+        let ended = self.ended.iter().any(|&e| e);
+        Self {
+            num_envs: self.num_envs,
+            obs_dim: self.obs_dim,
+            obs: self.obs.clone(),
+            rewards: self.rewards.clone(),
+            terminated: self.terminated.clone(),
+            truncated: self.truncated.clone(),
+            ended: self.ended.clone(),
+            info: self.info.clone(),
+            final_obs: self.final_obs.clone(),
+            final_info: self.final_info.clone(),
+            frame_bytes: self.frame_bytes,
+            frames: Vec::new(),
+            final_frames: if ended {
+                self.final_frames.clone()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
     /// Zeroed buffers.
     pub fn new(num_envs: usize, obs_dim: usize, layout: &InfoLayout) -> Self {
         Self {

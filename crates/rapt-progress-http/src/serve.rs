@@ -44,6 +44,9 @@ pub struct ServeOptions {
     pub max_wait: Duration,
     /// Requests waiting to be scored before new ones get 503. Default 256.
     pub queue: usize,
+    /// Requests decoded at once (PNG/JPEG → RGB; the others wait their turn, their
+    /// connections open), so many clients cannot starve the scorer. Default 4.
+    pub decoders: usize,
     /// Connections, timeouts and body sizes ([`HttpLimits`]; body 32 MiB, 64 connections,
     /// 30 s per request by default).
     pub http: HttpLimits,
@@ -57,6 +60,7 @@ impl Default for ServeOptions {
             max_batch: 32,
             max_wait: Duration::from_millis(2),
             queue: 256,
+            decoders: 4,
             http: HttpLimits::default(),
         }
     }
@@ -147,9 +151,9 @@ impl RewardServer {
                 model.name()
             ))
         })?;
-        if options.max_batch == 0 || options.queue == 0 {
+        if options.max_batch == 0 || options.queue == 0 || options.decoders == 0 {
             return Err(ServeError::Invalid(
-                "max_batch and queue must be at least 1".into(),
+                "max_batch, queue and decoders must be at least 1".into(),
             ));
         }
         options.http.check().map_err(ServeError::Invalid)?;
@@ -188,6 +192,7 @@ impl RewardServer {
             size: self.size,
             counters: counters.clone(),
             jobs,
+            decoders: Slots::new(self.options.decoders),
         });
         let (mut model, max_batch, max_wait) =
             (self.model, self.options.max_batch, self.options.max_wait);
@@ -300,6 +305,44 @@ struct Context {
     size: usize,
     counters: Arc<Counters>,
     jobs: SyncSender<Job>,
+    /// Bounds the requests decoded at once, leaving the scorer its share of the CPU.
+    decoders: Slots,
+}
+
+/// A counting semaphore: at most `limit` holders at once, the others wait.
+struct Slots {
+    held: std::sync::Mutex<usize>,
+    freed: std::sync::Condvar,
+    limit: usize,
+}
+
+impl Slots {
+    fn new(limit: usize) -> Self {
+        Self {
+            held: std::sync::Mutex::new(0),
+            freed: std::sync::Condvar::new(),
+            limit: limit.max(1),
+        }
+    }
+
+    /// Wait for a slot; it is given back when the guard drops.
+    fn enter(&self) -> SlotGuard<'_> {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        while *held >= self.limit {
+            held = self.freed.wait(held).unwrap_or_else(|e| e.into_inner());
+        }
+        *held += 1;
+        SlotGuard(self)
+    }
+}
+
+struct SlotGuard<'a>(&'a Slots);
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        *self.0.held.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+        self.0.freed.notify_one();
+    }
 }
 
 /// An answer that is not a score.
@@ -359,7 +402,10 @@ impl Context {
     /// the score; counted as arriving while it is decoded.
     fn score(&self, body: &[u8]) -> Result<HttpResponse, Failure> {
         self.counters.arriving.fetch_add(1, Ordering::SeqCst);
-        let frames = self.decode(body);
+        let frames = {
+            let _slot = self.decoders.enter();
+            self.decode(body)
+        };
         let (reply, answer) = std::sync::mpsc::sync_channel(1);
         let sent = frames.map(|frames| self.jobs.try_send(Job { frames, reply }));
         self.counters.arriving.fetch_sub(1, Ordering::SeqCst);

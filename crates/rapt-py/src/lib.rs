@@ -135,9 +135,14 @@ impl PyVecEnv {
     /// Keep the frames of `batch` (taken out of it) for `frames()`.
     fn keep_frames(&self, batch: &mut Batch) {
         let mut frames = self.frames.lock().unwrap_or_else(|e| e.into_inner());
+        // A batch copied without frames keeps the ones held (their rows were stale anyway).
         if frames.spec.is_some() {
-            frames.current = std::mem::take(&mut batch.frames);
-            frames.last = std::mem::take(&mut batch.final_frames);
+            if !batch.frames.is_empty() {
+                frames.current = std::mem::take(&mut batch.frames);
+            }
+            if !batch.final_frames.is_empty() {
+                frames.last = std::mem::take(&mut batch.final_frames);
+            }
         }
     }
 
@@ -282,8 +287,20 @@ impl PyVecEnv {
             )));
         }
         let actions: Vec<f32> = actions.as_array().iter().copied().collect();
+        // Frames drawn on demand are not copied out (they are stale until `frames()`).
+        let lean = self.shaper().is_none()
+            && self
+                .frames
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .on_demand;
         let mut batch: Batch = py
-            .detach(|| self.with_env(|env| env.step(&actions).cloned()))?
+            .detach(|| {
+                self.with_env(|env| match lean {
+                    true => env.step(&actions).map(Batch::clone_without_current_frames),
+                    false => env.step(&actions).cloned(),
+                })
+            })?
             .map_err(value_error)?;
         if let Some(shaper) = self.shaper().as_mut() {
             let mut rewards = std::mem::take(&mut batch.rewards);
