@@ -212,6 +212,10 @@ fn resume_is_the_same_run_or_a_clear_refusal() {
         "env.num_envs=4",
         "--set",
         "train.final_eval_episodes=2",
+        "--set",
+        "train.eval_every_updates=1",
+        "--set",
+        "train.eval_episodes=2",
         "--no-final-eval",
         "--run-dir",
         s(&run),
@@ -254,6 +258,15 @@ fn resume_is_the_same_run_or_a_clear_refusal() {
         err.contains("without optimizer state") && err.contains("rapt eval"),
         "{err}"
     );
+    // The best checkpoint exports into a directory `rapt eval` loads, as the export says.
+    let best = dir.join("best");
+    let said = ok(&rapt(&[
+        "export",
+        s(&run.join("checkpoints/best")),
+        s(&best),
+    ]));
+    assert!(said.contains("rapt eval"), "{said}");
+    ok(&rapt(&["eval", s(&best), "--episodes", "2"]));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
