@@ -97,6 +97,16 @@ fn bad_env_params_name_the_parameter() {
     let msg = error_of("params.ron", &text, &[]);
     assert!(msg.contains("params.ron:5:27"), "{msg}");
     assert!(msg.contains("gravity"), "{msg}");
+    // 100,000 camera views (each step would render them all): a view at most once.
+    let views = vec!["\"front\""; 100_000].join(", ");
+    let text = format!(
+        "(\n    env: (\n        id: \"Push-v0\",\n        params: (camera: Some((views: [{views}]))),\n    ),\n)\n"
+    );
+    let msg = error_of("views.ron", &text, &[]);
+    assert!(
+        msg.contains("camera.views") && msg.contains("`front` twice"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -131,6 +141,14 @@ fn an_override_with_a_bad_value_names_the_override() {
             "{msg}"
         );
     }
+    // An element of a list the file holds: the problem with the list is the override's.
+    let text = GOOD.replace("    train: (", "    ppo: (hidden: [64, 64]),\n    train: (");
+    let msg = error_of("set.ron", &text, &["ppo.hidden[0]=0"]);
+    assert!(msg.starts_with("--set ppo.hidden[0]=0:"), "{msg}");
+    assert!(msg.contains("every width must be 1 to 65536"), "{msg}");
+    // The same problem written in the file stays the file's.
+    let msg = error_of("set.ron", &text.replace("[64, 64]", "[0, 64]"), &[]);
+    assert!(msg.starts_with("set.ron:"), "{msg}");
 }
 
 #[test]

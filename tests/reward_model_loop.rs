@@ -316,3 +316,68 @@ fn corrupted_chunks_and_models_give_clear_errors_and_lose_nothing_else() {
     );
     fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn sigterm_stops_reward_model_training_after_an_epoch_checkpoint_with_exit_143() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let dir = scratch("rm-term");
+    let data = dir.join("data");
+    ok(&rapt(&[
+        "record",
+        "Push-v0",
+        "--episodes",
+        "2",
+        "--size",
+        "16",
+        "--max-steps",
+        "20",
+        "--out",
+        s(&data),
+    ]));
+    let run = dir.join("rm");
+    let cfg = dir.join("rm.ron");
+    fs::write(
+        &cfg,
+        "(epochs: 100000, batch_size: 32, net: (channels: [8, 8], features: 16, hidden: 16))",
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_rapt"))
+        .args([
+            "reward-model",
+            "train",
+            s(&data),
+            "--config",
+            s(&cfg),
+            "--run-dir",
+            s(&run),
+        ])
+        .args(["--device", "cpu", "--threads", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let checkpoints = || {
+        fs::read_dir(run.join("checkpoints"))
+            .map(|d| d.filter_map(Result::ok).count())
+            .unwrap_or(0)
+    };
+    let t = Instant::now();
+    while checkpoints() == 0 {
+        assert!(
+            t.elapsed() < Duration::from_secs(300),
+            "no epoch checkpoint"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(common::signal("TERM", child.id()));
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{stderr}");
+    assert!(checkpoints() >= 1);
+    assert!(
+        !run.join("model").exists(),
+        "an unfinished run writes no final model"
+    );
+    let _ = fs::remove_dir_all(&dir);
+}

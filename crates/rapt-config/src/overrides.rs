@@ -132,6 +132,24 @@ impl SourceMap {
         self.pieces = out;
     }
 
+    /// The override that wrote the last patched bytes within `range`, if any did: a value
+    /// partly written by an override (`--set ppo.hidden[0]=0`) is that override's.
+    pub(crate) fn override_within(&self, range: Range<usize>) -> Option<usize> {
+        let mut pos = 0;
+        let mut found = None;
+        for piece in &self.pieces {
+            let (start, end) = (pos, pos + piece.len);
+            pos = end;
+            if let Origin::Override(i) = piece.origin
+                && start < range.end
+                && end > range.start
+            {
+                found = Some(i);
+            }
+        }
+        found
+    }
+
     /// Where patched byte `offset` came from (the end of the text maps to
     /// the end of the original text, or to an override ending there).
     pub(crate) fn origin(&self, offset: usize) -> Origin {

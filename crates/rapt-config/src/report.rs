@@ -93,6 +93,21 @@ impl<'a> Report<'a> {
             };
         };
         match self.locator.field(path) {
+            // A problem with the whole value, part of which an override wrote: the
+            // override's (a problem inside it at a position is located there).
+            Some(f) if problem.within.is_none() => {
+                let location = match self.patched.map.override_within(f.value.clone()) {
+                    Some(i) => Location::Override {
+                        set: self.overrides[i].raw.clone(),
+                    },
+                    None => self.location(f.value.start),
+                };
+                Diagnostic {
+                    location,
+                    field,
+                    message: problem.to_string(),
+                }
+            }
             Some(f) => Diagnostic {
                 location: self.location(self.offset_within(f.value.start, problem.within)),
                 field,

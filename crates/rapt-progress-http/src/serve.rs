@@ -12,7 +12,8 @@
 //!   [`ServeOptions::max_wait`] for up to [`ServeOptions::max_batch`] frame sets (a lone
 //!   request is scored at once). The queue is bounded: a full queue answers 503.
 //! * Malformed requests get a 4xx with an OpenAI-style JSON error body that says what was
-//!   wrong; bodies over [`ServeOptions::max_body_bytes`] get 413 and are not read.
+//!   wrong; bodies over [`HttpLimits::max_body_bytes`] get 413 and are not read. Stalled,
+//!   oversized and excess connections are bounded by the HTTP layer ([`crate::http`]).
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;

@@ -123,6 +123,28 @@ impl rapt_config::Validate for ManipParams {
                     ),
                 );
             }
+            let repeated = camera
+                .views
+                .iter()
+                .enumerate()
+                .take(known.len() + 1)
+                .find(|(i, view)| camera.views[..*i].contains(view));
+            if camera.views.len() > known.len() && repeated.is_none() {
+                v.problem(
+                    "camera.views",
+                    format!(
+                        "names {} views; this env has {}, each usable once",
+                        camera.views.len(),
+                        known.len()
+                    ),
+                );
+            }
+            if let Some((_, view)) = repeated {
+                v.problem(
+                    "camera.views",
+                    format!("names `{view}` twice: each view at most once"),
+                );
+            }
             v.check_value(
                 "camera.size",
                 (16..=256).contains(&camera.size),
