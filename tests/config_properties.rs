@@ -50,6 +50,19 @@ fn check(result: Result<rapt_config::Loaded<RunConfig>, rapt_config::ConfigError
     }
 }
 
+/// `text` with up to `cut` bytes from `start` replaced by `insert` (at char boundaries).
+fn splice(text: &str, start: usize, cut: usize, insert: &str) -> String {
+    let mut start = start.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (start + cut).min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{insert}{}", &text[..start], &text[end..])
+}
+
 /// Text a user might type where a value goes.
 fn value() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -125,15 +138,7 @@ proptest! {
     ) {
         let configs = shipped();
         let (name, text) = &configs[which.index(configs.len())];
-        let mut start = at.index(text.len());
-        while !text.is_char_boundary(start) {
-            start -= 1;
-        }
-        let mut end = (start + cut).min(text.len());
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        let edited = format!("{}{insert}{}", &text[..start], &text[end..]);
+        let edited = splice(text, at.index(text.len()), cut, &insert);
         check(rapt_config::from_str::<RunConfig>(&edited, name, &[]), name);
     }
 
@@ -182,15 +187,7 @@ proptest! {
         insert in value(),
     ) {
         let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/maps/cross.ron")).unwrap();
-        let mut start = at.index(text.len());
-        while !text.is_char_boundary(start) {
-            start -= 1;
-        }
-        let mut end = (start + cut).min(text.len());
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        let edited = format!("{}{insert}{}", &text[..start], &text[end..]);
+        let edited = splice(&text, at.index(text.len()), cut, &insert);
         let file = std::env::temp_dir().join(format!(
             "rapt-prop-map-{}-{:?}.ron",
             std::process::id(),

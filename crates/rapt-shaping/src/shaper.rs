@@ -565,11 +565,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn merged_steps_are_split_back_and_shaped_as_one_by_one() {
-        let calls = Arc::new(AtomicUsize::new(0));
-        let counter = calls.clone();
-        let spec = ModelSpec::Remote(RemoteSpec {
+    /// A remote spec reading one view at 8 px (the tests load their own model for it).
+    fn remote_spec() -> ModelSpec {
+        ModelSpec::Remote(RemoteSpec {
             url: "http://127.0.0.1:1/v1".into(),
             model: "m".into(),
             protocol: RemoteProtocol::Progress,
@@ -579,7 +577,14 @@ mod tests {
             max_in_flight: 1,
             retries: 0,
             api_key_env: None,
-        });
+        })
+    }
+
+    #[test]
+    fn merged_steps_are_split_back_and_shaped_as_one_by_one() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let spec = remote_spec();
         let shaping = Shaping::Potential {
             model: spec,
             gamma: None,
@@ -644,17 +649,7 @@ mod tests {
 
     #[test]
     fn a_stop_ends_the_wait_for_a_hung_model_and_holds_phi() {
-        let spec = ModelSpec::Remote(RemoteSpec {
-            url: "http://127.0.0.1:1/v1".into(),
-            model: "m".into(),
-            protocol: RemoteProtocol::Progress,
-            views: vec!["front".into()],
-            image_size: 8,
-            timeout_ms: 1,
-            max_in_flight: 1,
-            retries: 0,
-            api_key_env: None,
-        });
+        let spec = remote_spec();
         let shaping = Shaping::Potential {
             model: spec,
             gamma: None,
