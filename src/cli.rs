@@ -50,6 +50,29 @@ pub enum Command {
     /// Draw learning curves of runs into a PNG: a metric of `metrics.csv` against env
     /// steps, several runs of one setting as their mean with the range shaded.
     Plot(PlotArgs),
+    /// Report runs as the field does: per task, held-out success per seed with its 95%
+    /// interval, IQM over seeds, worst seed, steps and time to a success rate, curves.
+    Report(ReportArgs),
+}
+
+/// `rapt report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Run directories (one per seed; grouped by env id and run name).
+    #[arg(required = true)]
+    pub runs: Vec<PathBuf>,
+    /// Held-out episodes per run.
+    #[arg(long, default_value_t = 200, value_parser = count::<1, 100_000, usize>)]
+    pub episodes: usize,
+    /// Seed base of the held-out episodes, as `rapt eval --seed`.
+    #[arg(long, default_value_t = rapt_run::report::HELD_OUT_SEED, value_parser = count::<0, { rapt_core::MAX_SEED }, u64>)]
+    pub seed: u64,
+    /// The periodic-evaluation success rate whose first reaching is reported.
+    #[arg(long, default_value_t = 0.9, value_parser = fraction)]
+    pub threshold: f64,
+    /// Directory for `report.md` and a curves PNG per task (default: print only).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// `rapt plot`.

@@ -423,3 +423,75 @@ fn the_shipped_driving_policy_loads_and_drives() {
         "success {success}, DS {ds}: {v}"
     );
 }
+
+#[test]
+fn report_tables_held_out_success_per_seed_and_draws_the_curves() {
+    let dir = std::env::temp_dir().join(format!("rapt-cli-report-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let runs: Vec<String> = (1..=2)
+        .map(|seed| {
+            let run = dir.join(format!("reach-s{seed}"));
+            ok(&rapt(&[
+                "train",
+                "configs/reach.ron",
+                "--set",
+                &format!("seed={seed}"),
+                "--set",
+                "train.total_steps=1600",
+                "--set",
+                "train.eval_every_updates=1",
+                "--set",
+                "train.eval_episodes=2",
+                "--no-final-eval",
+                "--run-dir",
+                run.to_str().unwrap(),
+            ]));
+            run.to_str().unwrap().to_owned()
+        })
+        .collect();
+    let out = dir.join("report");
+    let mut args = vec!["report", "--episodes", "4", "--out", out.to_str().unwrap()];
+    args.extend(runs.iter().map(String::as_str));
+    let text = ok(&rapt(&args));
+    assert!(text.contains("### Reach-v0"), "{text}");
+    assert!(
+        text.contains("4 episodes per run from seed base 1000000"),
+        "{text}"
+    );
+    assert!(text.contains("IQM over 2 seeds"), "{text}");
+    assert_eq!(
+        text.matches("\n| 1 |").count() + text.matches("\n| 2 |").count(),
+        2,
+        "{text}"
+    );
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("### Reach-v0"));
+    let png = std::fs::read_dir(&out)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "png")
+        })
+        .count();
+    assert_eq!(png, 1);
+    // The held-out episodes are `rapt eval --seed 1000000`'s.
+    let eval = ok(&rapt(&[
+        "eval",
+        &runs[0],
+        "--episodes",
+        "4",
+        "--seed",
+        "1000000",
+        "--json",
+    ]));
+    let json: serde_json::Value = serde_json::from_str(&eval).unwrap();
+    let rate = json["success_rate"].as_f64().unwrap();
+    assert!(
+        text.contains(&format!("| 1 | {:.1} (", 100.0 * rate)),
+        "{rate}: {text}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -8,6 +8,7 @@ mod export;
 mod plot;
 mod record;
 mod render;
+mod report;
 mod reward_model;
 mod reward_serve;
 mod rollout;
@@ -32,5 +33,6 @@ pub fn run(command: Command) -> Result<()> {
         Command::RewardModel(cmd) => reward_model::run(cmd),
         Command::RewardServe(args) => reward_serve::run(&args),
         Command::Plot(args) => plot::run(&args),
+        Command::Report(args) => report::run(&args),
     }
 }

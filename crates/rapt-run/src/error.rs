@@ -39,4 +39,10 @@ pub enum RunError {
     /// Something about the run does not fit (the message says what).
     #[error("{0}")]
     Invalid(String),
+    /// A run's metrics could not be read (or a chart drawn) for a report.
+    #[error(transparent)]
+    Curves(#[from] rapt_rundir::curves::CurveError),
+    /// A chart could not be drawn or written.
+    #[error(transparent)]
+    Plot(#[from] rapt_rundir::plot::PlotError),
 }

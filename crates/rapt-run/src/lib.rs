@@ -9,7 +9,9 @@
 //!   a run directory is claimed; [`train`]: the metrics logger, the evaluation and
 //!   checkpoint callbacks, [`rapt_ppo::Trainer::learn`] and the final evaluation;
 //!   [`random_baseline`] for `policy: Random`; [`train_new`] for a config built in code.
-//! * [`evaluate_run`]: a saved run's checkpoint on held-out seeds.
+//! * [`evaluate_run`]: a saved run's checkpoint on held-out seeds; [`report::report`]: a
+//!   set of runs per task, as the field reports them (held-out success per seed, IQM,
+//!   worst seed, time to a success rate, curves).
 //!
 //! This crate composes the others, so it links both rapier (through the envs) and
 //! libtorch (through the learner); the learner and env crates never see each other.
@@ -22,6 +24,7 @@ pub mod models;
 pub mod policy;
 mod prepare;
 pub mod recording;
+pub mod report;
 pub mod rollout;
 mod run;
 
