@@ -5,7 +5,7 @@
 # SPEC_FILE has one run per line: `NAME CONFIG [--set PATH=VALUE]...` (`#` starts a
 # comment). Each run goes to OUT/NAME (log OUT/NAME.log). Re-running skips finished runs and
 # resumes interrupted ones from their newest checkpoint, so a sweep can be spread over
-# several sittings. Runs are dealt to the two cores in file order.
+# several sittings. Runs are dealt to the cores in file order (CORES, default "0 1").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: scripts/ablate.sh OUT SPEC_FILE}
@@ -44,11 +44,13 @@ lane() {
 }
 
 mapfile -t lines < <(grep -v '^\s*\(#\|$\)' "$spec")
-even=() odd=()
-for k in "${!lines[@]}"; do
-    if ((k % 2 == 0)); then even+=("${lines[$k]}"); else odd+=("${lines[$k]}"); fi
+read -r -a cores <<<"${CORES:-0 1}"
+for c in "${!cores[@]}"; do
+    mine=()
+    for k in "${!lines[@]}"; do
+        if ((k % ${#cores[@]} == c)); then mine+=("${lines[$k]}"); fi
+    done
+    lane "${cores[$c]}" "${mine[@]}" &
 done
-lane 0 "${even[@]}" &
-lane 1 "${odd[@]}" &
 wait
 grep -H "final evaluation" "$out"/*.log || true

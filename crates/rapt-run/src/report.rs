@@ -67,6 +67,9 @@ pub struct SeedResult {
     /// Env steps and training seconds when the periodic evaluation first reached the
     /// threshold, if it did.
     pub first_reach: Option<(u64, f64)>,
+    /// How the held-out episodes ended: the env's metrics at their last step, means
+    /// (for manipulation: `stage` reached, `object_to_goal` in m, …).
+    pub end_metrics: Vec<(String, f64)>,
 }
 
 /// The runs of one task and config (grouped by env id and run name).
@@ -157,6 +160,7 @@ pub fn report(runs: &[PathBuf], options: &ReportOptions) -> Result<Report, RunEr
             steps: eval.progress.global_step,
             train_seconds,
             first_reach,
+            end_metrics: eval.evaluation.metrics.clone(),
         });
     }
     let tasks = groups
@@ -209,23 +213,29 @@ impl fmt::Display for TaskReport {
         writeln!(f, "### {} — `{}`\n", self.env_id, self.name)?;
         writeln!(
             f,
-            "| seed | held-out success % (95% CI) | steps | training min | first ≥ threshold: steps (min) |"
+            "| seed | held-out success % (95% CI) | steps | training min | first ≥ threshold: steps (min) | episode ends (means) |"
         )?;
-        writeln!(f, "|---|---|---|---|---|")?;
+        writeln!(f, "|---|---|---|---|---|---|")?;
         for s in &self.seeds {
             let reach = s.first_reach.map_or_else(
                 || "never".to_owned(),
                 |(step, secs)| format!("{step} ({})", minutes(secs)),
             );
+            let ends: Vec<String> = s
+                .end_metrics
+                .iter()
+                .map(|(name, v)| format!("{name} {v:.3}"))
+                .collect();
             writeln!(
                 f,
-                "| {} | {} ({}–{}) | {} | {} | {reach} |",
+                "| {} | {} ({}–{}) | {} | {} | {reach} | {} |",
                 s.seed,
                 percent(s.success_rate),
                 percent(s.success_ci95.0),
                 percent(s.success_ci95.1),
                 s.steps,
                 minutes(s.train_seconds),
+                ends.join(", "),
             )?;
         }
         if let Some(w) = self.worst() {
