@@ -30,6 +30,27 @@ fn the_shipped_configs_load() {
             rapt::config::load(&path, &[]).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         }
     }
+    // The ablation specs (`scripts/ablate.sh`): every line's config with its overrides.
+    for entry in std::fs::read_dir(format!("{configs}/ablations")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for line in text.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let sets: Vec<String> = words[2..]
+                .chunks(2)
+                .map(|pair| {
+                    assert_eq!(pair[0], "--set", "{}: {line}", path.display());
+                    pair[1].to_owned()
+                })
+                .collect();
+            let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(words[1]);
+            rapt::config::load(&config, &sets)
+                .unwrap_or_else(|e| panic!("{}: {line}: {e}", path.display()));
+        }
+    }
     // Reward-model training settings.
     for entry in std::fs::read_dir(format!("{configs}/reward-models")).unwrap() {
         let path = entry.unwrap().path();

@@ -49,8 +49,17 @@ pub struct PpoConfig {
     /// Action distribution: `Auto` (default: `Gaussian` for a Box action space,
     /// `Categorical` for a Discrete one), `Gaussian`, `Beta` (CaRL) or `Categorical`.
     pub action_head: ActionHead,
+    /// The Gaussian head's initial log-std, per action dimension (default 0.0: std 1 on
+    /// actions in [−1, 1], CleanRL's; −5 to 1). Learned from there on. Not written when
+    /// 0, so configs saved before it existed keep their text and digest.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub log_std_init: f64,
     /// Observation encoder: `Mlp` (default) or `Cnn(..)` for observations with an image.
     pub encoder: Encoder,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 impl Default for PpoConfig {
@@ -75,6 +84,7 @@ impl Default for PpoConfig {
             reward_clip: 10.0,
             hidden: vec![64, 64],
             action_head: ActionHead::Auto,
+            log_std_init: 0.0,
             encoder: Encoder::Mlp,
         }
     }
@@ -128,6 +138,12 @@ impl rapt_config::Validate for PpoConfig {
             let ok = (0.0..=MAX_COEF).contains(&x);
             v.check_value(name, ok, x, format!("must be ≥ 0 and at most {MAX_COEF:e}"));
         }
+        v.check_value(
+            "log_std_init",
+            (-5.0..=1.0).contains(&self.log_std_init),
+            self.log_std_init,
+            "must be in [-5, 1]",
+        );
         let layers = self.hidden.len();
         let hidden = if !(1..=MAX_LAYERS).contains(&layers) {
             Some(format!("{layers} layers: give 1 to {MAX_LAYERS}"))
@@ -155,5 +171,24 @@ impl rapt_config::Validate for PpoConfig {
                 ),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_default_log_std_init_is_not_written_so_older_digests_hold() {
+        let text = rapt_config::to_ron(&PpoConfig::default()).unwrap();
+        assert!(!text.contains("log_std_init"), "{text}");
+        let set = PpoConfig {
+            log_std_init: -0.5,
+            ..PpoConfig::default()
+        };
+        let text = rapt_config::to_ron(&set).unwrap();
+        assert!(text.contains("log_std_init: -0.5"), "{text}");
+        let back: PpoConfig = ron::from_str(&text).unwrap();
+        assert_eq!(back, set);
     }
 }

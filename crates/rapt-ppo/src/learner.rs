@@ -113,6 +113,7 @@ impl Learner {
             config.action_head,
             &config.encoder,
         );
+        ac.set_log_std(config.log_std_init);
         // CleanRL: Adam eps 1e-5.
         let opt = FlatAdam::new(&vs, AdamConfig::default());
         Ok(Self {

@@ -166,6 +166,16 @@ fn mlp(path: &nn::Path<'_>, inp: i64, hidden: &[i64], out: i64, out_gain: f64) -
 }
 
 impl ActorCritic {
+    /// Set the Gaussian head's log-std (every dimension) to `value`; nothing for other
+    /// heads.
+    pub fn set_log_std(&self, value: f64) {
+        if let Some(log_std) = &self.log_std {
+            tch::no_grad(|| {
+                let _ = log_std.shallow_clone().fill_(value);
+            });
+        }
+    }
+
     /// Networks under `path` for observations laid out as `layout` and `act_dim` actions,
     /// with the given hidden widths (CleanRL: `[64, 64]`; large batches: `[256, 256]`).
     ///
@@ -467,6 +477,27 @@ mod tests {
         assert_eq!((ent.size(), v.size()), (vec![5], vec![5]));
         // actor (3 layers × 2) + critic (3 × 2) + log_std.
         assert_eq!(vs.trainable_variables().len(), 13);
+    }
+
+    #[test]
+    fn the_initial_log_std_sets_the_gaussian_entropy() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let layout = ObsLayout::vector(3);
+        let ac = ActorCritic::new(
+            &vs.root(),
+            &layout,
+            4,
+            &[8],
+            ActionHead::Gaussian,
+            &Encoder::Mlp,
+        );
+        ac.set_log_std(-1.0);
+        let obs = Tensor::randn([2, 3], cpu());
+        let (a, _, _) = ac.sample(&obs);
+        let (_, ent) = ac.log_prob_entropy(&obs, &a);
+        // A diagonal Gaussian's entropy: Σ (½ ln(2πe) + log σ) over 4 dimensions.
+        let want = 4.0 * (0.5 * (2.0 * std::f64::consts::PI * std::f64::consts::E).ln() - 1.0);
+        assert!((ent.double_value(&[0]) - want).abs() < 1e-4, "{ent}");
     }
 
     #[test]
