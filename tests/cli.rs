@@ -476,7 +476,7 @@ fn report_tables_held_out_success_per_seed_and_draws_the_curves() {
                 .is_some_and(|x| x == "png")
         })
         .count();
-    assert_eq!(png, 1);
+    assert_eq!(png, 2, "curves against steps and against training minutes");
     // The held-out episodes are `rapt eval --seed 1000000`'s.
     let eval = ok(&rapt(&[
         "eval",

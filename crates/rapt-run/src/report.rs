@@ -16,7 +16,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use rapt_rundir::curves::{RunGroup, learning_curves, read_metric};
-use rapt_rundir::plot::Chart;
+use rapt_rundir::plot::{Chart, Series};
 
 pub use stats::{iqm, iqm_interval};
 
@@ -106,6 +106,32 @@ impl TaskReport {
         let title = format!("{}: periodic evaluation", self.env_id);
         Ok(learning_curves(&[group], "eval/success_rate", &title)?)
     }
+
+    /// The periodic evaluation's success rate against training minutes (rollouts and
+    /// updates), one line per seed.
+    pub fn time_curves(&self) -> Result<Chart, RunError> {
+        let mut series = Vec::new();
+        for s in &self.seeds {
+            let evals = read_metric(&s.run_dir, "eval/success_rate")?;
+            let points = elapsed(&s.run_dir)?
+                .into_iter()
+                .filter_map(|(step, secs)| Some((secs / 60.0, *evals.get(&step)?)))
+                .collect();
+            series.push(Series {
+                label: format!("seed {}", s.seed),
+                points,
+                ..Series::default()
+            });
+        }
+        Ok(Chart {
+            title: format!("{}: periodic evaluation against training time", self.env_id),
+            x_label: "training minutes (rollouts + updates)".into(),
+            y_label: "eval/success_rate".into(),
+            series,
+            y_range: Some((0.0, 1.0)),
+            ..Chart::default()
+        })
+    }
 }
 
 /// Every task's report.
@@ -118,7 +144,8 @@ pub struct Report {
 }
 
 impl Report {
-    /// Write `dir/report.md` (this report) and `dir/ENV_ID-NAME.png` (each task's curves).
+    /// Write `dir/report.md` (this report), and per task `dir/ENV_ID-NAME.png` (curves
+    /// against steps) and `dir/ENV_ID-NAME-time.png` (against training minutes).
     pub fn write(&self, dir: &Path) -> Result<(), RunError> {
         std::fs::create_dir_all(dir).map_err(|source| RunError::Io {
             what: format!("creating {}", dir.display()),
@@ -127,6 +154,8 @@ impl Report {
         for task in &self.tasks {
             let png = dir.join(format!("{}-{}.png", task.env_id, task.name));
             task.curves()?.write_png(&png, 720, 420)?;
+            let png = dir.join(format!("{}-{}-time.png", task.env_id, task.name));
+            task.time_curves()?.write_png(&png, 720, 420)?;
         }
         rapt_rundir::write_atomic(&dir.join("report.md"), self.to_string().as_bytes())
             .map_err(rapt_rundir::plot::PlotError::from)?;
@@ -183,21 +212,30 @@ pub fn report(runs: &[PathBuf], options: &ReportOptions) -> Result<Report, RunEr
     })
 }
 
+/// Training seconds (rollouts and updates) elapsed at each logged step of a run.
+fn elapsed(run_dir: &Path) -> Result<Vec<(u64, f64)>, RunError> {
+    let rollout = read_metric(run_dir, "charts/rollout_seconds")?;
+    let update = read_metric(run_dir, "charts/update_seconds")?;
+    let mut seconds = 0.0;
+    Ok(rollout
+        .iter()
+        .map(|(step, r)| {
+            seconds += r + update.get(step).copied().unwrap_or(0.0);
+            (*step, seconds)
+        })
+        .collect())
+}
+
 /// A run's training seconds in all, and the steps and seconds at which its periodic
 /// evaluation first reached `threshold`.
 fn timeline(run_dir: &Path, threshold: f64) -> Result<(f64, Option<(u64, f64)>), RunError> {
-    let rollout = read_metric(run_dir, "charts/rollout_seconds")?;
-    let update = read_metric(run_dir, "charts/update_seconds")?;
     let evals = read_metric(run_dir, "eval/success_rate").unwrap_or_default();
-    let mut seconds = 0.0;
-    let mut first = None;
-    for (step, r) in &rollout {
-        seconds += r + update.get(step).copied().unwrap_or(0.0);
-        if first.is_none() && evals.get(step).is_some_and(|&s| s >= threshold) {
-            first = Some((*step, seconds));
-        }
-    }
-    Ok((seconds, first))
+    let elapsed = elapsed(run_dir)?;
+    let first = elapsed
+        .iter()
+        .find(|(step, _)| evals.get(step).is_some_and(|&s| s >= threshold))
+        .copied();
+    Ok((elapsed.last().map_or(0.0, |e| e.1), first))
 }
 
 fn percent(x: f64) -> String {
