@@ -495,3 +495,28 @@ fn report_tables_held_out_success_per_seed_and_draws_the_curves() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_shipped_manipulation_policies_load_and_succeed() {
+    // assets/policies/{Reach,Push}-v0/CARD.md: their held-out success over 200 episodes.
+    for (env, steps) in [("Reach-v0", 90_000), ("Push-v0", 1_400_000)] {
+        let dir = format!("assets/policies/{env}");
+        let text = ok(&rapt(&[
+            "eval",
+            &dir,
+            "--episodes",
+            "10",
+            "--seed",
+            "4242",
+            "--json",
+        ]));
+        let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(v["env"], env, "{v}");
+        assert!(v["global_step"].as_u64().unwrap() >= steps, "{v}");
+        let success = v["success_rate"].as_f64().unwrap();
+        assert!(
+            success >= 0.7,
+            "{env}: success {success} on 10 episodes: {v}"
+        );
+    }
+}

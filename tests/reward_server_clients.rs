@@ -100,25 +100,38 @@ fn frame_url(value: u8) -> String {
     rapt_progress_http::frames::png_data_url(&[value; 32 * 32 * 3], 32).unwrap()
 }
 
+/// The server's process, killed if the test fails before it stops it.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn health_stays_fast_and_memory_bounded_while_clients_stall_and_send_huge_images() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rapt"))
-        .args([
-            "reward-serve",
-            MODEL,
-            "--addr",
-            "127.0.0.1:0",
-            "--name",
-            "push",
-            "--device",
-            "cpu",
-            "--threads",
-            "1",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut server = Server(
+        Command::new(env!("CARGO_BIN_EXE_rapt"))
+            .args([
+                "reward-serve",
+                MODEL,
+                "--addr",
+                "127.0.0.1:0",
+                "--name",
+                "push",
+                "--device",
+                "cpu",
+                "--threads",
+                "1",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let child = &mut server.0;
     let mut line = String::new();
     BufReader::new(child.stdout.as_mut().unwrap())
         .read_line(&mut line)
