@@ -394,14 +394,17 @@ type CallJob = (
 /// kernel than the calls themselves).
 struct CallPool {
     caller: Arc<Caller>,
-    jobs: Option<Sender<CallJob>>,
-    threads: Vec<std::thread::JoinHandle<()>>,
+    jobs: Sender<CallJob>,
+    /// Threads started. They are detached: each ends once the pool's sender is dropped
+    /// and its call in hand returns, so dropping a model whose server hangs does not hang
+    /// (late answers are dropped).
+    threads: usize,
 }
 
 impl std::fmt::Debug for CallPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CallPool")
-            .field("threads", &self.threads.len())
+            .field("threads", &self.threads)
             .finish()
     }
 }
@@ -410,26 +413,25 @@ impl CallPool {
     fn start(caller: &Arc<Caller>, threads: usize) -> Self {
         let (jobs, queue) = channel::<CallJob>();
         let queue = Arc::new(Mutex::new(queue));
-        let threads = (0..threads.max(1))
-            .map(|k| {
-                let (caller, queue) = (caller.clone(), queue.clone());
-                std::thread::Builder::new()
-                    .name(format!("rapt-remote-{k}"))
-                    .spawn(move || {
-                        loop {
-                            let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                            let Ok((k, request, deadline, reply)) = job else {
-                                break;
-                            };
-                            let _ = reply.send((k, caller.call(&request, deadline)));
-                        }
-                    })
-                    .expect("spawning a remote-call thread")
-            })
-            .collect();
+        let threads = threads.max(1);
+        for k in 0..threads {
+            let (caller, queue) = (caller.clone(), queue.clone());
+            std::thread::Builder::new()
+                .name(format!("rapt-remote-{k}"))
+                .spawn(move || {
+                    loop {
+                        let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        let Ok((k, request, deadline, reply)) = job else {
+                            break;
+                        };
+                        let _ = reply.send((k, caller.call(&request, deadline)));
+                    }
+                })
+                .expect("spawning a remote-call thread");
+        }
         Self {
             caller: caller.clone(),
-            jobs: Some(jobs),
+            jobs,
             threads,
         }
     }
@@ -444,7 +446,7 @@ impl CallPool {
         }
         let start = Instant::now();
         let (reply, results) = channel();
-        let jobs = self.jobs.as_ref().expect("the pool is open while it lives");
+        let jobs = &self.jobs;
         for (k, request) in requests.into_iter().enumerate() {
             let _ = jobs.send((k, request, deadline, reply.clone()));
         }
@@ -470,15 +472,6 @@ impl CallPool {
                 })
             })
             .collect()
-    }
-}
-
-impl Drop for CallPool {
-    /// The threads end once their call in hand returns; they are not waited for, so
-    /// dropping a model whose server hangs does not hang (their late answers are dropped).
-    fn drop(&mut self) {
-        self.jobs.take();
-        self.threads.clear();
     }
 }
 
