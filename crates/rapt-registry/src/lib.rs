@@ -35,6 +35,7 @@ mod tests {
             "CartPole-v1",
             "Reach-v0",
             "Push-v0",
+            "Push-v1",
             "Drive-v0",
             "DriveDense-v0",
         ] {

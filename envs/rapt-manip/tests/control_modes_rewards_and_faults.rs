@@ -64,9 +64,49 @@ fn sparse_rewards_are_success_only() {
     assert!(total > 0.0, "the expert succeeds on seed 1000");
 }
 
+/// Push-v1's `reach` term pays for the TCP's distance to the push start (6.5 cm behind the
+/// cube on the goal line, 3.5 cm high); Push-v0's for its distance to the cube. The rest of
+/// the reward is the same.
+#[test]
+fn push_v1_reaches_for_the_push_start_and_v0_for_the_cube() {
+    let mut registry = Registry::new();
+    rapt_manip::register(&mut registry).unwrap();
+    let mut terms = Vec::new();
+    for id in ["Push-v0", "Push-v1"] {
+        let mut env = registry.make(id, "", None).unwrap();
+        let layout = env.info_layout().clone();
+        assert_eq!(layout.reward_terms, ["reach", "place", "success"]);
+        let mut info = InfoBatch::new(1, &layout);
+        let mut obs = vec![0.0; env.observation_space().flat_dim()];
+        env.reset(Some(7), &mut obs, info.get_mut(0)).unwrap();
+        step(env.as_mut(), &[0.0; 4], &mut obs, &mut info);
+        let v = |i: usize| Vector::new(obs[i], obs[i + 1], obs[i + 2]);
+        let (tcp, cube, goal) = (v(0), v(7), v(23));
+        let dir = Vector::new(goal.x - cube.x, goal.y - cube.y, 0.0).normalize();
+        assert!(
+            (goal - cube).length() > 0.08,
+            "seed 7 starts far from the goal"
+        );
+        let start = Vector::new(cube.x, cube.y, 0.035) - dir * 0.065;
+        let want = if id == "Push-v0" { cube } else { start };
+        let got = info.terms(0).to_vec();
+        assert!(
+            (got[0] + 0.5 * (tcp - want).length()).abs() < 1e-4,
+            "{id}: {got:?}"
+        );
+        assert!(
+            (got[1] + (goal - cube).length()).abs() < 1e-4,
+            "{id}: {got:?}"
+        );
+        terms.push(got);
+    }
+    assert_ne!(terms[0][0], terms[1][0]);
+    assert_eq!(terms[0][1], terms[1][1]);
+}
+
 #[test]
 fn a_physics_blow_up_truncates_counts_and_never_leaks_nan() {
-    let mut env = ManipEnv::new(Push::default(), ManipParams::default(), "Push-v0").unwrap();
+    let mut env = ManipEnv::new(Push::<0>::default(), ManipParams::default(), "Push-v0").unwrap();
     let layout = env.info_layout().clone();
     let blowups = layout.metric_index("physics_blowups").unwrap();
     let mut info = InfoBatch::new(1, &layout);

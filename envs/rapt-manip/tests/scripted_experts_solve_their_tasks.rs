@@ -100,7 +100,7 @@ fn reach_expert_succeeds_and_phi_is_monotone() {
 
 #[test]
 fn push_expert_succeeds_and_phi_is_monotone() {
-    check("Push-v0");
+    check("Push-v1");
 }
 
 #[test]

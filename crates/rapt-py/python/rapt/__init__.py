@@ -1,6 +1,6 @@
 """rapt's environments for Python: every registered env as a Gymnasium `Env`
-(`gymnasium.make("rapt/Push-v0")`) and `VectorEnv`
-(`gymnasium.make_vec("rapt/Push-v0", num_envs=64)`), registered on import.
+(`gymnasium.make("rapt/Push-v1")`) and `VectorEnv`
+(`gymnasium.make_vec("rapt/Push-v1", num_envs=64)`), registered on import.
 """
 
 from __future__ import annotations
