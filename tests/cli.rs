@@ -498,8 +498,12 @@ fn report_tables_held_out_success_per_seed_and_draws_the_curves() {
 
 #[test]
 fn the_shipped_manipulation_policies_load_and_succeed() {
-    // assets/policies/{Reach,Push}-v0/CARD.md: their held-out success over 200 episodes.
-    for (env, steps) in [("Reach-v0", 90_000), ("Push-v0", 1_400_000)] {
+    // assets/policies/*/CARD.md: their held-out success over 200 episodes.
+    for (env, steps) in [
+        ("Reach-v0", 90_000),
+        ("Push-v0", 1_400_000),
+        ("Push-v1", 1_990_000),
+    ] {
         let dir = format!("assets/policies/{env}");
         let text = ok(&rapt(&[
             "eval",

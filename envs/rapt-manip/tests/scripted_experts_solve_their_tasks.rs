@@ -105,7 +105,7 @@ fn push_expert_succeeds_and_phi_is_monotone() {
 
 #[test]
 fn pick_place_expert_succeeds_and_phi_is_monotone() {
-    check("PickPlace-v0");
+    check("PickPlace-v1");
 }
 
 #[test]

@@ -22,12 +22,20 @@ const GRASP_WIDTH: f32 = 0.062;
 ///   z ∈ [0.025, 0.25] m.
 /// * **Success**: ‖cube − goal‖ < 5 cm.
 /// * **Stages**: `reach` (TCP to the cube; progress from 45 cm to 3 cm) → `grasp` (cube
-///   between closed fingers; progress = closing) → `place` (cube to goal; progress from
-///   35 cm to 5 cm).
+///   between closed fingers; progress = closing, up to half the stage until the cube is
+///   held) → `place` (cube to goal; progress from 50 cm, farther than any goal starts,
+///   to 5 cm).
 /// * **Reward** (dense): `reach` = −0.5‖TCP − cube‖, `grasp` = +0.25 while grasped,
 ///   `place` = −‖cube − goal‖, `success` = +1.
+///
+/// `V` is the version: `PickPlace-v1` (`PickPlace<1>`, the default) is the task above.
+/// `PickPlace-v0` (`PickPlace<0>`) differs only in Φ: its `grasp` progress reaches 1 for
+/// any gripper closed to 6.2 cm near the cube, held cube or not, and its `place` progress
+/// starts at 35 cm — so for a goal farther than 35 cm, closing an empty gripper beside the
+/// cube was worth exactly as much Φ (2/3) as holding it, and potential shaping paid
+/// nothing for the grasp.
 #[derive(Debug, Default)]
-pub struct PickPlace {
+pub struct PickPlace<const V: u8 = 1> {
     phase: Phase,
     wait: u32,
 }
@@ -48,8 +56,35 @@ fn grasped(scene: &TaskScene) -> bool {
     (tcp - c).length() < NEAR && width < GRASP_WIDTH && width > 2.0 * CUBE_HALF - 0.02
 }
 
-impl Task for PickPlace {
-    const ID: &'static str = "PickPlace-v0";
+/// Stage and progress within it (see [`PickPlace`]'s stages), from what `evaluate` measures:
+/// `tcp_to_cube`, `to_goal` and `width` (gripper opening) in m.
+fn stage_of<const V: u8>(
+    success: bool,
+    grasped: bool,
+    tcp_to_cube: f32,
+    to_goal: f32,
+    width: f32,
+) -> (usize, f32) {
+    let (place_from, closing_share) = if V == 0 { (0.35, 1.0) } else { (0.5, 0.5) };
+    if success {
+        (3, 0.0)
+    } else if grasped {
+        (2, approach(to_goal, PLACE_THRESHOLD, place_from))
+    } else if tcp_to_cube < NEAR {
+        // Closing: from fully open (9 cm) to touching the cube (6.2 cm); v1 keeps the rest
+        // of the stage for an actual grasp.
+        let closing = approach(width, GRASP_WIDTH, 2.0 * robot::FINGER_OPEN);
+        (1, closing_share * closing)
+    } else {
+        (0, approach(tcp_to_cube, NEAR, 0.45))
+    }
+}
+
+impl<const V: u8> Task for PickPlace<V> {
+    const ID: &'static str = match V {
+        0 => "PickPlace-v0",
+        _ => "PickPlace-v1",
+    };
     const SUMMARY: &'static str =
         "grasp a 5 cm cube and place it at a goal, possibly in the air (rapier)";
     const TASK: &'static str = "Pick up the cube and place it at the green target.";
@@ -108,17 +143,8 @@ impl Task for PickPlace {
         let to_goal = (scene.goal - c).length();
         let success = to_goal < PLACE_THRESHOLD;
         let width = robot::gripper_width(&scene.world, &scene.arm);
-        let near = (tcp - c).length() < NEAR;
-        let (stage, stage_progress) = if success {
-            (3, 0.0)
-        } else if grasped(scene) {
-            (2, approach(to_goal, PLACE_THRESHOLD, 0.35))
-        } else if near {
-            // Closing: from fully open (9 cm) to touching the cube (5 cm).
-            (1, approach(width, GRASP_WIDTH, 2.0 * robot::FINGER_OPEN))
-        } else {
-            (0, approach((tcp - c).length(), NEAR, 0.45))
-        };
+        let (stage, stage_progress) =
+            stage_of::<V>(success, grasped(scene), (tcp - c).length(), to_goal, width);
         TaskEvaluation {
             success,
             stage,
@@ -177,5 +203,39 @@ impl Task for PickPlace {
         };
         let [x, y, z] = move_towards(tcp, target, 1.0);
         *action = [x, y, z, grip];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phi<const V: u8>(grasped: bool, tcp_to_cube: f32, to_goal: f32, width: f32) -> f32 {
+        let (stage, stage_progress) = stage_of::<V>(false, grasped, tcp_to_cube, to_goal, width);
+        TaskEvaluation {
+            success: false,
+            stage,
+            stage_progress,
+        }
+        .phi(3)
+    }
+
+    #[test]
+    fn v1_pays_for_holding_the_cube_not_for_an_empty_closed_gripper() {
+        // The goal 45 cm away; the gripper closed empty (2 cm) beside the cube, or holding
+        // it (5 cm opening).
+        let (empty, held) = ((false, 0.01, 0.45, 0.02), (true, 0.01, 0.45, 0.05));
+        let v0 = |(g, t, d, w)| phi::<0>(g, t, d, w);
+        let v1 = |(g, t, d, w)| phi::<1>(g, t, d, w);
+        assert_eq!(v0(empty), v0(held), "v0's flaw, kept for its runs");
+        assert!((v1(empty) - 0.5).abs() < 1e-6, "{}", v1(empty));
+        assert!(v1(held) > 0.69, "{}", v1(held));
+        // Closer to the goal is more progress wherever a goal can start (≤ 48 cm).
+        assert!(phi::<1>(true, 0.01, 0.40, 0.05) > v1(held));
+        assert_eq!(phi::<0>(true, 0.01, 0.40, 0.05), v0(held));
+        // Reach and the first half of closing are the same in both versions.
+        for (g, t, d, w) in [(false, 0.2, 0.3, 0.09), (false, 0.02, 0.3, 0.09)] {
+            assert_eq!(phi::<0>(g, t, d, w), phi::<1>(g, t, d, w));
+        }
     }
 }
