@@ -25,14 +25,17 @@ fn to_ron<T: serde::Serialize>(value: &T) -> String {
         .unwrap_or_else(|e| format!("<unprintable: {e}>"))
 }
 
-/// Register `Reach-v0`, `Push-v0`, `Push-v1`, `PickPlace-v0`, `PickPlace-v1` and `Insert-v0`.
+/// Register `Reach-v0`, `Push-v0`, `Push-v1`, `PickPlace-v0`, `PickPlace-v1`, `PickPlace-v2`,
+/// `Insert-v0` and `Insert-v1`.
 pub fn register(registry: &mut Registry) -> Result<(), EnvError> {
     registry.register(spec::<tasks::Reach>())?;
     registry.register(spec::<tasks::Push<0>>())?;
     registry.register(spec::<tasks::Push<1>>())?;
     registry.register(spec::<tasks::PickPlace<0>>())?;
     registry.register(spec::<tasks::PickPlace<1>>())?;
-    registry.register(spec::<tasks::Insert>())
+    registry.register(spec::<tasks::PickPlace<2>>())?;
+    registry.register(spec::<tasks::Insert<0>>())?;
+    registry.register(spec::<tasks::Insert<1>>())
 }
 
 fn spec<T: Task + Default + 'static>() -> EnvSpec {

@@ -107,6 +107,24 @@ pub fn finger_bodies(arm: &Arm) -> [RigidBodyHandle; 2] {
     FINGER_LINKS.map(|i| arm.link_body(i))
 }
 
+/// Normal force each finger presses on `body` with in the last physics step, N (the
+/// contact impulses between the finger's and the body's colliders over the step length);
+/// 0 for a finger not touching it.
+pub fn finger_forces(world: &PhysicsWorld, arm: &Arm, body: RigidBodyHandle) -> [f32; 2] {
+    let dt = world.integration_parameters.dt;
+    finger_bodies(arm).map(|finger| {
+        let mut impulse = 0.0;
+        for &f in world.bodies[finger].colliders() {
+            for &o in world.bodies[body].colliders() {
+                if let Some(pair) = world.contact_pair(f, o) {
+                    impulse += pair.total_impulse_magnitude();
+                }
+            }
+        }
+        impulse / dt
+    })
+}
+
 /// Distance between the finger pads, m.
 pub fn gripper_width(world: &PhysicsWorld, arm: &Arm) -> f32 {
     let mut q = [0.0; 8];

@@ -86,3 +86,46 @@ fn a_grasped_cube_held_still_for_two_seconds_slips_less_than_a_centimetre() {
     }
     assert_eq!(tested, 5);
 }
+
+/// A gripper commanded half-open (0.1–0.3) closes to within PickPlace's grasp width around
+/// the cube without squeezing it: v1 counted that as a grasp, though the cube stays on the
+/// table when the arm rises; v2 counts a grasp only when both pads press hard enough to
+/// lift it, as they do when the gripper is commanded closed.
+#[test]
+fn pick_place_v2_counts_a_grasp_only_when_the_pads_can_lift_the_cube() {
+    let mut registry = Registry::new();
+    rapt_manip::register(&mut registry).unwrap();
+    for (grip, liftable) in [(-1.0, true), (0.1, false), (0.3, false)] {
+        let mut grasped_by = Vec::new();
+        let mut lifted = false;
+        for id in ["PickPlace-v1", "PickPlace-v2"] {
+            let mut env = registry.make(id, "", Some(100)).unwrap();
+            let layout = env.info_layout().clone();
+            let grasped = layout.metric_index("grasped").unwrap();
+            let height = layout.metric_index("object_height").unwrap();
+            let mut info = InfoBatch::new(1, &layout);
+            let mut obs = vec![0.0; env.observation_space().flat_dim()];
+            let mut action = vec![0.0; 4];
+            env.reset(Some(3), &mut obs, info.get_mut(0)).unwrap();
+            // The expert descends around the cube and closes; then the grip is set to `grip`.
+            for _ in 0..100 {
+                env.expert_action(&mut action);
+                if action[3] < 0.0 {
+                    break;
+                }
+                step(env.as_mut(), &action, &mut obs, &mut info);
+            }
+            for _ in 0..8 {
+                step(env.as_mut(), &[0.0, 0.0, 0.0, grip], &mut obs, &mut info);
+            }
+            grasped_by.push(info.metrics_of(0)[grasped] == 1.0);
+            for _ in 0..10 {
+                step(env.as_mut(), &[0.0, 0.0, 1.0, grip], &mut obs, &mut info);
+            }
+            lifted = info.metrics_of(0)[height] > 0.05;
+        }
+        assert_eq!(lifted, liftable, "grip {grip}");
+        assert!(grasped_by[0], "grip {grip}: v1 calls it a grasp");
+        assert_eq!(grasped_by[1], liftable, "grip {grip}: v2");
+    }
+}

@@ -105,10 +105,10 @@ fn push_expert_succeeds_and_phi_is_monotone() {
 
 #[test]
 fn pick_place_expert_succeeds_and_phi_is_monotone() {
-    check("PickPlace-v1");
+    check("PickPlace-v2");
 }
 
 #[test]
 fn insert_expert_succeeds_and_phi_is_monotone() {
-    check("Insert-v0");
+    check("Insert-v1");
 }

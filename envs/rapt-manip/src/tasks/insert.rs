@@ -33,10 +33,18 @@ const GRASP_ABOVE_CENTRE: f32 = 0.02;
 /// * **Stages**: `reach` (TCP to the grasp point, progress from 45 cm to 1.5 cm) → `grasp`
 ///   (closing on the peg) → `align` (peg bottom above the hole; lateral error from 30 cm to
 ///   3 mm) → `insert` (peg bottom inside the hole: depth from 0 to 2.5 cm).
-/// * **Reward** (dense): `reach` = −0.5‖TCP − grasp point‖, `grasp` = +0.25 while grasped,
-///   `align` = −‖peg − hole‖ (lateral), `insert` = 10 × depth (m), `success` = +1.
+/// * **Reward** (dense, staged), per step, at most 1.5 before success: `reach` = 0.25 (1 −
+///   tanh(5‖TCP − grasp point‖)), `grasp` = +0.25 while grasped, `align` = 0.5 (1 −
+///   tanh(10‖peg bottom − hole‖ lateral)) while grasped or in the hole, `insert` = 0.5 ×
+///   depth / 2.5 cm, `success` = +1.
+///
+/// `V` is the version: `Insert-v1` (`Insert<1>`, the default) is the task above.
+/// `Insert-v0` (`Insert<0>`) has the same Φ and an ungated, linear dense reward: `reach` =
+/// −0.5‖TCP − grasp point‖, `grasp` = +0.25 while grasped, `align` = −‖peg bottom −
+/// hole‖ (lateral), `insert` = 10 × depth (m), `success` = +1 — pushing or toppling the peg
+/// towards the socket paid as much as carrying it.
 #[derive(Debug, Default)]
-pub struct Insert {
+pub struct Insert<const V: u8 = 1> {
     phase: Phase,
     /// Steps spent closing the gripper.
     wait: u32,
@@ -81,17 +89,56 @@ fn insertion_depth(scene: &TaskScene) -> f32 {
     }
 }
 
-fn grasped(scene: &TaskScene) -> bool {
+/// Normal force each pad must press the peg with for `Insert-v1` to count a grasp, N: the
+/// 0.05 kg peg needs 0.25 N per pad to be lifted with friction 1 on two pads.
+pub const GRASP_FORCE: f32 = 0.3;
+
+/// Whether the peg sits between the fingers at its grasp point with the gripper closed on
+/// it; from v1 on, also squeezed by both pads with at least [`GRASP_FORCE`] each.
+fn grasped<const V: u8>(scene: &TaskScene) -> bool {
     let (_, grasp, _) = peg_points(scene);
     let tcp = robot::tcp(&scene.world, &scene.arm);
     let width = robot::gripper_width(&scene.world, &scene.arm);
-    (tcp - grasp).length() < 0.02
+    let around = (tcp - grasp).length() < 0.02
         && width < 2.0 * PEG_HALF[0] + 0.006
-        && width > 2.0 * PEG_HALF[0] - 0.012
+        && width > 2.0 * PEG_HALF[0] - 0.012;
+    around
+        && (V < 1 || {
+            let forces = robot::finger_forces(&scene.world, &scene.arm, scene.objects[0]);
+            forces[0].min(forces[1]) >= GRASP_FORCE
+        })
 }
 
-impl Task for Insert {
-    const ID: &'static str = "Insert-v0";
+/// The dense reward's terms `[reach, grasp, align, insert, success]` (see [`Insert`]) from
+/// whether the peg is held, whether the task is solved, the TCP–grasp-point distance, the
+/// lateral peg-bottom–hole distance and the insertion depth, m.
+fn dense_terms<const V: u8>(
+    held: bool,
+    success: bool,
+    to_grasp: f32,
+    lateral: f32,
+    depth: f32,
+) -> [f32; 5] {
+    let grasp = if held { 0.25 } else { 0.0 };
+    let success = f32::from(u8::from(success));
+    let depth = depth.min(INSERTED);
+    if V == 0 {
+        return [-0.5 * to_grasp, grasp, -lateral, 10.0 * depth, success];
+    }
+    let align = if held || depth > 0.0 {
+        0.5 * (1.0 - (10.0 * lateral).tanh())
+    } else {
+        0.0
+    };
+    let reach = 0.25 * (1.0 - (5.0 * to_grasp).tanh());
+    [reach, grasp, align, 0.5 * depth / INSERTED, success]
+}
+
+impl<const V: u8> Task for Insert<V> {
+    const ID: &'static str = match V {
+        0 => "Insert-v0",
+        _ => "Insert-v1",
+    };
     const SUMMARY: &'static str =
         "insert a square peg into a hole with 3 mm of clearance (precision, rapier)";
     const TASK: &'static str = "Pick up the square peg and insert it into the hole.";
@@ -194,7 +241,7 @@ impl Task for Insert {
             (4, 0.0)
         } else if depth > 0.0 {
             (3, depth / INSERTED)
-        } else if grasped(scene) {
+        } else if grasped::<V>(scene) {
             (2, approach(lateral, ALIGNED, 0.30))
         } else if (tcp - grasp).length() < 0.015 {
             let width = robot::gripper_width(&scene.world, &scene.arm);
@@ -215,11 +262,13 @@ impl Task for Insert {
     fn dense_reward(&self, scene: &TaskScene, eval: &TaskEvaluation, terms: &mut [f32]) -> f32 {
         let tcp = robot::tcp(&scene.world, &scene.arm);
         let (_, grasp, bottom) = peg_points(scene);
-        terms[0] = -0.5 * (tcp - grasp).length();
-        terms[1] = if grasped(scene) { 0.25 } else { 0.0 };
-        terms[2] = -flat(bottom - scene.goal);
-        terms[3] = 10.0 * insertion_depth(scene).min(INSERTED);
-        terms[4] = f32::from(u8::from(eval.success));
+        terms.copy_from_slice(&dense_terms::<V>(
+            grasped::<V>(scene),
+            eval.success,
+            (tcp - grasp).length(),
+            flat(bottom - scene.goal),
+            insertion_depth(scene),
+        ));
         terms.iter().sum()
     }
 
@@ -228,7 +277,7 @@ impl Task for Insert {
         let up = peg(scene).rotation * Vector::Z;
         out[0] = flat(bottom - scene.goal);
         out[1] = insertion_depth(scene);
-        out[2] = f32::from(u8::from(grasped(scene)));
+        out[2] = f32::from(u8::from(grasped::<V>(scene)));
         out[3] = up.z.clamp(-1.0, 1.0).acos();
     }
 
@@ -281,11 +330,44 @@ impl Task for Insert {
                 (down, -1.0, 0.5)
             }
         };
-        if !matches!(self.phase, Phase::Above | Phase::Descend | Phase::Close) && !grasped(scene) {
+        if !matches!(self.phase, Phase::Above | Phase::Descend | Phase::Close)
+            && !grasped::<V>(scene)
+        {
             self.phase = Phase::Above;
             self.wait = 0;
         }
         let [x, y, z] = move_towards(tcp, target, gain);
         *action = [x, y, z, grip];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v1_pays_for_aligning_a_held_peg_not_a_pushed_one() {
+        let total = |v: [f32; 5]| v.iter().sum::<f32>();
+        // The peg's bottom moved from 20 cm to 5 cm of the hole (laterally), held or not.
+        let gain = |held, v1: bool| {
+            let r = |d| {
+                if v1 {
+                    total(dense_terms::<1>(held, false, 0.01, d, 0.0))
+                } else {
+                    total(dense_terms::<0>(held, false, 0.01, d, 0.0))
+                }
+            };
+            r(0.05) - r(0.20)
+        };
+        assert!((gain(false, false) - 0.15).abs() < 1e-6);
+        assert_eq!(gain(false, true), 0.0);
+        assert!(gain(true, true) > 0.15, "{}", gain(true, true));
+        // Deeper pays more; every unsolved step pays at most 1.5, a solved one more.
+        let inside = |depth| total(dense_terms::<1>(true, false, 0.01, 0.001, depth));
+        assert!(inside(0.02) > inside(0.01) && inside(0.01) > inside(0.0));
+        let best_unsolved = total(dense_terms::<1>(true, false, 0.0, 0.0, INSERTED));
+        assert!(best_unsolved <= 1.5, "{best_unsolved}");
+        let released_inside = total(dense_terms::<1>(false, true, 0.05, 0.005, INSERTED));
+        assert!(released_inside > best_unsolved, "{released_inside}");
     }
 }

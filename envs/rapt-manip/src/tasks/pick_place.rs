@@ -12,6 +12,11 @@ pub const PLACE_THRESHOLD: f32 = 0.05;
 const NEAR: f32 = 0.03;
 /// Largest gripper opening that still counts as holding the cube (cube is 5 cm), m.
 const GRASP_WIDTH: f32 = 0.062;
+/// Normal force each pad must press the cube with for `PickPlace-v2` to count a grasp, N:
+/// the 0.1 kg cube needs 0.49 N per pad to be lifted with friction 1 on two pads; 0.6 N
+/// leaves a margin. (A gripper commanded to 0.05–0.3 closes to within 6.2 cm of the cube
+/// while pressing it with 0–0.45 N: v1 called that a grasp, and the cube cannot be lifted.)
+pub const GRASP_FORCE: f32 = 0.6;
 
 /// `PickPlace-v0`: grasp a cube and bring it to a goal that may be in the air.
 ///
@@ -25,17 +30,22 @@ const GRASP_WIDTH: f32 = 0.062;
 ///   between closed fingers; progress = closing, up to half the stage until the cube is
 ///   held) → `place` (cube to goal; progress from 50 cm, farther than any goal starts,
 ///   to 5 cm).
-/// * **Reward** (dense): `reach` = −0.5‖TCP − cube‖, `grasp` = +0.25 while grasped,
-///   `place` = −‖cube − goal‖, `success` = +1.
+/// * **Reward** (dense, staged as ManiSkill's PickCube), per step, at most 1 before
+///   success: `reach` = 0.25 (1 − tanh(5‖TCP − cube‖)), `grasp` = +0.25 while grasped,
+///   `place` = 0.5 (1 − tanh(3‖cube − goal‖)) while grasped or solved, `success` = +1.
 ///
-/// `V` is the version: `PickPlace-v1` (`PickPlace<1>`, the default) is the task above.
-/// `PickPlace-v0` (`PickPlace<0>`) differs only in Φ: its `grasp` progress reaches 1 for
+/// `V` is the version: `PickPlace-v2` (`PickPlace<2>`, the default) is the task above.
+/// `PickPlace-v1` (`PickPlace<1>`) has v2's Φ and an ungated, linear dense reward:
+/// `reach` = −0.5‖TCP − cube‖, `grasp` = +0.25 while grasped, `place` = −‖cube − goal‖,
+/// `success` = +1 — pushing the cube towards a goal on the table paid as much as carrying
+/// it, and PPO on it plateaued at 52–70% (docs/manipulation-learning.md).
+/// `PickPlace-v0` (`PickPlace<0>`) has v1's reward; its Φ differs: its `grasp` progress reaches 1 for
 /// any gripper closed to 6.2 cm near the cube, held cube or not, and its `place` progress
 /// starts at 35 cm — so for a goal farther than 35 cm, closing an empty gripper beside the
 /// cube was worth exactly as much Φ (2/3) as holding it, and potential shaping paid
 /// nothing for the grasp.
 #[derive(Debug, Default)]
-pub struct PickPlace<const V: u8 = 1> {
+pub struct PickPlace<const V: u8 = 2> {
     phase: Phase,
     wait: u32,
 }
@@ -49,11 +59,17 @@ enum Phase {
     Carry,
 }
 
-/// Whether the cube sits between the fingers with the gripper closed on it.
-fn grasped(scene: &TaskScene) -> bool {
+/// Whether the cube sits between the fingers with the gripper closed on it; from v2 on, also
+/// squeezed by both pads with at least [`GRASP_FORCE`] each (held firmly enough to lift).
+fn grasped<const V: u8>(scene: &TaskScene) -> bool {
     let (c, tcp) = (cube(scene), robot::tcp(&scene.world, &scene.arm));
     let width = robot::gripper_width(&scene.world, &scene.arm);
-    (tcp - c).length() < NEAR && width < GRASP_WIDTH && width > 2.0 * CUBE_HALF - 0.02
+    let around = (tcp - c).length() < NEAR && width < GRASP_WIDTH && width > 2.0 * CUBE_HALF - 0.02;
+    around
+        && (V < 2 || {
+            let forces = robot::finger_forces(&scene.world, &scene.arm, scene.objects[0]);
+            forces[0].min(forces[1]) >= GRASP_FORCE
+        })
 }
 
 /// Stage and progress within it (see [`PickPlace`]'s stages), from what `evaluate` measures:
@@ -80,10 +96,28 @@ fn stage_of<const V: u8>(
     }
 }
 
+/// The dense reward's terms `[reach, grasp, place, success]` (see [`PickPlace`]) from
+/// whether the cube is held, whether the task is solved, and the TCP–cube and cube–goal
+/// distances, m.
+fn dense_terms<const V: u8>(held: bool, success: bool, to_cube: f32, to_goal: f32) -> [f32; 4] {
+    let grasp = if held { 0.25 } else { 0.0 };
+    let success = f32::from(u8::from(success));
+    if V < 2 {
+        return [-0.5 * to_cube, grasp, -to_goal, success];
+    }
+    let place = if held || success > 0.0 {
+        0.5 * (1.0 - (3.0 * to_goal).tanh())
+    } else {
+        0.0
+    };
+    [0.25 * (1.0 - (5.0 * to_cube).tanh()), grasp, place, success]
+}
+
 impl<const V: u8> Task for PickPlace<V> {
     const ID: &'static str = match V {
         0 => "PickPlace-v0",
-        _ => "PickPlace-v1",
+        1 => "PickPlace-v1",
+        _ => "PickPlace-v2",
     };
     const SUMMARY: &'static str =
         "grasp a 5 cm cube and place it at a goal, possibly in the air (rapier)";
@@ -143,8 +177,13 @@ impl<const V: u8> Task for PickPlace<V> {
         let to_goal = (scene.goal - c).length();
         let success = to_goal < PLACE_THRESHOLD;
         let width = robot::gripper_width(&scene.world, &scene.arm);
-        let (stage, stage_progress) =
-            stage_of::<V>(success, grasped(scene), (tcp - c).length(), to_goal, width);
+        let (stage, stage_progress) = stage_of::<V>(
+            success,
+            grasped::<V>(scene),
+            (tcp - c).length(),
+            to_goal,
+            width,
+        );
         TaskEvaluation {
             success,
             stage,
@@ -154,10 +193,9 @@ impl<const V: u8> Task for PickPlace<V> {
 
     fn dense_reward(&self, scene: &TaskScene, eval: &TaskEvaluation, terms: &mut [f32]) -> f32 {
         let (c, tcp) = (cube(scene), robot::tcp(&scene.world, &scene.arm));
-        terms[0] = -0.5 * (tcp - c).length();
-        terms[1] = if grasped(scene) { 0.25 } else { 0.0 };
-        terms[2] = -(scene.goal - c).length();
-        terms[3] = f32::from(u8::from(eval.success));
+        let held = grasped::<V>(scene);
+        let (to_cube, to_goal) = ((tcp - c).length(), (scene.goal - c).length());
+        terms.copy_from_slice(&dense_terms::<V>(held, eval.success, to_cube, to_goal));
         terms.iter().sum()
     }
 
@@ -165,7 +203,7 @@ impl<const V: u8> Task for PickPlace<V> {
         let (c, tcp) = (cube(scene), robot::tcp(&scene.world, &scene.arm));
         out[0] = (scene.goal - c).length();
         out[1] = (tcp - c).length();
-        out[2] = f32::from(u8::from(grasped(scene)));
+        out[2] = f32::from(u8::from(grasped::<V>(scene)));
         out[3] = c.z - CUBE_HALF;
     }
 
@@ -193,7 +231,7 @@ impl<const V: u8> Task for PickPlace<V> {
                 (c, -1.0)
             }
             Phase::Carry => {
-                if !grasped(scene) && (tcp - c).length() > 0.03 {
+                if !grasped::<V>(scene) && (tcp - c).length() > 0.03 {
                     self.phase = Phase::Above;
                     self.wait = 0;
                 }
@@ -218,6 +256,32 @@ mod tests {
             stage_progress,
         }
         .phi(3)
+    }
+
+    #[test]
+    fn v2_pays_for_carrying_the_cube_to_the_goal_not_for_pushing_it() {
+        let total = |v: [f32; 4]| v.iter().sum::<f32>();
+        // Pushed (not held) from 30 cm to 10 cm of the goal: v1 paid 0.2 per step for it,
+        // v2 nothing.
+        let (far, near) = (0.30, 0.10);
+        let gain = |held, v2: bool| {
+            let r = |d| {
+                if v2 {
+                    total(dense_terms::<2>(held, false, 0.01, d))
+                } else {
+                    total(dense_terms::<1>(held, false, 0.01, d))
+                }
+            };
+            r(near) - r(far)
+        };
+        assert!((gain(false, false) - 0.2).abs() < 1e-6);
+        assert_eq!(gain(false, true), 0.0);
+        assert!(gain(true, true) > 0.15, "{}", gain(true, true));
+        // Every step before success pays at most 1; a solved step pays more than any.
+        let best_unsolved = total(dense_terms::<2>(true, false, 0.0, PLACE_THRESHOLD));
+        assert!(best_unsolved <= 1.0, "{best_unsolved}");
+        let dropped_at_goal = total(dense_terms::<2>(false, true, 0.1, PLACE_THRESHOLD));
+        assert!(dropped_at_goal > best_unsolved, "{dropped_at_goal}");
     }
 
     #[test]
