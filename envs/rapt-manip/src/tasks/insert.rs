@@ -16,6 +16,9 @@ const SOCKET_HALF: f32 = 0.04;
 const SOCKET_TOP: f32 = 0.04;
 /// Insertion depth that counts as success: the peg's bottom this far below the socket top, m.
 const INSERTED: f32 = 0.025;
+/// Height above the socket top the peg's bottom must clear before it can move over the
+/// hole, m (`Insert-v1`'s `align` term counts the shortfall outside the hole).
+const CLEARANCE: f32 = 0.01;
 /// Lateral alignment required over the hole, m.
 const ALIGNED: f32 = 0.003;
 /// The TCP grasps the peg this far above its centre, m.
@@ -35,8 +38,10 @@ const GRASP_ABOVE_CENTRE: f32 = 0.02;
 ///   3 mm) → `insert` (peg bottom inside the hole: depth from 0 to 2.5 cm).
 /// * **Reward** (dense, staged), per step, at most 1.5 before success: `reach` = 0.25 (1 −
 ///   tanh(5‖TCP − grasp point‖)), `grasp` = +0.25 while grasped, `align` = 0.5 (1 −
-///   tanh(10‖peg bottom − hole‖ lateral)) while grasped or in the hole, `insert` = 0.5 ×
-///   depth / 2.5 cm, `success` = +1.
+///   tanh(10 d)) while grasped or in the hole, d = √(lateral² + shortfall²) with the peg
+///   bottom's lateral distance to the hole and its height shortfall below the socket top
+///   + [`CLEARANCE`] outside the hole's footprint, `insert` = 0.5 × depth / 2.5 cm,
+///   `success` = +1.
 ///
 /// `V` is the version: `Insert-v1` (`Insert<1>`, the default) is the task above.
 /// `Insert-v0` (`Insert<0>`) has the same Φ and an ungated, linear dense reward: `reach` =
@@ -111,12 +116,15 @@ fn grasped<const V: u8>(scene: &TaskScene) -> bool {
 
 /// The dense reward's terms `[reach, grasp, align, insert, success]` (see [`Insert`]) from
 /// whether the peg is held, whether the task is solved, the TCP–grasp-point distance, the
-/// lateral peg-bottom–hole distance and the insertion depth, m.
+/// lateral peg-bottom–hole distance, how far the peg's bottom is below the socket top +
+/// [`CLEARANCE`] while outside the hole's footprint (0 over or in the hole), and the
+/// insertion depth, m.
 fn dense_terms<const V: u8>(
     held: bool,
     success: bool,
     to_grasp: f32,
     lateral: f32,
+    below: f32,
     depth: f32,
 ) -> [f32; 5] {
     let grasp = if held { 0.25 } else { 0.0 };
@@ -126,7 +134,7 @@ fn dense_terms<const V: u8>(
         return [-0.5 * to_grasp, grasp, -lateral, 10.0 * depth, success];
     }
     let align = if held || depth > 0.0 {
-        0.5 * (1.0 - (10.0 * lateral).tanh())
+        0.5 * (1.0 - (10.0 * lateral.hypot(below)).tanh())
     } else {
         0.0
     };
@@ -262,11 +270,19 @@ impl<const V: u8> Task for Insert<V> {
     fn dense_reward(&self, scene: &TaskScene, eval: &TaskEvaluation, terms: &mut [f32]) -> f32 {
         let tcp = robot::tcp(&scene.world, &scene.arm);
         let (_, grasp, bottom) = peg_points(scene);
+        let off = bottom - scene.goal;
+        let over_hole = off.x.abs() < HOLE_HALF && off.y.abs() < HOLE_HALF;
+        let below = if over_hole {
+            0.0
+        } else {
+            (scene.goal.z + CLEARANCE - bottom.z).max(0.0)
+        };
         terms.copy_from_slice(&dense_terms::<V>(
             grasped::<V>(scene),
             eval.success,
             (tcp - grasp).length(),
-            flat(bottom - scene.goal),
+            flat(off),
+            below,
             insertion_depth(scene),
         ));
         terms.iter().sum()
@@ -352,9 +368,9 @@ mod tests {
         let gain = |held, v1: bool| {
             let r = |d| {
                 if v1 {
-                    total(dense_terms::<1>(held, false, 0.01, d, 0.0))
+                    total(dense_terms::<1>(held, false, 0.01, d, 0.0, 0.0))
                 } else {
-                    total(dense_terms::<0>(held, false, 0.01, d, 0.0))
+                    total(dense_terms::<0>(held, false, 0.01, d, 0.0, 0.0))
                 }
             };
             r(0.05) - r(0.20)
@@ -363,11 +379,20 @@ mod tests {
         assert_eq!(gain(false, true), 0.0);
         assert!(gain(true, true) > 0.15, "{}", gain(true, true));
         // Deeper pays more; every unsolved step pays at most 1.5, a solved one more.
-        let inside = |depth| total(dense_terms::<1>(true, false, 0.01, 0.001, depth));
+        let inside = |depth| total(dense_terms::<1>(true, false, 0.01, 0.001, 0.0, depth));
         assert!(inside(0.02) > inside(0.01) && inside(0.01) > inside(0.0));
-        let best_unsolved = total(dense_terms::<1>(true, false, 0.0, 0.0, INSERTED));
+        let best_unsolved = total(dense_terms::<1>(true, false, 0.0, 0.0, 0.0, INSERTED));
         assert!(best_unsolved <= 1.5, "{best_unsolved}");
-        let released_inside = total(dense_terms::<1>(false, true, 0.05, 0.005, INSERTED));
+        let released_inside = total(dense_terms::<1>(false, true, 0.05, 0.005, 0.0, INSERTED));
         assert!(released_inside > best_unsolved, "{released_inside}");
+        // Beside the socket, 5 cm from the hole: lifting the held peg's bottom from the
+        // table (5 cm below the clearance height) to above the socket top pays, so a peg
+        // pushed against the socket's wall is not where the reward peaks.
+        let beside = |below| total(dense_terms::<1>(true, false, 0.01, 0.05, below, 0.0));
+        assert!(
+            beside(0.0) - beside(0.05) > 0.05,
+            "{}",
+            beside(0.0) - beside(0.05)
+        );
     }
 }
