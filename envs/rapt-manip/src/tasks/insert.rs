@@ -44,7 +44,9 @@ const GRASP_ABOVE_CENTRE: f32 = 0.02;
 ///   `success` = +1.
 ///
 /// `V` is the version: `Insert-v1` (`Insert<1>`, the default) is the task above.
-/// `Insert-v0` (`Insert<0>`) has the same Φ and an ungated, linear dense reward: `reach` =
+/// `Insert-v0` (`Insert<0>`) judges a grasp by the fingers' opening alone (which a
+/// half-open gripper meets without holding the peg; this changes Φ's stages too) and has
+/// an ungated, linear dense reward: `reach` =
 /// −0.5‖TCP − grasp point‖, `grasp` = +0.25 while grasped, `align` = −‖peg bottom −
 /// hole‖ (lateral), `insert` = 10 × depth (m), `success` = +1 — pushing or toppling the peg
 /// towards the socket paid as much as carrying it.

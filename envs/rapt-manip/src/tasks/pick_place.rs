@@ -35,7 +35,9 @@ pub const GRASP_FORCE: f32 = 0.6;
 ///   `place` = 0.5 (1 − tanh(3‖cube − goal‖)) while grasped or solved, `success` = +1.
 ///
 /// `V` is the version: `PickPlace-v2` (`PickPlace<2>`, the default) is the task above.
-/// `PickPlace-v1` (`PickPlace<1>`) has v2's Φ and an ungated, linear dense reward:
+/// `PickPlace-v1` (`PickPlace<1>`) judges a grasp by the fingers' opening alone (which a
+/// half-open gripper meets without holding the cube; Φ's stages follow it) and has an
+/// ungated, linear dense reward:
 /// `reach` = −0.5‖TCP − cube‖, `grasp` = +0.25 while grasped, `place` = −‖cube − goal‖,
 /// `success` = +1 — pushing the cube towards a goal on the table paid as much as carrying
 /// it, and PPO on it plateaued at 52–70% (docs/manipulation-learning.md).
