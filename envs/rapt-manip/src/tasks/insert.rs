@@ -39,8 +39,8 @@ const GRASP_ABOVE_CENTRE: f32 = 0.02;
 /// * **Reward** (dense, staged), per step, at most 1.5 before success: `reach` = 0.25 (1 −
 ///   tanh(5‖TCP − grasp point‖)), `grasp` = +0.25 while grasped, `align` = 0.5 (1 −
 ///   tanh(10 d)) while grasped or in the hole, d = √(lateral² + shortfall²) with the peg
-///   bottom's lateral distance to the hole and its height shortfall below the socket top
-///   + 1 cm outside the hole's footprint, `insert` = 0.5 × depth / 2.5 cm,
+///   bottom's lateral distance to the hole and its height shortfall below 1 cm above the
+///   socket top outside the hole's footprint, `insert` = 0.5 × depth / 2.5 cm,
 ///   `success` = +1.
 ///
 /// `V` is the version: `Insert-v1` (`Insert<1>`, the default) is the task above.
