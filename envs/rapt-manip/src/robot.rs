@@ -125,6 +125,13 @@ pub fn finger_forces(world: &PhysicsWorld, arm: &Arm, body: RigidBodyHandle) -> 
     })
 }
 
+/// Whether both fingers press `body` with at least `force` N each (a grasp that can lift
+/// it; see [`finger_forces`]).
+pub fn squeezes(world: &PhysicsWorld, arm: &Arm, body: RigidBodyHandle, force: f32) -> bool {
+    let [a, b] = finger_forces(world, arm, body);
+    a.min(b) >= force
+}
+
 /// Distance between the finger pads, m.
 pub fn gripper_width(world: &PhysicsWorld, arm: &Arm) -> f32 {
     let mut q = [0.0; 8];

@@ -109,11 +109,7 @@ fn grasped<const V: u8>(scene: &TaskScene) -> bool {
     let around = (tcp - grasp).length() < 0.02
         && width < 2.0 * PEG_HALF[0] + 0.006
         && width > 2.0 * PEG_HALF[0] - 0.012;
-    around
-        && (V < 1 || {
-            let forces = robot::finger_forces(&scene.world, &scene.arm, scene.objects[0]);
-            forces[0].min(forces[1]) >= GRASP_FORCE
-        })
+    around && (V < 1 || robot::squeezes(&scene.world, &scene.arm, scene.objects[0], GRASP_FORCE))
 }
 
 /// The dense reward's terms `[reach, grasp, align, insert, success]` (see [`Insert`]) from

@@ -18,7 +18,7 @@ const GRASP_WIDTH: f32 = 0.062;
 /// while pressing it with 0–0.45 N: v1 called that a grasp, and the cube cannot be lifted.)
 pub const GRASP_FORCE: f32 = 0.6;
 
-/// `PickPlace-v0`: grasp a cube and bring it to a goal that may be in the air.
+/// `PickPlace-v2`: grasp a cube and bring it to a goal that may be in the air.
 ///
 /// * **Task**: the cube's centre within 5 cm of the goal.
 /// * **Observation**: robot (7) + object (22) = 29 slots.
@@ -41,8 +41,8 @@ pub const GRASP_FORCE: f32 = 0.6;
 /// `reach` = −0.5‖TCP − cube‖, `grasp` = +0.25 while grasped, `place` = −‖cube − goal‖,
 /// `success` = +1 — pushing the cube towards a goal on the table paid as much as carrying
 /// it, and PPO on it plateaued at 52–70% (docs/manipulation-learning.md).
-/// `PickPlace-v0` (`PickPlace<0>`) has v1's reward; its Φ differs: its `grasp` progress reaches 1 for
-/// any gripper closed to 6.2 cm near the cube, held cube or not, and its `place` progress
+/// `PickPlace-v0` (`PickPlace<0>`) has v1's reward; its Φ differs: its `grasp` progress
+/// reaches 1 for any gripper closed to 6.2 cm near the cube, held cube or not, and its `place` progress
 /// starts at 35 cm — so for a goal farther than 35 cm, closing an empty gripper beside the
 /// cube was worth exactly as much Φ (2/3) as holding it, and potential shaping paid
 /// nothing for the grasp.
@@ -67,11 +67,7 @@ fn grasped<const V: u8>(scene: &TaskScene) -> bool {
     let (c, tcp) = (cube(scene), robot::tcp(&scene.world, &scene.arm));
     let width = robot::gripper_width(&scene.world, &scene.arm);
     let around = (tcp - c).length() < NEAR && width < GRASP_WIDTH && width > 2.0 * CUBE_HALF - 0.02;
-    around
-        && (V < 2 || {
-            let forces = robot::finger_forces(&scene.world, &scene.arm, scene.objects[0]);
-            forces[0].min(forces[1]) >= GRASP_FORCE
-        })
+    around && (V < 2 || robot::squeezes(&scene.world, &scene.arm, scene.objects[0], GRASP_FORCE))
 }
 
 /// Stage and progress within it (see [`PickPlace`]'s stages), from what `evaluate` measures:
