@@ -504,6 +504,7 @@ fn the_shipped_manipulation_policies_load_and_succeed() {
         ("Push-v0", 1_400_000),
         ("Push-v1", 1_990_000),
         ("PickPlace-v2", 2_990_000),
+        ("Insert-v1", 3_990_000),
     ] {
         let dir = format!("assets/policies/{env}");
         let text = ok(&rapt(&[
