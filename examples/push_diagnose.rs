@@ -107,8 +107,7 @@ fn run(target: &Path, episodes: usize, seed: u64) -> anyhow::Result<serde_json::
         let actions = learner.act_deterministic(&obs);
         learner.env_actions(&actions, &space.low, &space.high, &mut env_actions);
         let b = venv.step(&env_actions)?;
-        for i in 0..n {
-            let e = &mut running[i];
+        for (i, e) in running.iter_mut().enumerate() {
             if b.ended[i] {
                 // `obs` is already the next episode's first: measure the last step on the
                 // final observation.
