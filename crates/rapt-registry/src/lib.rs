@@ -36,7 +36,6 @@ mod tests {
             "Reach-v0",
             "Push-v0",
             "Push-v1",
-            "Push-v2",
             "PickPlace-v2",
             "Drive-v0",
             "DriveDense-v0",

@@ -27,19 +27,16 @@ const PUSH_Z: f32 = 0.035;
 ///   the goal line; progress from 45 cm) → `push` (also entered when the cube is within
 ///   8 cm of the goal; cube to goal, progress from 35 cm to 5 cm).
 /// * **Reward** (dense): `reach` = −0.5‖TCP − push start‖ (−0.5‖TCP − cube‖ once the
-///   cube is within 8 cm of the goal, 0 while it is within 5 cm), `place` = −‖cube −
-///   goal‖, `success` = +1 on success.
+///   cube is within 8 cm of the goal), `place` = −‖cube − goal‖, `success` = +1 on
+///   success.
 ///
-/// `V` is the version: `Push-v2` (`Push<2>`, the default) is the task above, whose
-/// `reach` term is 0 (its best) while the task is solved, so the arm may back off a cube
-/// that is on the goal. `Push-v1` (`Push<1>`) keeps paying for the TCP next to the cube
-/// on the goal, which keeps it nudging the cube: policies trained on it lost the cube off
-/// the goal in about half their failures. `Push-v0` (`Push<0>`) is v1 whose `reach` term
-/// is −0.5‖TCP − cube‖ everywhere, which rewards touching the cube from any side — runs
-/// on it learned to push at very different speeds across seeds
-/// (docs/manipulation-learning.md). Everything but the `reach` term is the same in all.
+/// `V` is the version: `Push-v1` (`Push<1>`, the default) is the task above; `Push-v0`
+/// (`Push<0>`) is the same task whose `reach` term is −0.5‖TCP − cube‖ everywhere, which
+/// rewards touching the cube from any side — runs on it learned to push at very different
+/// speeds across seeds (docs/manipulation-learning.md). Everything but that reward term
+/// is the same in both.
 #[derive(Debug, Default)]
-pub struct Push<const V: u8 = 2> {
+pub struct Push<const V: u8 = 1> {
     phase: Phase,
     /// Steps spent in the current descent (a descent that stalls restarts farther back).
     descend_steps: u32,
@@ -76,8 +73,7 @@ fn push_start(cube: Vector, goal: Vector) -> Vector {
 impl<const V: u8> Task for Push<V> {
     const ID: &'static str = match V {
         0 => "Push-v0",
-        1 => "Push-v1",
-        _ => "Push-v2",
+        _ => "Push-v1",
     };
     const SUMMARY: &'static str = "push a 5 cm cube to a goal on the table (arm + gripper, rapier)";
     const TASK: &'static str = "Push the cube across the table onto the green target.";
@@ -152,12 +148,7 @@ impl<const V: u8> Task for Push<V> {
         } else {
             push_start(c, scene.goal)
         };
-        // v2: nothing to reach for once the cube is on the goal (the arm may back off).
-        terms[0] = if V >= 2 && eval.success {
-            0.0
-        } else {
-            -0.5 * (tcp - reach_to).length()
-        };
+        terms[0] = -0.5 * (tcp - reach_to).length();
         terms[1] = -to_goal;
         terms[2] = f32::from(u8::from(eval.success));
         terms.iter().sum()
