@@ -2,7 +2,9 @@
 //! report success split by the episode's start — the cube-to-goal distance, whether the
 //! push heads towards the arm's base or away from it, and whether the cube or the goal
 //! starts near the table's edge of the workspace — with the cube's distance to the goal at
-//! the end and at its closest (docs/manipulation-learning.md).
+//! the end and at its closest; and, for episodes whose cube reached the goal and left it,
+//! how fast the cube moved and how far the TCP was from it when it left
+//! (docs/manipulation-learning.md).
 //!
 //! `cargo run --release --example push_diagnose -- RUN_DIR_OR_CHECKPOINT [EPISODES] [SEED]`
 //!
@@ -17,9 +19,14 @@ use rapt_core::{VecEnv, VecEnvOptions};
 use rapt_ppo::{DeviceChoice, EVAL_SEED_OFFSET, Learner};
 use serde_json::json;
 
-/// Observation slots: cube x, goal x (m; y follows each).
+/// Observation slots: cube x, cube − TCP x, cube linear velocity x, goal x (m, m/s; y and
+/// z follow each).
 const CUBE_X: usize = 7;
+const CUBE_FROM_TCP: usize = 10;
+const CUBE_VELOCITY: usize = 17;
 const GOAL_X: usize = 23;
+/// Push's success radius, m.
+const SOLVED: f32 = 0.05;
 /// A cube or goal farther than this from the table's centre in x or y is "at the edge", m
 /// (both are drawn from ±0.15 m).
 const EDGE: f32 = 0.12;
@@ -34,6 +41,10 @@ struct Episode {
     success_once: bool,
     end_distance: f32,
     min_distance: f32,
+    /// The cube was on the goal at the previous step.
+    on_goal: bool,
+    /// When the cube last left the goal: the TCP's distance to it (m) and its speed (m/s).
+    left: Option<(f32, f32)>,
 }
 
 fn xy(row: &[f32], at: usize) -> (f32, f32) {
@@ -54,6 +65,23 @@ fn start(row: &[f32]) -> Episode {
     }
 }
 
+fn norm3(row: &[f32], at: usize) -> f32 {
+    (row[at].powi(2) + row[at + 1].powi(2) + row[at + 2].powi(2)).sqrt()
+}
+
+/// Track the cube on and off the goal after a step that ended at `row`.
+fn track(e: &mut Episode, row: &[f32]) -> f32 {
+    let d = distance(row);
+    let on_goal = d < SOLVED;
+    if e.on_goal && !on_goal {
+        e.left = Some((norm3(row, CUBE_FROM_TCP), norm3(row, CUBE_VELOCITY)));
+    }
+    e.on_goal = on_goal;
+    e.min_distance = e.min_distance.min(d);
+    e.success_once = e.success_once || on_goal;
+    d
+}
+
 fn distance(row: &[f32]) -> f32 {
     let (c, g) = (xy(row, CUBE_X), xy(row, GOAL_X));
     (g.0 - c.0).hypot(g.1 - c.1)
@@ -68,6 +96,20 @@ fn summary(eps: &[&Episode]) -> serde_json::Value {
         "success_once": eps.iter().filter(|e| e.success_once).count() as f64 / k,
         "mean_end_distance_m": mean(&|e| e.end_distance),
         "mean_closest_distance_m": mean(&|e| e.min_distance),
+    })
+}
+
+/// Where the cubes that reached the goal and ended off it were when they last left it.
+fn left(eps: &[&Episode]) -> serde_json::Value {
+    let leaving: Vec<(f32, f32)> = eps.iter().filter_map(|e| e.left).collect();
+    let k = leaving.len().max(1) as f64;
+    let mean =
+        |f: &dyn Fn(&(f32, f32)) -> f32| leaving.iter().map(|l| f64::from(f(l))).sum::<f64>() / k;
+    json!({
+        "episodes": eps.len(),
+        "mean_tcp_to_cube_when_leaving_m": mean(&|l| l.0),
+        "share_with_tcp_within_5cm_when_leaving": leaving.iter().filter(|l| l.0 < 0.05).count() as f64 / k,
+        "mean_cube_speed_when_leaving_m_per_s": mean(&|l| l.1),
     })
 }
 
@@ -111,18 +153,14 @@ fn run(target: &Path, episodes: usize, seed: u64) -> anyhow::Result<serde_json::
             if b.ended[i] {
                 // `obs` is already the next episode's first: measure the last step on the
                 // final observation.
-                e.end_distance = distance(b.final_obs_of(i));
-                e.min_distance = e.min_distance.min(e.end_distance);
+                e.end_distance = track(e, b.final_obs_of(i));
                 e.success = b.final_info.success[i];
-                e.success_once = e.success_once || e.success || e.min_distance < 0.05;
                 if done.len() < episodes {
                     done.push(e.clone());
                 }
                 *e = start(&b.obs[i * dim..(i + 1) * dim]);
             } else {
-                let d = distance(&b.obs[i * dim..(i + 1) * dim]);
-                e.min_distance = e.min_distance.min(d);
-                e.success_once = e.success_once || b.info.success[i];
+                track(e, &b.obs[i * dim..(i + 1) * dim]);
             }
         }
         raw.copy_from_slice(&b.obs);
@@ -141,6 +179,7 @@ fn run(target: &Path, episodes: usize, seed: u64) -> anyhow::Result<serde_json::
         "push_away_from_base": summary(&by(&|e| !e.towards_base)),
         "cube_or_goal_at_edge": summary(&by(&|e| e.at_edge)),
         "cube_and_goal_inside": summary(&by(&|e| !e.at_edge)),
+        "reached_the_goal_and_left_it": left(&by(&|e| e.success_once && !e.success)),
     }))
 }
 
