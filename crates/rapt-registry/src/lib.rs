@@ -36,6 +36,7 @@ mod tests {
             "Reach-v0",
             "Push-v0",
             "Push-v1",
+            "Push-v2",
             "PickPlace-v2",
             "Drive-v0",
             "DriveDense-v0",

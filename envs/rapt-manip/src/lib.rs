@@ -25,12 +25,13 @@ fn to_ron<T: serde::Serialize>(value: &T) -> String {
         .unwrap_or_else(|e| format!("<unprintable: {e}>"))
 }
 
-/// Register `Reach-v0`, `Push-v0`, `Push-v1`, `PickPlace-v0`, `PickPlace-v1`, `PickPlace-v2`,
-/// `Insert-v0` and `Insert-v1`.
+/// Register `Reach-v0`, `Push-v0`, `Push-v1`, `Push-v2`, `PickPlace-v0`, `PickPlace-v1`,
+/// `PickPlace-v2`, `Insert-v0` and `Insert-v1`.
 pub fn register(registry: &mut Registry) -> Result<(), EnvError> {
     registry.register(spec::<tasks::Reach>())?;
     registry.register(spec::<tasks::Push<0>>())?;
     registry.register(spec::<tasks::Push<1>>())?;
+    registry.register(spec::<tasks::Push<2>>())?;
     registry.register(spec::<tasks::PickPlace<0>>())?;
     registry.register(spec::<tasks::PickPlace<1>>())?;
     registry.register(spec::<tasks::PickPlace<2>>())?;

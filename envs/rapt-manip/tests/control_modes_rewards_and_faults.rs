@@ -104,6 +104,46 @@ fn push_v1_reaches_for_the_push_start_and_v0_for_the_cube() {
     assert_eq!(terms[0][1], terms[1][1]);
 }
 
+/// Push-v2's `place` term adds 0.5 (1 − tanh(10 d)) to v1's −d (d = ‖cube − goal‖, m):
+/// steep near the goal, so centring a cube inside the success radius pays. The other
+/// terms, and the trajectory, are v1's.
+#[test]
+fn push_v2_pays_for_centring_the_cube_on_the_goal() {
+    let mut registry = Registry::new();
+    rapt_manip::register(&mut registry).unwrap();
+    let mut runs = Vec::new();
+    for id in ["Push-v1", "Push-v2"] {
+        let mut env = registry.make(id, "", None).unwrap();
+        let layout = env.info_layout().clone();
+        let mut info = InfoBatch::new(1, &layout);
+        let mut obs = vec![0.0; env.observation_space().flat_dim()];
+        let mut action = vec![0.0; 4];
+        env.reset(Some(1000), &mut obs, info.get_mut(0)).unwrap();
+        let mut steps = Vec::new();
+        for _ in 0..100 {
+            assert!(env.expert_action(&mut action));
+            step(env.as_mut(), &action, &mut obs, &mut info);
+            let d = (Vector::new(obs[23], obs[24], obs[25]) - Vector::new(obs[7], obs[8], obs[9]))
+                .length();
+            steps.push((obs.clone(), d, info.terms(0).to_vec()));
+        }
+        runs.push(steps);
+    }
+    let mut closest = f32::MAX;
+    for ((obs1, d, t1), (obs2, _, t2)) in runs[0].iter().zip(&runs[1]) {
+        assert_eq!(obs1, obs2, "the same trajectory");
+        assert_eq!((t1[0], t1[2]), (t2[0], t2[2]), "reach and success are v1's");
+        assert!((t1[1] + d).abs() < 1e-4, "v1 place = -d: {t1:?}, d {d}");
+        let bonus = 0.5 * (1.0 - (10.0 * d).tanh());
+        assert!(
+            (t2[1] - (t1[1] + bonus)).abs() < 1e-4,
+            "{t2:?} vs {t1:?}, d {d}"
+        );
+        closest = closest.min(*d);
+    }
+    assert!(closest < 0.05, "the expert brings the cube onto the goal");
+}
+
 #[test]
 fn a_physics_blow_up_truncates_counts_and_never_leaks_nan() {
     let mut env = ManipEnv::new(Push::<0>::default(), ManipParams::default(), "Push-v0").unwrap();

@@ -27,16 +27,19 @@ const PUSH_Z: f32 = 0.035;
 ///   the goal line; progress from 45 cm) → `push` (also entered when the cube is within
 ///   8 cm of the goal; cube to goal, progress from 35 cm to 5 cm).
 /// * **Reward** (dense): `reach` = −0.5‖TCP − push start‖ (−0.5‖TCP − cube‖ once the
-///   cube is within 8 cm of the goal), `place` = −‖cube − goal‖, `success` = +1 on
-///   success.
+///   cube is within 8 cm of the goal), `place` = −d + 0.5 (1 − tanh(10 d)) with d =
+///   ‖cube − goal‖ (m; the tanh part is 5× as steep near the goal as the linear part, so
+///   centring the cube pays), `success` = +1 on success.
 ///
-/// `V` is the version: `Push-v1` (`Push<1>`, the default) is the task above; `Push-v0`
-/// (`Push<0>`) is the same task whose `reach` term is −0.5‖TCP − cube‖ everywhere, which
-/// rewards touching the cube from any side — runs on it learned to push at very different
-/// speeds across seeds (docs/manipulation-learning.md). Everything but that reward term
-/// is the same in both.
+/// `V` is the version: `Push-v2` (`Push<2>`, the default) is the task above. `Push-v1`
+/// (`Push<1>`) pays `place` = −‖cube − goal‖ alone, whose slope (1 per metre) pays little
+/// for centring a cube that is already inside the success radius: its policies left cubes
+/// near the radius' edge, where they crept out. `Push-v0` (`Push<0>`) is v1 whose `reach`
+/// term is −0.5‖TCP − cube‖ everywhere, which rewards touching the cube from any side —
+/// runs on it learned to push at very different speeds across seeds
+/// (docs/manipulation-learning.md). Everything but those reward terms is the same in all.
 #[derive(Debug, Default)]
-pub struct Push<const V: u8 = 1> {
+pub struct Push<const V: u8 = 2> {
     phase: Phase,
     /// Steps spent in the current descent (a descent that stalls restarts farther back).
     descend_steps: u32,
@@ -73,7 +76,8 @@ fn push_start(cube: Vector, goal: Vector) -> Vector {
 impl<const V: u8> Task for Push<V> {
     const ID: &'static str = match V {
         0 => "Push-v0",
-        _ => "Push-v1",
+        1 => "Push-v1",
+        _ => "Push-v2",
     };
     const SUMMARY: &'static str = "push a 5 cm cube to a goal on the table (arm + gripper, rapier)";
     const TASK: &'static str = "Push the cube across the table onto the green target.";
@@ -149,7 +153,12 @@ impl<const V: u8> Task for Push<V> {
             push_start(c, scene.goal)
         };
         terms[0] = -0.5 * (tcp - reach_to).length();
-        terms[1] = -to_goal;
+        // v2 adds a term steep near the goal: centring a cube inside the radius pays.
+        terms[1] = if V >= 2 {
+            -to_goal + 0.5 * (1.0 - (10.0 * to_goal).tanh())
+        } else {
+            -to_goal
+        };
         terms[2] = f32::from(u8::from(eval.success));
         terms.iter().sum()
     }
