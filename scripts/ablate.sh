@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: scripts/ablate.sh OUT SPEC_FILE}
 spec=${2:?usage: scripts/ablate.sh OUT SPEC_FILE}
-bin=./target/release/rapt
+bin=${RAPT_BIN:-./target/release/rapt}
 [ -x "$bin" ] || cargo build --release -q --bin rapt
 mkdir -p "$out"
 

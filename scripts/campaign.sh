@@ -16,7 +16,7 @@ while (($#)) && [ "$1" != "--" ]; do
     shift
 done
 [ "${1:-}" = "--" ] && shift
-bin=./target/release/rapt
+bin=${RAPT_BIN:-./target/release/rapt}
 [ -x "$bin" ] || cargo build --release -q --bin rapt
 mkdir -p "$out"
 for seed in "${seeds[@]}"; do
