@@ -1,41 +1,18 @@
+//! One arm inside one world: joint state, position motors, IK.
+
 use rapier3d::dynamics::{InverseKinematicsOption, JointAxesMask, MultibodyIndex};
 use rapier3d::prelude::*;
-use rapier3d_urdf::{UrdfLoaderOptions, UrdfMultibodyOptions, UrdfRobot};
+use rapier3d_urdf::UrdfMultibodyOptions;
 
-use crate::SimError;
-
-/// What a joint does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JointKind {
-    /// Rotation about the joint axis, rad.
-    Revolute,
-    /// Translation along the joint axis, m.
-    Prismatic,
-}
-
-/// One actuated joint as the URDF describes it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct JointSpec {
-    /// URDF joint name.
-    pub name: String,
-    /// Revolute or prismatic.
-    pub kind: JointKind,
-    /// Lower limit, rad or m.
-    pub lower: f32,
-    /// Upper limit, rad or m.
-    pub upper: f32,
-    /// Largest motor effort, N·m or N (URDF `effort`).
-    pub effort: f32,
-    /// Largest speed, rad/s or m/s (URDF `velocity`).
-    pub velocity: f32,
-}
+use crate::arm_model::{ArmModel, JointKind, JointSpec, LinkMesh};
 
 /// Position-motor gains.
 ///
-/// Revolute joints use acceleration-based gains (independent of link masses); prismatic
-/// joints (fingers) use force-based gains, so that a closed gripper squeezes with a real
-/// force instead of one scaled by the fingers' tiny mass.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Revolute joints use acceleration-based gains (independent of link masses) unless
+/// `revolute_force` gives force-based ones; prismatic joints (fingers) use force-based
+/// gains, so that a closed gripper squeezes with a real force instead of one scaled by the
+/// fingers' tiny mass. Every motor is capped by its joint's URDF effort.
+#[derive(Debug, Clone, PartialEq)]
 pub struct MotorGains {
     /// Revolute stiffness, 1/s² (default 400: a 20 rad/s natural frequency).
     pub stiffness: f32,
@@ -46,6 +23,14 @@ pub struct MotorGains {
     pub prismatic_stiffness: f32,
     /// Prismatic damping, N·s/m (default 20).
     pub prismatic_damping: f32,
+    /// Force-based gains of the revolute joints, `[stiffness N·m/rad, damping N·m·s/rad]`
+    /// per actuated joint in URDF order (a prismatic joint's entry is unused; default
+    /// none). When set they replace `stiffness` and
+    /// `damping`: torques then act on the links' real inertia, as a real arm's joint
+    /// impedance controller does. Arms whose proximal joints carry heavy links need them:
+    /// on the Franka Panda, acceleration-based gains left joints 1 and 3 several hundredths
+    /// of a radian off their targets for seconds.
+    pub revolute_force: Option<Vec<[f32; 2]>>,
 }
 
 impl Default for MotorGains {
@@ -55,91 +40,16 @@ impl Default for MotorGains {
             damping: 40.0,
             prismatic_stiffness: 400.0,
             prismatic_damping: 20.0,
+            revolute_force: None,
         }
     }
-}
-
-/// A parsed URDF arm, ready to be inserted into any number of worlds.
-#[derive(Debug, Clone)]
-pub struct ArmModel {
-    name: String,
-    robot: UrdfRobot,
-    joints: Vec<JointSpec>,
-    links: Vec<String>,
 }
 
 impl ArmModel {
-    /// Parse `urdf` (named `name` in errors). Only revolute and prismatic joints are
-    /// accepted; the first link is the fixed base.
-    pub fn from_urdf_str(name: &str, urdf: &str) -> Result<Self, SimError> {
-        let err = |message: String| SimError::Urdf {
-            name: name.to_string(),
-            message,
-        };
-        let parsed = urdf_rs::read_from_string(urdf).map_err(|e| err(e.to_string()))?;
-        let mut joints = Vec::new();
-        for j in &parsed.joints {
-            let kind = match j.joint_type {
-                urdf_rs::JointType::Revolute => JointKind::Revolute,
-                urdf_rs::JointType::Prismatic => JointKind::Prismatic,
-                ref other => {
-                    return Err(SimError::Model {
-                        name: name.to_string(),
-                        message: format!(
-                            "joint `{}` is {other:?}; only revolute and prismatic joints are supported",
-                            j.name
-                        ),
-                    });
-                }
-            };
-            joints.push(JointSpec {
-                name: j.name.clone(),
-                kind,
-                lower: j.limit.lower as f32,
-                upper: j.limit.upper as f32,
-                effort: j.limit.effort as f32,
-                velocity: j.limit.velocity as f32,
-            });
-        }
-        let options = UrdfLoaderOptions {
-            make_roots_fixed: true,
-            ..UrdfLoaderOptions::default()
-        };
-        let (robot, _) = UrdfRobot::from_str(urdf, options, std::path::Path::new("."))
-            .map_err(|e| err(e.to_string()))?;
-        let links = parsed.links.iter().map(|l| l.name.clone()).collect();
-        Ok(Self {
-            name: name.to_string(),
-            robot,
-            joints,
-            links,
-        })
-    }
-
-    /// The robot's name as given.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The actuated joints, in URDF order.
-    pub fn joints(&self) -> &[JointSpec] {
-        &self.joints
-    }
-
-    /// Index of the joint called `name`.
-    pub fn joint_index(&self, name: &str) -> Option<usize> {
-        self.joints.iter().position(|j| j.name == name)
-    }
-
-    /// Index of the link called `name` (URDF order).
-    pub fn link_index(&self, name: &str) -> Option<usize> {
-        self.links.iter().position(|l| l == name)
-    }
-
-    /// Insert the arm with its base at `base`, joints at `q` (one value per joint) with
-    /// motors holding `q`. Links ignore gravity (an ideally gravity-compensated arm, as
-    /// real arm controllers provide) and never sleep (sleeping bodies ignore new motor
-    /// targets).
+    /// Insert the arm with its base at `base`, joints at `q` (one value per actuated
+    /// joint) with motors holding `q`. Links ignore gravity (an ideally
+    /// gravity-compensated arm, as real arm controllers provide), never sleep (sleeping
+    /// bodies ignore new motor targets) and do not collide with each other.
     pub fn insert(
         &self,
         world: &mut PhysicsWorld,
@@ -147,6 +57,15 @@ impl ArmModel {
         q: &[f32],
         gains: MotorGains,
     ) -> Arm {
+        if let Some(force) = &gains.revolute_force {
+            assert!(
+                force.len() >= self.joints.len(),
+                "{}: revolute_force has {} entries for {} actuated joints",
+                self.name,
+                force.len(),
+                self.joints.len()
+            );
+        }
         let mut robot = self.robot.clone();
         robot.append_transform(&base);
         let handles = robot.insert_using_multibody_joints(
@@ -155,27 +74,31 @@ impl ArmModel {
             &mut world.multibody_joints,
             UrdfMultibodyOptions::DISABLE_SELF_CONTACTS,
         );
-        let links: Vec<RigidBodyHandle> = handles.links.iter().map(|l| l.body).collect();
-        for (i, &h) in links.iter().enumerate() {
+        let bodies: Vec<RigidBodyHandle> = handles.links.iter().map(|l| l.body).collect();
+        for (i, &h) in bodies.iter().enumerate() {
             let body = &mut world.bodies[h];
             *body.activation_mut() = RigidBodyActivation::cannot_sleep();
             if i > 0 {
                 body.set_gravity_scale(0.0, true);
             }
         }
-        let root = links[0];
         let index = world
             .multibody_joints
-            .rigid_body_link(root)
+            .rigid_body_link(bodies[0])
             .map(|l| l.multibody)
             .expect("an arm with joints forms a multibody");
-        let joint_links: Vec<usize> = handles
-            .joints
+        let joint_links: Vec<usize> = self
+            .joint_slots
             .iter()
-            .map(|j| {
-                let h = j.joint.expect("multibody joint created");
+            .map(|&slot| {
+                let h = handles.joints[slot].joint.expect("multibody joint created");
                 world.multibody_joints.get(h).expect("joint exists").1
             })
+            .collect();
+        let links = self
+            .link_slots
+            .iter()
+            .map(|s| s.map(|s| bodies[s]))
             .collect();
         let arm = Arm {
             index,
@@ -183,6 +106,7 @@ impl ArmModel {
             joint_links,
             specs: self.joints.clone(),
             gains,
+            meshes: self.meshes.clone(),
         };
         arm.set_positions(world, q);
         arm
@@ -193,10 +117,12 @@ impl ArmModel {
 #[derive(Debug, Clone)]
 pub struct Arm {
     index: MultibodyIndex,
-    links: Vec<RigidBodyHandle>,
+    /// Body of each URDF link (`None`: a bare frame merged into its parent).
+    links: Vec<Option<RigidBodyHandle>>,
     joint_links: Vec<usize>,
     specs: Vec<JointSpec>,
     gains: MotorGains,
+    meshes: Vec<LinkMesh>,
 }
 
 fn axis_of(kind: JointKind) -> (JointAxis, usize) {
@@ -213,14 +139,20 @@ impl Arm {
         &self.specs
     }
 
-    /// Rigid body of link `i` (URDF link order; 0 is the base).
+    /// Rigid body of link `i` (URDF link order). Panics for a bare frame merged into its
+    /// parent ([`ArmModel::has_body`] is false): use the parent and an offset.
     pub fn link_body(&self, i: usize) -> RigidBodyHandle {
-        self.links[i]
+        self.links[i].unwrap_or_else(|| panic!("URDF link {i} is a bare frame with no body"))
+    }
+
+    /// The links' meshes with the bodies that carry them, for drawing.
+    pub fn meshes(&self) -> impl Iterator<Item = (RigidBodyHandle, &LinkMesh)> {
+        self.meshes.iter().map(|m| (self.link_body(m.link), m))
     }
 
     /// World pose of link `i`.
     pub fn link_pose(&self, world: &PhysicsWorld, i: usize) -> Pose {
-        *world.bodies[self.links[i]].position()
+        *world.bodies[self.link_body(i)].position()
     }
 
     fn multibody<'a>(&self, world: &'a PhysicsWorld) -> &'a Multibody {
@@ -251,7 +183,7 @@ impl Arm {
     /// Set motor targets (clamped to the joint limits) for the joints `first..` with
     /// `targets`.
     pub fn set_targets(&self, world: &mut PhysicsWorld, first: usize, targets: &[f32]) {
-        let gains = self.gains;
+        let gains = &self.gains;
         let mb = world
             .multibody_joints
             .get_multibody_mut(self.index)
@@ -259,13 +191,17 @@ impl Arm {
         for (k, &t) in targets.iter().enumerate() {
             let (spec, l) = (&self.specs[first + k], self.joint_links[first + k]);
             let (axis, _) = axis_of(spec.kind);
-            let (model, k, c) = match spec.kind {
-                JointKind::Revolute => (
+            let (model, k, c) = match (spec.kind, &gains.revolute_force) {
+                (JointKind::Revolute, Some(force)) => {
+                    let [k, c] = force[first + k];
+                    (MotorModel::ForceBased, k, c)
+                }
+                (JointKind::Revolute, None) => (
                     MotorModel::AccelerationBased,
                     gains.stiffness,
                     gains.damping,
                 ),
-                JointKind::Prismatic => (
+                (JointKind::Prismatic, _) => (
                     MotorModel::ForceBased,
                     gains.prismatic_stiffness,
                     gains.prismatic_damping,
@@ -326,7 +262,7 @@ impl Arm {
         };
         let link_id = world
             .multibody_joints
-            .rigid_body_link(self.links[link])
+            .rigid_body_link(self.link_body(link))
             .expect("link in multibody")
             .id;
         let movable_links: Vec<usize> = self.joint_links[..movable].to_vec();

@@ -20,4 +20,16 @@ pub enum SimError {
         /// What is missing or wrong.
         message: String,
     },
+    /// A mesh the URDF names could not be found or read.
+    #[error("URDF `{name}`: link `{link}`: mesh `{mesh}`: {message}")]
+    Mesh {
+        /// Robot file or name.
+        name: String,
+        /// The link whose collision element names the mesh.
+        link: String,
+        /// The mesh file name as the URDF writes it.
+        mesh: String,
+        /// What went wrong.
+        message: String,
+    },
 }

@@ -4,13 +4,16 @@
 #![warn(missing_docs)]
 
 mod arm;
+mod arm_model;
 mod error;
 mod health;
 pub mod render;
+pub mod stl;
 mod vehicle;
 mod world;
 
-pub use arm::{Arm, ArmModel, JointKind, JointSpec};
+pub use arm::{Arm, MotorGains};
+pub use arm_model::{ArmModel, COARSE_CELL, JointKind, JointSpec, LinkMesh, MeshResolver};
 pub use error::SimError;
 pub use health::{Health, check_health};
 pub use vehicle::{Vehicle, VehicleConfig, VehicleState, add_ground};

@@ -1,11 +1,15 @@
 //! A small CPU rasterizer for camera views: depth-buffered, flat-shaded triangles of the
-//! scene's primitives (boxes, spheres, cylinders, flat quads), RGB `u8`, no GPU and no
-//! display. Deterministic: the same scene and camera give the same bytes.
+//! scene's primitives (boxes, spheres, cylinders) and triangle meshes (robot links), RGB
+//! `u8`, no GPU and no display. Deterministic: the same scene and camera give the same bytes.
 //!
 //! Conventions: world z up; a camera looks from `eye` at `target`; pixels are row-major,
 //! row 0 at the top; near plane 0.02 m, triangles are clipped against it.
 
+use std::sync::Arc;
+
 use rapier3d::prelude::{Pose, Vector};
+
+use crate::stl::TriangleMesh;
 
 /// An RGB colour.
 pub type Rgb = [u8; 3];
@@ -28,7 +32,7 @@ pub struct Camera {
 }
 
 /// A shape to draw, in its own frame.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Primitive {
     /// A box with these half extents, m.
     Cuboid([f32; 3]),
@@ -36,10 +40,12 @@ pub enum Primitive {
     Ball(f32),
     /// A cylinder along local z: radius and half height, m.
     Cylinder(f32, f32),
+    /// A triangle mesh, m (shared, so a scene's items are cheap to rebuild every frame).
+    Mesh(Arc<TriangleMesh>),
 }
 
 /// A shape placed in the world with a colour.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Item {
     /// The shape.
     pub primitive: Primitive,
@@ -78,7 +84,8 @@ fn cross(a: V3, b: V3) -> V3 {
     ]
 }
 
-fn normalize(a: V3) -> V3 {
+/// `a` scaled to unit length (zero stays zero).
+pub fn normalize(a: V3) -> V3 {
     let l = dot(a, a).sqrt().max(1e-12);
     [a[0] / l, a[1] / l, a[2] / l]
 }
@@ -178,8 +185,35 @@ fn meshes() -> &'static Meshes {
 /// Colour of the background (sky), RGB.
 pub const BACKGROUND: Rgb = [200, 214, 230];
 
-/// Render `items` seen by `camera` into `frame` (resized to the camera's size).
+/// Direction towards the default light (not normalized): above, in front and to the left.
+pub const LIGHT_DIRECTION: [f32; 3] = [0.4, 0.3, 1.0];
+
+/// The scene's light: a directional light plus a fixed ambient share of 0.35.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Light {
+    /// Direction towards the light (normalized when drawing).
+    pub direction: [f32; 3],
+    /// Colour per channel, 1 = white (multiplies every shaded colour).
+    pub color: [f32; 3],
+}
+
+impl Default for Light {
+    fn default() -> Self {
+        Self {
+            direction: LIGHT_DIRECTION,
+            color: [1.0; 3],
+        }
+    }
+}
+
+/// Render `items` seen by `camera` into `frame` (resized to the camera's size) under the
+/// default light.
 pub fn render(camera: &Camera, items: &[Item], frame: &mut Frame) {
+    render_lit(camera, items, &Light::default(), frame);
+}
+
+/// Render `items` seen by `camera` under `light` into `frame`.
+pub fn render_lit(camera: &Camera, items: &[Item], light: &Light, frame: &mut Frame) {
     let (w, h) = (camera.width, camera.height);
     frame.width = w;
     frame.height = h;
@@ -194,47 +228,86 @@ pub fn render(camera: &Camera, items: &[Item], frame: &mut Frame) {
     let r = normalize(cross(f, camera.up));
     let u = cross(r, f);
     let focal = 0.5 * h as f32 / (0.5 * camera.fov_y).tan();
-    let light = normalize([0.4, 0.3, 1.0]);
+    let (tint, light) = (light.color, normalize(light.direction));
+    let light_cam = [dot(light, r), dot(light, u), dot(light, f)];
     let meshes = meshes();
+    let mut corners: Vec<V3> = Vec::new();
+    let draw = |world: [V3; 3], color: Rgb, depth: &mut [f32], rgb: &mut [u8]| {
+        let normal = normalize(cross(sub(world[1], world[0]), sub(world[2], world[0])));
+        // Back-face culling: skip faces turned away from the eye.
+        if dot(normal, sub(world[0], camera.eye)) >= 0.0 {
+            return;
+        }
+        let shade = 0.35 + 0.65 * dot(normal, light).max(0.0);
+        let color = [0, 1, 2].map(|k| (f32::from(color[k]) * shade * tint[k]).min(255.0) as u8);
+        // Camera coordinates: (x right, y up, z forward).
+        let cam = world.map(|p| {
+            let d = sub(p, camera.eye);
+            [dot(d, r), dot(d, u), dot(d, f)]
+        });
+        let (clipped, n) = clip_near(cam);
+        for t in &clipped[..n] {
+            raster_triangle(t, focal, w, h, color, depth, rgb);
+        }
+    };
     for item in items {
-        let (mesh, scale): (&[[V3; 3]], V3) = match item.primitive {
-            Primitive::Cuboid(half) => (&meshes.cube, half),
-            Primitive::Ball(radius) => (&meshes.sphere, [radius; 3]),
-            Primitive::Cylinder(radius, half) => (&meshes.cylinder, [radius, radius, half]),
+        let (mesh, scale): (&[[V3; 3]], V3) = match &item.primitive {
+            Primitive::Cuboid(half) => (&meshes.cube, *half),
+            Primitive::Ball(radius) => (&meshes.sphere, [*radius; 3]),
+            Primitive::Cylinder(radius, half) => (&meshes.cylinder, [*radius, *radius, *half]),
+            Primitive::Mesh(mesh) => {
+                // Each shared corner goes to camera coordinates once; a mesh wholly
+                // behind the near plane or beside the view is skipped.
+                corners.clear();
+                corners.extend(mesh.vertices.iter().map(|p| {
+                    let v = item.pose * Vector::new(p[0], p[1], p[2]);
+                    let d = sub([v.x, v.y, v.z], camera.eye);
+                    [dot(d, r), dot(d, u), dot(d, f)]
+                }));
+                if outside_view(&corners, focal, w, h) {
+                    continue;
+                }
+                for t in &mesh.triangles {
+                    let cam = t.map(|i| corners[i as usize]);
+                    let normal = cross(sub(cam[1], cam[0]), sub(cam[2], cam[0]));
+                    // Back-face culling: the eye is the origin here.
+                    if dot(normal, cam[0]) >= 0.0 {
+                        continue;
+                    }
+                    let shade = 0.35 + 0.65 * dot(normalize(normal), light_cam).max(0.0);
+                    let color = [0, 1, 2]
+                        .map(|k| (f32::from(item.color[k]) * shade * tint[k]).min(255.0) as u8);
+                    let (clipped, n) = clip_near(cam);
+                    for t in &clipped[..n] {
+                        raster_triangle(t, focal, w, h, color, &mut depth, &mut frame.rgb);
+                    }
+                }
+                continue;
+            }
         };
         let to_world = |p: V3| -> V3 {
             let v = item.pose * Vector::new(p[0] * scale[0], p[1] * scale[1], p[2] * scale[2]);
             [v.x, v.y, v.z]
         };
         for tri in mesh {
-            let world = tri.map(to_world);
-            let normal = normalize(cross(sub(world[1], world[0]), sub(world[2], world[0])));
-            // Back-face culling: skip faces turned away from the eye.
-            if dot(normal, sub(world[0], camera.eye)) >= 0.0 {
-                continue;
-            }
-            let shade = 0.35 + 0.65 * dot(normal, light).max(0.0);
-            let color = item.color.map(|c| (f32::from(c) * shade).min(255.0) as u8);
-            // Camera coordinates: (x right, y up, z forward).
-            let cam = world.map(|p| {
-                let d = sub(p, camera.eye);
-                [dot(d, r), dot(d, u), dot(d, f)]
-            });
-            for clipped in clip_near(cam) {
-                raster_triangle(&clipped, focal, w, h, color, &mut depth, &mut frame.rgb);
-            }
+            draw(tri.map(to_world), item.color, &mut depth, &mut frame.rgb);
         }
     }
 }
 
 /// Render into a bare RGB buffer (`camera.height × camera.width × 3` bytes, reused).
 pub fn render_rgb(camera: &Camera, items: &[Item], rgb: &mut Vec<u8>) {
+    render_rgb_lit(camera, items, &Light::default(), rgb);
+}
+
+/// [`render_rgb`] under `light`.
+pub fn render_rgb_lit(camera: &Camera, items: &[Item], light: &Light, rgb: &mut Vec<u8>) {
     let mut frame = Frame {
         width: camera.width,
         height: camera.height,
         rgb: std::mem::take(rgb),
     };
-    render(camera, items, &mut frame);
+    render_lit(camera, items, light, &mut frame);
     *rgb = frame.rgb;
 }
 
@@ -261,34 +334,52 @@ impl Camera {
 
 const NEAR: f32 = 0.02;
 
-/// Clip a camera-space triangle against z = NEAR: 0, 1 or 2 triangles.
-fn clip_near(t: [V3; 3]) -> Vec<[V3; 3]> {
-    let inside: Vec<bool> = t.iter().map(|p| p[2] > NEAR).collect();
+/// Whether camera-space points all lie behind the near plane, or all beyond one side of
+/// the image (so no triangle between them can show).
+fn outside_view(points: &[V3], focal: f32, w: usize, h: usize) -> bool {
+    let (half_w, half_h) = (0.5 * w as f32 / focal, 0.5 * h as f32 / focal);
+    let all = |test: &dyn Fn(&V3) -> bool| points.iter().all(test);
+    all(&|p| p[2] <= NEAR)
+        || all(&|p| p[0] > half_w * p[2] && p[2] > 0.0)
+        || all(&|p| p[0] < -half_w * p[2] && p[2] > 0.0)
+        || all(&|p| p[1] > half_h * p[2] && p[2] > 0.0)
+        || all(&|p| p[1] < -half_h * p[2] && p[2] > 0.0)
+}
+
+/// Clip a camera-space triangle against z = NEAR: 0, 1 or 2 triangles (the first `n`
+/// of the array), without allocating.
+fn clip_near(t: [V3; 3]) -> ([[V3; 3]; 2], usize) {
+    let inside = t.map(|p| p[2] > NEAR);
     let count = inside.iter().filter(|&&b| b).count();
     if count == 3 {
-        return vec![t];
+        return ([t, t], 1);
     }
     if count == 0 {
-        return Vec::new();
+        return ([t, t], 0);
     }
     let cut = |a: V3, b: V3| -> V3 {
         let s = (NEAR - a[2]) / (b[2] - a[2]);
         [a[0] + (b[0] - a[0]) * s, a[1] + (b[1] - a[1]) * s, NEAR]
     };
-    let mut poly = Vec::with_capacity(4);
+    let mut poly = [[0.0; 3]; 4];
+    let mut len = 0;
     for k in 0..3 {
         let (a, b) = (t[k], t[(k + 1) % 3]);
         let (ia, ib) = (inside[k], inside[(k + 1) % 3]);
         if ia {
-            poly.push(a);
+            poly[len] = a;
+            len += 1;
         }
         if ia != ib {
-            poly.push(cut(a, b));
+            poly[len] = cut(a, b);
+            len += 1;
         }
     }
-    (1..poly.len() - 1)
-        .map(|k| [poly[0], poly[k], poly[k + 1]])
-        .collect()
+    // One vertex inside: a triangle; two inside: a quad, split in two.
+    (
+        [[poly[0], poly[1], poly[2]], [poly[0], poly[2], poly[3]]],
+        len - 2,
+    )
 }
 
 fn raster_triangle(
@@ -314,6 +405,7 @@ fn raster_triangle(
     if area.abs() < 1e-12 {
         return;
     }
+    let sign = area.signum();
     let bound = |k: usize, lo: f64, hi: f64| {
         let min = p
             .iter()
@@ -338,14 +430,12 @@ fn raster_triangle(
             let e = |a: [f64; 3], b: [f64; 3]| {
                 (b[0] - a[0]) * (py - a[1]) - (b[1] - a[1]) * (px - a[0])
             };
-            let (w0, w1, w2) = (
-                e(p[1], p[2]) / area,
-                e(p[2], p[0]) / area,
-                e(p[0], p[1]) / area,
-            );
-            if w0 < 0.0 || w1 < 0.0 || w2 < 0.0 {
+            let (e0, e1, e2) = (e(p[1], p[2]), e(p[2], p[0]), e(p[0], p[1]));
+            // Inside when every e / area ≥ 0: test the signs first, divide only inside.
+            if e0 * sign < 0.0 || e1 * sign < 0.0 || e2 * sign < 0.0 {
                 continue;
             }
+            let (w0, w1, w2) = (e0 / area, e1 / area, e2 / area);
             // Interpolate 1/z linearly in screen space; nearer wins.
             let z = (1.0 / (w0 * p[0][2] + w1 * p[1][2] + w2 * p[2][2])) as f32;
             let k = y * w + x;
@@ -395,7 +485,7 @@ mod tests {
             rgb: Vec::new(),
         };
         // Drawn in either order, the red box in front covers the middle.
-        for items in [[red, blue], [blue, red]] {
+        for items in [[red.clone(), blue.clone()], [blue, red]] {
             render(&camera(), &items, &mut frame);
             let centre = 3 * (32 * 64 + 32);
             let c = &frame.rgb[centre..centre + 3];

@@ -3,7 +3,7 @@ use rapt_sim::rapier3d::prelude::*;
 use rapt_sim::{Health, WorldConfig, check_health, new_world};
 
 use crate::params::{ControlMode, ManipParams, RewardMode};
-use crate::robot;
+use crate::robot::{self, Robot};
 use crate::task::{Task, TaskEvaluation, TaskScene};
 
 /// Observation slots every task starts with: TCP position (3, m), TCP velocity (3, m/s),
@@ -19,6 +19,7 @@ const MAX_ANGULAR_SPEED: f32 = 200.0;
 pub struct ManipEnv<T: Task> {
     task: T,
     params: ManipParams,
+    robot: &'static Robot,
     scene: Option<TaskScene>,
     rng: Rng,
     observation_space: Space,
@@ -27,16 +28,32 @@ pub struct ManipEnv<T: Task> {
     n_terms: usize,
     last_eval: TaskEvaluation,
     blowups: u32,
+    /// Actions waiting out the actuation latency, oldest first.
+    pending: std::collections::VecDeque<Vec<f32>>,
 }
 
 impl<T: Task> ManipEnv<T> {
-    /// An env for `task` with `params`.
+    /// An env for `task` with `params` (`params.robot` unset: the RaptArm).
     pub fn new(task: T, params: ManipParams, id: &str) -> Result<Self, EnvError> {
         rapt_config::check_params(id, &params)?;
+        if let Some(r) = &params.randomize
+            && r.object_scale[1] > T::MAX_OBJECT_SCALE
+        {
+            return Err(EnvError::InvalidParams {
+                id: id.to_string(),
+                message: format!(
+                    "randomize.object_scale = [{}, {}]: this task is unsolvable above {:.3} (a peg must still fit its hole)",
+                    r.object_scale[0],
+                    r.object_scale[1],
+                    T::MAX_OBJECT_SCALE
+                ),
+            });
+        }
+        let robot = Robot::get(params.robot.unwrap_or_default());
         let obs_dim = ROBOT_OBS + task.obs_dim();
         let act_dim = match params.control {
             ControlMode::EndEffectorDelta => 4,
-            ControlMode::JointDelta => robot::ARM_JOINTS + 1,
+            ControlMode::JointDelta => robot.arm_joints + 1,
         };
         let terms: Vec<&str> = match params.reward {
             RewardMode::Dense => task.reward_terms().to_vec(),
@@ -70,12 +87,19 @@ impl<T: Task> ManipEnv<T> {
             layout: InfoLayout::new(&terms, &metrics),
             task,
             params,
+            robot,
             scene: None,
             rng: rng_from_seed(0),
             n_terms,
             last_eval: TaskEvaluation::default(),
             blowups: 0,
+            pending: std::collections::VecDeque::new(),
         })
+    }
+
+    /// The robot this env runs.
+    pub fn robot(&self) -> &'static Robot {
+        self.robot
     }
 
     /// The current scene (after the first reset).
@@ -86,6 +110,11 @@ impl<T: Task> ManipEnv<T> {
     /// The current scene, mutable: for tests and tools that perturb the simulation.
     pub fn scene_mut(&mut self) -> Option<&mut TaskScene> {
         self.scene.as_mut()
+    }
+
+    /// This episode's domain-randomization draws (after the first reset).
+    pub fn draws(&self) -> Option<&crate::randomize::EpisodeDraws> {
+        self.scene.as_ref().map(|s| &s.draws)
     }
 
     fn build_scene(&self) -> TaskScene {
@@ -99,19 +128,27 @@ impl<T: Task> ManipEnv<T> {
             length_unit: 0.1,
         };
         let mut world = new_world(&config);
-        // The table: a fixed slab whose top is z = 0.
-        world.insert(
+        // The table: a fixed slab whose top is z = 0 (collider index 0).
+        let (table, _) = world.insert(
             RigidBodyBuilder::fixed().translation(Vector::new(0.0, 0.0, -0.05)),
             ColliderBuilder::cuboid(0.7, 0.7, 0.05).friction(0.8),
         );
-        let arm = robot::insert(&mut world);
+        let arm = self.robot.insert(&mut world);
         let objects = self.task.build(&mut world);
         TaskScene {
             world,
+            table,
+            robot: self.robot,
             arm,
             objects,
             goal: Vector::ZERO,
             object_color: self.params.object_color.unwrap_or(crate::views::OBJECT),
+            spread: self
+                .params
+                .randomize
+                .as_ref()
+                .map_or(0.0, |r| r.placement_spread),
+            draws: Default::default(),
         }
     }
 
@@ -141,11 +178,11 @@ impl<T: Task> ManipEnv<T> {
                 state
             }
         };
-        let tcp = robot::tcp(&scene.world, &scene.arm);
-        let v = robot::tcp_velocity(&scene.world, &scene.arm);
+        let tcp = scene.tcp();
+        let v = scene.tcp_velocity();
         obs[..3].copy_from_slice(&[tcp.x, tcp.y, tcp.z]);
         obs[3..6].copy_from_slice(&[v.x, v.y, v.z]);
-        obs[6] = robot::gripper_width(&scene.world, &scene.arm);
+        obs[6] = scene.gripper_width();
         self.task.observe(scene, &mut obs[ROBOT_OBS..]);
         // A blown-up world must never leak NaN into a batch.
         obs.iter_mut()
@@ -164,23 +201,20 @@ impl<T: Task> ManipEnv<T> {
 
     fn apply_action(&mut self, action: &[f32]) {
         let scene = self.scene.as_mut().expect("reset before step");
+        let robot = self.robot;
         match self.params.control {
             ControlMode::EndEffectorDelta => {
-                let tcp = robot::tcp(&scene.world, &scene.arm);
+                let tcp = scene.tcp();
                 let delta = Vector::new(action[0], action[1], action[2])
                     .clamp(Vector::splat(-1.0), Vector::splat(1.0));
                 let target = robot::clamp_to_workspace(tcp + delta * robot::ACTION_SCALE);
-                robot::command_tcp(&mut scene.world, &scene.arm, target);
-                robot::command_gripper(&mut scene.world, &scene.arm, action[3]);
+                robot.command_tcp(&mut scene.world, &scene.arm, target);
+                robot.command_gripper(&mut scene.world, &scene.arm, action[3]);
             }
             ControlMode::JointDelta => {
-                let mut q = [0.0; 8];
-                scene.arm.positions(&scene.world, &mut q);
-                let targets: Vec<f32> = (0..robot::ARM_JOINTS)
-                    .map(|i| q[i] + action[i].clamp(-1.0, 1.0) * robot::JOINT_ACTION_SCALE)
-                    .collect();
-                scene.arm.set_targets(&mut scene.world, 0, &targets);
-                robot::command_gripper(&mut scene.world, &scene.arm, action[robot::ARM_JOINTS]);
+                let n = robot.arm_joints;
+                robot.command_joint_delta(&mut scene.world, &scene.arm, &action[..n]);
+                robot.command_gripper(&mut scene.world, &scene.arm, action[n]);
             }
         }
     }
@@ -212,6 +246,13 @@ impl<T: Task> Env for ManipEnv<T> {
         // so reset(seed) is bit-identical whatever ran before.
         let mut scene = self.build_scene();
         self.task.initialize_episode(&mut scene, &mut self.rng);
+        // Randomization draws after the task's own draws, so the same seed places the same
+        // objects and goal with or without it.
+        if let Some(r) = &self.params.randomize {
+            scene.draws = r.draw(&mut self.rng);
+            crate::randomize::apply_physical(&mut scene);
+        }
+        self.pending.clear();
         self.blowups = 0;
         let eval = self.task.evaluate(&scene);
         info.clear();
@@ -225,7 +266,19 @@ impl<T: Task> Env for ManipEnv<T> {
         if self.scene.is_none() {
             return Err(EnvError::NotReset);
         }
-        self.apply_action(action);
+        match &self.params.randomize {
+            Some(r) if r.action_noise > 0.0 || r.action_latency > 0 => {
+                let mut noisy = action.to_vec();
+                crate::randomize::add_noise(&mut noisy, r.action_noise, &mut self.rng);
+                self.pending.push_back(noisy);
+                // Until an action is due, the motors keep their last targets (home).
+                if self.pending.len() > r.action_latency as usize {
+                    let due = self.pending.pop_front().expect("non-empty");
+                    self.apply_action(&due);
+                }
+            }
+            _ => self.apply_action(action),
+        }
         let scene = self.scene.as_mut().expect("checked above");
         let mut health = Health::Ok;
         for _ in 0..self.params.substeps {

@@ -1,5 +1,8 @@
 use serde::{Deserialize, Serialize};
 
+use crate::randomize::Randomization;
+use crate::robot::RobotKind;
+
 /// How actions move the arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum ControlMode {
@@ -7,7 +10,8 @@ pub enum ControlMode {
     /// step (Fetch's convention) through damped-least-squares IK, gripper pointing down.
     #[default]
     EndEffectorDelta,
-    /// `[dq1 … dq6, gripper]` in [-1, 1]: each arm joint target moves by up to 0.1 rad.
+    /// `[dq1 … dqN, gripper]` in [-1, 1] (N = 6 on the RaptArm, 7 on the Panda): each arm
+    /// joint target moves by up to 0.1 rad.
     JointDelta,
 }
 
@@ -25,6 +29,9 @@ pub enum RewardMode {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ManipParams {
+    /// The robot (default: the id's own — `RaptArm` for `Push-v2` and the other
+    /// unprefixed ids, `Panda` for the `Panda*` ids).
+    pub robot: Option<RobotKind>,
     /// Action convention (default `EndEffectorDelta`).
     pub control: ControlMode,
     /// Reward (default `Dense`).
@@ -45,6 +52,9 @@ pub struct ManipParams {
     /// RGB of the task's objects in camera views (default `[210, 40, 40]`, red). Only the
     /// pixels change: a task variant for adapting reward models that read frames.
     pub object_color: Option<[u8; 3]>,
+    /// Domain randomization (default: none). Drawn per episode from the episode's seed;
+    /// see [`Randomization`] for each parameter's range and default.
+    pub randomize: Option<Randomization>,
 }
 
 /// Which views become observations, and how big.
@@ -65,6 +75,7 @@ fn default_size() -> usize {
 impl Default for ManipParams {
     fn default() -> Self {
         Self {
+            robot: None,
             control: ControlMode::EndEffectorDelta,
             reward: RewardMode::Dense,
             terminate_on_success: false,
@@ -73,6 +84,7 @@ impl Default for ManipParams {
             solver_iterations: None,
             camera: None,
             object_color: None,
+            randomize: None,
         }
     }
 }
@@ -106,6 +118,9 @@ impl rapt_config::Validate for ManipParams {
                 n,
                 "must be in 1..=50",
             );
+        }
+        if let Some(r) = &self.randomize {
+            v.nested("randomize", r);
         }
         if let Some(camera) = &self.camera {
             let known = crate::views::VIEWS;

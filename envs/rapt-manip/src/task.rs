@@ -5,11 +5,18 @@ use rapt_core::Rng;
 use rapt_sim::Arm;
 use rapt_sim::rapier3d::prelude::*;
 
-/// The simulated scene of one env: world, arm, task objects and goal.
+use crate::randomize::EpisodeDraws;
+use crate::robot::Robot;
+
+/// The simulated scene of one env: world, robot, task objects and goal.
 pub struct TaskScene {
     /// The physics world (z up, table top at z = 0).
     pub world: PhysicsWorld,
-    /// The arm.
+    /// The table's body (its top is z = 0).
+    pub table: RigidBodyHandle,
+    /// The robot the arm is.
+    pub robot: &'static Robot,
+    /// The arm in this world.
     pub arm: Arm,
     /// The task's objects, in the order the task created them.
     pub objects: Vec<RigidBodyHandle>,
@@ -17,11 +24,39 @@ pub struct TaskScene {
     pub goal: Vector,
     /// RGB of the objects in camera views.
     pub object_color: [u8; 3],
+    /// Widening of the task's placement ranges this episode, m on each side (domain
+    /// randomization's `placement_spread`; 0 by default).
+    pub spread: f32,
+    /// This episode's domain-randomization draws (neutral when nothing is randomized).
+    pub draws: EpisodeDraws,
+}
+
+impl TaskScene {
+    /// Tool-centre-point position, m.
+    pub fn tcp(&self) -> Vector {
+        self.robot.tcp(&self.world, &self.arm)
+    }
+
+    /// Tool-centre-point velocity, m/s.
+    pub fn tcp_velocity(&self) -> Vector {
+        self.robot.tcp_velocity(&self.world, &self.arm)
+    }
+
+    /// Distance between the finger pads, m.
+    pub fn gripper_width(&self) -> f32 {
+        self.robot.gripper_width(&self.world, &self.arm)
+    }
+
+    /// Whether both fingers press `body` with at least `force` N each.
+    pub fn squeezes(&self, body: RigidBodyHandle, force: f32) -> bool {
+        self.robot.squeezes(&self.world, &self.arm, body, force)
+    }
 }
 
 impl std::fmt::Debug for TaskScene {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TaskScene")
+            .field("robot", &self.robot.kind)
             .field("bodies", &self.world.bodies.len())
             .field("objects", &self.objects)
             .field("goal", &self.goal)
@@ -54,9 +89,15 @@ pub trait Task: Send + std::fmt::Debug {
     const ID: &'static str;
     /// One line saying what the task is.
     const SUMMARY: &'static str;
+    /// The id and summary of this task on the Franka Panda (`robot: Panda`), for the
+    /// newest version of each task; `None` for older versions.
+    const PANDA: Option<(&'static str, &'static str)> = None;
     /// The task as an instruction in words, for vision-language reward models
     /// ([`rapt_core::Env::task`]).
     const TASK: &'static str;
+    /// Largest `randomize.object_scale` the task stays solvable at (default 2, the
+    /// parameter's own bound; a peg must still fit its hole).
+    const MAX_OBJECT_SCALE: f32 = 2.0;
     /// Default episode length, control steps.
     const MAX_EPISODE_STEPS: u32;
     /// Default velocity-solver iterations per physics step (`ManipParams::solver_iterations`

@@ -8,6 +8,9 @@ use rapt_core::{Env, InfoBatch, Registry, StepOut};
 /// (0.06 of Push's Φ). Measured worst dips over these 200 episodes: Reach 0.0001,
 /// PickPlace 0.005, Insert 0.018, Push 0.059. Anything larger counts as a decrease.
 const PHI_JITTER: f32 = 0.06;
+/// The Panda's narrower finger tips turn a pushed cube a little more: worst dips over
+/// these 200 episodes on PandaPush-v0 0.060, 0.060, 0.067 (seeds 54, 102, 193).
+const PANDA_PHI_JITTER: f32 = 0.07;
 
 struct Summary {
     successes: u32,
@@ -16,7 +19,7 @@ struct Summary {
     low_final_phi: Vec<String>,
 }
 
-fn run_expert(id: &str, episodes: u64) -> Summary {
+fn run_expert(id: &str, episodes: u64, jitter: f32) -> Summary {
     let mut registry = Registry::new();
     rapt_manip::register(&mut registry).unwrap();
     let mut env = registry.make(id, "", None).unwrap();
@@ -48,7 +51,7 @@ fn run_expert(id: &str, episodes: u64) -> Summary {
             };
             env.step(&action, out).unwrap();
             let phi = info.metrics_of(0)[phi_col];
-            if phi < best_phi - PHI_JITTER && monotone {
+            if phi < best_phi - jitter && monotone {
                 monotone = false;
                 summary
                     .monotone_violations
@@ -75,7 +78,12 @@ fn run_expert(id: &str, episodes: u64) -> Summary {
 
 fn check(id: &str) {
     let episodes = 200;
-    let s = run_expert(id, episodes);
+    let jitter = if id.starts_with("Panda") {
+        PANDA_PHI_JITTER
+    } else {
+        PHI_JITTER
+    };
+    let s = run_expert(id, episodes, jitter);
     let rate = f64::from(s.successes) / episodes as f64;
     eprintln!(
         "{id}: expert success {:.1}% over {episodes} episodes; failed seeds {:?}; Φ decreased in {} episodes",
@@ -111,4 +119,24 @@ fn pick_place_expert_succeeds_and_phi_is_monotone() {
 #[test]
 fn insert_expert_succeeds_and_phi_is_monotone() {
     check("Insert-v1");
+}
+
+#[test]
+fn panda_reach_expert_succeeds_and_phi_is_monotone() {
+    check("PandaReach-v0");
+}
+
+#[test]
+fn panda_push_expert_succeeds_and_phi_is_monotone() {
+    check("PandaPush-v0");
+}
+
+#[test]
+fn panda_pick_place_expert_succeeds_and_phi_is_monotone() {
+    check("PandaPickPlace-v0");
+}
+
+#[test]
+fn panda_insert_expert_succeeds_and_phi_is_monotone() {
+    check("PandaInsert-v0");
 }

@@ -3,7 +3,6 @@ use rapt_core::Rng;
 use rapt_sim::rapier3d::prelude::*;
 
 use super::{flat, write_parts};
-use crate::robot;
 use crate::task::{Task, TaskEvaluation, TaskScene, approach, move_towards};
 
 /// Peg half extents, m: a 2 × 2 × 8 cm square peg.
@@ -104,12 +103,12 @@ pub const GRASP_FORCE: f32 = 0.3;
 /// it; from v1 on, also squeezed by both pads with at least [`GRASP_FORCE`] each.
 fn grasped<const V: u8>(scene: &TaskScene) -> bool {
     let (_, grasp, _) = peg_points(scene);
-    let tcp = robot::tcp(&scene.world, &scene.arm);
-    let width = robot::gripper_width(&scene.world, &scene.arm);
+    let tcp = scene.tcp();
+    let width = scene.gripper_width();
     let around = (tcp - grasp).length() < 0.02
         && width < 2.0 * PEG_HALF[0] + 0.006
         && width > 2.0 * PEG_HALF[0] - 0.012;
-    around && (V < 1 || robot::squeezes(&scene.world, &scene.arm, scene.objects[0], GRASP_FORCE))
+    around && (V < 1 || scene.squeezes(scene.objects[0], GRASP_FORCE))
 }
 
 /// The dense reward's terms `[reach, grasp, align, insert, success]` (see [`Insert`]) from
@@ -147,7 +146,16 @@ impl<const V: u8> Task for Insert<V> {
     };
     const SUMMARY: &'static str =
         "insert a square peg into a hole with 3 mm of clearance (precision, rapier)";
+    const PANDA: Option<(&'static str, &'static str)> = match V {
+        1 => Some((
+            "PandaInsert-v0",
+            "Insert-v1 on the Franka Panda: insert a square peg into a hole with 3 mm of clearance",
+        )),
+        _ => None,
+    };
     const TASK: &'static str = "Pick up the square peg and insert it into the hole.";
+    /// The peg (2·PEG_HALF[0] wide) must pass the hole (2·HOLE_HALF) with 0.5 mm to spare.
+    const MAX_OBJECT_SCALE: f32 = (HOLE_HALF - 0.00025) / PEG_HALF[0];
     const MAX_EPISODE_STEPS: u32 = 150;
     // Stiffer contact solving (more iterations) makes the peg jam at the hole's entry.
     const SOLVER_ITERATIONS: usize = 4;
@@ -199,14 +207,15 @@ impl<const V: u8> Task for Insert<V> {
     }
 
     fn initialize_episode(&mut self, scene: &mut TaskScene, rng: &mut Rng) {
+        let (s, half) = (scene.spread, 0.15 + scene.spread);
         let peg_at = Vector::new(
-            rng.random_range(-0.15..=-0.02),
-            rng.random_range(-0.15..=0.15),
+            rng.random_range(-0.15 - s..=-0.02),
+            rng.random_range(-half..=half),
             PEG_HALF[2],
         );
         let socket_at = Vector::new(
-            rng.random_range(0.05..=0.15),
-            rng.random_range(-0.15..=0.15),
+            rng.random_range(0.05..=0.15 + s),
+            rng.random_range(-half..=half),
             0.0,
         );
         scene.world.bodies[scene.objects[0]].set_translation(peg_at, true);
@@ -217,7 +226,7 @@ impl<const V: u8> Task for Insert<V> {
     }
 
     fn observe(&self, scene: &TaskScene, obs: &mut [f32]) {
-        let tcp = robot::tcp(&scene.world, &scene.arm);
+        let tcp = scene.tcp();
         let (centre, grasp, bottom) = peg_points(scene);
         let body = &scene.world.bodies[scene.objects[0]];
         let (q, v, w) = (body.rotation(), body.linvel(), body.angvel());
@@ -237,7 +246,7 @@ impl<const V: u8> Task for Insert<V> {
     }
 
     fn evaluate(&self, scene: &TaskScene) -> TaskEvaluation {
-        let tcp = robot::tcp(&scene.world, &scene.arm);
+        let tcp = scene.tcp();
         let (_, grasp, bottom) = peg_points(scene);
         let lateral = flat(bottom - scene.goal);
         let depth = insertion_depth(scene);
@@ -250,10 +259,14 @@ impl<const V: u8> Task for Insert<V> {
         } else if grasped::<V>(scene) {
             (2, approach(lateral, ALIGNED, 0.30))
         } else if (tcp - grasp).length() < 0.015 {
-            let width = robot::gripper_width(&scene.world, &scene.arm);
+            let width = scene.gripper_width();
             (
                 1,
-                approach(width, 2.0 * PEG_HALF[0] + 0.006, 2.0 * robot::FINGER_OPEN),
+                approach(
+                    width,
+                    2.0 * PEG_HALF[0] + 0.006,
+                    2.0 * scene.robot.finger_open,
+                ),
             )
         } else {
             (0, approach((tcp - grasp).length(), 0.015, 0.45))
@@ -266,7 +279,7 @@ impl<const V: u8> Task for Insert<V> {
     }
 
     fn dense_reward(&self, scene: &TaskScene, eval: &TaskEvaluation, terms: &mut [f32]) -> f32 {
-        let tcp = robot::tcp(&scene.world, &scene.arm);
+        let tcp = scene.tcp();
         let (_, grasp, bottom) = peg_points(scene);
         let off = bottom - scene.goal;
         let over_hole = off.x.abs() < HOLE_HALF && off.y.abs() < HOLE_HALF;
@@ -296,7 +309,7 @@ impl<const V: u8> Task for Insert<V> {
     }
 
     fn expert(&mut self, scene: &TaskScene, action: &mut [f32; 4]) {
-        let tcp = robot::tcp(&scene.world, &scene.arm);
+        let tcp = scene.tcp();
         let (_, grasp, bottom) = peg_points(scene);
         let hole = scene.goal;
         // TCP offset from the peg's bottom, held while the peg is in the hand.

@@ -3,7 +3,6 @@ use rapt_core::Rng;
 use rapt_sim::rapier3d::prelude::*;
 
 use super::{CUBE_HALF, add_cube, first_object as cube, flat, object_obs, uniform_xy};
-use crate::robot;
 use crate::task::{Task, TaskEvaluation, TaskScene, approach, move_towards};
 
 /// Success distance for `PickPlace-v0`, m (Fetch's 5 cm).
@@ -64,20 +63,21 @@ enum Phase {
 /// Whether the cube sits between the fingers with the gripper closed on it; from v2 on, also
 /// squeezed by both pads with at least [`GRASP_FORCE`] each (held firmly enough to lift).
 fn grasped<const V: u8>(scene: &TaskScene) -> bool {
-    let (c, tcp) = (cube(scene), robot::tcp(&scene.world, &scene.arm));
-    let width = robot::gripper_width(&scene.world, &scene.arm);
+    let (c, tcp) = (cube(scene), scene.tcp());
+    let width = scene.gripper_width();
     let around = (tcp - c).length() < NEAR && width < GRASP_WIDTH && width > 2.0 * CUBE_HALF - 0.02;
-    around && (V < 2 || robot::squeezes(&scene.world, &scene.arm, scene.objects[0], GRASP_FORCE))
+    around && (V < 2 || scene.squeezes(scene.objects[0], GRASP_FORCE))
 }
 
 /// Stage and progress within it (see [`PickPlace`]'s stages), from what `evaluate` measures:
-/// `tcp_to_cube`, `to_goal` and `width` (gripper opening) in m.
+/// `tcp_to_cube`, `to_goal` and `width` (gripper opening) in m; `open` is the robot's
+/// widest opening, m.
 fn stage_of<const V: u8>(
     success: bool,
     grasped: bool,
     tcp_to_cube: f32,
     to_goal: f32,
-    width: f32,
+    (width, open): (f32, f32),
 ) -> (usize, f32) {
     let (place_from, closing_share) = if V == 0 { (0.35, 1.0) } else { (0.5, 0.5) };
     if success {
@@ -85,9 +85,9 @@ fn stage_of<const V: u8>(
     } else if grasped {
         (2, approach(to_goal, PLACE_THRESHOLD, place_from))
     } else if tcp_to_cube < NEAR {
-        // Closing: from fully open (9 cm) to touching the cube (6.2 cm); v1 keeps the rest
-        // of the stage for an actual grasp.
-        let closing = approach(width, GRASP_WIDTH, 2.0 * robot::FINGER_OPEN);
+        // Closing: from fully open (9 cm on the RaptArm, 8 on the Panda) to touching the
+        // cube (6.2 cm); v1 keeps the rest of the stage for an actual grasp.
+        let closing = approach(width, GRASP_WIDTH, open);
         (1, closing_share * closing)
     } else {
         (0, approach(tcp_to_cube, NEAR, 0.45))
@@ -119,6 +119,13 @@ impl<const V: u8> Task for PickPlace<V> {
     };
     const SUMMARY: &'static str =
         "grasp a 5 cm cube and place it at a goal, possibly in the air (rapier)";
+    const PANDA: Option<(&'static str, &'static str)> = match V {
+        2 => Some((
+            "PandaPickPlace-v0",
+            "PickPlace-v2 on the Franka Panda: grasp a 5 cm cube and place it at a goal",
+        )),
+        _ => None,
+    };
     const TASK: &'static str = "Pick up the cube and place it at the green target.";
     const MAX_EPISODE_STEPS: u32 = 100;
     // A held cube creeps along the pads with 4 iterations (~1 cm in 2 s); 6 hold it.
@@ -150,11 +157,11 @@ impl<const V: u8> Task for PickPlace<V> {
     }
 
     fn initialize_episode(&mut self, scene: &mut TaskScene, rng: &mut Rng) {
-        let start = uniform_xy(rng, 0.15, CUBE_HALF);
+        let start = uniform_xy(rng, 0.15 + scene.spread, CUBE_HALF);
         let in_air = rng.random_bool(0.5);
-        let mut goal = uniform_xy(rng, 0.15, CUBE_HALF);
+        let mut goal = uniform_xy(rng, 0.15 + scene.spread, CUBE_HALF);
         while (goal - start).length() < 0.1 {
-            goal = uniform_xy(rng, 0.15, CUBE_HALF);
+            goal = uniform_xy(rng, 0.15 + scene.spread, CUBE_HALF);
         }
         if in_air {
             goal.z = rng.random_range(CUBE_HALF..=0.25);
@@ -166,21 +173,21 @@ impl<const V: u8> Task for PickPlace<V> {
     }
 
     fn observe(&self, scene: &TaskScene, obs: &mut [f32]) {
-        let tcp = robot::tcp(&scene.world, &scene.arm);
+        let tcp = scene.tcp();
         object_obs(&scene.world, scene.objects[0], tcp, scene.goal, obs);
     }
 
     fn evaluate(&self, scene: &TaskScene) -> TaskEvaluation {
-        let (c, tcp) = (cube(scene), robot::tcp(&scene.world, &scene.arm));
+        let (c, tcp) = (cube(scene), scene.tcp());
         let to_goal = (scene.goal - c).length();
         let success = to_goal < PLACE_THRESHOLD;
-        let width = robot::gripper_width(&scene.world, &scene.arm);
+        let width = scene.gripper_width();
         let (stage, stage_progress) = stage_of::<V>(
             success,
             grasped::<V>(scene),
             (tcp - c).length(),
             to_goal,
-            width,
+            (width, 2.0 * scene.robot.finger_open),
         );
         TaskEvaluation {
             success,
@@ -190,7 +197,7 @@ impl<const V: u8> Task for PickPlace<V> {
     }
 
     fn dense_reward(&self, scene: &TaskScene, eval: &TaskEvaluation, terms: &mut [f32]) -> f32 {
-        let (c, tcp) = (cube(scene), robot::tcp(&scene.world, &scene.arm));
+        let (c, tcp) = (cube(scene), scene.tcp());
         let held = grasped::<V>(scene);
         let (to_cube, to_goal) = ((tcp - c).length(), (scene.goal - c).length());
         terms.copy_from_slice(&dense_terms::<V>(held, eval.success, to_cube, to_goal));
@@ -198,7 +205,7 @@ impl<const V: u8> Task for PickPlace<V> {
     }
 
     fn metrics(&self, scene: &TaskScene, out: &mut [f32]) {
-        let (c, tcp) = (cube(scene), robot::tcp(&scene.world, &scene.arm));
+        let (c, tcp) = (cube(scene), scene.tcp());
         out[0] = (scene.goal - c).length();
         out[1] = (tcp - c).length();
         out[2] = f32::from(u8::from(grasped::<V>(scene)));
@@ -206,7 +213,7 @@ impl<const V: u8> Task for PickPlace<V> {
     }
 
     fn expert(&mut self, scene: &TaskScene, action: &mut [f32; 4]) {
-        let (c, tcp) = (cube(scene), robot::tcp(&scene.world, &scene.arm));
+        let (c, tcp) = (cube(scene), scene.tcp());
         let (target, grip) = match self.phase {
             Phase::Above => {
                 let above = Vector::new(c.x, c.y, c.z + 0.08);
@@ -247,7 +254,8 @@ mod tests {
     use super::*;
 
     fn phi<const V: u8>(grasped: bool, tcp_to_cube: f32, to_goal: f32, width: f32) -> f32 {
-        let (stage, stage_progress) = stage_of::<V>(false, grasped, tcp_to_cube, to_goal, width);
+        let (stage, stage_progress) =
+            stage_of::<V>(false, grasped, tcp_to_cube, to_goal, (width, 0.09));
         TaskEvaluation {
             success: false,
             stage,

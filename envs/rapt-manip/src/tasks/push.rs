@@ -2,7 +2,6 @@ use rapt_core::Rng;
 use rapt_sim::rapier3d::prelude::*;
 
 use super::{CUBE_HALF, add_cube, first_object as cube, flat, object_obs, uniform_xy};
-use crate::robot;
 use crate::task::{Task, TaskEvaluation, TaskScene, approach, move_towards};
 
 /// Success distance for `Push-v0`, m (Fetch's 5 cm).
@@ -80,6 +79,13 @@ impl<const V: u8> Task for Push<V> {
         _ => "Push-v2",
     };
     const SUMMARY: &'static str = "push a 5 cm cube to a goal on the table (arm + gripper, rapier)";
+    const PANDA: Option<(&'static str, &'static str)> = match V {
+        2 => Some((
+            "PandaPush-v0",
+            "Push-v2 on the Franka Panda: push a 5 cm cube to a goal on the table",
+        )),
+        _ => None,
+    };
     const TASK: &'static str = "Push the cube across the table onto the green target.";
     const MAX_EPISODE_STEPS: u32 = 100;
     const SOLVER_ITERATIONS: usize = 4;
@@ -105,10 +111,10 @@ impl<const V: u8> Task for Push<V> {
     }
 
     fn initialize_episode(&mut self, scene: &mut TaskScene, rng: &mut Rng) {
-        let start = uniform_xy(rng, 0.15, CUBE_HALF);
-        let mut goal = uniform_xy(rng, 0.15, CUBE_HALF);
+        let start = uniform_xy(rng, 0.15 + scene.spread, CUBE_HALF);
+        let mut goal = uniform_xy(rng, 0.15 + scene.spread, CUBE_HALF);
         while (goal - start).length() < 0.1 {
-            goal = uniform_xy(rng, 0.15, CUBE_HALF);
+            goal = uniform_xy(rng, 0.15 + scene.spread, CUBE_HALF);
         }
         scene.world.bodies[scene.objects[0]].set_translation(start, true);
         scene.goal = goal;
@@ -119,12 +125,12 @@ impl<const V: u8> Task for Push<V> {
     }
 
     fn observe(&self, scene: &TaskScene, obs: &mut [f32]) {
-        let tcp = robot::tcp(&scene.world, &scene.arm);
+        let tcp = scene.tcp();
         object_obs(&scene.world, scene.objects[0], tcp, scene.goal, obs);
     }
 
     fn evaluate(&self, scene: &TaskScene) -> TaskEvaluation {
-        let (c, tcp) = (cube(scene), robot::tcp(&scene.world, &scene.arm));
+        let (c, tcp) = (cube(scene), scene.tcp());
         let to_goal = (scene.goal - c).length();
         let success = to_goal < PUSH_THRESHOLD;
         let (stage, stage_progress) = if success {
@@ -143,7 +149,7 @@ impl<const V: u8> Task for Push<V> {
     }
 
     fn dense_reward(&self, scene: &TaskScene, eval: &TaskEvaluation, terms: &mut [f32]) -> f32 {
-        let (c, tcp) = (cube(scene), robot::tcp(&scene.world, &scene.arm));
+        let (c, tcp) = (cube(scene), scene.tcp());
         let to_goal = (scene.goal - c).length();
         // v1 reaches for the push start behind the cube; near the goal, where the goal line
         // is ill-defined, for the cube itself (the two agree to ~7 mm while pushing).
@@ -164,13 +170,13 @@ impl<const V: u8> Task for Push<V> {
     }
 
     fn metrics(&self, scene: &TaskScene, out: &mut [f32]) {
-        let (c, tcp) = (cube(scene), robot::tcp(&scene.world, &scene.arm));
+        let (c, tcp) = (cube(scene), scene.tcp());
         out[0] = (scene.goal - c).length();
         out[1] = (tcp - c).length();
     }
 
     fn expert(&mut self, scene: &TaskScene, action: &mut [f32; 4]) {
-        let (c, tcp) = (cube(scene), robot::tcp(&scene.world, &scene.arm));
+        let (c, tcp) = (cube(scene), scene.tcp());
         let mut dir = scene.goal - c;
         dir.z = 0.0;
         let dist = dir.length();

@@ -2,7 +2,6 @@ use rand::Rng as _;
 use rapt_core::Rng;
 use rapt_sim::rapier3d::prelude::*;
 
-use crate::robot;
 use crate::task::{Task, TaskEvaluation, TaskScene, approach, move_towards};
 
 /// Success distance for `Reach-v0`, m (Fetch's 5 cm).
@@ -23,6 +22,10 @@ impl Task for Reach {
     const ID: &'static str = "Reach-v0";
     const SUMMARY: &'static str =
         "bring the gripper to a random point in the air (arm + gripper, rapier)";
+    const PANDA: Option<(&'static str, &'static str)> = Some((
+        "PandaReach-v0",
+        "Reach-v0 on the Franka Panda: bring the gripper to a random point in the air",
+    ));
     const TASK: &'static str = "Move the gripper to the green target point.";
     const MAX_EPISODE_STEPS: u32 = 50;
     const SOLVER_ITERATIONS: usize = 4;
@@ -48,21 +51,22 @@ impl Task for Reach {
     }
 
     fn initialize_episode(&mut self, scene: &mut TaskScene, rng: &mut Rng) {
+        let half = 0.15 + scene.spread;
         scene.goal = Vector::new(
-            rng.random_range(-0.15..=0.15),
-            rng.random_range(-0.15..=0.15),
+            rng.random_range(-half..=half),
+            rng.random_range(-half..=half),
             rng.random_range(0.05..=0.30),
         );
     }
 
     fn observe(&self, scene: &TaskScene, obs: &mut [f32]) {
-        let tcp = robot::tcp(&scene.world, &scene.arm);
+        let tcp = scene.tcp();
         let (g, d) = (scene.goal, scene.goal - tcp);
         obs[..6].copy_from_slice(&[g.x, g.y, g.z, d.x, d.y, d.z]);
     }
 
     fn evaluate(&self, scene: &TaskScene) -> TaskEvaluation {
-        let d = (scene.goal - robot::tcp(&scene.world, &scene.arm)).length();
+        let d = (scene.goal - scene.tcp()).length();
         let success = d < REACH_THRESHOLD;
         TaskEvaluation {
             success,
@@ -76,18 +80,18 @@ impl Task for Reach {
     }
 
     fn dense_reward(&self, scene: &TaskScene, eval: &TaskEvaluation, terms: &mut [f32]) -> f32 {
-        let d = (scene.goal - robot::tcp(&scene.world, &scene.arm)).length();
+        let d = (scene.goal - scene.tcp()).length();
         terms[0] = -d;
         terms[1] = f32::from(u8::from(eval.success));
         terms[0] + terms[1]
     }
 
     fn metrics(&self, scene: &TaskScene, out: &mut [f32]) {
-        out[0] = (scene.goal - robot::tcp(&scene.world, &scene.arm)).length();
+        out[0] = (scene.goal - scene.tcp()).length();
     }
 
     fn expert(&mut self, scene: &TaskScene, action: &mut [f32; 4]) {
-        let tcp = robot::tcp(&scene.world, &scene.arm);
+        let tcp = scene.tcp();
         let [x, y, z] = move_towards(tcp, scene.goal, 1.0);
         *action = [x, y, z, 1.0];
     }
