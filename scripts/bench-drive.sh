@@ -10,10 +10,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-5}
 envs=${2:-16}
 venv=.venv-bench
-if ! "$venv/bin/python" -c 'import highway_env' 2>/dev/null; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q gymnasium==1.2.2 highway-env==1.12.1
-fi
+scripts/bench-venv.sh "highway_env" gymnasium==1.2.2 highway-env==1.12.1
 cargo build --release -q --bin rapt
 field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 peer=$("$venv/bin/python" benches/peers/gymnasium_peer.py highway-fast-v0 --envs 4 \

@@ -10,10 +10,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-5}
 envs=${2:-16}
 venv=.venv-bench
-if ! "$venv/bin/python" -c 'import gymnasium_robotics, mujoco' 2>/dev/null; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q gymnasium==1.2.2 gymnasium-robotics==1.4.2 mujoco==3.11.0
-fi
+scripts/bench-venv.sh "gymnasium_robotics, mujoco" gymnasium==1.2.2 gymnasium-robotics==1.4.2 mujoco==3.11.0
 cargo build --release -q --bin rapt
 field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 # rapt env, peer env, episode length used for both (the peer's own).
