@@ -154,7 +154,7 @@ impl<const V: u8> Task for Insert<V> {
         _ => None,
     };
     const TASK: &'static str = "Pick up the square peg and insert it into the hole.";
-    /// The peg (2·PEG_HALF[0] wide) must pass the hole (2·HOLE_HALF) with 0.5 mm to spare.
+    /// The peg (`2 · PEG_HALF[0]` wide) must pass the hole (`2 · HOLE_HALF`) with 0.5 mm to spare.
     const MAX_OBJECT_SCALE: f32 = (HOLE_HALF - 0.00025) / PEG_HALF[0];
     const MAX_EPISODE_STEPS: u32 = 150;
     // Stiffer contact solving (more iterations) makes the peg jam at the hole's entry.
