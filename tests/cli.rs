@@ -504,6 +504,7 @@ fn the_shipped_manipulation_policies_load_and_succeed() {
         ("Push-v0", 1_400_000),
         ("Push-v1", 1_990_000),
         ("Push-v2", 1_590_000),
+        ("PandaPush-v0", 1_590_000),
         ("PickPlace-v2", 2_990_000),
         ("Insert-v1", 3_990_000),
     ] {

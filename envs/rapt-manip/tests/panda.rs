@@ -113,7 +113,7 @@ fn random_actions_at_the_joint_limits_never_blow_the_panda_up() {
     // Physics health: bang-bang joint-delta actions drive every joint into its limits and
     // the fingers open and shut against the cube; no body may run away.
     let registry = registry();
-    for id in ["PandaPush-v0", "PandaInsert-v0"] {
+    for id in PANDA_IDS {
         let mut env = registry.make(id, "(control: JointDelta)", None).unwrap();
         let layout = env.info_layout().clone();
         let blowups = layout.metric_index("physics_blowups").unwrap();
