@@ -128,7 +128,7 @@ impl<T: Task> ManipEnv<T> {
             length_unit: 0.1,
         };
         let mut world = new_world(&config);
-        // The table: a fixed slab whose top is z = 0 (collider index 0).
+        // The table: a fixed slab whose top is z = 0 (`TaskScene::table`).
         let (table, _) = world.insert(
             RigidBodyBuilder::fixed().translation(Vector::new(0.0, 0.0, -0.05)),
             ColliderBuilder::cuboid(0.7, 0.7, 0.05).friction(0.8),
