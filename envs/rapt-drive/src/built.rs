@@ -43,7 +43,7 @@ impl BuiltMap {
                 })
             })
             .collect();
-        let mut road_lanes = vec![Vec::new(); map.spec.roads.len()];
+        let mut road_lanes = vec![Vec::new(); map.roads.len()];
         for (id, l) in map.lanes.iter().enumerate() {
             if let Some(r) = l.road {
                 road_lanes[r].push(id);
@@ -80,6 +80,35 @@ pub(crate) fn generated_map(
         id: id.into(),
         message: format!("generated map {index}: {e}"),
     })?;
+    let built = Arc::new(BuiltMap::new(map));
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, built.clone());
+    Ok(built)
+}
+
+/// OpenDRIVE maps, built once per process (per light timing) and shared by every env;
+/// the import's warnings are logged once.
+pub(crate) fn opendrive_map(
+    id: &str,
+    path: &str,
+    lights: LightTiming,
+) -> Result<Arc<BuiltMap>, EnvError> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<BuiltMap>>>> = OnceLock::new();
+    let key = format!("{path}/{lights:?}");
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(m) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Ok(m.clone());
+    }
+    let (map, report) =
+        crate::opendrive::load(path, lights, 0).map_err(|e| EnvError::InvalidParams {
+            id: id.into(),
+            message: format!("map: {e}"),
+        })?;
+    for w in &report.warnings {
+        tracing::warn!("{path}: {w}");
+    }
     let built = Arc::new(BuiltMap::new(map));
     cache
         .lock()

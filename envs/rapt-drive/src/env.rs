@@ -7,7 +7,7 @@ use rapt_core::{BoxSpace, Env, EnvError, InfoLayout, InfoMut, Space, StepOut};
 use rapt_sim::rapier3d::prelude::PhysicsWorld;
 use rapt_sim::{Vehicle, VehicleConfig, VehicleState, WorldConfig, add_ground, new_world};
 
-use crate::built::{BuiltMap, builtin_map, generated_map};
+use crate::built::{BuiltMap, builtin_map, generated_map, opendrive_map};
 use crate::geom::{Polyline, V2, boxes_overlap, wrap_angle};
 use crate::map::{LaneId, LightState, RoadMap};
 use crate::params::{DriveParams, MapSource, ObservationMode, RouteEndWaypoints};
@@ -145,6 +145,7 @@ impl DriveEnv {
                 let map = RoadMap::build(&spec, params.lights, 0).map_err(invalid)?;
                 Some(Arc::new(BuiltMap::new(map)))
             }
+            MapSource::OpenDrive { path } => Some(opendrive_map(id, path, params.lights)?),
             MapSource::Generated { .. } => None,
         };
         let measurements = BoxSpace::uniform(-10.0, 10.0, &[MEASUREMENTS]);
@@ -209,7 +210,9 @@ impl DriveEnv {
                 let index = self.rng.random_range(0..u64::from(*pool));
                 generated_map(self.id, source, self.params.lights, index)?
             }
-            (None, MapSource::File(_)) => unreachable!("file maps are loaded in new"),
+            (None, MapSource::File(_) | MapSource::OpenDrive { .. }) => {
+                unreachable!("file maps are loaded in new")
+            }
         };
         let route = sample_route(&map.map, &mut self.rng, self.params.route_length);
         let mut route_stops = Vec::new();

@@ -12,6 +12,7 @@ pub mod expert;
 pub mod generate;
 pub mod geom;
 pub mod map;
+pub mod opendrive;
 pub mod params;
 pub mod pedestrians;
 pub mod raster;
@@ -40,15 +41,19 @@ fn to_ron<T: serde::Serialize>(value: &T) -> String {
         .unwrap_or_else(|e| format!("<unprintable: {e}>"))
 }
 
-fn params_with((vehicles, pedestrians): (usize, usize)) -> DriveParams {
+fn params_with(variant: Variant) -> DriveParams {
     let mut p = DriveParams::default();
-    p.traffic.vehicles = vehicles;
-    p.traffic.pedestrians = pedestrians;
+    p.traffic.vehicles = variant.vehicles;
+    p.traffic.pedestrians = variant.pedestrians;
+    if let Some(path) = variant.town {
+        p.map = MapSource::OpenDrive { path: path.into() };
+    }
     p
 }
 
-/// Register `Drive-v0` (24 traffic cars), `DriveEmpty-v0` (none) and `DriveDense-v0`
-/// (60 cars and 16 pedestrians).
+/// Register `Drive-v0` (24 traffic cars), `DriveEmpty-v0` (none), `DriveDense-v0`
+/// (60 cars and 16 pedestrians), and CARLA's towns from OpenDRIVE: `DriveTown01-v0`
+/// (45 cars) and `DriveTown02-v0` (19 cars): Drive-v0's cars per km of lane.
 pub fn register(registry: &mut Registry) -> Result<(), EnvError> {
     registry.register(EnvSpec {
         id: "Drive-v0",
@@ -70,25 +75,71 @@ pub fn register(registry: &mut Registry) -> Result<(), EnvError> {
         max_episode_steps: MAX_EPISODE_STEPS,
         default_params: || to_ron(&params_with(DENSE)),
         make: |text| make("DriveDense-v0", DENSE, text),
+    })?;
+    registry.register(EnvSpec {
+        id: "DriveTown01-v0",
+        summary: "drive routes through CARLA's Town01 (OpenDRIVE), its lights and 45 IDM cars; CaRL reward",
+        max_episode_steps: MAX_EPISODE_STEPS,
+        default_params: || to_ron(&params_with(TOWN01)),
+        make: |text| make("DriveTown01-v0", TOWN01, text),
+    })?;
+    registry.register(EnvSpec {
+        id: "DriveTown02-v0",
+        summary: "drive routes through CARLA's Town02 (OpenDRIVE), held out from Town01's training; 19 IDM cars",
+        max_episode_steps: MAX_EPISODE_STEPS,
+        default_params: || to_ron(&params_with(TOWN02)),
+        make: |text| make("DriveTown02-v0", TOWN02, text),
     })
 }
 
-/// (cars, pedestrians) of each variant.
-const DRIVE: (usize, usize) = (24, 0);
-const EMPTY: (usize, usize) = (0, 0);
-const DENSE: (usize, usize) = (60, 16);
+/// What a variant changes from Drive-v0's defaults.
+#[derive(Debug, Clone, Copy)]
+struct Variant {
+    vehicles: usize,
+    pedestrians: usize,
+    /// An OpenDRIVE map instead of generated towns.
+    town: Option<&'static str>,
+}
 
-fn make(
-    id: &'static str,
-    (vehicles, pedestrians): (usize, usize),
-    text: &str,
-) -> Result<Box<dyn Env>, EnvError> {
+const DRIVE: Variant = Variant {
+    vehicles: 24,
+    pedestrians: 0,
+    town: None,
+};
+const EMPTY: Variant = Variant {
+    vehicles: 0,
+    ..DRIVE
+};
+const DENSE: Variant = Variant {
+    vehicles: 60,
+    pedestrians: 16,
+    town: None,
+};
+/// Town01's 5.0 km of road lanes with Drive-v0's density (24 cars on generated towns of
+/// 2.64 km of road lanes on average, connectors excluded: 9.1 cars per km).
+const TOWN01: Variant = Variant {
+    vehicles: 45,
+    pedestrians: 0,
+    town: Some("carla/Town01.xodr"),
+};
+/// Town02's 2.1 km of road lanes, same density.
+const TOWN02: Variant = Variant {
+    vehicles: 19,
+    pedestrians: 0,
+    town: Some("carla/Town02.xodr"),
+};
+
+fn make(id: &'static str, variant: Variant, text: &str) -> Result<Box<dyn Env>, EnvError> {
     let mut params: DriveParams = parse_params(id, text)?;
-    // A variant differs from Drive-v0 in its traffic density only: its counts are the
-    // defaults that the parameters' own `traffic.vehicles` / `traffic.pedestrians` override.
+    // A variant differs from Drive-v0 in its traffic density and map only: these are the
+    // defaults that the parameters' own `traffic.vehicles` / `traffic.pedestrians` / `map`
+    // override.
     let set: VariantFields = parse_params(id, text)?;
-    params.traffic.vehicles = set.traffic.vehicles.unwrap_or(vehicles);
-    params.traffic.pedestrians = set.traffic.pedestrians.unwrap_or(pedestrians);
+    params.traffic.vehicles = set.traffic.vehicles.unwrap_or(variant.vehicles);
+    params.traffic.pedestrians = set.traffic.pedestrians.unwrap_or(variant.pedestrians);
+    if let (None, Some(path)) = (&set.map, variant.town) {
+        params.map = MapSource::OpenDrive { path: path.into() };
+    }
     Ok(Box::new(DriveEnv::new(id, params)?))
 }
 
@@ -98,6 +149,7 @@ fn make(
 #[serde(default)]
 struct VariantFields {
     traffic: TrafficFields,
+    map: Option<MapSource>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]

@@ -176,19 +176,60 @@ pub struct Lane {
     pub node: Option<usize>,
 }
 
-/// A node of the built map.
+/// A node of the built map: a junction or a bend.
 #[derive(Debug, Clone)]
 pub struct Node {
     /// Position.
     pub centre: V2,
-    /// Radius of the junction area, m.
+    /// Radius of the junction area painted drivable, m (0 for OpenDRIVE junctions, whose
+    /// connecting lanes cover them).
     pub radius: f32,
-    /// The roads meeting here, one approach each, in order of their green phases.
+    /// The roads meeting here (generated maps: one approach each, in order of their green
+    /// phases; OpenDRIVE: the junction's incoming roads).
     pub approaches: Vec<usize>,
-    /// Has traffic lights (three or more roads).
+    /// Green phases of its light cycle, each `lights.green + lights.yellow +
+    /// lights.all_red` long (generated maps: one per approach; OpenDRIVE: one per signal
+    /// controller of the junction).
+    pub phases: usize,
+    /// Has traffic lights.
     pub signalized: bool,
     /// Phase offset of its light cycle, s.
     pub offset: f32,
+}
+
+/// A painted line along a road, drawn into the raster's marking layer.
+#[derive(Debug, Clone)]
+pub struct Marking {
+    /// The line the marking follows.
+    pub line: Polyline,
+    /// Sideways offset from `line`, m (positive: to the left).
+    pub offset: f32,
+    /// Broken (between lanes of one direction) rather than solid (between directions).
+    pub broken: bool,
+}
+
+/// A crossing place for pedestrians, across a road next to a junction.
+#[derive(Debug, Clone, Copy)]
+pub struct Crossing {
+    /// A point on the road's centre line, m.
+    pub at: V2,
+    /// Unit vector across the road, pointing left of its direction.
+    pub across: V2,
+    /// Distance from `at` to the right kerb, m.
+    pub right: f32,
+    /// Distance from `at` to the left kerb, m.
+    pub left: f32,
+}
+
+/// A road between junctions: the lanes of both directions share it.
+#[derive(Debug, Clone)]
+pub struct Road {
+    /// Centre line (between the two directions), trimmed at the junctions.
+    pub centre: Polyline,
+    /// Its lane markings.
+    pub markings: Vec<Marking>,
+    /// Where pedestrians cross it.
+    pub crossings: Vec<Crossing>,
 }
 
 /// A built road network.
@@ -196,18 +237,16 @@ pub struct Node {
 pub struct RoadMap {
     /// All lanes: road lanes first, then connectors.
     pub lanes: Vec<Lane>,
-    /// Nodes, in spec order.
+    /// Nodes: junctions and bends.
     pub nodes: Vec<Node>,
-    /// The spec it was built from.
-    pub spec: MapSpec,
+    /// Roads, indexed by [`Lane::road`].
+    pub roads: Vec<Road>,
     /// Light timing.
     pub timing: LightTiming,
     /// Lower-left corner of the area it covers (with margin), m.
     pub min: V2,
     /// Upper-right corner, m.
     pub max: V2,
-    /// Road centre lines (from → to), trimmed at the junctions.
-    pub road_centres: Vec<Polyline>,
 }
 
 /// The tightest turn a lane may make, m (the car's own minimum is 2.8 m / tan 0.55 ≈
@@ -224,6 +263,47 @@ enum BuildError {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{0}")]
 pub struct MapError(pub String);
+
+/// How far a generated lane's end may lie from its successor's start, m.
+pub const CONTINUITY_TOLERANCE: f32 = 0.05;
+
+/// A generated road: `lanes` lanes of width `w` each way, a solid line between the
+/// directions, broken ones between lanes, crossings 2 m from both ends (1 m past the
+/// outer lanes).
+fn generated_road(centre: Polyline, lanes: u32, w: f32) -> Road {
+    let mut markings = vec![Marking {
+        line: centre.clone(),
+        offset: 0.0,
+        broken: false,
+    }];
+    for k in 1..lanes {
+        for side in [-1.0, 1.0] {
+            markings.push(Marking {
+                line: centre.clone(),
+                offset: side * k as f32 * w,
+                broken: true,
+            });
+        }
+    }
+    let half = lanes as f32 * w + 1.0;
+    let crossings = [2.0, centre.length() - 2.0]
+        .into_iter()
+        .map(|s| {
+            let (at, yaw) = centre.at(s);
+            Crossing {
+                at,
+                across: V2::from_yaw(yaw).perp(),
+                right: half,
+                left: half,
+            }
+        })
+        .collect();
+    Road {
+        centre,
+        markings,
+        crossings,
+    }
+}
 
 fn resample(points: &[V2], step: f32) -> Vec<V2> {
     let line = Polyline::new(points.to_vec());
@@ -339,6 +419,7 @@ impl RoadMap {
                 centre: V2::new(n.x, n.y),
                 radius: spec.junction_radius + extra,
                 approaches: Vec::new(),
+                phases: 0,
                 signalized: false,
                 offset: 0.0,
             })
@@ -362,6 +443,7 @@ impl RoadMap {
         let mut rng = seed ^ 0x5DEE_CE66;
         for n in &mut nodes {
             n.signalized = n.approaches.len() >= 3;
+            n.phases = n.approaches.len();
             // A cheap deterministic offset in [0, cycle).
             rng = rng
                 .wrapping_mul(6_364_136_223_846_793_005)
@@ -372,7 +454,7 @@ impl RoadMap {
 
         // Road centre lines, trimmed at both nodes.
         let mut lanes: Vec<Lane> = Vec::new();
-        let mut road_centres = Vec::new();
+        let mut roads = Vec::with_capacity(spec.roads.len());
         // (incoming lanes, outgoing lanes) per node, as (lane, road).
         let mut incoming: Vec<Vec<(LaneId, usize)>> = vec![Vec::new(); nodes.len()];
         let mut outgoing: Vec<Vec<(LaneId, usize)>> = vec![Vec::new(); nodes.len()];
@@ -432,7 +514,7 @@ impl RoadMap {
                     incoming[to].push((id, k));
                 }
             }
-            road_centres.push(Polyline::new(centre));
+            roads.push(generated_road(Polyline::new(centre), r.lanes, w));
         }
 
         // Connectors.
@@ -521,31 +603,32 @@ impl RoadMap {
         let map = Self {
             lanes,
             nodes,
-            spec: spec.clone(),
+            roads,
             timing,
             min: min - V2::new(margin, margin),
             max: max + V2::new(margin, margin),
-            road_centres,
         };
-        map.validate().map_err(|e| {
-            // A tight connector: widen its junction.
-            let node = map
-                .lanes
-                .iter()
-                .enumerate()
-                .find(|(id, _)| e.0.starts_with(&format!("lane {id} turns")))
-                .and_then(|(_, l)| l.node);
-            match node {
-                Some(n) => BuildError::Tight(e, n),
-                None => BuildError::Spec(e),
-            }
-        })?;
+        map.validate(CONTINUITY_TOLERANCE)
+            .and_then(|()| map.check_turns())
+            .map_err(|e| {
+                // A tight connector: widen its junction.
+                let node = map
+                    .lanes
+                    .iter()
+                    .enumerate()
+                    .find(|(id, _)| e.0.starts_with(&format!("lane {id} turns")))
+                    .and_then(|(_, l)| l.node);
+                match node {
+                    Some(n) => BuildError::Tight(e, n),
+                    None => BuildError::Spec(e),
+                }
+            })?;
         Ok(map)
     }
 
-    /// Check that every lane leads somewhere, connects end to start, and turns no tighter
-    /// than [`MIN_TURN_RADIUS`].
-    pub fn validate(&self) -> Result<(), MapError> {
+    /// Check that every lane leads somewhere and ends within `tolerance` m of the start
+    /// of each of its successors.
+    pub fn validate(&self, tolerance: f32) -> Result<(), MapError> {
         for (id, lane) in self.lanes.iter().enumerate() {
             if lane.successors.is_empty() {
                 return Err(MapError(format!(
@@ -556,13 +639,20 @@ impl RoadMap {
             let end = *lane.centre.points.last().expect("lanes have points");
             for &s in &lane.successors {
                 let start = self.lanes[s].centre.points[0];
-                if end.dist(start) > 0.05 {
+                if end.dist(start) > tolerance {
                     return Err(MapError(format!(
                         "lane {id} ends {:.2} m from the start of its successor {s}",
                         end.dist(start)
                     )));
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Check that no lane turns tighter than [`MIN_TURN_RADIUS`].
+    pub fn check_turns(&self) -> Result<(), MapError> {
+        for (id, lane) in self.lanes.iter().enumerate() {
             let p = &lane.centre.points;
             for k in 1..p.len().saturating_sub(1) {
                 let (d1, d2) = (p[k] - p[k - 1], p[k + 1] - p[k]);
@@ -585,7 +675,7 @@ impl RoadMap {
     pub fn light_state(&self, (node, approach): (usize, usize), t: f32) -> LightState {
         let n = &self.nodes[node];
         let period = self.timing.green + self.timing.yellow + self.timing.all_red;
-        let cycle = period * n.approaches.len() as f32;
+        let cycle = period * n.phases as f32;
         let local = (t + n.offset).rem_euclid(cycle) - approach as f32 * period;
         if (0.0..self.timing.green).contains(&local) {
             LightState::Green

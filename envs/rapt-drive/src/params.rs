@@ -24,6 +24,13 @@ pub enum MapSource {
     /// A hand-written map: a RON file (`assets/maps/*.ron`; the path is relative to the
     /// working directory, or one of the built-in names `"ring"`, `"cross"`).
     File(String),
+    /// An OpenDRIVE road network (`.xodr`, `crate::opendrive`): the path is relative to the
+    /// working directory or to `assets/maps/`; `carla/Town01.xodr` and `carla/Town02.xodr`
+    /// are compiled in. Built once per process and shared by every env.
+    OpenDrive {
+        /// The file.
+        path: String,
+    },
 }
 
 fn default_pool() -> u32 {

@@ -34,21 +34,19 @@ pub struct Crosswalks {
 }
 
 impl Crosswalks {
-    /// One crosswalk 2 m from each end of every road.
+    /// One crosswalk at each of the map's [crossings](crate::map::Road::crossings).
     pub fn build(map: &RoadMap) -> Self {
         let mut list = Vec::new();
         let mut by_lane = vec![Vec::new(); map.lanes.len()];
-        for (road, centre) in map.road_centres.iter().enumerate() {
-            let half = map.spec.roads[road].lanes as f32 * map.spec.lane_width + 1.0;
-            for s in [2.0, centre.length() - 2.0] {
-                let (p, yaw) = centre.at(s);
-                let across = V2::from_yaw(yaw).perp();
-                let (a, b) = (p - across * half, p + across * half);
+        for (road, r) in map.roads.iter().enumerate() {
+            for c in &r.crossings {
+                let (p, across) = (c.at, c.across);
+                let (a, b) = (p - across * c.right, p + across * c.left);
                 let k = list.len();
                 list.push(Crosswalk {
                     a,
                     b,
-                    length: 2.0 * half,
+                    length: c.right + c.left,
                 });
                 for (lane_id, lane) in map.lanes.iter().enumerate() {
                     if lane.road != Some(road) {

@@ -89,17 +89,11 @@ impl StaticRaster {
         for n in &map.nodes {
             r.capsule(n.centre, n.centre, n.radius, 1, Layer::Drivable);
         }
-        for (road, centre) in map.spec.roads.iter().zip(&map.road_centres) {
-            r.line(centre, 0.0, None, 255);
-            for k in 1..road.lanes {
-                for side in [-1.0, 1.0] {
-                    r.line(
-                        centre,
-                        side * k as f32 * map.spec.lane_width,
-                        Some(3.0),
-                        127,
-                    );
-                }
+        for m in map.roads.iter().flat_map(|road| &road.markings) {
+            if m.broken {
+                r.line(&m.line, m.offset, Some(3.0), 127);
+            } else {
+                r.line(&m.line, m.offset, None, 255);
             }
         }
         r
