@@ -73,6 +73,10 @@ pub struct ReportArgs {
     /// Directory for `report.md` and a curves PNG per task (default: print only).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Evaluate every run in another env id with the same spaces, e.g. runs trained on
+    /// `DriveTown01-v0` in `DriveTown02-v0` (the table names the env evaluated in).
+    #[arg(long)]
+    pub env: Option<String>,
 }
 
 /// `rapt plot`.
@@ -431,6 +435,10 @@ pub struct BenchArgs {
     /// Episode step limit (default: the env's own); e.g. 50 to match a peer's episodes.
     #[arg(long)]
     pub max_episode_steps: Option<u32>,
+    /// The env's parameters as RON text, e.g. `--params '(observation: Vector)'`
+    /// (default: the env's defaults).
+    #[arg(long, default_value = "")]
+    pub params: String,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -460,6 +468,10 @@ pub struct EvalArgs {
     /// Override an env parameter, e.g. `--env-set reward=Sparse` (repeatable).
     #[arg(long = "env-set", value_name = "FIELD=VALUE")]
     pub env_set: Vec<String>,
+    /// Evaluate in another env id with the same spaces (the run's env parameters apply),
+    /// e.g. a policy trained on `DriveTown01-v0` in `DriveTown02-v0`.
+    #[arg(long)]
+    pub env: Option<String>,
     /// Sample actions from the policy instead of taking its mean.
     #[arg(long)]
     pub stochastic: bool,

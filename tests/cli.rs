@@ -425,6 +425,27 @@ fn the_shipped_driving_policy_loads_and_drives() {
 }
 
 #[test]
+fn the_shipped_town01_policy_drives_town02_which_it_never_saw() {
+    // assets/policies/DriveTown01-v0 (its CARD.md): trained on Town01 only; DS 83.5 over
+    // 200 Town02 routes. `--env` evaluates it in another id with the same spaces.
+    let text = ok(&rapt(&[
+        "eval",
+        "assets/policies/DriveTown01-v0",
+        "--env",
+        "DriveTown02-v0",
+        "--episodes",
+        "8",
+        "--seed",
+        "4242",
+        "--json",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(v["env"], "DriveTown02-v0", "{v}");
+    let ds = v["driving_score"].as_f64().unwrap();
+    assert!(ds >= 60.0, "DS {ds}: {v}");
+}
+
+#[test]
 fn report_tables_held_out_success_per_seed_and_draws_the_curves() {
     let dir = std::env::temp_dir().join(format!("rapt-cli-report-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

@@ -41,3 +41,24 @@ fn the_expert_drives_with_a_driving_score_of_at_least_90() {
     let (rc, ds, success) = expert("DriveEmpty-v0", 10);
     assert_eq!((rc, ds, success), (100.0, 100.0, 1.0));
 }
+
+/// CARLA's towns from OpenDRIVE: the expert drives them as it drives the generated towns
+/// (`make test-long` runs 200 routes per town: `the_expert_drives_carla_towns_on_200_routes`).
+#[test]
+fn the_expert_drives_carla_towns() {
+    for id in ["DriveTown01-v0", "DriveTown02-v0"] {
+        let (rc, ds, success) = expert(id, 8);
+        eprintln!("{id} expert: RC {rc:.1}, DS {ds:.1}, success {success:.2}");
+        assert!(ds >= 90.0 && rc >= 95.0, "{id}: DS {ds:.1}, RC {rc:.1}");
+    }
+}
+
+#[test]
+#[ignore = "200 routes per town: make test-long"]
+fn the_expert_drives_carla_towns_on_200_routes() {
+    for id in ["DriveTown01-v0", "DriveTown02-v0"] {
+        let (rc, ds, success) = expert(id, 200);
+        eprintln!("{id} expert: RC {rc:.1}, DS {ds:.1}, success {success:.2}");
+        assert!(ds >= 90.0 && rc >= 95.0, "{id}: DS {ds:.1}, RC {rc:.1}");
+    }
+}

@@ -15,7 +15,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         max_episode_steps: args.max_episode_steps,
     };
     let mut venv = rapt_registry::registry()
-        .make_vec(&args.env, "", &options)
+        .make_vec(&args.env, &args.params, &options)
         .with_context(|| format!("making {} × {}", args.envs, args.env))?;
     let threads = venv.threads();
     let bar = rapt_rundir::progress_bar(

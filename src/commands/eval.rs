@@ -14,6 +14,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             seed: args.seed,
             stochastic: args.stochastic,
             env_set: args.env_set.clone(),
+            env: args.env.clone(),
             shaping: args.shaping,
             record: args.record.as_ref().map(|out| RecordOptions {
                 out: out.clone(),

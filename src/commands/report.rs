@@ -10,6 +10,7 @@ pub fn run(args: &ReportArgs) -> Result<()> {
         episodes: args.episodes,
         seed: args.seed,
         threshold: args.threshold,
+        env: args.env.clone(),
         ..ReportOptions::default()
     };
     let report = report(&args.runs, &options)?;

@@ -29,6 +29,10 @@ pub struct EvalRunOptions {
     pub shaping: bool,
     /// Also record the first evaluated episodes' camera views.
     pub record: Option<RecordOptions>,
+    /// Evaluate in this env id instead of the run's own (same observation and action
+    /// spaces; the run's env parameters apply to it), e.g. a policy trained on
+    /// `DriveTown01-v0` in `DriveTown02-v0`. `None`: the run's.
+    pub env: Option<String>,
 }
 
 /// What of an evaluation to record ([`EvalRunOptions::record`]).
@@ -45,7 +49,7 @@ pub struct RecordOptions {
 /// A saved run evaluated.
 #[derive(Debug)]
 pub struct EvalRun {
-    /// The run's config (with `env_set` applied).
+    /// The run's config (with `env_set` applied, and `env.id` the env evaluated in).
     pub config: RunConfig,
     /// The run directory.
     pub run_dir: PathBuf,
@@ -118,7 +122,7 @@ pub fn evaluate_run(target: &Path, options: &EvalRunOptions) -> Result<EvalRun, 
         .iter()
         .map(|s| format!("env.params.{s}"))
         .collect();
-    let cfg = config::load(&run_dir.join("config.ron"), &sets)
+    let mut cfg = config::load(&run_dir.join("config.ron"), &sets)
         .map_err(|e| {
             e.relabel_overrides(|set| {
                 let edit = set.strip_prefix("env.params.")?;
@@ -126,12 +130,28 @@ pub fn evaluate_run(target: &Path, options: &EvalRunOptions) -> Result<EvalRun, 
             })
         })?
         .config;
+    let trained_in = cfg.env.id.clone();
+    if let Some(id) = &options.env {
+        cfg.env.id = id.clone();
+    }
     let device = cfg.device.resolve()?;
     let (mut learner, progress) = Learner::load_checkpoint(&checkpoint, device)?;
     // As many sub-envs as the run's own evaluations: the same seeds give the same episodes.
     let options_of_run = crate::prepare::vec_options(&cfg, crate::prepare::eval_envs(&cfg));
     let mut venv =
         rapt_registry::registry().make_vec(&cfg.env.id, cfg.env.params_text(), &options_of_run)?;
+    let (obs, act) = (
+        venv.single_observation_space().flat_dim(),
+        venv.single_action_space().flat_dim(),
+    );
+    if (obs, act) != (learner.obs_dim(), learner.action_slots()) {
+        return Err(RunError::Invalid(format!(
+            "the policy (trained in {trained_in}) takes {} observation values and gives {} action values; {} has {obs} and {act}",
+            learner.obs_dim(),
+            learner.action_slots(),
+            cfg.env.id
+        )));
+    }
     let mut shaper = match options.shaping {
         true => ModelCache::new(&cfg, device).shaper(&mut venv)?,
         false => None,

@@ -36,6 +36,8 @@ pub struct ReportOptions {
     pub threshold: f64,
     /// Bootstrap resamples of the IQM's interval (default 10,000).
     pub resamples: usize,
+    /// Evaluate in this env id instead of each run's own ([`EvalRunOptions::env`]).
+    pub env: Option<String>,
 }
 
 impl Default for ReportOptions {
@@ -45,6 +47,7 @@ impl Default for ReportOptions {
             seed: HELD_OUT_SEED,
             threshold: 0.9,
             resamples: 10_000,
+            env: None,
         }
     }
 }
@@ -176,6 +179,7 @@ pub fn report(runs: &[PathBuf], options: &ReportOptions) -> Result<Report, RunEr
             &EvalRunOptions {
                 episodes: options.episodes,
                 seed: options.seed,
+                env: options.env.clone(),
                 ..EvalRunOptions::default()
             },
         )?;

@@ -666,6 +666,20 @@ impl Env for DriveEnv {
             return false;
         };
         let ego = (V2::new(e.state.x, e.state.y), e.state.yaw);
+        if view == "map" {
+            let (traffic, peds) = (&e.traffic, &e.peds);
+            crate::views::draw_map(
+                &e.map,
+                &e.route,
+                traffic,
+                peds,
+                ego,
+                e.t,
+                (width, height),
+                rgb,
+            );
+            return true;
+        }
         let Some(camera) = crate::views::camera(view, ego, width, height) else {
             return false;
         };

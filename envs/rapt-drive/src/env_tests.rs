@@ -240,7 +240,7 @@ fn the_chase_and_top_down_views_show_road_ego_and_route() {
     let mut env = DriveEnv::new("Drive-v0", DriveParams::default()).unwrap();
     let mut b = reset(&mut env, 6);
     step(&mut env, &mut b, [0.0, 0.5]);
-    assert_eq!(env.views(), ["chase", "top_down"]);
+    assert_eq!(env.views(), ["chase", "top_down", "map"]);
     let count = |rgb: &[u8], c: [u8; 3]| {
         rgb.chunks_exact(3)
             .filter(|p| p.iter().zip(c).all(|(a, b)| a.abs_diff(b) < 40))

@@ -191,7 +191,11 @@ pub struct Node {
     /// lights.all_red` long (generated maps: one per approach; OpenDRIVE: one per signal
     /// controller of the junction).
     pub phases: usize,
-    /// Has traffic lights.
+    /// A junction rather than a bend (generated maps: three or more roads; OpenDRIVE:
+    /// every `<junction>`).
+    pub junction: bool,
+    /// Has traffic lights. Traffic enters an unsignalized junction only when no other car
+    /// is inside it.
     pub signalized: bool,
     /// Phase offset of its light cycle, s.
     pub offset: f32,
@@ -420,6 +424,7 @@ impl RoadMap {
                 radius: spec.junction_radius + extra,
                 approaches: Vec::new(),
                 phases: 0,
+                junction: false,
                 signalized: false,
                 offset: 0.0,
             })
@@ -442,7 +447,8 @@ impl RoadMap {
         }
         let mut rng = seed ^ 0x5DEE_CE66;
         for n in &mut nodes {
-            n.signalized = n.approaches.len() >= 3;
+            n.junction = n.approaches.len() >= 3;
+            n.signalized = n.junction;
             n.phases = n.approaches.len();
             // A cheap deterministic offset in [0, cycle).
             rng = rng

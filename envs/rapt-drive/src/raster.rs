@@ -111,6 +111,11 @@ impl StaticRaster {
         self.index(p).is_some_and(|k| self.drivable[k] != 0)
     }
 
+    /// The marking at `p`: 255 solid, 127 broken, 0 none.
+    pub fn marking_at(&self, p: V2) -> u8 {
+        self.index(p).map_or(0, |k| self.markings[k])
+    }
+
     fn capsule(&mut self, a: V2, b: V2, radius: f32, value: u8, layer: Layer) {
         let lo = V2::new(a.x.min(b.x) - radius, a.y.min(b.y) - radius);
         let hi = V2::new(a.x.max(b.x) + radius, a.y.max(b.y) + radius);

@@ -1,7 +1,8 @@
 //! Scripted traffic: kinematic cars that follow lanes with the Intelligent Driver Model
-//! (Treiber et al. 2000), stop for red and yellow lights they can stop for, keep their
-//! distance to the car ahead — the ego included — and pick a random successor lane at
-//! every junction. Only the ego is simulated by physics.
+//! (Treiber et al. 2000), stop for red and yellow lights they can stop for, enter an
+//! unsignalized junction only when no other car is inside it, keep their distance to the
+//! car ahead — the ego included — and pick a random successor lane at every junction. Only
+//! the ego is simulated by physics.
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -252,6 +253,23 @@ impl Traffic {
                     && d - 2.0 * CAR_HALF.0 < best.0
                 {
                     best = ((d - 2.0 * CAR_HALF.0).max(0.0), ego.1.max(0.0));
+                }
+            }
+            // An unsignalized junction ahead: wait at its entry while another car is
+            // inside (first come, first served).
+            if k > 0
+                && let Some(node) = map.lanes[lane].node
+                && map.nodes[node].junction
+                && !map.nodes[node].signalized
+            {
+                let stop = offset - 1.0;
+                let occupied = self
+                    .cars
+                    .iter()
+                    .enumerate()
+                    .any(|(j, other)| j != i && map.lanes[other.lane].node == Some(node));
+                if occupied && stop > -1.0 && stop < best.0 {
+                    best = (stop.max(0.0), 0.0);
                 }
             }
             if let Some(light) = map.lanes[lane].light {

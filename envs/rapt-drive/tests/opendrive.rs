@@ -157,7 +157,7 @@ fn lane_centres_match_an_independent_evaluation_of_each_geometry_type() {
             "1" => 40.0,
             "2" => 60.0,
             "3" => 50.0,
-            "4" => 45.0,
+            "4" => 42.9168,
             _ => 35.0,
         };
         // The independent curve cut at the road's length (poly3 and paramPoly3 are given by
@@ -414,4 +414,72 @@ fn a_link_between_points_that_do_not_meet_is_ignored_with_a_warning() {
             && e.contains("2.00 m apart: ignored"),
         "{e}"
     );
+}
+
+/// Without its signal the ring's junction is unsignalized: a car waits at its entry while
+/// another car is inside, and drives on once it is free.
+#[test]
+fn traffic_waits_at_an_unsignalized_junction_while_another_car_is_inside() {
+    use rand::SeedableRng;
+    use rapt_drive::pedestrians::Crosswalks;
+    use rapt_drive::traffic::{Car, Traffic, TrafficConfig};
+    let text = read("ring.xodr").replace(r#"type="1000001""#, r#"type="206""#);
+    let (map, report) = opendrive::from_str("ring.xodr", &text, LightTiming::default(), 0).unwrap();
+    assert_eq!((report.junction_nodes, report.signalized_junctions), (1, 0));
+    let node = &map.nodes[0];
+    assert!(node.junction && !node.signalized);
+    // Lane ids: road lanes first (A 1, A -1, B 1, B -1 in file order), then C's.
+    let approach = map
+        .lanes
+        .iter()
+        .position(|l| !l.in_junction && l.successors.iter().any(|&s| map.lanes[s].in_junction))
+        .unwrap();
+    let inside = map.lanes.iter().position(|l| l.in_junction).unwrap();
+    let car = |lane: usize, s: f32, speed: f32| {
+        let mut plan = vec![];
+        let mut last = lane;
+        for _ in 0..3 {
+            last = map.lanes[last].successors[0];
+            plan.push(last);
+        }
+        Car {
+            lane,
+            s,
+            speed,
+            factor: 1.0,
+            plan,
+            pose: map.lanes[lane].centre.at(s),
+        }
+    };
+    let length = map.lanes[approach].centre.length();
+    let run = |cars: Vec<Car>, steps: usize| {
+        let mut traffic = Traffic { cars };
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(0);
+        let config = TrafficConfig::default();
+        for k in 0..steps {
+            traffic.step(
+                &map,
+                &config,
+                k as f32 * 0.1,
+                0.1,
+                (V2::new(1e4, 1e4), 0.0),
+                (&[], &Crosswalks::default()),
+                &mut rng,
+            );
+        }
+        traffic
+    };
+    // The car inside stands still (a desired speed of ~0).
+    let mut parked = car(inside, 1.0, 0.0);
+    parked.factor = 1e-6;
+    let t = run(vec![car(approach, length - 30.0, 8.0), parked], 100);
+    assert_eq!(t.cars[0].lane, approach, "entered an occupied junction");
+    // Stopped at the entry, IDM's standstill gap (2.5 m) short of it, as at a red light.
+    assert!(
+        t.cars[0].s > length - 6.0 && t.cars[0].speed < 0.5,
+        "{:?}",
+        (t.cars[0].s, length)
+    );
+    let t = run(vec![car(approach, length - 30.0, 8.0)], 100);
+    assert_ne!(t.cars[0].lane, approach, "waited at a free junction");
 }

@@ -630,6 +630,7 @@ pub(super) fn build(
             radius: 0.0,
             approaches: Vec::new(),
             phases: 0,
+            junction: true,
             signalized: false,
             offset: 0.0,
         })

@@ -96,15 +96,27 @@ impl Geometry {
                 local(u, cubic(c, u), cubic_slope(c, u).atan())
             }
             Shape::ParamPoly3 { u, v, normalized } => {
-                let p = if *normalized {
-                    if self.length > 0.0 {
-                        ds / self.length
-                    } else {
-                        0.0
+                // s is arc length along the curve, which p is not in general: walk p in
+                // steps of about 5 cm of curve (midpoint rule on |(u', v')|) to arc length
+                // ds, then interpolate within the last step.
+                let p_end = if *normalized { 1.0 } else { self.length };
+                let n = ((self.length / 0.05).ceil() as usize).max(8);
+                let dp = p_end / n as f64;
+                let (mut p, mut s) = (0.0, 0.0);
+                for k in 0..n {
+                    if s >= ds {
+                        break;
                     }
-                } else {
-                    ds
-                };
+                    let m = (k as f64 + 0.5) * dp;
+                    let step = dp * cubic_slope(u, m).hypot(cubic_slope(v, m));
+                    if s + step >= ds {
+                        p = k as f64 * dp + dp * (ds - s) / step.max(1e-12);
+                        break;
+                    }
+                    s += step;
+                    p = (k + 1) as f64 * dp;
+                }
+                let p = p.min(p_end);
                 let dir = cubic_slope(v, p).atan2(cubic_slope(u, p));
                 local(cubic(u, p), cubic(v, p), dir)
             }
