@@ -82,6 +82,9 @@ impl Curve {
     }
 }
 
+/// A lane centre's lateral position as a function of s, m.
+type Offset = Box<dyn Fn(f64) -> f64>;
+
 fn distance_to(line: &Polyline, p: V2) -> f32 {
     let q = line.project(p);
     line.at(q.s).0.dist(p)
@@ -170,7 +173,7 @@ fn lane_centres_match_an_independent_evaluation_of_each_geometry_type() {
                 .filter(|s| s.3 <= length + 1e-9)
                 .collect(),
         };
-        let offsets: [(i32, Box<dyn Fn(f64) -> f64>); 3] = [
+        let offsets: [(i32, Offset); 3] = [
             (1, Box::new(|_| 0.5 + 1.75)),
             (-1, Box::new(|_| 0.5 - 1.75)),
             (-2, Box::new(|s| 0.5 - 3.5 - 0.5 * (3.0 + 0.02 * s))),

@@ -7,10 +7,13 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::geometry::{Pose, curvature, lane_bounds, reference, width};
-use super::parse::{Contact, Document, RoadDef, RoadLink, SectionDef};
+use super::graph::{largest_scc, without_dead_ends};
+use super::lights::assign_lights;
+use super::parse::{Contact, Document, RoadDef, RoadLink};
+use super::roads::build_road;
 use super::{ImportReport, OpenDriveError};
 use crate::geom::{Polyline, V2};
-use crate::map::{Crossing, Lane, LaneId, LightTiming, Marking, Node, Road, RoadMap};
+use crate::map::{Lane, LaneId, LightTiming, Node, Road, RoadMap};
 
 /// Lane types a car may drive on.
 pub const DRIVABLE_TYPES: [&str; 6] = [
@@ -43,7 +46,7 @@ fn step(road: &RoadDef, s: f64) -> f64 {
 }
 
 /// Sample positions over `[s0, s1]`, both ends included.
-fn samples(road: &RoadDef, s0: f64, s1: f64) -> Vec<f64> {
+pub(super) fn samples(road: &RoadDef, s0: f64, s1: f64) -> Vec<f64> {
     let mut out = vec![s0];
     let mut s = s0;
     loop {
@@ -60,7 +63,7 @@ fn samples(road: &RoadDef, s0: f64, s1: f64) -> Vec<f64> {
     }
 }
 
-fn v2((x, y): (f64, f64)) -> V2 {
+pub(super) fn v2((x, y): (f64, f64)) -> V2 {
     V2::new(x as f32, y as f32)
 }
 
@@ -68,20 +71,20 @@ fn v2((x, y): (f64, f64)) -> V2 {
 type Key = (usize, usize, i32);
 
 /// A lane before linking.
-struct Draft {
-    key: Key,
+pub(super) struct Draft {
+    pub key: Key,
     points: Vec<V2>,
     width: f32,
     speed: Option<f32>,
     junction: Option<usize>,
 }
 
-struct Builder<'a> {
+pub(super) struct Builder<'a> {
     file: &'a str,
-    doc: &'a Document,
+    pub doc: &'a Document,
     roads: HashMap<&'a str, usize>,
     junctions: HashMap<&'a str, usize>,
-    warnings: Vec<String>,
+    pub warnings: Vec<String>,
 }
 
 impl<'a> Builder<'a> {
@@ -105,7 +108,7 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn forward(&self, r: usize, id: i32) -> bool {
+    pub fn forward(&self, r: usize, id: i32) -> bool {
         if self.doc.roads[r].left_hand {
             id > 0
         } else {
@@ -387,96 +390,6 @@ impl<'a> Builder<'a> {
     }
 }
 
-/// The nodes from which a path can go on forever: dead ends are removed, then whatever
-/// led only into them, until every node left has a successor left.
-fn without_dead_ends(succ: &[Vec<usize>]) -> Vec<bool> {
-    let n = succ.len();
-    let mut keep = vec![true; n];
-    let mut out: Vec<usize> = succ.iter().map(Vec::len).collect();
-    let mut preds = vec![Vec::new(); n];
-    for (v, s) in succ.iter().enumerate() {
-        for &w in s {
-            preds[w].push(v);
-        }
-    }
-    let mut stack: Vec<usize> = (0..n).filter(|&v| out[v] == 0).collect();
-    while let Some(v) = stack.pop() {
-        if !keep[v] {
-            continue;
-        }
-        keep[v] = false;
-        for &p in &preds[v] {
-            out[p] -= 1;
-            if out[p] == 0 && keep[p] {
-                stack.push(p);
-            }
-        }
-    }
-    keep
-}
-
-/// The largest strongly connected set of nodes (Tarjan's algorithm, iterative).
-fn largest_scc(succ: &[Vec<usize>]) -> Vec<bool> {
-    let n = succ.len();
-    let mut index = vec![usize::MAX; n];
-    let mut low = vec![0; n];
-    let mut on_stack = vec![false; n];
-    let mut stack = Vec::new();
-    let mut next = 0;
-    let mut best: Vec<usize> = Vec::new();
-    for root in 0..n {
-        if index[root] != usize::MAX {
-            continue;
-        }
-        let mut call: Vec<(usize, usize)> = vec![(root, 0)];
-        index[root] = next;
-        low[root] = next;
-        next += 1;
-        stack.push(root);
-        on_stack[root] = true;
-        while let Some(&mut (v, ref mut i)) = call.last_mut() {
-            if *i < succ[v].len() {
-                let w = succ[v][*i];
-                *i += 1;
-                if index[w] == usize::MAX {
-                    index[w] = next;
-                    low[w] = next;
-                    next += 1;
-                    stack.push(w);
-                    on_stack[w] = true;
-                    call.push((w, 0));
-                } else if on_stack[w] {
-                    low[v] = low[v].min(index[w]);
-                }
-            } else {
-                call.pop();
-                if let Some(&(u, _)) = call.last() {
-                    low[u] = low[u].min(low[v]);
-                }
-                if low[v] == index[v] {
-                    let mut comp = Vec::new();
-                    loop {
-                        let w = stack.pop().expect("v is on the stack");
-                        on_stack[w] = false;
-                        comp.push(w);
-                        if w == v {
-                            break;
-                        }
-                    }
-                    if comp.len() > best.len() {
-                        best = comp;
-                    }
-                }
-            }
-        }
-    }
-    let mut keep = vec![false; n];
-    for v in best {
-        keep[v] = true;
-    }
-    keep
-}
-
 /// The centre lines of every drivable lane of a parsed file, in travel direction, as the
 /// map will hold them (before linking and pruning), with their warnings.
 pub(super) fn lane_lines(
@@ -754,275 +667,4 @@ fn fill_speeds(lanes: &mut [Lane], preds: &[Vec<LaneId>]) {
         }
         l.speed_limit = l.speed_limit.clamp(1.0, 40.0);
     }
-}
-
-/// The centre line, markings and crossings of an OpenDRIVE road outside junctions.
-fn build_road(road: &RoadDef) -> Road {
-    let lane_line = |s: f64| {
-        let pose = reference(road, s);
-        v2(pose.offset(super::geometry::lane_offset(&road.lane_offsets, s)))
-    };
-    let drivable = |sec: &SectionDef, id: i32| {
-        sec.lanes
-            .iter()
-            .any(|l| l.id == id && DRIVABLE_TYPES.contains(&l.kind.as_str()))
-    };
-    let ss = samples(road, 0.0, road.length);
-    let centre = Polyline::new(ss.iter().map(|&s| lane_line(s)).collect());
-    let mut markings = Vec::new();
-    for (j, sec) in road.sections.iter().enumerate() {
-        let end = road.sections.get(j + 1).map_or(road.length, |n| n.s);
-        let ss = samples(road, sec.s, end);
-        let line = |t: &dyn Fn(f64) -> f64| {
-            Polyline::new(
-                ss.iter()
-                    .map(|&s| v2(reference(road, s).offset(t(s))))
-                    .collect(),
-            )
-        };
-        if drivable(sec, 1) && drivable(sec, -1) {
-            markings.push(Marking {
-                line: line(&|s| super::geometry::lane_offset(&road.lane_offsets, s)),
-                offset: 0.0,
-                broken: false,
-            });
-        }
-        for l in &sec.lanes {
-            let next = l.id + l.id.signum();
-            if drivable(sec, l.id) && drivable(sec, next) {
-                markings.push(Marking {
-                    line: line(&|s| lane_bounds(road, sec, l.id, s).1),
-                    offset: 0.0,
-                    broken: true,
-                });
-            }
-        }
-    }
-    // Crossings 2 m from each end that meets a junction, from kerb to kerb: the middle of
-    // the sidewalk where there is one, else 1 m past the outermost drivable lane.
-    let mut crossings = Vec::new();
-    let ends = [
-        (
-            matches!(road.predecessor, Some(RoadLink::Junction(_))),
-            2.0,
-            0,
-        ),
-        (
-            matches!(road.successor, Some(RoadLink::Junction(_))),
-            road.length - 2.0,
-            road.sections.len() - 1,
-        ),
-    ];
-    for (at_junction, s, j) in ends {
-        if !at_junction || road.length < 8.0 {
-            continue;
-        }
-        let sec = &road.sections[j];
-        let kerb = |sign: i32| -> f64 {
-            let mut ids: Vec<i32> = sec
-                .lanes
-                .iter()
-                .filter(|l| l.id.signum() == sign)
-                .map(|l| l.id)
-                .collect();
-            ids.sort_by_key(|id| id.abs());
-            let mut last_drivable = None;
-            for &id in &ids {
-                let (inner, outer) = lane_bounds(road, sec, id, s);
-                let kind = sec
-                    .lanes
-                    .iter()
-                    .find(|l| l.id == id)
-                    .map(|l| l.kind.as_str());
-                if kind == Some("sidewalk") {
-                    return 0.5 * (inner + outer);
-                }
-                if kind.is_some_and(|k| DRIVABLE_TYPES.contains(&k)) {
-                    last_drivable = Some(outer);
-                }
-            }
-            last_drivable.map_or(sign as f64 * 1.0, |o| o + sign as f64 * 1.0)
-        };
-        let pose = reference(road, s);
-        let t0 = super::geometry::lane_offset(&road.lane_offsets, s);
-        let (left, right) = (kerb(1), kerb(-1));
-        crossings.push(Crossing {
-            at: v2(pose.offset(t0)),
-            across: V2::from_yaw(pose.hdg as f32).perp(),
-            right: (t0 - right).max(1.0) as f32,
-            left: (left - t0).max(1.0) as f32,
-        });
-    }
-    Road {
-        centre,
-        markings,
-        crossings,
-    }
-}
-
-/// Put each dynamic traffic-light signal (`type="1000001"`) on the lanes ending at the
-/// stop line it governs, and group signals into phases per junction by controller.
-/// Returns how many signals control a lane.
-#[allow(clippy::too_many_arguments)]
-fn assign_lights(
-    b: &mut Builder,
-    drafts: &[Draft],
-    new_id: &[usize],
-    lanes: &mut [Lane],
-    preds: &[Vec<LaneId>],
-    node_of: &BTreeMap<usize, usize>,
-    nodes: &mut [Node],
-) -> usize {
-    let doc = b.doc;
-    let controller_of: HashMap<&str, &str> = doc
-        .controllers
-        .iter()
-        .flat_map(|c| c.signals.iter().map(move |s| (s.as_str(), c.id.as_str())))
-        .collect();
-    // (road, orientation, validity) places where each signal applies.
-    let mut refs: HashMap<&str, Vec<(usize, &str, &[(i32, i32)])>> = HashMap::new();
-    for (r, road) in doc.roads.iter().enumerate() {
-        for s in &road.signal_refs {
-            refs.entry(s.id.as_str())
-                .or_default()
-                .push((r, s.orientation.as_str(), &s.validity));
-        }
-    }
-    let mut lanes_of: HashMap<(usize, i32), Vec<usize>> = HashMap::new();
-    for (k, d) in drafts.iter().enumerate() {
-        if new_id[k] != usize::MAX {
-            lanes_of
-                .entry((d.key.0, d.key.2))
-                .or_default()
-                .push(new_id[k]);
-        }
-    }
-    // Phase keys per node, in order of first use.
-    let mut phase_keys: Vec<Vec<String>> = vec![Vec::new(); nodes.len()];
-    let mut assigned: Vec<Option<String>> = vec![None; lanes.len()];
-    let mut used = 0;
-    for (r, road) in doc.roads.iter().enumerate() {
-        for sig in road
-            .signals
-            .iter()
-            .filter(|s| s.dynamic && s.kind == "1000001")
-        {
-            let own = [(r, sig.orientation.as_str(), sig.validity.as_slice())];
-            let places = refs.get(sig.id.as_str()).map_or(&own[..], Vec::as_slice);
-            let mut stop_lanes: Vec<LaneId> = Vec::new();
-            for &(pr, orientation, validity) in places {
-                let ids = governed_ids(b, pr, orientation, validity);
-                for id in ids {
-                    for &l in lanes_of.get(&(pr, id)).into_iter().flatten() {
-                        if lanes[l].in_junction {
-                            stop_lanes.extend(preds[l].iter().filter(|&&p| !lanes[p].in_junction));
-                        } else if lanes[l].successors.iter().any(|&s| lanes[s].in_junction) {
-                            stop_lanes.push(l);
-                        }
-                    }
-                }
-            }
-            stop_lanes.sort_unstable();
-            stop_lanes.dedup();
-            if stop_lanes.is_empty() {
-                b.warnings.push(format!(
-                    "signal {} (road {}) governs no driving lane that ends at a junction: ignored",
-                    sig.id, road.id
-                ));
-                continue;
-            }
-            used += 1;
-            let key = controller_of.get(sig.id.as_str()).map_or_else(
-                || format!("signal {}", sig.id),
-                |c| format!("controller {c}"),
-            );
-            for l in stop_lanes {
-                let Some(node) = lanes[l].successors.iter().find_map(|&s| lanes[s].node) else {
-                    continue;
-                };
-                if let Some(prev) = &assigned[l] {
-                    if *prev != key {
-                        b.warnings.push(format!(
-                            "lane {l} (before junction {}) is governed by {prev} and by {key} (signal {}): keeps {prev}",
-                            node_id(doc, node_of, node),
-                            sig.id
-                        ));
-                    }
-                    continue;
-                }
-                let keys = &mut phase_keys[node];
-                let phase = keys.iter().position(|k| *k == key).unwrap_or_else(|| {
-                    keys.push(key.clone());
-                    keys.len() - 1
-                });
-                lanes[l].light = Some((node, phase));
-                assigned[l] = Some(key.clone());
-            }
-        }
-    }
-    // Phases in the junction's controller order (sequence), then the rest as first used.
-    for (&j, &n) in node_of {
-        let keys = &phase_keys[n];
-        let junction = &doc.junctions[j];
-        let rank = |k: &String| {
-            junction
-                .controllers
-                .iter()
-                .find(|(id, _)| format!("controller {id}") == *k)
-                .map_or(u32::MAX, |&(_, seq)| seq)
-        };
-        let mut order: Vec<usize> = (0..keys.len()).collect();
-        order.sort_by_key(|&i| (rank(&keys[i]), i));
-        let mut remap = vec![0; keys.len()];
-        for (new, &old) in order.iter().enumerate() {
-            remap[old] = new;
-        }
-        for l in lanes.iter_mut() {
-            if let Some((node, phase)) = &mut l.light
-                && *node == n
-            {
-                *phase = remap[*phase];
-            }
-        }
-        nodes[n].phases = keys.len();
-    }
-    used
-}
-
-fn node_id(doc: &Document, node_of: &BTreeMap<usize, usize>, node: usize) -> String {
-    node_of
-        .iter()
-        .find(|&(_, &n)| n == node)
-        .map_or_else(|| "?".into(), |(&j, _)| doc.junctions[j].id.clone())
-}
-
-/// The drivable lane ids of road `r` a signal with `orientation` and `validity` governs:
-/// the validity ranges when they name lanes, else the lanes travelling the way the
-/// orientation faces (`+`: increasing s), else all.
-fn governed_ids(b: &Builder, r: usize, orientation: &str, validity: &[(i32, i32)]) -> Vec<i32> {
-    let road = &b.doc.roads[r];
-    let mut ids: Vec<i32> = road
-        .sections
-        .iter()
-        .flat_map(|s| &s.lanes)
-        .filter(|l| DRIVABLE_TYPES.contains(&l.kind.as_str()))
-        .map(|l| l.id)
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let named = validity.iter().any(|&(a, b)| a != 0 || b != 0);
-    if named {
-        ids.retain(|&id| {
-            validity
-                .iter()
-                .any(|&(a, c)| (a.min(c)..=a.max(c)).contains(&id))
-        });
-    } else {
-        match orientation {
-            "+" => ids.retain(|&id| b.forward(r, id)),
-            "-" => ids.retain(|&id| !b.forward(r, id)),
-            _ => {}
-        }
-    }
-    ids
 }

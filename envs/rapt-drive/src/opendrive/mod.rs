@@ -28,7 +28,10 @@
 
 mod build;
 pub mod geometry;
+mod graph;
+mod lights;
 pub mod parse;
+mod roads;
 
 use crate::map::{LightTiming, RoadMap};
 
