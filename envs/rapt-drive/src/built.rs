@@ -59,6 +59,25 @@ impl BuiltMap {
     }
 }
 
+/// The map under `key`, built by `make` on first use and shared by every env of the
+/// process afterwards.
+fn cached(
+    key: String,
+    make: impl FnOnce() -> Result<RoadMap, EnvError>,
+) -> Result<Arc<BuiltMap>, EnvError> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<BuiltMap>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(m) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Ok(m.clone());
+    }
+    let built = Arc::new(BuiltMap::new(make()?));
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, built.clone());
+    Ok(built)
+}
+
 /// Generated maps, built once per process and shared by every env.
 pub(crate) fn generated_map(
     id: &str,
@@ -66,26 +85,19 @@ pub(crate) fn generated_map(
     lights: LightTiming,
     index: u64,
 ) -> Result<Arc<BuiltMap>, EnvError> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<BuiltMap>>>> = OnceLock::new();
     let MapSource::Generated { generator, .. } = source else {
         unreachable!("called for generated maps only");
     };
-    let key = format!("{generator:?}/{lights:?}/{index}");
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(m) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-        return Ok(m.clone());
-    }
-    let spec = generator.generate(index);
-    let map = RoadMap::build(&spec, lights, index).map_err(|e| EnvError::InvalidParams {
-        id: id.into(),
-        message: format!("generated map {index}: {e}"),
-    })?;
-    let built = Arc::new(BuiltMap::new(map));
-    cache
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(key, built.clone());
-    Ok(built)
+    cached(
+        format!("generated {generator:?}/{lights:?}/{index}"),
+        || {
+            let spec = generator.generate(index);
+            RoadMap::build(&spec, lights, index).map_err(|e| EnvError::InvalidParams {
+                id: id.into(),
+                message: format!("generated map {index}: {e}"),
+            })
+        },
+    )
 }
 
 /// OpenDRIVE maps, built once per process (per light timing) and shared by every env;
@@ -95,26 +107,17 @@ pub(crate) fn opendrive_map(
     path: &str,
     lights: LightTiming,
 ) -> Result<Arc<BuiltMap>, EnvError> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<BuiltMap>>>> = OnceLock::new();
-    let key = format!("{path}/{lights:?}");
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(m) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-        return Ok(m.clone());
-    }
-    let (map, report) =
-        crate::opendrive::load(path, lights, 0).map_err(|e| EnvError::InvalidParams {
-            id: id.into(),
-            message: format!("map: {e}"),
-        })?;
-    for w in &report.warnings {
-        tracing::warn!("{path}: {w}");
-    }
-    let built = Arc::new(BuiltMap::new(map));
-    cache
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(key, built.clone());
-    Ok(built)
+    cached(format!("opendrive {path}/{lights:?}"), || {
+        let (map, report) =
+            crate::opendrive::load(path, lights, 0).map_err(|e| EnvError::InvalidParams {
+                id: id.into(),
+                message: format!("map: {e}"),
+            })?;
+        for w in &report.warnings {
+            tracing::warn!("{path}: {w}");
+        }
+        Ok(map)
+    })
 }
 
 /// Built-in hand-written maps (also in `assets/maps/`).

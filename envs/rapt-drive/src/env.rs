@@ -129,6 +129,14 @@ impl DriveEnv {
     pub fn new(id: &'static str, params: DriveParams) -> Result<Self, EnvError> {
         rapt_config::check_params(id, &params)?;
         let file_map = match &params.map {
+            MapSource::File(path) if path.ends_with(".xodr") => {
+                return Err(EnvError::InvalidParams {
+                    id: id.into(),
+                    message: format!(
+                        "map: File(\"{path}\") reads rapt's RON maps; an OpenDRIVE file goes in `map: OpenDrive(path: \"{path}\")`"
+                    ),
+                });
+            }
             MapSource::File(path) => {
                 let text = match builtin_map(path) {
                     Some(text) => text.to_string(),

@@ -268,6 +268,18 @@ enum BuildError {
 #[error("{0}")]
 pub struct MapError(pub String);
 
+/// Give each node's light cycle a phase offset in [0, cycle) from a cheap deterministic
+/// generator started at `rng` (nodes' `phases` set).
+pub(crate) fn draw_light_offsets(nodes: &mut [Node], timing: LightTiming, mut rng: u64) {
+    for n in nodes {
+        rng = rng
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let cycle = n.phases as f32 * (timing.green + timing.yellow + timing.all_red);
+        n.offset = (rng >> 40) as f32 / (1u64 << 24) as f32 * cycle;
+    }
+}
+
 /// How far a generated lane's end may lie from its successor's start, m.
 pub const CONTINUITY_TOLERANCE: f32 = 0.05;
 
@@ -445,18 +457,12 @@ impl RoadMap {
                 ));
             }
         }
-        let mut rng = seed ^ 0x5DEE_CE66;
         for n in &mut nodes {
             n.junction = n.approaches.len() >= 3;
             n.signalized = n.junction;
             n.phases = n.approaches.len();
-            // A cheap deterministic offset in [0, cycle).
-            rng = rng
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            let cycle = n.approaches.len() as f32 * (timing.green + timing.yellow + timing.all_red);
-            n.offset = (rng >> 40) as f32 / (1u64 << 24) as f32 * cycle;
         }
+        draw_light_offsets(&mut nodes, timing, seed ^ 0x5DEE_CE66);
 
         // Road centre lines, trimmed at both nodes.
         let mut lanes: Vec<Lane> = Vec::new();
@@ -599,21 +605,7 @@ impl RoadMap {
                 }
             }
         }
-        let mut min = V2::new(f32::INFINITY, f32::INFINITY);
-        let mut max = V2::new(f32::NEG_INFINITY, f32::NEG_INFINITY);
-        for p in lanes.iter().flat_map(|l| &l.centre.points) {
-            min = V2::new(min.x.min(p.x), min.y.min(p.y));
-            max = V2::new(max.x.max(p.x), max.y.max(p.y));
-        }
-        let margin = 40.0;
-        let map = Self {
-            lanes,
-            nodes,
-            roads,
-            timing,
-            min: min - V2::new(margin, margin),
-            max: max + V2::new(margin, margin),
-        };
+        let map = Self::new(lanes, nodes, roads, timing);
         map.validate(CONTINUITY_TOLERANCE)
             .and_then(|()| map.check_turns())
             .map_err(|e| {
@@ -630,6 +622,25 @@ impl RoadMap {
                 }
             })?;
         Ok(map)
+    }
+
+    /// A map of these parts, its area the lanes' bounding box with a 40 m margin.
+    pub fn new(lanes: Vec<Lane>, nodes: Vec<Node>, roads: Vec<Road>, timing: LightTiming) -> Self {
+        let mut min = V2::new(f32::INFINITY, f32::INFINITY);
+        let mut max = V2::new(f32::NEG_INFINITY, f32::NEG_INFINITY);
+        for p in lanes.iter().flat_map(|l| &l.centre.points) {
+            min = V2::new(min.x.min(p.x), min.y.min(p.y));
+            max = V2::new(max.x.max(p.x), max.y.max(p.y));
+        }
+        let margin = 40.0;
+        Self {
+            lanes,
+            nodes,
+            roads,
+            timing,
+            min: min - V2::new(margin, margin),
+            max: max + V2::new(margin, margin),
+        }
     }
 
     /// Check that every lane leads somewhere and ends within `tolerance` m of the start

@@ -486,3 +486,26 @@ fn traffic_waits_at_an_unsignalized_junction_while_another_car_is_inside() {
     let t = run(vec![car(approach, length - 30.0, 8.0)], 100);
     assert_ne!(t.cars[0].lane, approach, "waited at a free junction");
 }
+
+#[test]
+fn map_parameters_that_name_a_wrong_or_missing_file_say_what_to_do() {
+    let env = |map| {
+        let params = rapt_drive::DriveParams {
+            map,
+            ..rapt_drive::DriveParams::default()
+        };
+        rapt_drive::DriveEnv::new("Drive-v0", params)
+            .err()
+            .unwrap()
+            .to_string()
+    };
+    let e = env(rapt_drive::MapSource::File("town.xodr".into()));
+    assert!(e.contains(r#"OpenDrive(path: "town.xodr")"#), "{e}");
+    let e = env(rapt_drive::MapSource::OpenDrive {
+        path: "no/such/town.xodr".into(),
+    });
+    assert!(
+        e.contains("no/such/town.xodr") && e.contains("carla/Town01.xodr"),
+        "{e}"
+    );
+}

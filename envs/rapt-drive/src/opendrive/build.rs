@@ -13,7 +13,7 @@ use super::parse::{Contact, Document, RoadDef, RoadLink};
 use super::roads::build_road;
 use super::{ImportReport, OpenDriveError};
 use crate::geom::{Polyline, V2};
-use crate::map::{Lane, LaneId, LightTiming, Node, Road, RoadMap};
+use crate::map::{Lane, LaneId, LightTiming, Node, Road, RoadMap, draw_light_offsets};
 
 /// Lane types a car may drive on.
 pub const DRIVABLE_TYPES: [&str; 6] = [
@@ -88,6 +88,19 @@ pub(super) struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
+    /// A builder of `doc`, its ids and links checked.
+    fn new(file: &'a str, doc: &'a Document) -> Result<Self, OpenDriveError> {
+        let mut b = Self {
+            file,
+            doc,
+            roads: HashMap::new(),
+            junctions: HashMap::new(),
+            warnings: Vec::new(),
+        };
+        b.index()?;
+        Ok(b)
+    }
+
     fn error(&self, element: impl Into<String>, message: impl Into<String>) -> OpenDriveError {
         OpenDriveError {
             file: self.file.to_string(),
@@ -396,14 +409,7 @@ pub(super) fn lane_lines(
     file: &str,
     doc: &Document,
 ) -> Result<(Vec<super::LaneLine>, Vec<String>), OpenDriveError> {
-    let mut b = Builder {
-        file,
-        doc,
-        roads: HashMap::new(),
-        junctions: HashMap::new(),
-        warnings: Vec::new(),
-    };
-    b.index()?;
+    let mut b = Builder::new(file, doc)?;
     let lines = b
         .drafts()
         .into_iter()
@@ -425,14 +431,7 @@ pub(super) fn build(
     timing: LightTiming,
     seed: u64,
 ) -> Result<(RoadMap, ImportReport), OpenDriveError> {
-    let mut b = Builder {
-        file,
-        doc,
-        roads: HashMap::new(),
-        junctions: HashMap::new(),
-        warnings: Vec::new(),
-    };
-    b.index()?;
+    let mut b = Builder::new(file, doc)?;
     let drafts = b.drafts();
     if drafts.is_empty() {
         return Err(b.error("OpenDRIVE", "the file has no drivable lane"));
@@ -571,22 +570,10 @@ pub(super) fn build(
         &mut b, &drafts, &new_id, &mut lanes, &preds, &node_of, &mut nodes,
     );
 
-    let mut rng = seed ^ 0x0D0E_5EED;
     for n in &mut nodes {
         n.signalized = n.phases > 0;
-        rng = rng
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        let cycle = n.phases as f32 * (timing.green + timing.yellow + timing.all_red);
-        n.offset = (rng >> 40) as f32 / (1u64 << 24) as f32 * cycle;
     }
-    let mut min = V2::new(f32::INFINITY, f32::INFINITY);
-    let mut max = V2::new(f32::NEG_INFINITY, f32::NEG_INFINITY);
-    for p in lanes.iter().flat_map(|l| &l.centre.points) {
-        min = V2::new(min.x.min(p.x), min.y.min(p.y));
-        max = V2::new(max.x.max(p.x), max.y.max(p.y));
-    }
-    let margin = 40.0;
+    draw_light_offsets(&mut nodes, timing, seed ^ 0x0D0E_5EED);
     let tightest = lanes
         .iter()
         .map(|l| tightest_radius(&l.centre.points))
@@ -616,14 +603,7 @@ pub(super) fn build(
         tightest_turn_m: tightest,
         warnings: std::mem::take(&mut b.warnings),
     };
-    let map = RoadMap {
-        lanes,
-        nodes,
-        roads,
-        timing,
-        min: min - V2::new(margin, margin),
-        max: max + V2::new(margin, margin),
-    };
+    let map = RoadMap::new(lanes, nodes, roads, timing);
     map.validate(LINK_TOLERANCE)
         .map_err(|e| b.error("lane graph", e.0))?;
     Ok((map, report))
