@@ -130,7 +130,7 @@ pub fn evaluate_run(target: &Path, options: &EvalRunOptions) -> Result<EvalRun, 
             })
         })?
         .config;
-    let trained_in = cfg.env.id.clone();
+    // The policy's fit to the env is checked where it first meets it, naming both.
     if let Some(id) = &options.env {
         cfg.env.id = id.clone();
     }
@@ -140,18 +140,6 @@ pub fn evaluate_run(target: &Path, options: &EvalRunOptions) -> Result<EvalRun, 
     let options_of_run = crate::prepare::vec_options(&cfg, crate::prepare::eval_envs(&cfg));
     let mut venv =
         rapt_registry::registry().make_vec(&cfg.env.id, cfg.env.params_text(), &options_of_run)?;
-    let (obs, act) = (
-        venv.single_observation_space().flat_dim(),
-        venv.single_action_space().flat_dim(),
-    );
-    if (obs, act) != (learner.obs_dim(), learner.action_slots()) {
-        return Err(RunError::Invalid(format!(
-            "the policy (trained in {trained_in}) takes {} observation values and gives {} action values; {} has {obs} and {act}",
-            learner.obs_dim(),
-            learner.action_slots(),
-            cfg.env.id
-        )));
-    }
     let mut shaper = match options.shaping {
         true => ModelCache::new(&cfg, device).shaper(&mut venv)?,
         false => None,
