@@ -1,6 +1,6 @@
 //! Scripted traffic: kinematic cars that follow lanes with the Intelligent Driver Model
 //! (Treiber et al. 2000), stop for red and yellow lights they can stop for, enter an
-//! unsignalized junction only when no other car is inside it, keep their distance to the
+//! unsignalized junction only when no other car (nor the ego) is inside it, keep their distance to the
 //! car ahead — the ego included — and pick a random successor lane at every junction. Only
 //! the ego is simulated by physics.
 
@@ -267,7 +267,8 @@ impl Traffic {
                     .cars
                     .iter()
                     .enumerate()
-                    .any(|(j, other)| j != i && map.lanes[other.lane].node == Some(node));
+                    .any(|(j, other)| j != i && map.lanes[other.lane].node == Some(node))
+                    || ego_inside(map, node, ego.0);
                 if occupied && stop > -1.0 && stop < best.0 {
                     best = (stop.max(0.0), 0.0);
                 }
@@ -297,6 +298,14 @@ impl Traffic {
             .iter()
             .map(|c| (c.pose.0, c.pose.1, CAR_HALF.0, CAR_HALF.1))
     }
+}
+
+/// Whether `p` (the ego's centre) lies on a connector lane of junction `node`.
+fn ego_inside(map: &RoadMap, node: usize, p: V2) -> bool {
+    map.lanes.iter().filter(|l| l.node == Some(node)).any(|l| {
+        let q = l.centre.project(p);
+        q.s > 0.0 && q.s < l.centre.length() && q.lateral.abs() < 0.5 * l.width
+    })
 }
 
 /// IDM acceleration for speed `v`, desired speed `v0`, gap `gap` m to a leader moving at

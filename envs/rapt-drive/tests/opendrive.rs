@@ -420,7 +420,7 @@ fn a_link_between_points_that_do_not_meet_is_ignored_with_a_warning() {
 }
 
 /// Without its signal the ring's junction is unsignalized: a car waits at its entry while
-/// another car is inside, and drives on once it is free.
+/// another car or the ego is inside, and drives on once it is free.
 #[test]
 fn traffic_waits_at_an_unsignalized_junction_while_another_car_is_inside() {
     use rand::SeedableRng;
@@ -455,7 +455,7 @@ fn traffic_waits_at_an_unsignalized_junction_while_another_car_is_inside() {
         }
     };
     let length = map.lanes[approach].centre.length();
-    let run = |cars: Vec<Car>, steps: usize| {
+    let run = |cars: Vec<Car>, steps: usize, ego: V2| {
         let mut traffic = Traffic { cars };
         let mut rng = rand_pcg::Pcg64::seed_from_u64(0);
         let config = TrafficConfig::default();
@@ -465,7 +465,7 @@ fn traffic_waits_at_an_unsignalized_junction_while_another_car_is_inside() {
                 &config,
                 k as f32 * 0.1,
                 0.1,
-                (V2::new(1e4, 1e4), 0.0),
+                (ego, 0.0),
                 (&[], &Crosswalks::default()),
                 &mut rng,
             );
@@ -475,7 +475,8 @@ fn traffic_waits_at_an_unsignalized_junction_while_another_car_is_inside() {
     // The car inside stands still (a desired speed of ~0).
     let mut parked = car(inside, 1.0, 0.0);
     parked.factor = 1e-6;
-    let t = run(vec![car(approach, length - 30.0, 8.0), parked], 100);
+    let away = V2::new(1e4, 1e4);
+    let t = run(vec![car(approach, length - 30.0, 8.0), parked], 100, away);
     assert_eq!(t.cars[0].lane, approach, "entered an occupied junction");
     // Stopped at the entry, IDM's standstill gap (2.5 m) short of it, as at a red light.
     assert!(
@@ -483,7 +484,13 @@ fn traffic_waits_at_an_unsignalized_junction_while_another_car_is_inside() {
         "{:?}",
         (t.cars[0].s, length)
     );
-    let t = run(vec![car(approach, length - 30.0, 8.0)], 100);
+    // The ego inside the junction (on the other direction's connector) holds it too.
+    let other = map.lanes.iter().rposition(|l| l.in_junction).unwrap();
+    assert_ne!(other, inside);
+    let ego = map.lanes[other].centre.at(5.0).0;
+    let t = run(vec![car(approach, length - 30.0, 8.0)], 100, ego);
+    assert_eq!(t.cars[0].lane, approach, "entered a junction the ego is in");
+    let t = run(vec![car(approach, length - 30.0, 8.0)], 100, away);
     assert_ne!(t.cars[0].lane, approach, "waited at a free junction");
 }
 

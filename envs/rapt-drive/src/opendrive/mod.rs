@@ -17,7 +17,8 @@
 //!   orientation; the light sits at the end of the road lane before the junction. Signals
 //!   of one `<controller>` switch together; a junction's controllers are its phases, in
 //!   `sequence` order, each getting the env's `lights:` timing in turn. Junctions without
-//!   signals stay unsignalized (traffic enters them when no other car is inside).
+//!   signals stay unsignalized (traffic enters them when no other car, nor the ego, is
+//!   inside).
 //!
 //! Right-hand traffic unless a road says `rule="LHT"`. Problems that leave no usable map
 //! (malformed XML, a missing attribute, a link to a road or junction that does not exist,
