@@ -115,6 +115,16 @@ pub struct Polyline {
     pub s: Vec<f32>,
 }
 
+/// The turn at each interior vertex `k` of `p`: (k, |heading change| rad, mean length of
+/// the two segments m); their ratio is the local curvature.
+pub fn vertex_turns(p: &[V2]) -> impl Iterator<Item = (usize, f32, f32)> + '_ {
+    (1..p.len().saturating_sub(1)).map(move |k| {
+        let (d1, d2) = (p[k] - p[k - 1], p[k + 1] - p[k]);
+        let turn = wrap_angle(d2.yaw() - d1.yaw()).abs();
+        (k, turn, 0.5 * (d1.length() + d2.length()))
+    })
+}
+
 /// Where a point projects onto a polyline.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Projection {

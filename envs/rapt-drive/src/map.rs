@@ -12,7 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::geom::{Polyline, V2, cubic_bezier, wrap_angle};
+use crate::geom::{Polyline, V2, cubic_bezier, vertex_turns, wrap_angle};
 
 /// Index of a lane in [`RoadMap::lanes`].
 pub type LaneId = usize;
@@ -671,10 +671,7 @@ impl RoadMap {
     pub fn check_turns(&self) -> Result<(), MapError> {
         for (id, lane) in self.lanes.iter().enumerate() {
             let p = &lane.centre.points;
-            for k in 1..p.len().saturating_sub(1) {
-                let (d1, d2) = (p[k] - p[k - 1], p[k + 1] - p[k]);
-                let turn = wrap_angle(d2.yaw() - d1.yaw()).abs();
-                let arc = 0.5 * (d1.length() + d2.length());
+            for (k, turn, arc) in vertex_turns(p) {
                 if arc > 1e-3 && turn / arc > 1.0 / MIN_TURN_RADIUS {
                     return Err(MapError(format!(
                         "lane {id} turns with a radius of {:.1} m near ({:.1}, {:.1}) (minimum {MIN_TURN_RADIUS} m)",

@@ -12,7 +12,7 @@ use super::lights::assign_lights;
 use super::parse::{Contact, Document, RoadDef, RoadLink};
 use super::roads::build_road;
 use super::{ImportReport, OpenDriveError};
-use crate::geom::{Polyline, V2};
+use crate::geom::{Polyline, V2, vertex_turns};
 use crate::map::{Lane, LaneId, LightTiming, Node, Road, RoadMap, draw_light_offsets};
 
 /// Lane types a car may drive on.
@@ -168,10 +168,7 @@ impl<'a> Builder<'a> {
                 ));
             }
             for (k, sec) in road.sections.iter().enumerate() {
-                let end = self.doc.roads[self.roads[road.id.as_str()]]
-                    .sections
-                    .get(k + 1)
-                    .map_or(road.length, |n| n.s);
+                let end = road.sections.get(k + 1).map_or(road.length, |n| n.s);
                 if !(sec.s >= 0.0 && end - sec.s > 1e-3) {
                     return Err(self.error(
                         format!("{at}, laneSection {k}"),
@@ -611,16 +608,10 @@ pub(super) fn build(
 
 /// The tightest turn radius along `points`, m.
 fn tightest_radius(p: &[V2]) -> f32 {
-    let mut best = f32::INFINITY;
-    for k in 1..p.len().saturating_sub(1) {
-        let (d1, d2) = (p[k] - p[k - 1], p[k + 1] - p[k]);
-        let turn = crate::geom::wrap_angle(d2.yaw() - d1.yaw()).abs();
-        let arc = 0.5 * (d1.length() + d2.length());
-        if turn > 1e-6 && arc > 1e-3 {
-            best = best.min(arc / turn);
-        }
-    }
-    best
+    vertex_turns(p)
+        .filter(|&(_, turn, arc)| turn > 1e-6 && arc > 1e-3)
+        .map(|(_, turn, arc)| arc / turn)
+        .fold(f32::INFINITY, f32::min)
 }
 
 /// Lanes without a limit take the lowest of their neighbours' (connectors inside
