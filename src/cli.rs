@@ -173,6 +173,33 @@ pub enum RewardModelCommand {
     Bench(RmBenchArgs),
     /// Score frame sets given as image files, in-process; prints `{"phi": [...]}`.
     Score(RmScoreArgs),
+    /// Build a reward model for a task end to end: record, train, then on-policy rounds
+    /// (PPO shaped by the newest model, its states recorded and trained on) until the
+    /// model is accurate on its own policies' states (the recipe file says when).
+    Build(RmBuildArgs),
+}
+
+/// `rapt reward-model build`.
+#[derive(Debug, Args)]
+pub struct RmBuildArgs {
+    /// The recipe (RON, `rapt_run::reward_recipe::RecipeConfig`; e.g.
+    /// `configs/reward-models/recipe-push.ron`).
+    pub recipe: PathBuf,
+    /// The recipe's directory (datasets, models, PPO runs, report.md, the result in
+    /// `model/`); rerunning the same command continues where it stopped.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Override a recipe field, `path=value` (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// PPO trainings side by side, each a process pinned to its own core with one env
+    /// thread (default: the cores there are, at most the recipe's policies per round);
+    /// 1 trains them one after another in this process with the config's threads.
+    #[arg(long, value_parser = count::<1, 1024, usize>)]
+    pub jobs: Option<usize>,
+    /// Device and threads of the reward-model trainings.
+    #[command(flatten)]
+    pub torch: TorchArgs,
 }
 
 /// `rapt reward-model score`.

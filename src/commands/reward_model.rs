@@ -10,7 +10,8 @@ use rapt_reward_model::eval::{calibration_chart, evaluate_dataset};
 use rapt_reward_model::{RewardModel, RewardModelConfig, RewardModelRun, RewardModelStart};
 
 use crate::cli::{
-    RewardModelCommand, RmAdaptArgs, RmBenchArgs, RmEvalArgs, RmScoreArgs, RmTrainArgs, TorchArgs,
+    RewardModelCommand, RmAdaptArgs, RmBenchArgs, RmBuildArgs, RmEvalArgs, RmScoreArgs,
+    RmTrainArgs, TorchArgs,
 };
 
 /// Run one `reward-model` subcommand.
@@ -21,6 +22,7 @@ pub fn run(cmd: RewardModelCommand) -> Result<()> {
         RewardModelCommand::Adapt(a) => adapt_cmd(&a),
         RewardModelCommand::Bench(a) => bench(&a),
         RewardModelCommand::Score(a) => score(&a),
+        RewardModelCommand::Build(a) => build(&a),
     }
 }
 
@@ -196,5 +198,28 @@ fn score(args: &RmScoreArgs) -> Result<()> {
     )?;
     let phi = model.score_bytes(&frames, args.images.len() / views)?;
     println!("{}", serde_json::json!({ "phi": phi }));
+    Ok(())
+}
+
+/// `rapt reward-model build`: `rapt_run::reward_recipe`, PPO trainings side by side as
+/// pinned processes of this binary.
+fn build(args: &RmBuildArgs) -> Result<()> {
+    use rapt_run::reward_recipe::{InProcess, Processes, Recipe, RecipeConfig};
+    let cfg = RecipeConfig::load(&args.recipe, &args.set)?;
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let jobs = args.jobs.unwrap_or(cores.min(cfg.policies)).max(1);
+    let mut recipe = Recipe::open(cfg, &args.out, device(&args.torch)?)?;
+    let mut log = |line: &str| println!("{line}");
+    let report = if jobs == 1 {
+        let runner = InProcess {
+            stop: crate::interrupt::stop_flag(),
+        };
+        recipe.run(&runner, &mut log)?
+    } else {
+        let exe = std::env::current_exe().context("the rapt binary's path")?;
+        recipe.run(&Processes { exe, jobs }, &mut log)?
+    };
+    print!("{report}");
+    println!("report → {}", args.out.join("report.md").display());
     Ok(())
 }

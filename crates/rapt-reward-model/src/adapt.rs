@@ -101,7 +101,8 @@ pub fn adapt_from_demo(
                 )));
             }
             let refs: Vec<&Episode> = episodes.iter().collect();
-            Some(Samples::new(&m, &refs, device))
+            let task = model.meta().task_index(&m.env)?;
+            Some(Samples::for_task(&m, &refs, task, device))
         }
     };
     adapt(model, &manifest, &episode, replay.as_ref(), cfg)
@@ -167,8 +168,9 @@ pub fn adapt(
     }
     let demo = demo.clipped(t, manifest.frame_set_bytes(), demo.header.kind);
     let device = model.device();
-    let samples = Samples::new(manifest, &[&demo], device);
-    let phi_now = |m: &RewardModel| m.phi_tensor(&samples.frames, 512);
+    let task = model.meta().task_index(&manifest.env)?;
+    let samples = Samples::for_task(manifest, &[&demo], task, device);
+    let phi_now = |m: &RewardModel| m.phi_tensor(&samples.frames, 512, task);
     let before = order_accuracy(&phi_now(model));
     let v = shape.views.len() as i64;
     let n = t as i64;
@@ -187,7 +189,7 @@ pub fn adapt(
             (cfg.view_dropout > 0.0).then(|| view_dropout_mask(n, v, cfg.view_dropout, device));
         let phi = model
             .net()
-            .forward(&samples.frames, mask.as_ref())
+            .forward(&samples.frames, mask.as_ref(), samples.task.as_ref())
             .phi(shape.stages);
         // The demo says progress never goes back: pull Φ towards the closest
         // non-decreasing sequence (its isotonic fit), which ends at 1.

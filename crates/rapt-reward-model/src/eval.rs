@@ -137,7 +137,8 @@ pub fn predict(model: &RewardModel, samples: &Samples) -> (Tensor, Tensor) {
     let mut start = 0;
     while start < n {
         let end = (start + 512).min(n);
-        let out = model.net().forward(&samples.range(start, end).frames, None);
+        let rows = samples.range(start, end);
+        let out = model.net().forward(&rows.frames, None, rows.task.as_ref());
         phi.push(out.phi(model.meta().shape.stages));
         stage.push(out.stage_logits.argmax(1, false).to_kind(Kind::Int64));
         start = end;
@@ -180,8 +181,9 @@ pub fn evaluate(
             shape.views, shape.size, manifest.views, manifest.size
         )));
     }
+    let task = model.meta().task_index(&manifest.env)?;
     let refs: Vec<&Episode> = episodes.iter().collect();
-    let samples = Samples::new(manifest, &refs, model.device());
+    let samples = Samples::for_task(manifest, &refs, task, model.device());
     let (phi, stage) = predict(model, &samples);
     let phi_hat = Vec::<f32>::try_from(phi.to_device(tch::Device::Cpu))?;
     let stage_hat = Vec::<i64>::try_from(stage.to_device(tch::Device::Cpu))?;

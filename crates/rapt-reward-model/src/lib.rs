@@ -17,11 +17,13 @@ pub mod record;
 pub mod reward_model;
 pub mod run;
 pub mod samples;
+pub mod tasks;
 pub mod train;
 
 pub use model::{Fusion, NetConfig, NetShape, ProgressNet};
 pub use reward_model::{LearnedProgress, ModelError, ModelMeta, RewardModel, model_name};
 pub use run::{RewardModelRun, RewardModelStart};
+pub use tasks::{TaskData, TaskInfo, read_task_datasets, task_of};
 pub use train::{
     EpochStats, KEEP_CHECKPOINTS, RewardModelConfig, RewardModelTrainError, RewardModelTrainer,
     TrainProgress,

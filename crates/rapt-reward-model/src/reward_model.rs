@@ -32,6 +32,35 @@ pub struct ModelMeta {
     pub shape: NetShape,
     /// The network's layers.
     pub net: NetConfig,
+    /// A task-conditioned model's tasks, in task-index order (empty, the default, for a
+    /// model of one task). Its `env` names them all (`Push+PickPlace+Insert`) and its
+    /// `stages` are empty: each task has its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tasks: Vec<crate::tasks::TaskInfo>,
+}
+
+impl ModelMeta {
+    /// The index of the task that `task` names — an env id the model was trained on, or
+    /// any version of its task (`Push-v2` for a model trained on `Push-v0`), or the task's
+    /// name — for a task-conditioned model; `None` for a model of one task, which scores
+    /// whatever it is given.
+    pub fn task_index(&self, task: &str) -> Result<Option<i64>, ModelError> {
+        if self.tasks.is_empty() {
+            return Ok(None);
+        }
+        let name = crate::tasks::task_of(task);
+        self.tasks
+            .iter()
+            .position(|t| t.envs.iter().any(|e| e == task) || t.name == name)
+            .map(|i| Some(i as i64))
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.tasks.iter().map(|t| t.name.as_str()).collect();
+                ModelError::Mismatch(format!(
+                    "the task-conditioned model knows the tasks {known:?}; `{task}` is none of them (an env id of one, e.g. `{}`)",
+                    self.tasks[0].envs[0]
+                ))
+            })
+    }
 }
 
 /// A model file that cannot be used; the message names the file.
@@ -238,8 +267,9 @@ impl RewardModel {
     }
 
     /// Φ for `frames` on the device (`[B, V, S, S, 3]` u8), without gradients, in chunks
-    /// of at most `batch` rows.
-    pub fn phi_tensor(&self, frames: &Tensor, batch: i64) -> Tensor {
+    /// of at most `batch` rows; `task` is the task index of every row for a
+    /// task-conditioned model ([`ModelMeta::task_index`]).
+    pub fn phi_tensor(&self, frames: &Tensor, batch: i64, task: Option<i64>) -> Tensor {
         let _guard = tch::no_grad_guard();
         let n = frames.size()[0];
         let mut out = Vec::new();
@@ -247,7 +277,12 @@ impl RewardModel {
         while start < n {
             let end = (start + batch).min(n);
             let f = frames.slice(0, start, end, 1);
-            out.push(self.net.forward(&f, None).phi(self.meta.shape.stages));
+            let t = task.map(|t| Tensor::full([end - start], t, (Kind::Int64, f.device())));
+            out.push(
+                self.net
+                    .forward(&f, None, t.as_ref())
+                    .phi(self.meta.shape.stages),
+            );
             start = end;
         }
         if out.is_empty() {
@@ -256,8 +291,31 @@ impl RewardModel {
         Tensor::cat(&out, 0)
     }
 
-    /// Φ for `n` frame sets given as bytes (`n × views × size × size × 3`).
+    /// Φ for `n` frame sets given as bytes (`n × views × size × size × 3`), of a model of
+    /// one task (a task-conditioned model needs [`RewardModel::score_task_bytes`]).
     pub fn score_bytes(&self, frames: &[u8], n: usize) -> Result<Vec<f32>, ModelError> {
+        self.score_task_bytes(frames, n, None)
+    }
+
+    /// As [`RewardModel::score_bytes`], the frames of the task `task` names (an env id;
+    /// see [`ModelMeta::task_index`]), which a task-conditioned model requires and a model
+    /// of one task ignores.
+    pub fn score_task_bytes(
+        &self,
+        frames: &[u8],
+        n: usize,
+        task: Option<&str>,
+    ) -> Result<Vec<f32>, ModelError> {
+        let index = match task {
+            Some(task) => self.meta.task_index(task)?,
+            None if !self.meta.tasks.is_empty() => {
+                return Err(ModelError::Mismatch(format!(
+                    "the model is task-conditioned ({}): name the task",
+                    self.meta.env
+                )));
+            }
+            None => None,
+        };
         let fsb = self.frame_set_bytes();
         if frames.len() != n * fsb {
             return Err(ModelError::Mismatch(format!(
@@ -272,7 +330,7 @@ impl RewardModel {
         let t = Tensor::from_slice(frames)
             .reshape([n as i64, self.meta.shape.views.len() as i64, s, s, 3])
             .to_device(self.device());
-        let phi = self.phi_tensor(&t, 1024).to_device(Device::Cpu);
+        let phi = self.phi_tensor(&t, 1024, index).to_device(Device::Cpu);
         Ok(Vec::<f32>::try_from(phi)?)
     }
 
@@ -305,8 +363,10 @@ impl RewardModel {
                     views: (0..views).map(|i| format!("view{i}")).collect(),
                     size,
                     stages,
+                    task_stages: vec![],
                 },
                 net: crate::NetConfig::default(),
+                tasks: vec![],
             },
             device,
         )
@@ -412,7 +472,7 @@ impl ProgressModel for LearnedProgress {
         })?;
         let phi = self
             .model
-            .score_bytes(frames, input.n)
+            .score_task_bytes(frames, input.n, Some(input.task))
             .map_err(|e| RewardError::BadInput {
                 model: self.name(),
                 message: e.to_string(),

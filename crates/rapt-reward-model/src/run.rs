@@ -75,19 +75,13 @@ impl RewardModelRun {
                         "a dataset is required".into(),
                     ));
                 }
-                let (manifest, episodes, skipped) = crate::read_datasets(datasets, skip_corrupt)
-                    .map_err(|e| {
+                let (tasks, skipped) =
+                    crate::read_task_datasets(datasets, skip_corrupt).map_err(|e| {
                         RewardModelTrainError::Invalid(format!(
                             "reading datasets {datasets:?}: {e}"
                         ))
                     })?;
-                let trainer = RewardModelTrainer::new(
-                    config.clone(),
-                    datasets,
-                    &manifest,
-                    &episodes,
-                    device,
-                )?;
+                let trainer = RewardModelTrainer::new(config.clone(), datasets, &tasks, device)?;
                 let run = match run_dir {
                     Some(dir) => {
                         if checkpoint_dir(dir).latest().is_some() {
@@ -101,7 +95,7 @@ impl RewardModelRun {
                     }
                     None => RunDir::create_new(
                         Path::new("runs"),
-                        &format!("rm-{}", manifest.env.to_lowercase()),
+                        &format!("rm-{}", trainer.model().meta().env.to_lowercase()),
                     )?,
                 };
                 let text = rapt_config::to_ron(config).map_err(|e| {

@@ -15,6 +15,8 @@ pub struct Samples {
     pub stage: Tensor,
     /// `[N]` progress within the stage.
     pub stage_progress: Tensor,
+    /// `[N]` i64 task index of each row, for task-conditioned models (`None`: one task).
+    pub task: Option<Tensor>,
     /// Row range of each episode.
     pub episodes: Vec<std::ops::Range<usize>>,
 }
@@ -22,6 +24,17 @@ pub struct Samples {
 impl Samples {
     /// Stack `episodes` (all recorded under `manifest`) onto `device`.
     pub fn new(manifest: &Manifest, episodes: &[&Episode], device: Device) -> Self {
+        Self::for_task(manifest, episodes, None, device)
+    }
+
+    /// As [`Samples::new`], every row labelled with the task index `task` for a
+    /// task-conditioned model (`None`: no task column).
+    pub fn for_task(
+        manifest: &Manifest,
+        episodes: &[&Episode],
+        task: Option<i64>,
+        device: Device,
+    ) -> Self {
         let n: usize = episodes.iter().map(|e| e.header.steps).sum();
         let fsb = manifest.frame_set_bytes();
         let (mut frames, mut phi, mut stage, mut progress) = (
@@ -48,7 +61,42 @@ impl Samples {
             phi: Tensor::from_slice(&phi).to_device(device),
             stage: Tensor::from_slice(&stage).to_device(device),
             stage_progress: Tensor::from_slice(&progress).to_device(device),
+            task: task.map(|t| Tensor::full([n as i64], t, (Kind::Int64, device))),
             episodes: ranges,
+        }
+    }
+
+    /// The rows of every part in order, as one set (episode ranges shifted to match).
+    /// The parts must agree on having a task column.
+    pub fn concat(parts: Vec<Samples>) -> Samples {
+        if parts.len() == 1 {
+            return parts.into_iter().next().expect("one part");
+        }
+        let cat = |f: &dyn Fn(&Samples) -> &Tensor| {
+            Tensor::cat(&parts.iter().map(f).collect::<Vec<_>>(), 0)
+        };
+        let mut episodes = Vec::new();
+        let mut offset = 0;
+        for part in &parts {
+            episodes.extend(
+                part.episodes
+                    .iter()
+                    .map(|r| r.start + offset..r.end + offset),
+            );
+            offset += part.len();
+        }
+        let task = parts
+            .iter()
+            .map(|p| p.task.as_ref())
+            .collect::<Option<Vec<_>>>()
+            .map(|t| Tensor::cat(&t, 0));
+        Samples {
+            frames: cat(&|p| &p.frames),
+            phi: cat(&|p| &p.phi),
+            stage: cat(&|p| &p.stage),
+            stage_progress: cat(&|p| &p.stage_progress),
+            task,
+            episodes,
         }
     }
 
@@ -69,6 +117,7 @@ impl Samples {
             phi: self.phi.index_select(0, idx),
             stage: self.stage.index_select(0, idx),
             stage_progress: self.stage_progress.index_select(0, idx),
+            task: self.task.as_ref().map(|t| t.index_select(0, idx)),
         }
     }
 
@@ -80,6 +129,7 @@ impl Samples {
             phi: self.phi.slice(0, s, e, 1),
             stage: self.stage.slice(0, s, e, 1),
             stage_progress: self.stage_progress.slice(0, s, e, 1),
+            task: self.task.as_ref().map(|t| t.slice(0, s, e, 1)),
         }
     }
 }
@@ -95,6 +145,8 @@ pub struct FrameBatch {
     pub stage: Tensor,
     /// `[B]` f32.
     pub stage_progress: Tensor,
+    /// `[B]` i64 task index, for task-conditioned models.
+    pub task: Option<Tensor>,
 }
 
 /// `[B, V]` view mask that drops each view with probability `p`, keeping at least one per

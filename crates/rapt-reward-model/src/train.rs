@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Reduction, Tensor};
 use thiserror::Error;
 
-use crate::dataset::Manifest;
 use crate::model::{NetConfig, NetShape};
 use crate::reward_model::{MODEL_FORMAT, ModelError, ModelMeta, RewardModel};
 use crate::samples::{FrameBatch, Samples, view_dropout_mask};
+use crate::tasks::TaskData;
 
 const OPTIMIZER: &str = "optimizer.safetensors";
 const PROGRESS: &str = "progress.json";
@@ -182,10 +182,15 @@ pub fn losses(
     cfg: &RewardModelConfig,
 ) -> (Tensor, Tensor, Tensor, Tensor) {
     let stages = model.meta().shape.stages;
-    let out = model.net().forward(&batch.frames, mask);
+    let out = model
+        .net()
+        .forward(&batch.frames, mask, batch.task.as_ref());
     let ce = out.stage_logits.cross_entropy_for_logits(&batch.stage);
     // Within-stage progress of the true stage (the done class has none).
-    let in_stage = batch.stage.lt(stages as i64);
+    let in_stage = match &out.row_stages {
+        Some(rows) => batch.stage.lt_tensor(rows),
+        None => batch.stage.lt(stages as i64),
+    };
     let idx = batch.stage.clamp_max(stages as i64 - 1).unsqueeze(1);
     let pred = out.stage_progress.gather(1, &idx, false).squeeze_dim(1);
     let w = in_stage.to_kind(Kind::Float);
@@ -240,12 +245,13 @@ pub struct RewardModelTrainer {
 }
 
 impl RewardModelTrainer {
-    /// A new run on `episodes` of the datasets at `datasets` (described by `manifest`).
+    /// A new run on the episodes of the datasets at `datasets`, grouped by task
+    /// ([`crate::read_task_datasets`]): a model of one task, or a task-conditioned model
+    /// when the datasets hold several.
     pub fn new(
         cfg: RewardModelConfig,
         datasets: &[PathBuf],
-        manifest: &Manifest,
-        episodes: &[crate::Episode],
+        tasks: &[TaskData],
         device: Device,
     ) -> Result<Self, RewardModelTrainError> {
         let problems = cfg.problems();
@@ -256,18 +262,7 @@ impl RewardModelTrainer {
             )));
         }
         tch::manual_seed(cfg.seed as i64);
-        let meta = ModelMeta {
-            format: MODEL_FORMAT,
-            env: manifest.env.clone(),
-            stages: manifest.stages.clone(),
-            shape: NetShape {
-                views: manifest.views.clone(),
-                size: manifest.size,
-                stages: manifest.stages.len().max(1),
-            },
-            net: cfg.net.clone(),
-        };
-        let model = RewardModel::new(meta, device);
+        let model = RewardModel::new(meta_for(tasks, &cfg), device);
         let adam = FlatAdam::new(model.var_store(), AdamConfig::default());
         let progress = TrainProgress {
             config: cfg,
@@ -276,39 +271,52 @@ impl RewardModelTrainer {
             adam_step: 0,
             history: Vec::new(),
         };
-        Self::assemble(model, adam, progress, manifest, episodes)
+        Self::assemble(model, adam, progress, tasks)
     }
 
     fn assemble(
         model: RewardModel,
         adam: FlatAdam,
         progress: TrainProgress,
-        manifest: &Manifest,
-        episodes: &[crate::Episode],
+        tasks: &[TaskData],
     ) -> Result<Self, RewardModelTrainError> {
-        if episodes.is_empty() {
+        if tasks.iter().all(|t| t.episodes.is_empty()) {
             return Err(RewardModelTrainError::Invalid(format!(
                 "{:?}: the datasets have no episodes",
                 progress.datasets
             )));
         }
-        let (train, val) = split(
-            episodes,
-            progress.config.validation_fraction,
-            progress.config.seed,
-        );
+        let device = model.device();
+        // Episodes are split by their index across all tasks, in order (for one task, as
+        // before task-conditioned models existed).
+        let (mut train, mut val) = (Vec::new(), Vec::new());
+        let mut offset = 0;
+        for t in tasks {
+            let index = model.meta().task_index(&t.info.name)?;
+            let (tr, va) = split(
+                &t.episodes,
+                offset,
+                progress.config.validation_fraction,
+                progress.config.seed,
+            );
+            offset += t.episodes.len();
+            train.push(Samples::for_task(&t.manifest, &tr, index, device));
+            val.push(Samples::for_task(&t.manifest, &va, index, device));
+        }
+        let (mut train, mut val) = (Samples::concat(train), Samples::concat(val));
+        if train.is_empty() {
+            std::mem::swap(&mut train, &mut val);
+        }
         if val.is_empty() && progress.config.validation_fraction > 0.0 {
             tracing::warn!(
-                "the validation split is empty ({} episodes, validation_fraction {}): \
+                "the validation split is empty ({offset} episodes, validation_fraction {}): \
                  val/mae and val/stage_accuracy will be NaN; record more episodes",
-                episodes.len(),
                 progress.config.validation_fraction
             );
         }
-        let device = model.device();
         Ok(Self {
-            train: Samples::new(manifest, &train, device),
-            val: Samples::new(manifest, &val, device),
+            train,
+            val,
             model,
             adam,
             progress,
@@ -344,16 +352,15 @@ impl RewardModelTrainer {
             .map_err(|e| e.to_string())
             .and_then(|text| serde_json::from_str(&text).map_err(|e| e.to_string()))
             .map_err(|message| ModelError::Corrupt { path, message })?;
-        let (manifest, episodes, skipped) = crate::read_datasets(&progress.datasets, skip_corrupt)
+        let (tasks, skipped) = crate::read_task_datasets(&progress.datasets, skip_corrupt)
             .map_err(|e| RewardModelTrainError::Invalid(e.to_string()))?;
-        Ok((Self::resume(ckpt, &manifest, &episodes, device)?, skipped))
+        Ok((Self::resume(ckpt, &tasks, device)?, skipped))
     }
 
-    /// Continue the run whose newest checkpoint is `checkpoint`.
+    /// Continue the run whose newest checkpoint is `checkpoint`, on its datasets' `tasks`.
     pub fn resume(
         checkpoint: &Path,
-        manifest: &Manifest,
-        episodes: &[crate::Episode],
+        tasks: &[TaskData],
         device: Device,
     ) -> Result<Self, RewardModelTrainError> {
         let model = RewardModel::load(checkpoint, device)?;
@@ -387,7 +394,7 @@ impl RewardModelTrainer {
             step: progress.adam_step,
         })
         .map_err(|e| corrupt(e.0))?;
-        Self::assemble(model, adam, progress, manifest, episodes)
+        Self::assemble(model, adam, progress, tasks)
     }
 
     /// Train for `epochs` epochs in all (more to extend a finished run, fewer to stop a
@@ -513,26 +520,60 @@ impl RewardModelTrainer {
     }
 }
 
-/// Split episodes into training and validation by a seeded draw per episode.
+/// Split episodes into training and validation by a seeded draw per episode (`first` is
+/// the index of `episodes[0]` among all the run's episodes).
 fn split(
     episodes: &[crate::Episode],
+    first: usize,
     fraction: f64,
     seed: u64,
 ) -> (Vec<&crate::Episode>, Vec<&crate::Episode>) {
     let (mut train, mut val) = (Vec::new(), Vec::new());
     for (i, ep) in episodes.iter().enumerate() {
         // A fixed, well-mixed draw per (seed, episode index).
-        let z = rapt_core::seeded_hash(seed, i as u64);
+        let z = rapt_core::seeded_hash(seed, (first + i) as u64);
         if (z >> 11) as f64 / (1u64 << 53) as f64 <= fraction {
             val.push(ep);
         } else {
             train.push(ep);
         }
     }
-    if train.is_empty() {
-        std::mem::swap(&mut train, &mut val);
-    }
     (train, val)
+}
+
+/// What a model trained on `tasks` is: a model of their one task, or a task-conditioned
+/// model of all of them.
+fn meta_for(tasks: &[TaskData], cfg: &RewardModelConfig) -> ModelMeta {
+    let first = &tasks[0].manifest;
+    let shape = |stages: usize, task_stages: Vec<usize>| NetShape {
+        views: first.views.clone(),
+        size: first.size,
+        stages,
+        task_stages,
+    };
+    if let [one] = tasks {
+        return ModelMeta {
+            format: MODEL_FORMAT,
+            env: one.manifest.env.clone(),
+            stages: one.manifest.stages.clone(),
+            shape: shape(one.manifest.stages.len().max(1), vec![]),
+            net: cfg.net.clone(),
+            tasks: vec![],
+        };
+    }
+    let counts: Vec<usize> = tasks.iter().map(|t| t.info.stages.len().max(1)).collect();
+    ModelMeta {
+        format: MODEL_FORMAT,
+        env: tasks
+            .iter()
+            .map(|t| t.info.name.as_str())
+            .collect::<Vec<_>>()
+            .join("+"),
+        stages: vec![],
+        shape: shape(counts.iter().copied().max().unwrap_or(1), counts),
+        net: cfg.net.clone(),
+        tasks: tasks.iter().map(|t| t.info.clone()).collect(),
+    }
 }
 
 /// The checkpoints of the reward-model run in `run`: `run/checkpoints/epoch-NNNN`.

@@ -25,6 +25,7 @@ pub mod policy;
 mod prepare;
 pub mod recording;
 pub mod report;
+pub mod reward_recipe;
 pub mod rollout;
 mod run;
 

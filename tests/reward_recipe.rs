@@ -1,0 +1,128 @@
+//! `rapt reward-model build` at toy scale: the whole recipe (record, base model, two
+//! on-policy rounds of two shaped PPO runs side by side, the result) in a scratch
+//! directory, then a rerun that finds everything done, and a recipe whose run config is
+//! not potential-shaped.
+
+use std::fs;
+use std::path::PathBuf;
+
+mod common;
+
+use common::{ok, rapt};
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("rapt-recipe-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&d);
+    fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A tiny oracle-shaped Push run: 4 envs, 30-step episodes, two updates.
+const PPO: &str = r#"(
+    name: "toy-shaped",
+    env: (id: "Push-v2", num_envs: 4, threads: 1, max_episode_steps: 30, params: (reward: Sparse)),
+    train: (total_steps: 240, policy: Ppo, eval_every_updates: 100, eval_episodes: 2, final_eval_episodes: 2),
+    ppo: (num_steps: 30, num_minibatches: 2, update_epochs: 1, hidden: [16]),
+    shaping: Potential(model: Oracle, scale: 10.0),
+)"#;
+
+#[test]
+fn the_recipe_runs_its_rounds_end_to_end_at_toy_scale_and_a_rerun_redoes_nothing() {
+    let dir = scratch("toy");
+    let ppo = dir.join("ppo.ron");
+    fs::write(&ppo, PPO).unwrap();
+    let recipe = dir.join("recipe.ron");
+    // stop_mae 0: no model is that good, so both rounds run and the result is unchecked.
+    fs::write(
+        &recipe,
+        format!(
+            "(ppo_config: {:?}, policies: 2, max_rounds: 2, stop_mae: 0.0, record_episodes: 4, \
+             heldout_episodes: 2, policy_episodes: 2, policy_heldout_episodes: 2, size: 16, \
+             model: (epochs: 1, batch_size: 64), round_epochs: 1, eval_episodes: 2)",
+            ppo.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let args = [
+        "reward-model",
+        "build",
+        recipe.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--jobs",
+        "2",
+        "--device",
+        "cpu",
+    ];
+    let text = ok(&rapt(&args));
+    assert!(text.contains("| 2 |"), "{text}");
+    let report: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let rounds = report["rounds"].as_array().unwrap();
+    assert_eq!(rounds.len(), 2, "{report}");
+    for r in rounds {
+        assert_eq!(r["policies"].as_array().unwrap().len(), 2);
+        assert_eq!(r["on_policy"]["episodes"], 4, "{r}");
+        assert!(r["on_policy"]["mae"].as_f64().unwrap() >= 0.0);
+        assert_eq!(r["stop"], false);
+    }
+    assert_eq!(report["checked"], false);
+    assert!(report["result"].as_str().unwrap().ends_with("rm-2/model"));
+    assert!(out.join("model/model.json").exists());
+    // Round 2's runs were shaped by round 1's model.
+    let cfg = fs::read_to_string(out.join("ppo/round-2-s201/config.ron")).unwrap();
+    assert!(cfg.contains("rm-1/model"), "{cfg}");
+    // The result scores frames.
+    ok(&rapt(&[
+        "reward-model",
+        "eval",
+        out.join("model").to_str().unwrap(),
+        out.join("data/recorded-heldout").to_str().unwrap(),
+    ]));
+
+    // Everything is done: a rerun trains nothing and reports the same.
+    let before = fs::metadata(out.join("models/rm-2/model/weights.safetensors"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let again = ok(&rapt(&args));
+    assert!(!again.contains("Push-v2: round"), "{again}");
+    let after = fs::metadata(out.join("models/rm-2/model/weights.safetensors"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(before, after);
+
+    // Other settings in the same directory are refused.
+    let mut other = args.to_vec();
+    other.extend(["--set", "max_rounds=3"]);
+    let err = rapt(&other);
+    assert!(!err.status.success());
+    assert!(
+        String::from_utf8_lossy(&err.stderr).contains("other settings"),
+        "{err:?}"
+    );
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_recipe_whose_run_is_not_potential_shaped_is_refused_by_name() {
+    let dir = scratch("unshaped");
+    let recipe = dir.join("recipe.ron");
+    fs::write(&recipe, "(ppo_config: \"configs/push-fast.ron\")").unwrap();
+    let out = rapt(&[
+        "reward-model",
+        "build",
+        recipe.to_str().unwrap(),
+        "--out",
+        dir.join("out").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("configs/push-fast.ron") && err.contains("potential shaping"),
+        "{err}"
+    );
+    let _ = fs::remove_dir_all(&dir);
+}
