@@ -123,6 +123,11 @@ pub struct RewardServeArgs {
     /// Requests queued before new ones get 503.
     #[arg(long, default_value_t = 256, value_parser = count::<1, 1_048_576, usize>)]
     pub queue: usize,
+    /// Score in forward passes of exactly N frame sets, padded (default: each batch as it
+    /// comes). A frame set's Φ then does not depend on the requests batched with it: the
+    /// same bits as an in-process run with `Learned(path: …, fixed_batch: Some(N))`.
+    #[arg(long, value_name = "N", value_parser = count::<1, 65_536, usize>)]
+    pub fixed_batch: Option<usize>,
     /// Device and threads.
     #[command(flatten)]
     pub torch: TorchArgs,

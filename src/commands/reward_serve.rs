@@ -15,7 +15,8 @@ pub fn run(args: &RewardServeArgs) -> Result<()> {
         rapt_ppo::configure_torch_threads(n);
     }
     let device = args.torch.device.resolve().context("--device")?;
-    let model = LearnedProgress::load(&args.model, device)?;
+    let mut model = LearnedProgress::load(&args.model, device)?;
+    model.set_fixed_batch(args.fixed_batch);
     let name = args
         .name
         .clone()

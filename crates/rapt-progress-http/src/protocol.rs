@@ -286,20 +286,22 @@ pub fn progress_request(model: &str, frames: &[&str]) -> ChatRequest {
     }
 }
 
-/// Φ ∈ [0, 1] from a served rapt model's answer (a plain decimal number).
+/// Φ ∈ [0, 1] from a served rapt model's answer (a plain decimal number). Read straight
+/// into an f32: the server writes the shortest decimal that reads back to its f32, and
+/// going through an f64 could round twice.
 pub fn parse_progress(answer: &str) -> Result<f32, AnswerError> {
-    let value: f64 = answer.trim().parse().map_err(|_| AnswerError::NoScore {
+    let value: f32 = answer.trim().parse().map_err(|_| AnswerError::NoScore {
         expected: "decimal Φ",
         text: start(answer),
     })?;
     if !(0.0..=1.0).contains(&value) {
         return Err(AnswerError::OutOfRange {
-            value,
+            value: f64::from(value),
             range: "[0, 1]",
             text: start(answer),
         });
     }
-    Ok(value as f32)
+    Ok(value)
 }
 
 /// The text of the first choice.

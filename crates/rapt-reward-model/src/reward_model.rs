@@ -159,6 +159,9 @@ pub struct RewardModel {
     vs: nn::VarStore,
     net: ProgressNet,
     meta: ModelMeta,
+    /// Score in forward passes of exactly this many frame sets (padded); `None`: as many
+    /// as given, in chunks of 1024.
+    fixed_batch: Option<usize>,
 }
 
 impl RewardModel {
@@ -166,7 +169,12 @@ impl RewardModel {
     pub fn new(meta: ModelMeta, device: Device) -> Self {
         let vs = nn::VarStore::new(device);
         let net = ProgressNet::new(&vs.root(), &meta.net, meta.shape.clone());
-        Self { vs, net, meta }
+        Self {
+            vs,
+            net,
+            meta,
+            fixed_batch: None,
+        }
     }
 
     /// Load the model in directory `dir` onto `device`.
@@ -234,6 +242,22 @@ impl RewardModel {
         put_digests(&mut value, dir, &[WEIGHTS])?;
         let text = serde_json::to_string_pretty(&value).expect("meta serializes");
         fs::write(&meta, text).map_err(|e| fail(&meta, &e))
+    }
+
+    /// Score ([`RewardModel::score_task_bytes`]) in forward passes of exactly `rows` frame
+    /// sets, the last padded with blank frames (`None`, the default: one pass per call, in
+    /// chunks of 1024). libtorch's CPU kernels round a row differently in batches of a few
+    /// rows (measured: 1, 2, 5) than in larger ones; in passes of a fixed size a row's Φ
+    /// depends only on its frames, whatever was batched with it — so a served model
+    /// merging requests as they come and an in-process one scoring a step's batch agree
+    /// bit for bit. Values of 0 count as `None`.
+    pub fn set_fixed_batch(&mut self, rows: Option<usize>) {
+        self.fixed_batch = rows.filter(|&r| r > 0);
+    }
+
+    /// The fixed pass size, if any ([`RewardModel::set_fixed_batch`]).
+    pub fn fixed_batch(&self) -> Option<usize> {
+        self.fixed_batch
     }
 
     /// What the model reads and predicts.
@@ -327,11 +351,27 @@ impl RewardModel {
             )));
         }
         let s = self.meta.shape.size as i64;
-        let t = Tensor::from_slice(frames)
-            .reshape([n as i64, self.meta.shape.views.len() as i64, s, s, 3])
+        let v = self.meta.shape.views.len() as i64;
+        let Some(rows) = self.fixed_batch else {
+            let t = Tensor::from_slice(frames)
+                .reshape([n as i64, v, s, s, 3])
+                .to_device(self.device());
+            let phi = self.phi_tensor(&t, 1024, index).to_device(Device::Cpu);
+            return Ok(Vec::<f32>::try_from(phi)?);
+        };
+        // Whole passes of `rows` frame sets, the last padded with blank frames.
+        let padded = n.div_ceil(rows) * rows;
+        let mut bytes = frames.to_vec();
+        bytes.resize(padded * fsb, 0);
+        let t = Tensor::from_slice(&bytes)
+            .reshape([padded as i64, v, s, s, 3])
             .to_device(self.device());
-        let phi = self.phi_tensor(&t, 1024, index).to_device(Device::Cpu);
-        Ok(Vec::<f32>::try_from(phi)?)
+        let phi = self
+            .phi_tensor(&t, rows as i64, index)
+            .to_device(Device::Cpu);
+        let mut phi = Vec::<f32>::try_from(phi)?;
+        phi.truncate(n);
+        Ok(phi)
     }
 
     /// The model a benchmark names: `fresh:VIEWS:SIZE:STAGES` for an untrained network
@@ -437,15 +477,23 @@ impl LearnedProgress {
         &self.model
     }
 
-    /// Load the model in `dir` onto `device` as a boxed [`ProgressModel`]: the loader
-    /// `rapt_shaping::ModelSpec::Learned` needs (through `Shaper::new`'s loader).
+    /// Load the model in `dir` onto `device` as a boxed [`ProgressModel`] scoring in
+    /// forward passes of `fixed_batch` frame sets when given
+    /// ([`RewardModel::set_fixed_batch`]): the loader `rapt_shaping::ModelSpec::Learned`
+    /// needs (through `Shaper::new`'s loader).
     pub fn load_boxed(
         dir: &Path,
+        fixed_batch: Option<usize>,
         device: Device,
     ) -> Result<Box<dyn ProgressModel>, rapt_shaping::LoadError> {
-        Self::load(dir, device)
-            .map(|m| Box::new(m) as Box<dyn ProgressModel>)
-            .map_err(|e| Box::new(e) as rapt_shaping::LoadError)
+        let mut m = Self::load(dir, device).map_err(|e| Box::new(e) as rapt_shaping::LoadError)?;
+        m.model.set_fixed_batch(fixed_batch);
+        Ok(Box::new(m))
+    }
+
+    /// Score in forward passes of exactly `rows` frame sets ([`RewardModel::set_fixed_batch`]).
+    pub fn set_fixed_batch(&mut self, rows: Option<usize>) {
+        self.model.set_fixed_batch(rows);
     }
 }
 

@@ -14,7 +14,9 @@ pub fn load_model(
     device: tch::Device,
 ) -> Result<Box<dyn ProgressModel>, LoadError> {
     match spec {
-        ModelSpec::Learned { path } => rapt_reward_model::LearnedProgress::load_boxed(path, device),
+        ModelSpec::Learned { path, fixed_batch } => {
+            rapt_reward_model::LearnedProgress::load_boxed(path, *fixed_batch, device)
+        }
         ModelSpec::Remote(remote) => Ok(Box::new(RemoteProgress::connect_for_env(remote, || {
             rapt_registry::registry().make(env_id, params, None)
         })?)),

@@ -185,12 +185,13 @@ pub(crate) fn vec_options(cfg: &RunConfig, num_envs: usize) -> VecEnvOptions {
 pub(crate) struct ModelCache<'a> {
     cfg: &'a RunConfig,
     device: Device,
-    learned: Mutex<HashMap<PathBuf, SharedModel>>,
+    learned: Mutex<HashMap<(PathBuf, Option<usize>), SharedModel>>,
     load_learned: LearnedLoader,
 }
 
 /// Loads a learned model from its directory onto a device.
-type LearnedLoader = fn(&std::path::Path, Device) -> Result<Box<dyn ProgressModel>, LoadError>;
+type LearnedLoader =
+    fn(&std::path::Path, Option<usize>, Device) -> Result<Box<dyn ProgressModel>, LoadError>;
 
 impl<'a> ModelCache<'a> {
     pub(crate) fn new(cfg: &'a RunConfig, device: Device) -> Self {
@@ -216,7 +217,7 @@ impl<'a> ModelCache<'a> {
     }
 
     fn load(&self, spec: &ModelSpec) -> Result<Box<dyn ProgressModel>, LoadError> {
-        let ModelSpec::Learned { path } = spec else {
+        let ModelSpec::Learned { path, fixed_batch } = spec else {
             let cfg = self.cfg;
             return crate::models::load_model(
                 spec,
@@ -226,12 +227,13 @@ impl<'a> ModelCache<'a> {
             );
         };
         let mut learned = self.learned.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(model) = learned.get(path) {
+        let key = (path.clone(), *fixed_batch);
+        if let Some(model) = learned.get(&key) {
             return Ok(Box::new(model.clone()));
         }
-        let model = (self.load_learned)(path, self.device)?;
+        let model = (self.load_learned)(path, *fixed_batch, self.device)?;
         let shared = SharedModel::new(model);
-        learned.insert(path.clone(), shared.clone());
+        learned.insert(key, shared.clone());
         Ok(Box::new(shared))
     }
 }
@@ -261,7 +263,11 @@ mod tests {
 
     static LOADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
-    fn probe(_: &std::path::Path, device: Device) -> Result<Box<dyn ProgressModel>, LoadError> {
+    fn probe(
+        _: &std::path::Path,
+        _: Option<usize>,
+        device: Device,
+    ) -> Result<Box<dyn ProgressModel>, LoadError> {
         LOADS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Ok(Box::new(Probe(device)))
     }

@@ -15,6 +15,14 @@ pub enum ModelSpec {
     Learned {
         /// The model directory.
         path: std::path::PathBuf,
+        /// Score in forward passes of exactly this many frame sets, the last padded with
+        /// blank frames (default: none, one pass per step's batch). libtorch's CPU kernels
+        /// round a row differently in batches of a few rows than in larger ones, so Φ
+        /// then does not depend on how the frames were batched: a run scored in-process
+        /// and one served by `rapt reward-serve --fixed-batch N` (same N) get the same
+        /// bits. Costs the padding's compute.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fixed_batch: Option<usize>,
     },
     /// A model behind an OpenAI-compatible chat-completions server: a VLM (Robo-Dopamine's
     /// GRM, RoboReward) or `rapt reward-serve` (built by `rapt_progress_http`).
