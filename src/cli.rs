@@ -216,6 +216,10 @@ pub struct RmScoreArgs {
     /// set after set; other sizes are resized to the model's.
     #[arg(required = true)]
     pub images: Vec<PathBuf>,
+    /// The task, as an env id (`Push-v2`): required by a task-conditioned model, ignored
+    /// by a model of one task.
+    #[arg(long)]
+    pub task: Option<String>,
     /// Device and threads.
     #[command(flatten)]
     pub torch: TorchArgs,

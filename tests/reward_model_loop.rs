@@ -381,3 +381,104 @@ fn sigterm_stops_reward_model_training_after_an_epoch_checkpoint_with_exit_143()
     );
     let _ = fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn one_task_conditioned_model_learns_two_tasks_and_scores_each_by_its_env() {
+    let dir = scratch("multi");
+    let rec = |env: &str, out: &Path, seed: &str| {
+        ok(&rapt(&[
+            "record",
+            env,
+            "--episodes",
+            "3",
+            "--seed",
+            seed,
+            "--size",
+            "16",
+            "--max-steps",
+            "30",
+            "--out",
+            s(out),
+        ]));
+    };
+    let (push, pick, reach) = (dir.join("push"), dir.join("pick"), dir.join("reach"));
+    rec("Push-v2", &push, "0");
+    rec("PickPlace-v2", &pick, "0");
+    rec("Reach-v0", &reach, "0");
+    let cfg = dir.join("rm.ron");
+    fs::write(
+        &cfg,
+        "(epochs: 2, batch_size: 32, net: (channels: [8, 8], features: 16, hidden: 16))",
+    )
+    .unwrap();
+    let run = dir.join("rm");
+    let text = ok(&rapt(&[
+        "reward-model",
+        "train",
+        s(&push),
+        s(&pick),
+        "--config",
+        s(&cfg),
+        "--run-dir",
+        s(&run),
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+    ]));
+    assert!(text.contains("model →"), "{text}");
+    let meta: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(run.join("model/model.json")).unwrap()).unwrap();
+    assert_eq!(meta["env"], "Push+PickPlace", "{meta}");
+    assert_eq!(
+        meta["shape"]["task_stages"],
+        serde_json::json!([2, 3]),
+        "{meta}"
+    );
+    assert_eq!(
+        meta["tasks"][1]["stages"],
+        serde_json::json!(["reach", "grasp", "place"])
+    );
+    // Each task's held-out data is scored as that task.
+    for data in [&push, &pick] {
+        let out = ok(&rapt(&[
+            "reward-model",
+            "eval",
+            s(&run.join("model")),
+            s(data),
+        ]));
+        assert!(out.contains("MAE"), "{out}");
+    }
+    // A task it does not know is refused by name.
+    let err = fail(rapt(&[
+        "reward-model",
+        "eval",
+        s(&run.join("model")),
+        s(&reach),
+    ]));
+    assert!(
+        err.contains("knows the tasks") && err.contains("Reach-v0"),
+        "{err}"
+    );
+    // It shapes PPO on either task: the shaper names the env id as the task.
+    let ppo = dir.join("ppo.ron");
+    fs::write(
+        &ppo,
+        format!(
+            "(env: (id: \"PickPlace-v2\", num_envs: 2, max_episode_steps: 30, params: (reward: Sparse)), \
+             train: (total_steps: 120, eval_every_updates: 100, final_eval_episodes: 1), \
+             ppo: (num_steps: 30, num_minibatches: 2, update_epochs: 1, hidden: [16]), \
+             shaping: Potential(model: Learned(path: {:?}), scale: 10.0))",
+            s(&run.join("model"))
+        ),
+    )
+    .unwrap();
+    let out = ok(&rapt(&[
+        "train",
+        s(&ppo),
+        "--run-dir",
+        s(&dir.join("shaped")),
+    ]));
+    assert!(out.contains("final evaluation"), "{out}");
+    let _ = fs::remove_dir_all(&dir);
+}

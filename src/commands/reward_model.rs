@@ -196,7 +196,7 @@ fn score(args: &RmScoreArgs) -> Result<()> {
             e => e.into(),
         },
     )?;
-    let phi = model.score_bytes(&frames, args.images.len() / views)?;
+    let phi = model.score_task_bytes(&frames, args.images.len() / views, args.task.as_deref())?;
     println!("{}", serde_json::json!({ "phi": phi }));
     Ok(())
 }
