@@ -10,3 +10,4 @@ pub mod interrupt;
 pub use commands::run;
 pub use rapt_registry::registry;
 pub use rapt_run::config;
+pub use rapt_run::reward_recipe;

@@ -51,10 +51,25 @@ fn the_shipped_configs_load() {
                 .unwrap_or_else(|e| panic!("{}: {line}: {e}", path.display()));
         }
     }
-    // Reward-model training settings.
+    // Reward-model training settings, and the recipes (`rapt reward-model build`), whose
+    // run configs must be potential-shaped.
     for entry in std::fs::read_dir(format!("{configs}/reward-models")).unwrap() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
+        let name = path.file_name().unwrap().to_str().unwrap();
+        if name.starts_with("recipe-") {
+            let recipe = rapt::reward_recipe::RecipeConfig::load(&path, &[])
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let run = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(&recipe.ppo_config);
+            let cfg = rapt::config::load(&run, &[]).unwrap().config;
+            assert!(
+                matches!(cfg.shaping, rapt_shaping::Shaping::Potential { .. }),
+                "{}: {} is not potential-shaped",
+                path.display(),
+                run.display()
+            );
+            continue;
+        }
         rapt_reward_model::RewardModelConfig::from_ron(&text)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     }

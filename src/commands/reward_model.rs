@@ -207,7 +207,10 @@ fn build(args: &RmBuildArgs) -> Result<()> {
     use rapt_run::reward_recipe::{InProcess, Processes, Recipe, RecipeConfig};
     let cfg = RecipeConfig::load(&args.recipe, &args.set)?;
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let jobs = args.jobs.unwrap_or(cores.min(cfg.policies)).max(1);
+    let jobs = args
+        .jobs
+        .unwrap_or(cores.min(cfg.round_seeds(1).len()))
+        .max(1);
     let mut recipe = Recipe::open(cfg, &args.out, device(&args.torch)?)?;
     let mut log = |line: &str| println!("{line}");
     let report = if jobs == 1 {

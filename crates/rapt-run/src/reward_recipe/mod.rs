@@ -20,16 +20,22 @@
 //! or model training from its newest checkpoint, and re-records an interrupted dataset.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use rapt_reward_model::eval::{EvalReport, evaluate_dataset};
+use rapt_reward_model::eval::evaluate_dataset;
 use rapt_reward_model::record::{DatasetRecordOptions, manifest_for, record_dataset};
 use rapt_reward_model::{DatasetWriter, RewardModel, RewardModelConfig, RewardModelRun};
 use rapt_reward_model::{RewardModelStart, RewardModelTrainError};
 use serde::{Deserialize, Serialize};
 
 use crate::{EvalRunOptions, RunError};
+
+mod report;
+mod runners;
+
+use report::State;
+pub use report::{Measured, RecipeReport, Round, RoundPolicy};
+pub use runners::{InProcess, PpoJob, PpoRunner, Processes, has_checkpoint};
 
 /// The recipe's settings (every field has a default but `ppo_config`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,8 +47,12 @@ pub struct RecipeConfig {
     pub ppo_config: PathBuf,
     /// Env steps of each round's PPO runs (default: the config's `train.total_steps`).
     pub ppo_steps: Option<u64>,
-    /// PPO policies per round (default 2), seeds `100·round + 1 …`.
+    /// PPO policies per round (default 2), seeds `100·round + 1 …` (see `seeds`).
     pub policies: usize,
+    /// The PPO seeds of every round instead (default: none, `policies` seeds of their own
+    /// per round). With the seeds and budget of the oracle-shaped runs a model is compared
+    /// with (e.g. `[1, 2, 3]`), the round that stops the recipe is that comparison.
+    pub seeds: Vec<u64>,
     /// Most on-policy rounds (default 3).
     pub max_rounds: usize,
     /// Stop when the newest model's mean absolute error against the oracle Φ on its own
@@ -76,6 +86,7 @@ impl Default for RecipeConfig {
             ppo_config: PathBuf::new(),
             ppo_steps: None,
             policies: 2,
+            seeds: vec![],
             max_rounds: 3,
             stop_mae: 0.05,
             stop_voc: 0.9,
@@ -96,6 +107,17 @@ impl RecipeConfig {
     /// (every mistake names `path:line:column` and the field).
     pub fn load(path: &Path, overrides: &[String]) -> Result<Self, rapt_config::ConfigError> {
         Ok(rapt_config::load(path, overrides)?.config)
+    }
+
+    /// The PPO seeds of round `round` (1, 2, …): `seeds`, or `100·round + 1 …` for
+    /// `policies` policies.
+    pub fn round_seeds(&self, round: usize) -> Vec<u64> {
+        if !self.seeds.is_empty() {
+            return self.seeds.clone();
+        }
+        (1..=self.policies as u64)
+            .map(|k| 100 * round as u64 + k)
+            .collect()
     }
 
     /// Whether `m` (a model on its own policies' held-out episodes) meets the stopping
@@ -121,6 +143,14 @@ impl rapt_config::Validate for RecipeConfig {
             "is required: the task's oracle-shaped run config".to_string(),
         );
         v.positive("policies", self.policies);
+        let mut distinct = self.seeds.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        v.check(
+            "seeds",
+            distinct.len() == self.seeds.len(),
+            format!("{:?} repeats a seed", self.seeds),
+        );
         v.positive("max_rounds", self.max_rounds);
         v.positive("record_episodes", self.record_episodes as usize);
         v.positive("heldout_episodes", self.heldout_episodes as usize);
@@ -153,302 +183,6 @@ impl rapt_config::Validate for RecipeConfig {
     }
 }
 
-/// A PPO training the recipe needs: the run config `config` with `overrides`, into
-/// `run_dir` (resumed from its newest checkpoint when it holds one), without a final
-/// evaluation (the recipe scores the policy itself).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PpoJob {
-    /// The run config.
-    pub config: PathBuf,
-    /// `path=value` overrides (seed, steps, the shaping model).
-    pub overrides: Vec<String>,
-    /// The run directory.
-    pub run_dir: PathBuf,
-}
-
-/// Runs a round's PPO trainings, which do not depend on each other: one after another in
-/// this process ([`InProcess`]), or side by side as processes pinned to cores (what the
-/// `rapt` CLI does).
-pub trait PpoRunner {
-    /// Train every job to its end; an error if any failed or was stopped.
-    fn run(&self, jobs: &[PpoJob]) -> Result<(), RunError>;
-}
-
-/// Trains the jobs one after another in this process.
-#[derive(Debug, Clone, Default)]
-pub struct InProcess {
-    /// Once set, the training in progress stops after its update (checkpoint saved) and
-    /// the recipe stops with an error; rerunning resumes it.
-    pub stop: Arc<AtomicBool>,
-}
-
-impl PpoRunner for InProcess {
-    fn run(&self, jobs: &[PpoJob]) -> Result<(), RunError> {
-        for job in jobs {
-            let request = if has_checkpoint(&job.run_dir) {
-                crate::StartRequest::Resume {
-                    run_dir: job.run_dir.clone(),
-                    overrides: vec![],
-                }
-            } else {
-                crate::StartRequest::New {
-                    config: job.config.clone(),
-                    overrides: job.overrides.clone(),
-                    run_dir: Some(job.run_dir.clone()),
-                }
-            };
-            let options = crate::TrainOptions {
-                stop: self.stop.clone(),
-                final_eval: false,
-                ..Default::default()
-            };
-            let (prepared, run) = match crate::start(&request, &options.dist)? {
-                crate::Started::Ppo { prepared, run, .. } => (prepared, run),
-                crate::Started::Random { .. } => {
-                    return Err(RunError::Invalid(format!(
-                        "{}: the recipe needs a PPO config",
-                        job.config.display()
-                    )));
-                }
-            };
-            let outcome = crate::train(*prepared, run.as_ref(), &options)?;
-            if outcome.summary.stopped_early {
-                return Err(RunError::Invalid(format!(
-                    "{}: stopped; rerun the recipe to resume it",
-                    job.run_dir.display()
-                )));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Trains up to `jobs` runs side by side, each a `rapt train` process of the binary
-/// `exe` pinned to its own core (`taskset`, when installed: unpinned trainings on shared
-/// cores slow each other ~4×) with one env thread; each writes `RUN_DIR.log`.
-#[derive(Debug, Clone)]
-pub struct Processes {
-    /// The `rapt` binary.
-    pub exe: PathBuf,
-    /// Trainings at a time (cores `0..jobs`).
-    pub jobs: usize,
-}
-
-impl PpoRunner for Processes {
-    fn run(&self, jobs: &[PpoJob]) -> Result<(), RunError> {
-        let pin = std::process::Command::new("taskset")
-            .arg("-V")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        let lanes = self.jobs.max(1);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..lanes)
-                .map(|lane| {
-                    let mine: Vec<&PpoJob> = jobs.iter().skip(lane).step_by(lanes).collect();
-                    scope.spawn(move || -> Result<(), RunError> {
-                        for job in mine {
-                            self.train_one(job, pin.then_some(lane))?;
-                        }
-                        Ok(())
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("a training lane panicked"))
-                .collect::<Result<Vec<()>, RunError>>()
-        })?;
-        Ok(())
-    }
-}
-
-impl Processes {
-    fn train_one(&self, job: &PpoJob, core: Option<usize>) -> Result<(), RunError> {
-        let mut cmd = match core {
-            Some(c) => {
-                let mut cmd = std::process::Command::new("taskset");
-                cmd.arg("-c").arg(c.to_string()).arg(&self.exe);
-                cmd
-            }
-            None => std::process::Command::new(&self.exe),
-        };
-        cmd.arg("train");
-        if has_checkpoint(&job.run_dir) {
-            cmd.arg("--resume").arg(&job.run_dir);
-        } else {
-            cmd.arg(&job.config).arg("--run-dir").arg(&job.run_dir);
-            for o in job.overrides.iter().chain(&["env.threads=1".to_string()]) {
-                cmd.arg("--set").arg(o);
-            }
-        }
-        cmd.arg("--no-final-eval");
-        let log_path = job.run_dir.with_extension("log");
-        if let Some(parent) = log_path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| invalid(format!("{}: {e}", parent.display())))?;
-        }
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log_path)
-            .map_err(|e| invalid(format!("{}: {e}", log_path.display())))?;
-        let err = log
-            .try_clone()
-            .map_err(|e| invalid(format!("{}: {e}", log_path.display())))?;
-        let status = cmd
-            .stdout(log)
-            .stderr(err)
-            .status()
-            .map_err(|e| invalid(format!("starting {}: {e}", self.exe.display())))?;
-        if !status.success() {
-            return Err(invalid(format!(
-                "training {} failed ({status}); see {}",
-                job.run_dir.display(),
-                log_path.display()
-            )));
-        }
-        Ok(())
-    }
-}
-
-/// Whether the run directory holds a PPO checkpoint to resume from.
-pub fn has_checkpoint(run_dir: &Path) -> bool {
-    rapt_rundir::CheckpointDir::updates(run_dir.join("checkpoints"))
-        .latest()
-        .is_some()
-}
-
-/// A model measured on a held-out dataset.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Measured {
-    /// The dataset.
-    pub dataset: PathBuf,
-    /// Episodes in it.
-    pub episodes: usize,
-    /// Value-order consistency over its successful episodes (NaN: none succeeded).
-    #[serde(deserialize_with = "nan_from_null")]
-    pub voc: f64,
-    /// Mean absolute error against the oracle Φ.
-    #[serde(deserialize_with = "nan_from_null")]
-    pub mae: f64,
-    /// Stage accuracy.
-    #[serde(deserialize_with = "nan_from_null")]
-    pub stage_accuracy: f64,
-}
-
-/// serde_json writes NaN as `null`; read it back as NaN.
-fn nan_from_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
-}
-
-impl Measured {
-    fn new(dataset: &Path, r: &EvalReport) -> Self {
-        Self {
-            dataset: dataset.to_path_buf(),
-            episodes: r.episodes,
-            voc: r.voc,
-            mae: r.mae,
-            stage_accuracy: r.stage_accuracy,
-        }
-    }
-}
-
-/// One shaped PPO policy of a round.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RoundPolicy {
-    /// Its run directory.
-    pub run: PathBuf,
-    /// Its seed.
-    pub seed: u64,
-    /// Success on the held-out episodes.
-    pub success: f64,
-    /// 95% Wilson interval of the success.
-    pub success_ci95: (f64, f64),
-}
-
-/// One on-policy round.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Round {
-    /// 1, 2, …
-    pub round: usize,
-    /// The model that shaped the round's policies.
-    pub shaped_by: PathBuf,
-    /// The policies.
-    pub policies: Vec<RoundPolicy>,
-    /// That model on the policies' held-out episodes.
-    pub on_policy: Measured,
-    /// That model on the recorded held-out episodes.
-    pub recorded: Measured,
-    /// Whether it met the stopping criterion (then it is the result).
-    pub stop: bool,
-}
-
-/// What the recipe made and measured (`report.json`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct RecipeReport {
-    /// The env.
-    pub env: String,
-    /// The rounds so far.
-    pub rounds: Vec<Round>,
-    /// The resulting model (a copy of it is `model/`), once there is one.
-    pub result: Option<PathBuf>,
-    /// Whether the result met the stopping criterion on its own policies.
-    pub checked: bool,
-    /// Wall time of the recipe's steps so far (all sittings), s.
-    pub seconds: f64,
-}
-
-impl std::fmt::Display for RecipeReport {
-    /// A Markdown table per round.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "# Reward-model recipe: {}\n", self.env)?;
-        writeln!(
-            f,
-            "| round | shaped by | shaped-PPO success per seed | on its policies: VOC / MAE / stage acc. | recorded held-out: VOC / MAE / stage acc. | stop |"
-        )?;
-        writeln!(f, "|---|---|---|---|---|---|")?;
-        for r in &self.rounds {
-            let success: Vec<String> = r
-                .policies
-                .iter()
-                .map(|p| format!("{}: {:.1}%", p.seed, p.success * 100.0))
-                .collect();
-            let m = |m: &Measured| format!("{:.3} / {:.4} / {:.3}", m.voc, m.mae, m.stage_accuracy);
-            writeln!(
-                f,
-                "| {} | `{}` | {} | {} | {} | {} |",
-                r.round,
-                r.shaped_by.display(),
-                success.join(", "),
-                m(&r.on_policy),
-                m(&r.recorded),
-                if r.stop { "yes" } else { "no" }
-            )?;
-        }
-        match &self.result {
-            Some(model) => writeln!(
-                f,
-                "\nResult: `{}` ({}); {:.1} min of wall time.",
-                model.display(),
-                if self.checked {
-                    "met the stopping criterion on its own policies"
-                } else {
-                    "the rounds ran out before the criterion was met: not checked on its own policies"
-                },
-                self.seconds / 60.0
-            ),
-            None => writeln!(f, "\nNo result yet."),
-        }
-    }
-}
-
-/// Finished steps, kept in `state.json`.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct State {
-    done: Vec<String>,
-    report: RecipeReport,
-}
-
 /// The recipe in directory `out`.
 #[derive(Debug)]
 pub struct Recipe {
@@ -464,7 +198,7 @@ pub struct Recipe {
 }
 
 /// What can fail.
-fn invalid(message: impl Into<String>) -> RunError {
+pub(crate) fn invalid(message: impl Into<String>) -> RunError {
     RunError::Invalid(message.into())
 }
 
@@ -660,9 +394,7 @@ impl Recipe {
         let mut newest = self.path("models/rm-0/model");
         let mut checked = false;
         for round in 1..=cfg.max_rounds {
-            let seeds: Vec<u64> = (1..=cfg.policies as u64)
-                .map(|k| 100 * round as u64 + k)
-                .collect();
+            let seeds = cfg.round_seeds(round);
             let runs: Vec<PathBuf> = seeds
                 .iter()
                 .map(|s| self.path(&format!("ppo/round-{round}-s{s}")))
@@ -725,7 +457,7 @@ impl Recipe {
                 let merged = format!("data/round-{round}-heldout");
                 r.merge(
                     &merged,
-                    (0..cfg.policies).map(|k| format!("{}-heldout", name(k))),
+                    (0..seeds.len()).map(|k| format!("{}-heldout", name(k))),
                 )?;
                 let on_policy = r.measure(&shaped, &merged)?;
                 let recorded = r.measure(&shaped, "data/recorded-heldout")?;
@@ -750,7 +482,7 @@ impl Recipe {
                 checked = true;
                 break;
             }
-            datasets.extend((0..cfg.policies).map(|k| self.path(&name(k))));
+            datasets.extend((0..seeds.len()).map(|k| self.path(&name(k))));
             let model = format!("models/rm-{round}");
             self.step(&format!("model-{round}"), log, |r| {
                 r.train_model(&model, datasets.clone(), cfg.round_epochs)
