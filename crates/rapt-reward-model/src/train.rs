@@ -169,8 +169,9 @@ pub struct EpochStats {
     pub val_stage_accuracy: f64,
 }
 
-/// serde_json writes NaN as `null`; read it back as NaN.
-fn nan_from_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+/// serde_json writes NaN as `null`; read it back as NaN (for
+/// `#[serde(deserialize_with = "…")]` on f64 fields that may be NaN).
+pub fn nan_from_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 

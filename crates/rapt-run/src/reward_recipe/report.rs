@@ -14,19 +14,14 @@ pub struct Measured {
     /// Episodes in it.
     pub episodes: usize,
     /// Value-order consistency over its successful episodes (NaN: none succeeded).
-    #[serde(deserialize_with = "nan_from_null")]
+    #[serde(deserialize_with = "rapt_reward_model::train::nan_from_null")]
     pub voc: f64,
     /// Mean absolute error against the oracle Φ.
-    #[serde(deserialize_with = "nan_from_null")]
+    #[serde(deserialize_with = "rapt_reward_model::train::nan_from_null")]
     pub mae: f64,
     /// Stage accuracy.
-    #[serde(deserialize_with = "nan_from_null")]
+    #[serde(deserialize_with = "rapt_reward_model::train::nan_from_null")]
     pub stage_accuracy: f64,
-}
-
-/// serde_json writes NaN as `null`; read it back as NaN.
-fn nan_from_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 impl Measured {
