@@ -346,6 +346,10 @@ pub struct RmBenchArgs {
     /// `--seconds`: frame sets/s against in-process scoring, p50 and p99 latency.
     #[arg(long, value_name = "CLIENTS", value_parser = count::<1, 1024, usize>)]
     pub served: Option<usize>,
+    /// Score in forward passes of exactly N frame sets, padded (as `rapt reward-serve
+    /// --fixed-batch N`), in-process and served: what batching-independent Φ costs.
+    #[arg(long, value_name = "N", value_parser = count::<1, 65_536, usize>)]
+    pub fixed_batch: Option<usize>,
     /// Device and threads.
     #[command(flatten)]
     pub torch: TorchArgs,

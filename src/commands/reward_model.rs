@@ -149,7 +149,8 @@ fn adapt_cmd(args: &RmAdaptArgs) -> Result<()> {
 
 fn bench(args: &RmBenchArgs) -> Result<()> {
     let device = device(&args.torch)?;
-    let model = RewardModel::load_or_fresh(&args.model, device)?;
+    let mut model = RewardModel::load_or_fresh(&args.model, device)?;
+    model.set_fixed_batch(args.fixed_batch);
     let rate = model.scoring_throughput(args.batch, args.seconds)?;
     let shape = &model.meta().shape;
     println!(
@@ -162,10 +163,9 @@ fn bench(args: &RmBenchArgs) -> Result<()> {
     );
     if let Some(clients) = args.served {
         let name = PathBuf::from(&args.model);
-        let served = rapt_reward_model::LearnedProgress::from_model(
-            RewardModel::load_or_fresh(&args.model, device)?,
-            name,
-        );
+        let mut served_model = RewardModel::load_or_fresh(&args.model, device)?;
+        served_model.set_fixed_batch(args.fixed_batch);
+        let served = rapt_reward_model::LearnedProgress::from_model(served_model, name);
         let report = rapt_progress_http::load::bench_served(
             Box::new(served),
             args.batch,
