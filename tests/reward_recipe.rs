@@ -94,6 +94,19 @@ fn the_recipe_runs_its_rounds_end_to_end_at_toy_scale_and_a_rerun_redoes_nothing
         .unwrap();
     assert_eq!(before, after);
 
+    // A second build in the same directory while one holds it is refused.
+    let held = fs::OpenOptions::new()
+        .write(true)
+        .open(out.join("lock"))
+        .unwrap();
+    held.try_lock().unwrap();
+    let busy = rapt(&args);
+    assert!(
+        String::from_utf8_lossy(&busy.stderr).contains("in use"),
+        "{busy:?}"
+    );
+    drop(held);
+
     // Other settings in the same directory are refused.
     let mut other = args.to_vec();
     other.extend(["--set", "max_rounds=3"]);

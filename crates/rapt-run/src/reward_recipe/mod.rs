@@ -195,6 +195,9 @@ pub struct Recipe {
     steps: u64,
     state: State,
     device: tch::Device,
+    /// The lock on `out/lock`, held while the recipe is open: two builds in one directory
+    /// would record into the same datasets.
+    _lock: std::fs::File,
 }
 
 /// What can fail.
@@ -228,6 +231,14 @@ impl Recipe {
             }
         };
         std::fs::create_dir_all(out).map_err(|e| invalid(format!("{}: {e}", out.display())))?;
+        let lock = rapt_rundir::lock::try_lock_dir(out)
+            .map_err(|e| invalid(format!("{}: {e}", out.display())))?
+            .ok_or_else(|| {
+                invalid(format!(
+                    "{} is in use by another `rapt reward-model build`",
+                    out.display()
+                ))
+            })?;
         let text = rapt_config::to_ron(&cfg).map_err(|e| invalid(e.to_string()))?;
         let saved = out.join("recipe.ron");
         match std::fs::read_to_string(&saved) {
@@ -257,6 +268,7 @@ impl Recipe {
             out: out.to_path_buf(),
             state,
             device,
+            _lock: lock,
         })
     }
 
