@@ -39,26 +39,29 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// `rapt record ENV` of `episodes` 30-step episodes at 16 px into `out`; its output.
+fn record_tiny(env: &str, out: &Path, seed: &str, episodes: &str) -> String {
+    ok(&rapt(&[
+        "record",
+        env,
+        "--episodes",
+        episodes,
+        "--seed",
+        seed,
+        "--size",
+        "16",
+        "--max-steps",
+        "30",
+        "--out",
+        s(out),
+    ]))
+}
+
 #[test]
 fn record_train_eval_adapt_and_shaped_ppo_at_tiny_scale() {
     let dir = scratch("loop");
     let (train, heldout) = (dir.join("train"), dir.join("heldout"));
-    let rec = |out: &Path, seed: &str, episodes: &str| {
-        ok(&rapt(&[
-            "record",
-            "Push-v0",
-            "--episodes",
-            episodes,
-            "--seed",
-            seed,
-            "--size",
-            "16",
-            "--max-steps",
-            "30",
-            "--out",
-            s(out),
-        ]))
-    };
+    let rec = |out: &Path, seed: &str, episodes: &str| record_tiny("Push-v0", out, seed, episodes);
     let text = rec(&train, "0", "4");
     assert!(text.contains("4 episodes"), "{text}");
     // A second recording appends.
@@ -385,22 +388,7 @@ fn sigterm_stops_reward_model_training_after_an_epoch_checkpoint_with_exit_143()
 #[test]
 fn one_task_conditioned_model_learns_two_tasks_and_scores_each_by_its_env() {
     let dir = scratch("multi");
-    let rec = |env: &str, out: &Path, seed: &str| {
-        ok(&rapt(&[
-            "record",
-            env,
-            "--episodes",
-            "3",
-            "--seed",
-            seed,
-            "--size",
-            "16",
-            "--max-steps",
-            "30",
-            "--out",
-            s(out),
-        ]));
-    };
+    let rec = |env: &str, out: &Path, seed: &str| record_tiny(env, out, seed, "3");
     let (push, pick, reach) = (dir.join("push"), dir.join("pick"), dir.join("reach"));
     rec("Push-v2", &push, "0");
     rec("PickPlace-v2", &pick, "0");
