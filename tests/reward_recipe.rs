@@ -107,9 +107,22 @@ fn the_recipe_runs_its_rounds_end_to_end_at_toy_scale_and_a_rerun_redoes_nothing
     );
     drop(held);
 
+    // More rounds continue the recipe: round 3 runs, shaped by rm-2, and its result ships.
+    let mut more = args.to_vec();
+    more.extend(["--set", "max_rounds=3"]);
+    let text = ok(&rapt(&more));
+    assert!(
+        text.contains("round-3-ppo") && !text.contains("round-1-ppo"),
+        "{text}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["rounds"].as_array().unwrap().len(), 3, "{report}");
+    assert!(report["result"].as_str().unwrap().ends_with("rm-3/model"));
+
     // Other settings in the same directory are refused.
-    let mut other = args.to_vec();
-    other.extend(["--set", "max_rounds=3"]);
+    let mut other = more.clone();
+    other.extend(["--set", "stop_voc=0.5"]);
     let err = rapt(&other);
     assert!(!err.status.success());
     assert!(

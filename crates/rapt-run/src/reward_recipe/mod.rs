@@ -200,6 +200,19 @@ pub struct Recipe {
     _lock: std::fs::File,
 }
 
+/// Whether the saved recipe text `old` is `cfg` with fewer rounds (continuing it with
+/// more is allowed: the finished rounds stay valid).
+fn only_more_rounds(old: &str, cfg: &RecipeConfig) -> bool {
+    let Ok(old) = rapt_config::ron_options().from_str::<RecipeConfig>(old) else {
+        return false;
+    };
+    old.max_rounds <= cfg.max_rounds
+        && RecipeConfig {
+            max_rounds: cfg.max_rounds,
+            ..old
+        } == *cfg
+}
+
 /// What can fail.
 pub(crate) fn invalid(message: impl Into<String>) -> RunError {
     RunError::Invalid(message.into())
@@ -242,15 +255,15 @@ impl Recipe {
         let text = rapt_config::to_ron(&cfg).map_err(|e| invalid(e.to_string()))?;
         let saved = out.join("recipe.ron");
         match std::fs::read_to_string(&saved) {
-            Ok(old) if old != text => {
+            Ok(old) if old != text && !only_more_rounds(&old, &cfg) => {
                 return Err(invalid(format!(
-                    "{} holds a recipe with other settings ({}): rerun with those or use another directory",
+                    "{} holds a recipe with other settings ({}): rerun with those (only max_rounds may grow) or use another directory",
                     out.display(),
                     saved.display()
                 )));
             }
-            Ok(_) => {}
-            Err(_) => rapt_rundir::write_atomic(&saved, text.as_bytes())
+            Ok(old) if old == text => {}
+            _ => rapt_rundir::write_atomic(&saved, text.as_bytes())
                 .map_err(|e| invalid(e.to_string()))?,
         }
         let state = match std::fs::read_to_string(out.join("state.json")) {
@@ -501,7 +514,9 @@ impl Recipe {
             })?;
             newest = self.path(&format!("{model}/model"));
         }
-        self.step("result", log, |r| {
+        // Named after the model: a recipe continued with more rounds ships its newer one.
+        let result = format!("result-{}", newest.display());
+        self.step(&result, log, |r| {
             let m = RewardModel::load(&newest, r.device).map_err(|e| invalid(e.to_string()))?;
             let dir = r.path("model");
             if dir.exists() {
