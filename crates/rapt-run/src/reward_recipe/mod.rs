@@ -388,10 +388,10 @@ impl Recipe {
         Ok(())
     }
 
-    fn measure(&self, model: &Path, dataset: &str) -> Result<Measured, RunError> {
-        let m = RewardModel::load(model, self.device).map_err(|e| invalid(e.to_string()))?;
+    fn measure(&self, model: &RewardModel, dataset: &str) -> Result<Measured, RunError> {
         let dir = self.path(dataset);
-        let (report, ..) = evaluate_dataset(&m, &dir, false).map_err(|e| invalid(e.to_string()))?;
+        let (report, ..) =
+            evaluate_dataset(model, &dir, false).map_err(|e| invalid(e.to_string()))?;
         Ok(Measured::new(&dir, &report))
     }
 
@@ -484,8 +484,10 @@ impl Recipe {
                     &merged,
                     (0..seeds.len()).map(|k| format!("{}-heldout", name(k))),
                 )?;
-                let on_policy = r.measure(&shaped, &merged)?;
-                let recorded = r.measure(&shaped, "data/recorded-heldout")?;
+                let model =
+                    RewardModel::load(&shaped, r.device).map_err(|e| invalid(e.to_string()))?;
+                let on_policy = r.measure(&model, &merged)?;
+                let recorded = r.measure(&model, "data/recorded-heldout")?;
                 let stop = cfg.met_by(&on_policy);
                 r.state.report.rounds.push(Round {
                     round,
@@ -531,8 +533,7 @@ impl Recipe {
         Ok(self.state.report.clone())
     }
 
-    /// A dataset `name` holding the episodes of the datasets `parts` (hard links where the
-    /// file system allows, copies otherwise).
+    /// A dataset `name` holding copies of the episodes of the datasets `parts`.
     fn merge(&self, name: &str, parts: impl Iterator<Item = String>) -> Result<(), RunError> {
         let dir = self.path(name);
         if dir.exists() {
