@@ -2,7 +2,7 @@
 # Rebuilds the shipped reward models (assets/reward-models/{push,pickplace,insert,multi}):
 # one recipe per task (`rapt reward-model build`: recorded data, base model, on-policy
 # rounds until the model is accurate on its own policies' states), then one
-# task-conditioned model trained on every task's data, and each model measured on every
+# task-conditioned model (four networks, as the recipes') trained on every task's data, and each model measured on every
 # held-out set. Rerunning continues where it stopped.
 #   scripts/train-reward-models.sh [WORK_DIR] [TASKS...]   # default runs/rm-recipe push pickplace insert
 # Copy WORK_DIR/TASK/model over assets/reward-models/TASK (and WORK_DIR/multi/model over
@@ -26,14 +26,25 @@ for t in "${tasks[@]}"; do
     data+=("$work/$t/data/recorded")
     for d in "$work/$t"/data/round-*-p[0-9]; do data+=("$d"); done
 done
-if [ ! -e "$work/multi/model/model.json" ]; then
-    if [ -d "$work/multi/checkpoints" ]; then
-        "$rapt" reward-model train --resume "$work/multi" --threads 1
+# Four networks trained apart (seeds 1-4), combined as mean − std, as the recipes' models.
+members=()
+mkdir -p "$work/multi"
+for k in 0 1 2 3; do
+    run="$work/multi/member-$k"
+    members+=("$run/model")
+    [ -e "$run/model/model.json" ] && continue
+    if [ -d "$run/checkpoints" ]; then
+        "$rapt" reward-model train --resume "$run" --threads 1
     else
-        "$rapt" reward-model train "${data[@]}" --config configs/reward-models/default.ron \
-            --epochs 16 --run-dir "$work/multi" --threads 1
+        sed "s/^    seed: 1,/    seed: $((k + 1)),/" configs/reward-models/default.ron \
+            >"$work/multi/member-$k.ron"
+        grep -q "seed: $((k + 1))," "$work/multi/member-$k.ron"
+        "$rapt" reward-model train "${data[@]}" --config "$work/multi/member-$k.ron" \
+            --epochs 16 --run-dir "$run" --threads 1
     fi
-fi
+done
+[ -e "$work/multi/model/model.json" ] ||
+    "$rapt" reward-model ensemble "${members[@]}" --out "$work/multi/model"
 
 for t in "${tasks[@]}"; do
     for set in "$work/$t/data/recorded-heldout" "$work/$t"/data/round-?-heldout; do

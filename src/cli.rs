@@ -182,6 +182,24 @@ pub enum RewardModelCommand {
     /// (PPO shaped by the newest model, its states recorded and trained on) until the
     /// model is accurate on its own policies' states (the recipe file says when).
     Build(RmBuildArgs),
+    /// Combine trained models (same views, size, stages, tasks) into one ensemble model
+    /// that scores with all of them and combines their Φ pessimistically by default.
+    Ensemble(RmEnsembleArgs),
+}
+
+/// `rapt reward-model ensemble`.
+#[derive(Debug, Args)]
+pub struct RmEnsembleArgs {
+    /// The members' model directories (2 to 16).
+    #[arg(required = true, num_args = 2..)]
+    pub members: Vec<PathBuf>,
+    /// The ensemble's model directory (a new one, or a model to replace).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// How the members' Φ combine per frame set, spelled as in run configs: `Mean`,
+    /// `Min` or `MeanMinusStd(k)` (mean − k·population std, clamped to [0, 1]).
+    #[arg(long, default_value = "MeanMinusStd(1.0)")]
+    pub aggregate: String,
 }
 
 /// `rapt reward-model build`.

@@ -33,12 +33,13 @@ fn the_recipe_runs_its_rounds_end_to_end_at_toy_scale_and_a_rerun_redoes_nothing
     fs::write(&ppo, PPO).unwrap();
     let recipe = dir.join("recipe.ron");
     // stop_mae 0: no model is that good, so both rounds run and the result is unchecked.
+    // Each model is an ensemble of two networks.
     fs::write(
         &recipe,
         format!(
             "(ppo_config: {:?}, policies: 2, max_rounds: 2, stop_mae: 0.0, record_episodes: 4, \
              heldout_episodes: 2, policy_episodes: 2, policy_heldout_episodes: 2, size: 16, \
-             model: (epochs: 1, batch_size: 64), round_epochs: 1, eval_episodes: 2)",
+             model: (epochs: 1, batch_size: 64), round_epochs: 1, eval_episodes: 2, ensemble: 2)",
             ppo.to_str().unwrap()
         ),
     )
@@ -73,13 +74,43 @@ fn the_recipe_runs_its_rounds_end_to_end_at_toy_scale_and_a_rerun_redoes_nothing
     // Round 2's runs were shaped by round 1's model.
     let cfg = fs::read_to_string(out.join("ppo/round-2-s201/config.ron")).unwrap();
     assert!(cfg.contains("rm-1/model"), "{cfg}");
-    // The result scores frames.
+    // The result is an ensemble of the two members trained apart, and scores frames.
+    let meta = fs::read_to_string(out.join("model/model.json")).unwrap();
+    assert!(
+        meta.contains("\"members\": 2") && meta.contains("MeanMinusStd"),
+        "{meta}"
+    );
+    for k in 0..2 {
+        assert!(out.join(format!("models/rm-2/member-{k}/model")).exists());
+    }
     ok(&rapt(&[
         "reward-model",
         "eval",
         out.join("model").to_str().unwrap(),
         out.join("data/recorded-heldout").to_str().unwrap(),
     ]));
+    // `rapt reward-model ensemble` combines members by hand; a bad aggregate is named.
+    let member = |k: usize| out.join(format!("models/rm-1/member-{k}/model"));
+    let (m0, m1) = (member(0), member(1));
+    let by_hand = dir.join("by-hand");
+    let combine = |aggregate: &str| {
+        rapt(&[
+            "reward-model",
+            "ensemble",
+            m0.to_str().unwrap(),
+            m1.to_str().unwrap(),
+            "--out",
+            by_hand.to_str().unwrap(),
+            "--aggregate",
+            aggregate,
+        ])
+    };
+    assert!(ok(&combine("Min")).contains("ensemble of 2 (Min)"));
+    let bad = combine("Median");
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("--aggregate `Median`"),
+        "{bad:?}"
+    );
 
     // Everything is done: a rerun trains nothing and reports the same.
     let before = fs::metadata(out.join("models/rm-2/model/weights.safetensors"))

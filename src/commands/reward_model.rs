@@ -1,4 +1,4 @@
-//! `rapt reward-model train | eval | adapt | bench | score`.
+//! `rapt reward-model train | eval | adapt | bench | score | build | ensemble`.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -10,8 +10,8 @@ use rapt_reward_model::eval::{calibration_chart, evaluate_dataset};
 use rapt_reward_model::{RewardModel, RewardModelConfig, RewardModelRun, RewardModelStart};
 
 use crate::cli::{
-    RewardModelCommand, RmAdaptArgs, RmBenchArgs, RmBuildArgs, RmEvalArgs, RmScoreArgs,
-    RmTrainArgs, TorchArgs,
+    RewardModelCommand, RmAdaptArgs, RmBenchArgs, RmBuildArgs, RmEnsembleArgs, RmEvalArgs,
+    RmScoreArgs, RmTrainArgs, TorchArgs,
 };
 
 /// Run one `reward-model` subcommand.
@@ -23,7 +23,34 @@ pub fn run(cmd: RewardModelCommand) -> Result<()> {
         RewardModelCommand::Bench(a) => bench(&a),
         RewardModelCommand::Score(a) => score(&a),
         RewardModelCommand::Build(a) => build(&a),
+        RewardModelCommand::Ensemble(a) => ensemble(&a),
     }
+}
+
+fn ensemble(args: &RmEnsembleArgs) -> Result<()> {
+    let aggregate: rapt_reward_model::ensemble::Aggregate = ron::from_str(&args.aggregate)
+        .map_err(|e| {
+            anyhow!(
+                "--aggregate `{}`: {e} (expected Mean, Min or MeanMinusStd(k))",
+                args.aggregate
+            )
+        })?;
+    let device = tch::Device::Cpu;
+    let members = args
+        .members
+        .iter()
+        .map(|dir| {
+            RewardModel::load(dir, device).with_context(|| format!("member {}", dir.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let model = rapt_reward_model::ensemble(&members, aggregate, device)?;
+    model.save(&args.out)?;
+    println!(
+        "ensemble of {} ({aggregate:?}) → {}",
+        members.len(),
+        args.out.display()
+    );
+    Ok(())
 }
 
 /// The device `--device` names, with torch's threads set as `--threads` says.

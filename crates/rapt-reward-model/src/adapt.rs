@@ -149,6 +149,7 @@ pub fn adapt(
     replay: Option<&Samples>,
     cfg: AdaptConfig,
 ) -> Result<AdaptReport, ModelError> {
+    model.single("adapting")?;
     let shape = model.meta().shape.clone();
     if shape.views != manifest.views || shape.size != manifest.size {
         return Err(ModelError::Mismatch(format!(

@@ -138,9 +138,9 @@ pub fn predict(model: &RewardModel, samples: &Samples) -> (Tensor, Tensor) {
     while start < n {
         let end = (start + 512).min(n);
         let rows = samples.range(start, end);
-        let out = model.net().forward(&rows.frames, None, rows.task.as_ref());
-        phi.push(out.phi(model.meta().shape.stages));
-        stage.push(out.stage_logits.argmax(1, false).to_kind(Kind::Int64));
+        let (p, s) = model.predict(&rows.frames, rows.task.as_ref());
+        phi.push(p);
+        stage.push(s.to_kind(Kind::Int64));
         start = end;
     }
     if phi.is_empty() {

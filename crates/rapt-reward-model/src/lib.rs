@@ -6,6 +6,7 @@
 
 pub mod adapt;
 pub mod dataset;
+pub mod ensemble;
 
 pub use dataset::{
     DatasetError, DatasetWriter, Episode, EpisodeHeader, EpisodeKind, Manifest, read_dataset,
@@ -20,6 +21,7 @@ pub mod samples;
 pub mod tasks;
 pub mod train;
 
+pub use ensemble::{EnsembleMeta, ensemble};
 pub use model::{Fusion, NetConfig, NetShape, ProgressNet};
 pub use reward_model::{LearnedProgress, ModelError, ModelMeta, RewardModel, model_name};
 pub use run::{RewardModelRun, RewardModelStart};

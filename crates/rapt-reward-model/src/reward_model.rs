@@ -37,6 +37,9 @@ pub struct ModelMeta {
     /// `stages` are empty: each task has its own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tasks: Vec<crate::tasks::TaskInfo>,
+    /// An ensemble's members and how they combine (`None`, the default: one network).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ensemble: Option<crate::ensemble::EnsembleMeta>,
 }
 
 impl ModelMeta {
@@ -153,11 +156,13 @@ impl From<rapt_rundir::FileError> for ModelError {
     }
 }
 
-/// A reward model ready to score frames.
+/// A reward model ready to score frames: one network, or an ensemble of them
+/// ([`crate::ensemble`]).
 #[derive(Debug)]
 pub struct RewardModel {
     vs: nn::VarStore,
-    net: ProgressNet,
+    /// The network, or an ensemble's members in order.
+    nets: Vec<ProgressNet>,
     meta: ModelMeta,
     /// Score in forward passes of exactly this many frame sets (padded); `None`: as many
     /// as given, in chunks of 1024.
@@ -165,13 +170,24 @@ pub struct RewardModel {
 }
 
 impl RewardModel {
-    /// A fresh, randomly initialised model.
+    /// A fresh, randomly initialised model (an ensemble's members under `memberK.`).
     pub fn new(meta: ModelMeta, device: Device) -> Self {
         let vs = nn::VarStore::new(device);
-        let net = ProgressNet::new(&vs.root(), &meta.net, meta.shape.clone());
+        let nets = match meta.ensemble {
+            None => vec![ProgressNet::new(&vs.root(), &meta.net, meta.shape.clone())],
+            Some(e) => (0..e.members)
+                .map(|k| {
+                    ProgressNet::new(
+                        &(vs.root() / format!("member{k}")),
+                        &meta.net,
+                        meta.shape.clone(),
+                    )
+                })
+                .collect(),
+        };
         Self {
             vs,
-            net,
+            nets,
             meta,
             fixed_batch: None,
         }
@@ -196,6 +212,23 @@ impl RewardModel {
                 path: meta_path,
                 message: format!("format {} (this build reads {MODEL_FORMAT})", meta.format),
             });
+        }
+        if let Some(e) = meta.ensemble {
+            let problem = crate::ensemble::aggregate_problem(e.aggregate).or_else(|| {
+                (!(2..=crate::ensemble::MAX_MEMBERS).contains(&e.members)).then(|| {
+                    format!(
+                        "an ensemble of {} members (2 to {})",
+                        e.members,
+                        crate::ensemble::MAX_MEMBERS
+                    )
+                })
+            });
+            if let Some(message) = problem {
+                return Err(ModelError::Corrupt {
+                    path: meta_path,
+                    message,
+                });
+            }
         }
         let mut model = Self::new(meta, device);
         let weights = dir.join(WEIGHTS);
@@ -265,9 +298,57 @@ impl RewardModel {
         &self.meta
     }
 
-    /// The network.
+    /// The network (an ensemble's first member: training and adaptation refuse
+    /// ensembles, [`RewardModel::single`]).
     pub fn net(&self) -> &ProgressNet {
-        &self.net
+        &self.nets[0]
+    }
+
+    /// The networks: one, or an ensemble's members.
+    pub fn members(&self) -> &[ProgressNet] {
+        &self.nets
+    }
+
+    /// `Ok` for a model of one network; for an ensemble, an error saying that `what`
+    /// (training, adapting) needs one — its members are trained apart.
+    pub fn single(&self, what: &str) -> Result<(), ModelError> {
+        match self.meta.ensemble {
+            None => Ok(()),
+            Some(e) => Err(ModelError::Mismatch(format!(
+                "{what} needs a model of one network; this is an ensemble of {} (train or adapt its members, then combine them with `rapt reward-model ensemble`)",
+                e.members
+            ))),
+        }
+    }
+
+    /// Φ̂ (`[B]`) and the most likely stage (`[B]` i64) of the frame sets `frames`
+    /// (`[B, V, S, S, 3]` u8) of the tasks `task` (a task-conditioned model's `[B]`
+    /// indices), without gradients: an ensemble's members' Φ̂ combined by its aggregate,
+    /// its stage the most likely under their mean stage probabilities.
+    pub fn predict(&self, frames: &Tensor, task: Option<&Tensor>) -> (Tensor, Tensor) {
+        let _guard = tch::no_grad_guard();
+        let stages = self.meta.shape.stages;
+        let outs: Vec<_> = self
+            .nets
+            .iter()
+            .map(|net| net.forward(frames, None, task))
+            .collect();
+        let Some(e) = self.meta.ensemble else {
+            let out = &outs[0];
+            return (out.phi(stages), out.stage_logits.argmax(1, false));
+        };
+        let phi: Vec<Tensor> = outs.iter().map(|o| o.phi(stages)).collect();
+        let probs: Vec<Tensor> = outs
+            .iter()
+            .map(|o| o.stage_logits.softmax(-1, Kind::Float))
+            .collect();
+        let stage = Tensor::stack(&probs, 0)
+            .mean_dim(0, false, Kind::Float)
+            .argmax(1, false);
+        (
+            crate::ensemble::combine(&Tensor::stack(&phi, 0), e.aggregate),
+            stage,
+        )
     }
 
     /// The variables (for an optimizer).
@@ -302,11 +383,7 @@ impl RewardModel {
             let end = (start + batch).min(n);
             let f = frames.slice(0, start, end, 1);
             let t = task.map(|t| Tensor::full([end - start], t, (Kind::Int64, f.device())));
-            out.push(
-                self.net
-                    .forward(&f, None, t.as_ref())
-                    .phi(self.meta.shape.stages),
-            );
+            out.push(self.predict(&f, t.as_ref()).0);
             start = end;
         }
         if out.is_empty() {
@@ -407,6 +484,7 @@ impl RewardModel {
                 },
                 net: crate::NetConfig::default(),
                 tasks: vec![],
+                ensemble: None,
             },
             device,
         )

@@ -560,6 +560,7 @@ fn meta_for(tasks: &[TaskData], cfg: &RewardModelConfig) -> ModelMeta {
             shape: shape(one.manifest.stages.len().max(1), vec![]),
             net: cfg.net.clone(),
             tasks: vec![],
+            ensemble: None,
         };
     }
     let counts: Vec<usize> = tasks.iter().map(|t| t.info.stages.len().max(1)).collect();
@@ -574,6 +575,7 @@ fn meta_for(tasks: &[TaskData], cfg: &RewardModelConfig) -> ModelMeta {
         shape: shape(counts.iter().copied().max().unwrap_or(1), counts),
         net: cfg.net.clone(),
         tasks: tasks.iter().map(|t| t.info.clone()).collect(),
+        ensemble: None,
     }
 }
 

@@ -78,6 +78,14 @@ pub struct RecipeConfig {
     /// Held-out episodes each round policy is scored on (default 200, seeds from
     /// [`crate::report::HELD_OUT_SEED`], as `rapt report` scores runs).
     pub eval_episodes: usize,
+    /// Networks per model (default 1): more train apart (seeds `model.seed`,
+    /// `model.seed + 1`, …, in `models/rm-N/member-K`) and are combined by `aggregate`
+    /// into one ensemble model (`rapt_reward_model::ensemble`), which shapes the rounds'
+    /// PPO and is the result. At most 16.
+    pub ensemble: usize,
+    /// How an ensemble's members combine per frame set (default `MeanMinusStd(1.0)`:
+    /// pessimistic where they disagree, the states PPO would otherwise exploit).
+    pub aggregate: rapt_shaping::Aggregate,
 }
 
 impl Default for RecipeConfig {
@@ -98,6 +106,8 @@ impl Default for RecipeConfig {
             model: RewardModelConfig::default(),
             round_epochs: 16,
             eval_episodes: 200,
+            ensemble: 1,
+            aggregate: rapt_shaping::Aggregate::MeanMinusStd(1.0),
         }
     }
 }
@@ -179,6 +189,15 @@ impl rapt_config::Validate for RecipeConfig {
             self.stop_voc,
             "must be in [-1, 1]",
         );
+        v.check_value(
+            "ensemble",
+            (1..=rapt_reward_model::ensemble::MAX_MEMBERS).contains(&self.ensemble),
+            self.ensemble,
+            "must be in 1..=16 (networks per model)",
+        );
+        if let Some(problem) = rapt_reward_model::ensemble::aggregate_problem(self.aggregate) {
+            v.check("aggregate", false, problem);
+        }
         v.scope("model", |v| self.model.validate(v));
     }
 }
@@ -219,6 +238,10 @@ pub(crate) fn invalid(message: impl Into<String>) -> RunError {
 }
 
 fn rm_error(e: RewardModelTrainError) -> RunError {
+    invalid(e.to_string())
+}
+
+fn rm_load_error(e: rapt_reward_model::ModelError) -> RunError {
     invalid(e.to_string())
 }
 
@@ -360,12 +383,38 @@ impl Recipe {
         Ok(())
     }
 
-    /// Train (or resume) the model `name` on `datasets` for `epochs`.
+    /// Train (or resume) the model `name` (its directory: `name/model`) on `datasets` for
+    /// `epochs`: one network trained in `name`, or [`RecipeConfig::ensemble`] members
+    /// trained in `name/member-K` and combined.
     fn train_model(
         &self,
         name: &str,
         datasets: Vec<PathBuf>,
         epochs: usize,
+    ) -> Result<(), RunError> {
+        if self.cfg.ensemble == 1 {
+            return self.train_network(name, datasets, epochs, self.cfg.model.seed);
+        }
+        let mut members = Vec::with_capacity(self.cfg.ensemble);
+        for k in 0..self.cfg.ensemble {
+            let member = format!("{name}/member-{k}");
+            let seed = self.cfg.model.seed + k as u64;
+            self.train_network(&member, datasets.clone(), epochs, seed)?;
+            let dir = self.path(&format!("{member}/model"));
+            members.push(RewardModel::load(&dir, self.device).map_err(rm_load_error)?);
+        }
+        rapt_reward_model::ensemble(&members, self.cfg.aggregate, self.device)
+            .and_then(|m| m.save(&self.path(&format!("{name}/model"))))
+            .map_err(rm_load_error)
+    }
+
+    /// Train (or resume) one network in the run directory `name` with seed `seed`.
+    fn train_network(
+        &self,
+        name: &str,
+        datasets: Vec<PathBuf>,
+        epochs: usize,
+        seed: u64,
     ) -> Result<(), RunError> {
         let run_dir = self.path(name);
         let start = if rapt_reward_model::train::checkpoint_dir(&run_dir)
@@ -376,6 +425,7 @@ impl Recipe {
         } else {
             let mut config = self.cfg.model.clone();
             config.epochs = epochs;
+            config.seed = seed;
             RewardModelStart::New {
                 datasets,
                 config,
@@ -519,7 +569,7 @@ impl Recipe {
         // Named after the model: a recipe continued with more rounds ships its newer one.
         let result = format!("result-{}", newest.display());
         self.step(&result, log, |r| {
-            let m = RewardModel::load(&newest, r.device).map_err(|e| invalid(e.to_string()))?;
+            let m = RewardModel::load(&newest, r.device).map_err(rm_load_error)?;
             let dir = r.path("model");
             if dir.exists() {
                 std::fs::remove_dir_all(&dir)
