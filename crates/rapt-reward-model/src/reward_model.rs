@@ -157,7 +157,7 @@ impl From<rapt_rundir::FileError> for ModelError {
 }
 
 /// A reward model ready to score frames: one network, or an ensemble of them
-/// ([`crate::ensemble`]).
+/// ([`mod@crate::ensemble`]).
 #[derive(Debug)]
 pub struct RewardModel {
     vs: nn::VarStore,
