@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Issue 33's comparison: PPO shaped by the oracle Φ, by each task's recipe-built model and
+# by the task-conditioned model, seeds 1-3, same config and budget
+# (configs/TASK-shaped-fast.ron with only the model swapped), then `rapt report` (200
+# held-out episodes per run, seeds from 1,000,000) per kind of shaping.
+#   scripts/compare-reward-models.sh [WORK_DIR] [OUT] [TASKS...]
+#   # defaults: runs/rm-recipe (from scripts/train-reward-models.sh), runs/rm-compare,
+#   # push pickplace insert
+# Seeds 1 and 2 of a task's own model are the runs of the recipe round that shipped it
+# (same config, seeds and budget; WORK_DIR/TASK/report.json names them) when that round
+# was shaped by WORK_DIR/TASK/model; only the missing runs train here. Runs go two at a
+# time, pinned to a core each (scripts/ablate.sh); rerunning resumes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=${1:-runs/rm-recipe}
+out=${2:-runs/rm-compare}
+shift 2 || shift $#
+tasks=("${@:-push pickplace insert}")
+read -r -a tasks <<<"${tasks[*]}"
+rapt=${RAPT_BIN:-./target/release/rapt}
+[ -x "$rapt" ] || cargo build --release -q --bin rapt
+mkdir -p "$out"
+
+# The configs' shaping with the model swapped (no spaces: ablate.sh splits on them).
+shaped() { echo "--set shaping=Potential(model:Learned(path:\"$1\"),scale:10.0)"; }
+
+# The recipe run of `seed` shaped by the task's shipped model, if there is one.
+recipe_run() {
+    local task=$1 seed=$2
+    python3 - "$work/$task/report.json" "$seed" <<'EOF'
+import json, sys
+report = json.load(open(sys.argv[1]))
+seed = int(sys.argv[2])
+for r in report["rounds"]:
+    if r["shaped_by"] == report.get("result"):
+        for p in r["policies"]:
+            if p["seed"] == seed:
+                print(p["run"])
+EOF
+}
+
+spec=$out/spec
+: >"$spec"
+for t in "${tasks[@]}"; do
+    config=configs/$t-shaped-fast.ron
+    for s in 1 2 3; do
+        echo "$t-oracle-s$s $config --set seed=$s" >>"$spec"
+        if [ -z "$(recipe_run "$t" "$s")" ]; then
+            echo "$t-learned-s$s $config --set seed=$s $(shaped "$work/$t/model")" >>"$spec"
+        fi
+        echo "$t-multi-s$s $config --set seed=$s $(shaped "$work/multi/model")" >>"$spec"
+    done
+done
+scripts/ablate.sh "$out" "$spec"
+
+for t in "${tasks[@]}"; do
+    for kind in oracle learned multi; do
+        runs=()
+        for s in 1 2 3; do
+            run=$out/$t-$kind-s$s
+            if [ "$kind" = learned ] && [ ! -d "$run" ]; then
+                run=$(recipe_run "$t" "$s")
+            fi
+            runs+=("$run")
+        done
+        echo "## $t, $kind-shaped"
+        "$rapt" report "${runs[@]}"
+    done
+done | tee "$out/report.md"
