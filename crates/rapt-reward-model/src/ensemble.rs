@@ -26,6 +26,20 @@ pub struct EnsembleMeta {
     pub aggregate: Aggregate,
 }
 
+impl EnsembleMeta {
+    /// What makes this no ensemble rapt scores: members outside 2..=[`MAX_MEMBERS`], or
+    /// the aggregate's problem ([`aggregate_problem`]).
+    pub fn problem(&self) -> Option<String> {
+        if !(2..=MAX_MEMBERS).contains(&self.members) {
+            return Some(format!(
+                "an ensemble has 2 to {MAX_MEMBERS} members, not {}",
+                self.members
+            ));
+        }
+        aggregate_problem(self.aggregate)
+    }
+}
+
 /// Problems with an aggregate as an ensemble's: `MeanMinusStd(k)` needs a finite `k ≥ 0`.
 pub fn aggregate_problem(aggregate: Aggregate) -> Option<String> {
     match aggregate {
@@ -61,13 +75,11 @@ pub fn ensemble(
     device: Device,
 ) -> Result<RewardModel, ModelError> {
     let invalid = |message: String| ModelError::Mismatch(message);
-    if !(2..=MAX_MEMBERS).contains(&members.len()) {
-        return Err(invalid(format!(
-            "an ensemble has 2 to {MAX_MEMBERS} members, not {}",
-            members.len()
-        )));
-    }
-    if let Some(problem) = aggregate_problem(aggregate) {
+    let ensemble = EnsembleMeta {
+        members: members.len(),
+        aggregate,
+    };
+    if let Some(problem) = ensemble.problem() {
         return Err(invalid(problem));
     }
     let first = members[0].meta();
@@ -101,10 +113,7 @@ pub fn ensemble(
         }
     }
     let mut meta = first.clone();
-    meta.ensemble = Some(EnsembleMeta {
-        members: members.len(),
-        aggregate,
-    });
+    meta.ensemble = Some(ensemble);
     let mut out = RewardModel::new(meta, device);
     let _guard = tch::no_grad_guard();
     let mut vars = out.var_store_mut().variables();

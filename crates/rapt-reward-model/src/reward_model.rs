@@ -213,22 +213,11 @@ impl RewardModel {
                 message: format!("format {} (this build reads {MODEL_FORMAT})", meta.format),
             });
         }
-        if let Some(e) = meta.ensemble {
-            let problem = crate::ensemble::aggregate_problem(e.aggregate).or_else(|| {
-                (!(2..=crate::ensemble::MAX_MEMBERS).contains(&e.members)).then(|| {
-                    format!(
-                        "an ensemble of {} members (2 to {})",
-                        e.members,
-                        crate::ensemble::MAX_MEMBERS
-                    )
-                })
+        if let Some(message) = meta.ensemble.and_then(|e| e.problem()) {
+            return Err(ModelError::Corrupt {
+                path: meta_path,
+                message,
             });
-            if let Some(message) = problem {
-                return Err(ModelError::Corrupt {
-                    path: meta_path,
-                    message,
-                });
-            }
         }
         let mut model = Self::new(meta, device);
         let weights = dir.join(WEIGHTS);
@@ -302,11 +291,6 @@ impl RewardModel {
     /// ensembles, [`RewardModel::single`]).
     pub fn net(&self) -> &ProgressNet {
         &self.nets[0]
-    }
-
-    /// The networks: one, or an ensemble's members.
-    pub fn members(&self) -> &[ProgressNet] {
-        &self.nets
     }
 
     /// `Ok` for a model of one network; for an ensemble, an error saying that `what`

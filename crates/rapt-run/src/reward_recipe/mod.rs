@@ -22,10 +22,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
+use rapt_reward_model::RewardModelStart;
 use rapt_reward_model::eval::evaluate_dataset;
 use rapt_reward_model::record::{DatasetRecordOptions, manifest_for, record_dataset};
 use rapt_reward_model::{DatasetWriter, RewardModel, RewardModelConfig, RewardModelRun};
-use rapt_reward_model::{RewardModelStart, RewardModelTrainError};
 use serde::{Deserialize, Serialize};
 
 use crate::{EvalRunOptions, RunError};
@@ -237,11 +237,8 @@ pub(crate) fn invalid(message: impl Into<String>) -> RunError {
     RunError::Invalid(message.into())
 }
 
-fn rm_error(e: RewardModelTrainError) -> RunError {
-    invalid(e.to_string())
-}
-
-fn rm_load_error(e: rapt_reward_model::ModelError) -> RunError {
+/// A reward-model error (training or loading) as the recipe's.
+fn rm_error(e: impl std::fmt::Display) -> RunError {
     invalid(e.to_string())
 }
 
@@ -401,11 +398,11 @@ impl Recipe {
             let seed = self.cfg.model.seed + k as u64;
             self.train_network(&member, datasets.clone(), epochs, seed)?;
             let dir = self.path(&format!("{member}/model"));
-            members.push(RewardModel::load(&dir, self.device).map_err(rm_load_error)?);
+            members.push(RewardModel::load(&dir, self.device).map_err(rm_error)?);
         }
         rapt_reward_model::ensemble(&members, self.cfg.aggregate, self.device)
             .and_then(|m| m.save(&self.path(&format!("{name}/model"))))
-            .map_err(rm_load_error)
+            .map_err(rm_error)
     }
 
     /// Train (or resume) one network in the run directory `name` with seed `seed`.
@@ -569,7 +566,7 @@ impl Recipe {
         // Named after the model: a recipe continued with more rounds ships its newer one.
         let result = format!("result-{}", newest.display());
         self.step(&result, log, |r| {
-            let m = RewardModel::load(&newest, r.device).map_err(rm_load_error)?;
+            let m = RewardModel::load(&newest, r.device).map_err(rm_error)?;
             let dir = r.path("model");
             if dir.exists() {
                 std::fs::remove_dir_all(&dir)
