@@ -353,7 +353,8 @@ mod tests {
     fn every_remote_problem_is_reported_at_its_field() {
         let text = "Potential(model: Ensemble(members: [Oracle, Remote(url: \"ftp://x\", model: \"m\", \
                     protocol: Grm, views: [\"front\"], image_size: 4, max_in_flight: 1000000, \
-                    timeout_ms: 0, retries: 99)], aggregate: Mean), scale: 1e30)";
+                    timeout_ms: 0, retries: 99), Learned(path: \"m\", fixed_batch: Some(0))], \
+                    aggregate: Mean), scale: 1e30)";
         let s: Shaping = ron::Options::default()
             .with_default_extension(ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES)
             .from_str(text)
@@ -367,6 +368,7 @@ mod tests {
             "shaping.model.members[1].max_in_flight",
             "shaping.model.members[1].timeout_ms",
             "shaping.model.members[1].retries",
+            "shaping.model.members[2].fixed_batch",
         ] {
             assert!(err.contains(field), "{field} in {err}");
         }

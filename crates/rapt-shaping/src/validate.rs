@@ -18,6 +18,9 @@ pub const MAX_TIMEOUT_MS: u64 = 600_000;
 pub const IMAGE_SIZES: std::ops::RangeInclusive<usize> = 8..=2048;
 /// Upper bound on the members of an `Ensemble`.
 pub const MAX_MEMBERS: usize = 16;
+/// Upper bound on `Learned(fixed_batch)`, frame sets per forward pass (as `rapt
+/// reward-serve --fixed-batch`).
+pub const MAX_FIXED_BATCH: usize = 65_536;
 
 impl Validate for RemoteSpec {
     fn validate(&self, v: &mut Validator) {
@@ -57,7 +60,12 @@ impl Validate for RemoteSpec {
 impl Validate for ModelSpec {
     fn validate(&self, v: &mut Validator) {
         match self {
-            ModelSpec::Oracle | ModelSpec::Learned { .. } => {}
+            ModelSpec::Oracle => {}
+            ModelSpec::Learned { fixed_batch, .. } => {
+                if let Some(rows) = fixed_batch {
+                    v.range("fixed_batch", *rows, 1..=MAX_FIXED_BATCH);
+                }
+            }
             ModelSpec::Remote(remote) => remote.validate(v),
             ModelSpec::Ensemble { members, .. } => {
                 v.check(
