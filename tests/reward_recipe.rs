@@ -1,5 +1,6 @@
-//! `rapt reward-model build` at toy scale: the whole recipe (record, base model, two
-//! on-policy rounds of two shaped PPO runs side by side, the result) in a scratch
+//! `rapt reward-model build` at toy scale: the whole recipe (record, base model, the
+//! oracle-shaped reference runs, two on-policy rounds of two shaped PPO runs side by
+//! side, the result) in a scratch
 //! directory, then a rerun that finds everything done, and a recipe whose run config is
 //! not potential-shaped.
 
@@ -33,11 +34,13 @@ fn the_recipe_runs_its_rounds_end_to_end_at_toy_scale_and_a_rerun_redoes_nothing
     fs::write(&ppo, PPO).unwrap();
     let recipe = dir.join("recipe.ron");
     // stop_mae 0: no model is that good, so both rounds run and the result is unchecked.
-    // Each model is an ensemble of two networks.
+    // Each model is an ensemble of two networks; the rounds' seeds 1 and 2 are compared
+    // with oracle-shaped runs of the same seeds.
     fs::write(
         &recipe,
         format!(
-            "(ppo_config: {:?}, policies: 2, max_rounds: 2, stop_mae: 0.0, record_episodes: 4, \
+            "(ppo_config: {:?}, seeds: [1, 2], oracle_fraction: Some(0.9), max_rounds: 2, \
+             stop_mae: 0.0, record_episodes: 4, \
              heldout_episodes: 2, policy_episodes: 2, policy_heldout_episodes: 2, size: 16, \
              model: (epochs: 1, batch_size: 64), round_epochs: 1, eval_episodes: 2, ensemble: 2)",
             ppo.to_str().unwrap()
@@ -69,10 +72,17 @@ fn the_recipe_runs_its_rounds_end_to_end_at_toy_scale_and_a_rerun_redoes_nothing
         assert_eq!(r["stop"], false);
     }
     assert_eq!(report["checked"], false);
+    // The oracle-shaped reference: one run per seed, the config as it is, scored.
+    let oracle = report["oracle"].as_array().unwrap();
+    assert_eq!(oracle.len(), 2, "{report}");
+    assert_eq!(oracle[1]["seed"], 2);
+    let cfg = fs::read_to_string(out.join("ppo/oracle-s1/config.ron")).unwrap();
+    assert!(cfg.contains("Oracle") && !cfg.contains("rm-"), "{cfg}");
+    assert!(text.contains("Oracle-shaped PPO (the reference): 1: "), "{text}");
     assert!(report["result"].as_str().unwrap().ends_with("rm-2/model"));
     assert!(out.join("model/model.json").exists());
     // Round 2's runs were shaped by round 1's model.
-    let cfg = fs::read_to_string(out.join("ppo/round-2-s201/config.ron")).unwrap();
+    let cfg = fs::read_to_string(out.join("ppo/round-2-s2/config.ron")).unwrap();
     assert!(cfg.contains("rm-1/model"), "{cfg}");
     // The result is an ensemble of the two members trained apart, and scores frames.
     let meta = fs::read_to_string(out.join("model/model.json")).unwrap();
@@ -151,9 +161,15 @@ fn the_recipe_runs_its_rounds_end_to_end_at_toy_scale_and_a_rerun_redoes_nothing
     assert_eq!(report["rounds"].as_array().unwrap().len(), 3, "{report}");
     assert!(report["result"].as_str().unwrap().ends_with("rm-3/model"));
 
+    // Another stopping criterion judges the rounds again and trains nothing (none is met).
+    let mut looser = more.clone();
+    looser.extend(["--set", "stop_mae=0.5", "--set", "oracle_fraction=None"]);
+    let text = ok(&rapt(&looser));
+    assert!(!text.contains("Push-v2: round"), "{text}");
+
     // Other settings in the same directory are refused.
     let mut other = more.clone();
-    other.extend(["--set", "stop_voc=0.5"]);
+    other.extend(["--set", "record_episodes=5"]);
     let err = rapt(&other);
     assert!(!err.status.success());
     assert!(

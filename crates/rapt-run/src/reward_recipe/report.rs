@@ -71,6 +71,10 @@ pub struct Round {
 pub struct RecipeReport {
     /// The env.
     pub env: String,
+    /// The oracle-shaped runs a round's policies are compared with, per seed (with
+    /// `oracle_fraction`; empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub oracle: Vec<RoundPolicy>,
     /// The rounds so far.
     pub rounds: Vec<Round>,
     /// The resulting model (a copy of it is `model/`), once there is one.
@@ -85,24 +89,26 @@ impl std::fmt::Display for RecipeReport {
     /// A Markdown table per round.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "# Reward-model recipe: {}\n", self.env)?;
+        if !self.oracle.is_empty() {
+            writeln!(
+                f,
+                "Oracle-shaped PPO (the reference): {}.\n",
+                success_per_seed(&self.oracle)
+            )?;
+        }
         writeln!(
             f,
             "| round | shaped by | shaped-PPO success per seed | on its policies: VOC / MAE / stage acc. | recorded held-out: VOC / MAE / stage acc. | stop |"
         )?;
         writeln!(f, "|---|---|---|---|---|---|")?;
         for r in &self.rounds {
-            let success: Vec<String> = r
-                .policies
-                .iter()
-                .map(|p| format!("{}: {:.1}%", p.seed, p.success * 100.0))
-                .collect();
             let m = |m: &Measured| format!("{:.3} / {:.4} / {:.3}", m.voc, m.mae, m.stage_accuracy);
             writeln!(
                 f,
                 "| {} | `{}` | {} | {} | {} | {} |",
                 r.round,
                 r.shaped_by.display(),
-                success.join(", "),
+                success_per_seed(&r.policies),
                 m(&r.on_policy),
                 m(&r.recorded),
                 if r.stop { "yes" } else { "no" }
@@ -123,6 +129,15 @@ impl std::fmt::Display for RecipeReport {
             None => writeln!(f, "\nNo result yet."),
         }
     }
+}
+
+/// `seed: success%, …` of `policies`.
+fn success_per_seed(policies: &[RoundPolicy]) -> String {
+    let each: Vec<String> = policies
+        .iter()
+        .map(|p| format!("{}: {:.1}%", p.seed, p.success * 100.0))
+        .collect();
+    each.join(", ")
 }
 
 /// Finished steps, kept in `state.json`.
