@@ -8,7 +8,8 @@
 #   # push pickplace insert
 # Seeds 1 and 2 of a task's own model are the runs of the recipe round that shipped it
 # (same config, seeds and budget; WORK_DIR/TASK/report.json names them) when that round
-# was shaped by WORK_DIR/TASK/model; only the missing runs train here. Runs go two at a
+# was shaped by WORK_DIR/TASK/model, and its oracle seeds are the recipe's reference runs
+# (`oracle_fraction`); only the missing runs train here. Runs go two at a
 # time, pinned to a core each (scripts/ablate.sh); rerunning resumes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,18 +25,23 @@ mkdir -p "$out"
 # The configs' shaping with the model swapped (no spaces: ablate.sh splits on them).
 shaped() { echo "--set shaping=Potential(model:Learned(path:\"$1\"),scale:10.0)"; }
 
-# The recipe run of `seed` shaped by the task's shipped model, if there is one.
+# The recipe's run of `seed` of `kind` (oracle: its reference runs; learned: the round
+# shaped by the task's shipped model), if there is one.
 recipe_run() {
-    local task=$1 seed=$2
-    python3 - "$work/$task/report.json" "$seed" <<'EOF'
+    local task=$1 kind=$2 seed=$3
+    [ -f "$work/$task/report.json" ] || return 0
+    python3 - "$work/$task/report.json" "$kind" "$seed" <<'EOF'
 import json, sys
 report = json.load(open(sys.argv[1]))
-seed = int(sys.argv[2])
-for r in report["rounds"]:
-    if r["shaped_by"] == report.get("result"):
-        for p in r["policies"]:
-            if p["seed"] == seed:
-                print(p["run"])
+kind, seed = sys.argv[2], int(sys.argv[3])
+if kind == "oracle":
+    policies = report.get("oracle", [])
+else:
+    policies = [p for r in report["rounds"] if r["shaped_by"] == report.get("result")
+                for p in r["policies"]]
+for p in policies:
+    if p["seed"] == seed:
+        print(p["run"])
 EOF
 }
 
@@ -44,8 +50,10 @@ spec=$out/spec
 for t in "${tasks[@]}"; do
     config=configs/$t-shaped-fast.ron
     for s in 1 2 3; do
-        echo "$t-oracle-s$s $config --set seed=$s" >>"$spec"
-        if [ -z "$(recipe_run "$t" "$s")" ]; then
+        if [ -z "$(recipe_run "$t" oracle "$s")" ]; then
+            echo "$t-oracle-s$s $config --set seed=$s" >>"$spec"
+        fi
+        if [ -z "$(recipe_run "$t" learned "$s")" ]; then
             echo "$t-learned-s$s $config --set seed=$s $(shaped "$work/$t/model")" >>"$spec"
         fi
         echo "$t-multi-s$s $config --set seed=$s $(shaped "$work/multi/model")" >>"$spec"
@@ -58,8 +66,8 @@ for t in "${tasks[@]}"; do
         runs=()
         for s in 1 2 3; do
             run=$out/$t-$kind-s$s
-            if [ "$kind" = learned ] && [ ! -d "$run" ]; then
-                run=$(recipe_run "$t" "$s")
+            if [ "$kind" != multi ] && [ ! -d "$run" ]; then
+                run=$(recipe_run "$t" "$kind" "$s")
             fi
             runs+=("$run")
         done
