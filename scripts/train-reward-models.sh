@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Rebuilds the shipped reward models (assets/reward-models/{push,pickplace,insert,multi}):
+# Rebuilds the shipped reward models (assets/reward-models/{Push-v2,PickPlace-v2,Insert-v1,multi}):
 # one recipe per task (`rapt reward-model build`: recorded data, base model, on-policy
 # rounds until the model is accurate on its own policies' states), then one
 # task-conditioned model (four networks, as the recipes') trained on every task's data, and each model measured on every
 # held-out set. Rerunning continues where it stopped.
 #   scripts/train-reward-models.sh [WORK_DIR] [TASKS...]   # default runs/rm-recipe push pickplace insert
-# Copy WORK_DIR/TASK/model over assets/reward-models/TASK (and WORK_DIR/multi/model over
+# Copy WORK_DIR/TASK/model over assets/reward-models/ENV_ID (and WORK_DIR/multi/model over
 # assets/reward-models/multi) after comparing them with `rapt reward-model eval`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
