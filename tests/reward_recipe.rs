@@ -78,7 +78,10 @@ fn the_recipe_runs_its_rounds_end_to_end_at_toy_scale_and_a_rerun_redoes_nothing
     assert_eq!(oracle[1]["seed"], 2);
     let cfg = fs::read_to_string(out.join("ppo/oracle-s1/config.ron")).unwrap();
     assert!(cfg.contains("Oracle") && !cfg.contains("rm-"), "{cfg}");
-    assert!(text.contains("Oracle-shaped PPO (the reference): 1: "), "{text}");
+    assert!(
+        text.contains("Oracle-shaped PPO (the reference): 1: "),
+        "{text}"
+    );
     assert!(report["result"].as_str().unwrap().ends_with("rm-2/model"));
     assert!(out.join("model/model.json").exists());
     // Round 2's runs were shaped by round 1's model.
