@@ -9,8 +9,10 @@
 //!    out), and measure the newest model on the held-out ones — the states PPO actually
 //!    visits when shaped by it. If its MAE there is at most [`RecipeConfig::stop_mae`] and
 //!    its VOC at least [`RecipeConfig::stop_voc`], PPO did not find states where it is
-//!    wrong: it is the recipe's model and the rounds stop. Otherwise a new model is
-//!    trained on everything recorded so far and the next round starts.
+//!    wrong; with [`RecipeConfig::oracle_fraction`] its policies must also reach that
+//!    fraction of the oracle-shaped runs' success, seed by seed (those runs are trained
+//!    once, before round 1). Then it is the recipe's model and the rounds stop. Otherwise
+//!    a new model is trained on everything recorded so far and the next round starts.
 //! 3. After [`RecipeConfig::max_rounds`] rounds without meeting the criterion, the last
 //!    model trained is the result, marked as not checked on its own policies.
 //!
