@@ -532,13 +532,13 @@ impl Recipe {
     /// continued with another one), keeping the verdict in the report.
     fn judge(&mut self, round: usize) -> bool {
         let report = &mut self.state.report;
-        let oracle = report.oracle.clone();
+        let oracle = &report.oracle;
         report
             .rounds
             .iter_mut()
             .find(|r| r.round == round)
             .is_some_and(|r| {
-                r.stop = self.cfg.met_by(r, &oracle);
+                r.stop = self.cfg.met_by(r, oracle);
                 r.stop
             })
     }
@@ -620,8 +620,7 @@ impl Recipe {
                     &merged,
                     (0..seeds.len()).map(|k| format!("{}-heldout", name(k))),
                 )?;
-                let model =
-                    RewardModel::load(&shaped, r.device).map_err(|e| invalid(e.to_string()))?;
+                let model = RewardModel::load(&shaped, r.device).map_err(rm_error)?;
                 let on_policy = r.measure(&model, &merged)?;
                 let recorded = r.measure(&model, "data/recorded-heldout")?;
                 r.state.report.rounds.push(Round {
@@ -654,7 +653,7 @@ impl Recipe {
                 std::fs::remove_dir_all(&dir)
                     .map_err(|e| invalid(format!("{}: {e}", dir.display())))?;
             }
-            m.save(&dir).map_err(|e| invalid(e.to_string()))?;
+            m.save(&dir).map_err(rm_error)?;
             r.state.report.result = Some(newest.clone());
             r.state.report.checked = checked;
             Ok(())
