@@ -2,7 +2,8 @@
 # Issue 33's comparison: PPO shaped by the oracle Φ, by each task's recipe-built model and
 # by the task-conditioned model, seeds 1-3, same config and budget
 # (configs/TASK-shaped-fast.ron with only the model swapped), then `rapt report` (200
-# held-out episodes per run, seeds from 1,000,000) per kind of shaping.
+# held-out episodes per run, seeds from 1,000,000) per kind of shaping (OUT/report.md) and
+# each seed's ratio to its oracle run (OUT/ratios.md, scripts/reward-model-ratios.py).
 #   scripts/compare-reward-models.sh [WORK_DIR] [OUT] [TASKS...]
 #   # defaults: runs/rm-recipe (from scripts/train-reward-models.sh), runs/rm-compare,
 #   # push pickplace insert
@@ -75,3 +76,6 @@ for t in "${tasks[@]}"; do
         "$rapt" report "${runs[@]}"
     done
 done | tee "$out/report.md"
+
+# Issue 33's table: each seed's learned- and multi-shaped success against its oracle run's.
+python3 scripts/reward-model-ratios.py "$out/report.md" | tee "$out/ratios.md"
