@@ -26,22 +26,33 @@ for t in "${tasks[@]}"; do
     data+=("$work/$t/data/recorded")
     for d in "$work/$t"/data/round-*-p[0-9]; do data+=("$d"); done
 done
-# Four networks trained apart (seeds 1-4), combined as mean − std, as the recipes' models.
-members=()
-mkdir -p "$work/multi"
-for k in 0 1 2 3; do
-    run="$work/multi/member-$k"
-    members+=("$run/model")
-    [ -e "$run/model/model.json" ] && continue
+# Four networks trained apart (seeds 1-4), combined as mean − std, as the recipes' models;
+# two at a time, one thread each, pinned to a core each (CORES, default "0 1").
+member() {
+    local k=$1 core=$2 run="$work/multi/member-$1"
+    [ -e "$run/model/model.json" ] && return
     if [ -d "$run/checkpoints" ]; then
-        "$rapt" reward-model train --resume "$run" --threads 1
+        taskset -c "$core" "$rapt" reward-model train --resume "$run" --threads 1
     else
         sed "s/^    seed: 1,/    seed: $((k + 1)),/" configs/reward-models/default.ron \
             >"$work/multi/member-$k.ron"
         grep -q "seed: $((k + 1))," "$work/multi/member-$k.ron"
-        "$rapt" reward-model train "${data[@]}" --config "$work/multi/member-$k.ron" \
-            --epochs 16 --run-dir "$run" --threads 1
+        taskset -c "$core" "$rapt" reward-model train "${data[@]}" \
+            --config "$work/multi/member-$k.ron" --epochs 16 --run-dir "$run" --threads 1
     fi
+}
+mkdir -p "$work/multi"
+read -r -a cores <<<"${CORES:-0 1}"
+members=()
+for k in 0 1 2 3; do members+=("$work/multi/member-$k/model"); done
+for ((k = 0; k < 4; k += ${#cores[@]})); do
+    pids=()
+    for c in "${!cores[@]}"; do
+        ((k + c < 4)) || break
+        member $((k + c)) "${cores[$c]}" &
+        pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p"; done
 done
 [ -e "$work/multi/model/model.json" ] ||
     "$rapt" reward-model ensemble "${members[@]}" --out "$work/multi/model"
