@@ -551,7 +551,7 @@ fn the_shipped_manipulation_policies_load_and_succeed() {
 }
 
 /// `model` scores 4 fresh `mixed` episodes of `env` (seeds no recipe used) within the
-/// issue's bar, MAE ≤ 0.08 (its CARD.md: ≤ 0.065 on every held-out set).
+/// issue's bar, MAE ≤ 0.08 (each CARD.md: every held-out set within it).
 fn assert_scores_fresh_episodes(model: &str, env: &str) {
     let dir = std::env::temp_dir().join(format!("rapt-shipped-rm-{env}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -583,5 +583,8 @@ fn assert_scores_fresh_episodes(model: &str, env: &str) {
 
 #[test]
 fn the_shipped_reward_models_score_fresh_episodes_of_their_task() {
+    // Measured 0.033.
     assert_scores_fresh_episodes("assets/reward-models/Push-v2", "Push-v2");
+    // Measured 0.037.
+    assert_scores_fresh_episodes("assets/reward-models/PickPlace-v2", "PickPlace-v2");
 }
