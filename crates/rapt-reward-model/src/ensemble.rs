@@ -182,6 +182,36 @@ mod tests {
     }
 
     #[test]
+    fn an_ensemble_reports_its_members_spread_and_one_network_none() {
+        let members = [model(), model()];
+        let f = frames(5);
+        let bytes = Vec::<u8>::try_from(f.flatten(0, -1)).unwrap();
+        let (pa, pb) = (
+            members[0].score_bytes(&bytes, 5).unwrap(),
+            members[1].score_bytes(&bytes, 5).unwrap(),
+        );
+        let e = ensemble(&members, Aggregate::Mean, Device::Cpu).unwrap();
+        let (phi, spread) = e.score_task_bytes_spread(&bytes, 5, None).unwrap();
+        let spread = spread.expect("an ensemble has a spread");
+        assert_eq!((phi.len(), spread.len()), (5, 5));
+        for i in 0..5 {
+            // Two members: the population std is half their difference.
+            assert!(
+                (spread[i] - (pa[i] - pb[i]).abs() / 2.0).abs() < 1e-5,
+                "row {i}"
+            );
+            assert!((phi[i] - (pa[i] + pb[i]) / 2.0).abs() < 1e-5, "row {i}");
+        }
+        // Padded fixed-batch passes report the same rows.
+        let mut fixed = e;
+        fixed.set_fixed_batch(Some(4));
+        let (_, padded) = fixed.score_task_bytes_spread(&bytes, 5, None).unwrap();
+        assert_eq!(padded.unwrap().len(), 5);
+        let (_, none) = members[0].score_task_bytes_spread(&bytes, 5, None).unwrap();
+        assert!(none.is_none());
+    }
+
+    #[test]
     fn refuses_one_member_mismatched_members_and_a_negative_k() {
         let err = |r: Result<RewardModel, ModelError>| r.unwrap_err().to_string();
         assert!(err(ensemble(&[model()], Aggregate::Mean, Device::Cpu)).contains("2 to 16"));

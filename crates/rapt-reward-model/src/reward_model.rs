@@ -310,6 +310,17 @@ impl RewardModel {
     /// indices), without gradients: an ensemble's members' Φ̂ combined by its aggregate,
     /// its stage the most likely under their mean stage probabilities.
     pub fn predict(&self, frames: &Tensor, task: Option<&Tensor>) -> (Tensor, Tensor) {
+        let (phi, stage, _) = self.predict_spread(frames, task);
+        (phi, stage)
+    }
+
+    /// As [`RewardModel::predict`], with an ensemble's spread: the population standard
+    /// deviation of its members' Φ̂ per frame set (`[B]`; `None` for one network).
+    pub fn predict_spread(
+        &self,
+        frames: &Tensor,
+        task: Option<&Tensor>,
+    ) -> (Tensor, Tensor, Option<Tensor>) {
         let _guard = tch::no_grad_guard();
         let stages = self.meta.shape.stages;
         let outs: Vec<_> = self
@@ -319,9 +330,9 @@ impl RewardModel {
             .collect();
         let Some(e) = self.meta.ensemble else {
             let out = &outs[0];
-            return (out.phi(stages), out.stage_logits.argmax(1, false));
+            return (out.phi(stages), out.stage_logits.argmax(1, false), None);
         };
-        let phi: Vec<Tensor> = outs.iter().map(|o| o.phi(stages)).collect();
+        let phi = Tensor::stack(&outs.iter().map(|o| o.phi(stages)).collect::<Vec<_>>(), 0);
         let probs: Vec<Tensor> = outs
             .iter()
             .map(|o| o.stage_logits.softmax(-1, Kind::Float))
@@ -329,9 +340,11 @@ impl RewardModel {
         let stage = Tensor::stack(&probs, 0)
             .mean_dim(0, false, Kind::Float)
             .argmax(1, false);
+        let spread = phi.std_dim(&[0i64][..], false, false);
         (
-            crate::ensemble::combine(&Tensor::stack(&phi, 0), e.aggregate),
+            crate::ensemble::combine(&phi, e.aggregate),
             stage,
+            Some(spread),
         )
     }
 
@@ -359,21 +372,40 @@ impl RewardModel {
     /// of at most `batch` rows; `task` is the task index of every row for a
     /// task-conditioned model ([`ModelMeta::task_index`]).
     pub fn phi_tensor(&self, frames: &Tensor, batch: i64, task: Option<i64>) -> Tensor {
+        self.phi_spread_tensor(frames, batch, task).0
+    }
+
+    /// As [`RewardModel::phi_tensor`], with an ensemble's spread per row
+    /// ([`RewardModel::predict_spread`]; `None` for one network).
+    pub fn phi_spread_tensor(
+        &self,
+        frames: &Tensor,
+        batch: i64,
+        task: Option<i64>,
+    ) -> (Tensor, Option<Tensor>) {
         let _guard = tch::no_grad_guard();
         let n = frames.size()[0];
-        let mut out = Vec::new();
+        let (mut phi, mut spread) = (Vec::new(), Vec::new());
         let mut start = 0;
         while start < n {
             let end = (start + batch).min(n);
             let f = frames.slice(0, start, end, 1);
             let t = task.map(|t| Tensor::full([end - start], t, (Kind::Int64, f.device())));
-            out.push(self.predict(&f, t.as_ref()).0);
+            let (p, _, s) = self.predict_spread(&f, t.as_ref());
+            phi.push(p);
+            spread.extend(s);
             start = end;
         }
-        if out.is_empty() {
-            return Tensor::zeros([0], (Kind::Float, frames.device()));
+        let empty = || Tensor::zeros([0], (Kind::Float, frames.device()));
+        let spread = match self.meta.ensemble {
+            None => None,
+            Some(_) if spread.is_empty() => Some(empty()),
+            Some(_) => Some(Tensor::cat(&spread, 0)),
+        };
+        if phi.is_empty() {
+            return (empty(), spread);
         }
-        Tensor::cat(&out, 0)
+        (Tensor::cat(&phi, 0), spread)
     }
 
     /// Φ for `n` frame sets given as bytes (`n × views × size × size × 3`), of a model of
@@ -391,6 +423,17 @@ impl RewardModel {
         n: usize,
         task: Option<&str>,
     ) -> Result<Vec<f32>, ModelError> {
+        Ok(self.score_task_bytes_spread(frames, n, task)?.0)
+    }
+
+    /// As [`RewardModel::score_task_bytes`], with an ensemble's spread per frame set (the
+    /// population standard deviation of its members' Φ̂; `None` for one network).
+    pub fn score_task_bytes_spread(
+        &self,
+        frames: &[u8],
+        n: usize,
+        task: Option<&str>,
+    ) -> Result<(Vec<f32>, Option<Vec<f32>>), ModelError> {
         let index = match task {
             Some(task) => self.meta.task_index(task)?,
             None if !self.meta.tasks.is_empty() => {
@@ -417,8 +460,8 @@ impl RewardModel {
             let t = Tensor::from_slice(frames)
                 .reshape([n as i64, v, s, s, 3])
                 .to_device(self.device());
-            let phi = self.phi_tensor(&t, 1024, index).to_device(Device::Cpu);
-            return Ok(Vec::<f32>::try_from(phi)?);
+            let (phi, spread) = self.phi_spread_tensor(&t, 1024, index);
+            return host(phi, spread, n);
         };
         // Whole passes of `rows` frame sets, the last padded with blank frames.
         let padded = n.div_ceil(rows) * rows;
@@ -427,12 +470,8 @@ impl RewardModel {
         let t = Tensor::from_slice(&bytes)
             .reshape([padded as i64, v, s, s, 3])
             .to_device(self.device());
-        let phi = self
-            .phi_tensor(&t, rows as i64, index)
-            .to_device(Device::Cpu);
-        let mut phi = Vec::<f32>::try_from(phi)?;
-        phi.truncate(n);
-        Ok(phi)
+        let (phi, spread) = self.phi_spread_tensor(&t, rows as i64, index);
+        host(phi, spread, n)
     }
 
     /// The model a benchmark names: `fresh:VIEWS:SIZE:STAGES` for an untrained network
@@ -559,6 +598,20 @@ impl LearnedProgress {
     }
 }
 
+/// The first `n` rows of Φ and of the spread, on the host.
+fn host(
+    phi: Tensor,
+    spread: Option<Tensor>,
+    n: usize,
+) -> Result<(Vec<f32>, Option<Vec<f32>>), ModelError> {
+    let rows = |t: Tensor| -> Result<Vec<f32>, ModelError> {
+        let mut v = Vec::<f32>::try_from(t.to_device(Device::Cpu))?;
+        v.truncate(n);
+        Ok(v)
+    };
+    Ok((rows(phi)?, spread.map(rows).transpose()?))
+}
+
 impl ProgressModel for LearnedProgress {
     fn name(&self) -> String {
         format!("Learned({})", self.path.display())
@@ -580,16 +633,13 @@ impl ProgressModel for LearnedProgress {
             model: self.name(),
             what: "camera frames",
         })?;
-        let phi = self
+        let (phi, uncertainty) = self
             .model
-            .score_task_bytes(frames, input.n, Some(input.task))
+            .score_task_bytes_spread(frames, input.n, Some(input.task))
             .map_err(|e| RewardError::BadInput {
                 model: self.name(),
                 message: e.to_string(),
             })?;
-        Ok(ProgressScores {
-            phi,
-            uncertainty: None,
-        })
+        Ok(ProgressScores { phi, uncertainty })
     }
 }
