@@ -54,14 +54,20 @@ pub fn aggregate_problem(aggregate: Aggregate) -> Option<String> {
 /// [0, 1]; the spread is the population standard deviation, as
 /// [`rapt_shaping::Ensemble`] computes it.
 pub fn combine(phi: &Tensor, aggregate: Aggregate) -> Tensor {
+    combine_with_spread(phi, &spread(phi), aggregate)
+}
+
+/// The members' spread per column of `phi` (`[K, B]`): the population standard deviation.
+pub(crate) fn spread(phi: &Tensor) -> Tensor {
+    phi.std_dim(&[0i64][..], false, false)
+}
+
+/// As [`combine`], given the members' [`spread`] of `phi` already computed.
+pub(crate) fn combine_with_spread(phi: &Tensor, spread: &Tensor, aggregate: Aggregate) -> Tensor {
     let out = match aggregate {
         Aggregate::Mean => phi.mean_dim(0, false, Kind::Float),
         Aggregate::Min => phi.amin(0, false),
-        Aggregate::MeanMinusStd(k) => {
-            let mean = phi.mean_dim(0, false, Kind::Float);
-            let std = phi.std_dim(&[0i64][..], false, false);
-            mean - std * f64::from(k)
-        }
+        Aggregate::MeanMinusStd(k) => phi.mean_dim(0, false, Kind::Float) - spread * f64::from(k),
     };
     out.clamp(0.0, 1.0)
 }

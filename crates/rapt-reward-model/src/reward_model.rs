@@ -340,9 +340,9 @@ impl RewardModel {
         let stage = Tensor::stack(&probs, 0)
             .mean_dim(0, false, Kind::Float)
             .argmax(1, false);
-        let spread = phi.std_dim(&[0i64][..], false, false);
+        let spread = crate::ensemble::spread(&phi);
         (
-            crate::ensemble::combine(&phi, e.aggregate),
+            crate::ensemble::combine_with_spread(&phi, &spread, e.aggregate),
             stage,
             Some(spread),
         )
