@@ -396,16 +396,11 @@ impl RewardModel {
             spread.extend(s);
             start = end;
         }
-        let empty = || Tensor::zeros([0], (Kind::Float, frames.device()));
-        let spread = match self.meta.ensemble {
-            None => None,
-            Some(_) if spread.is_empty() => Some(empty()),
-            Some(_) => Some(Tensor::cat(&spread, 0)),
+        let cat = |parts: &[Tensor]| match parts {
+            [] => Tensor::zeros([0], (Kind::Float, frames.device())),
+            _ => Tensor::cat(parts, 0),
         };
-        if phi.is_empty() {
-            return (empty(), spread);
-        }
-        (Tensor::cat(&phi, 0), spread)
+        (cat(&phi), self.meta.ensemble.map(|_| cat(&spread)))
     }
 
     /// Φ for `n` frame sets given as bytes (`n × views × size × size × 3`), of a model of
