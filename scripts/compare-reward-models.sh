@@ -11,7 +11,10 @@
 # (same config, seeds and budget; WORK_DIR/TASK/report.json names them) when that round
 # was shaped by WORK_DIR/TASK/model, and its oracle seeds are the recipe's reference runs
 # (`oracle_fraction`); only the missing runs train here. Runs go two at a
-# time, pinned to a core each (scripts/ablate.sh); rerunning resumes.
+# time, pinned to a core each (scripts/ablate.sh); rerunning resumes. KINDS (default
+# "oracle learned multi") and SEEDS (default "1 2 3") pick the runs, e.g. KINDS="oracle
+# learned" before the multi-task model exists; the reports leave out runs not on this
+# machine (a run directory that is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-runs/rm-recipe}
@@ -19,6 +22,8 @@ out=${2:-runs/rm-compare}
 shift 2 || shift $#
 tasks=("${@:-push pickplace insert}")
 read -r -a tasks <<<"${tasks[*]}"
+read -r -a kinds <<<"${KINDS:-oracle learned multi}"
+read -r -a seeds <<<"${SEEDS:-1 2 3}"
 rapt=${RAPT_BIN:-./target/release/rapt}
 [ -x "$rapt" ] || cargo build --release -q --bin rapt
 mkdir -p "$out"
@@ -46,32 +51,48 @@ for p in policies:
 EOF
 }
 
+# The env id of a task's config.
+env_of() { sed -n 's/^ *id: "\(.*\)",.*/\1/p' "configs/$1-shaped-fast.ron" | head -1; }
+
+# The model each kind is shaped by (the oracle: none): the recipe's result, or where this
+# machine has no recipe directory, the shipped model of the task's env.
+model_of() {
+    case $2 in
+    learned)
+        if [ -d "$work/$1/model" ]; then echo "$work/$1/model"; else echo "assets/reward-models/$(env_of "$1")"; fi
+        ;;
+    multi)
+        if [ -d "$work/multi/model" ]; then echo "$work/multi/model"; else echo "assets/reward-models/multi"; fi
+        ;;
+    esac
+}
+
 spec=$out/spec
 : >"$spec"
 for t in "${tasks[@]}"; do
     config=configs/$t-shaped-fast.ron
-    for s in 1 2 3; do
-        if [ -z "$(recipe_run "$t" oracle "$s")" ]; then
-            echo "$t-oracle-s$s $config --set seed=$s" >>"$spec"
-        fi
-        if [ -z "$(recipe_run "$t" learned "$s")" ]; then
-            echo "$t-learned-s$s $config --set seed=$s $(shaped "$work/$t/model")" >>"$spec"
-        fi
-        echo "$t-multi-s$s $config --set seed=$s $(shaped "$work/multi/model")" >>"$spec"
+    for s in "${seeds[@]}"; do
+        for kind in "${kinds[@]}"; do
+            [ "$kind" = multi ] || [ -z "$(recipe_run "$t" "$kind" "$s")" ] || continue
+            line="$t-$kind-s$s $config --set seed=$s"
+            [ "$kind" = oracle ] || line+=" $(shaped "$(model_of "$t" "$kind")")"
+            echo "$line" >>"$spec"
+        done
     done
 done
 scripts/ablate.sh "$out" "$spec"
 
 for t in "${tasks[@]}"; do
-    for kind in oracle learned multi; do
+    for kind in "${kinds[@]}"; do
         runs=()
-        for s in 1 2 3; do
+        for s in "${seeds[@]}"; do
             run=$out/$t-$kind-s$s
             if [ "$kind" != multi ] && [ ! -d "$run" ]; then
                 run=$(recipe_run "$t" "$kind" "$s")
             fi
-            runs+=("$run")
+            [ -n "$run" ] && [ -d "$run" ] && runs+=("$run")
         done
+        [ ${#runs[@]} -gt 0 ] || continue
         echo "## $t, $kind-shaped"
         "$rapt" report "${runs[@]}"
     done
