@@ -51,16 +51,14 @@ for p in policies:
 EOF
 }
 
-# The env id of a task's config.
-env_of() { sed -n 's/^ *id: "\(.*\)",.*/\1/p' "configs/$1-shaped-fast.ron" | head -1; }
+# shellcheck source=scripts/reward-model-tasks.sh
+. scripts/reward-model-tasks.sh
 
-# The model each kind is shaped by (the oracle: none): the recipe's result, or where this
-# machine has no recipe directory, the shipped model of the task's env.
+# The model each kind is shaped by (the oracle: none): the task's own (own_model), or the
+# task-conditioned one, the recipe script's or else the shipped one.
 model_of() {
     case $2 in
-    learned)
-        if [ -d "$work/$1/model" ]; then echo "$work/$1/model"; else echo "assets/reward-models/$(env_of "$1")"; fi
-        ;;
+    learned) own_model "$1" "$work" ;;
     multi)
         if [ -d "$work/multi/model" ]; then echo "$work/multi/model"; else echo "assets/reward-models/multi"; fi
         ;;
@@ -90,7 +88,7 @@ for t in "${tasks[@]}"; do
             if [ "$kind" != multi ] && [ ! -d "$run" ]; then
                 run=$(recipe_run "$t" "$kind" "$s")
             fi
-            [ -n "$run" ] && [ -d "$run" ] && runs+=("$run")
+            [ -d "$run" ] && runs+=("$run")
         done
         [ ${#runs[@]} -gt 0 ] || continue
         echo "## $t, $kind-shaped"

@@ -35,8 +35,8 @@ KINDS=learned scripts/compare-reward-models.sh "$work" "$compare" "${tasks[@]}"
 # round's policy episodes (where WORK_DIR/TASK is on this machine), and 150 episodes (+ 30
 # held out) of each run of step 2 (COMPARE_DIR/TASK-learned-sN), recorded here. A task without its recipe directory gets the recipe's
 # recorded episodes again (same policy, seeds and size: the same episodes).
-env_of() { sed -n 's/^ *id: "\(.*\)",.*/\1/p' "configs/$1-shaped-fast.ron" | head -1; }
-params_of() { sed -n 's/^ *params: \(.*\),$/\1/p' "configs/$1-shaped-fast.ron" | head -1; }
+# shellcheck source=scripts/reward-model-tasks.sh
+. scripts/reward-model-tasks.sh
 # record DIR TASK POLICY SEED EPISODES, once (DIR.done marks a finished recording), with
 # the env and parameters of the task's config, as the recipe records.
 record() {
@@ -107,8 +107,7 @@ done
 # Each task's own model (the recipe's, else the shipped one) and the task-conditioned one
 # on every held-out set of the task.
 for t in "${tasks[@]}"; do
-    own="$work/$t/model"
-    [ -d "$own" ] || own="assets/reward-models/$(env_of "$t")"
+    own=$(own_model "$t" "$work")
     for set in ${heldout[$t]}; do
         for m in "$own" "$work/multi/model"; do
             echo "== $m on $set"
