@@ -31,9 +31,9 @@ fn to_ron<T: serde::Serialize>(value: &T) -> String {
 }
 
 /// Register `Reach-v0`, `Push-v0`, `Push-v1`, `Push-v2`, `PickPlace-v0`, `PickPlace-v1`,
-/// `PickPlace-v2`, `Insert-v0` and `Insert-v1` (on the RaptArm), and `PandaReach-v0`,
-/// `PandaPush-v0`, `PandaPickPlace-v0` and `PandaInsert-v0` (the newest version of each task
-/// on the Franka Panda).
+/// `PickPlace-v2`, `Insert-v0`, `Insert-v1` and `Insert-v2` (on the RaptArm), and `PandaReach-v0`,
+/// `PandaPush-v0`, `PandaPickPlace-v0` and `PandaInsert-v0` (on the Franka Panda: the newest
+/// version of each task when the Panda came, `Insert-v1` for `PandaInsert-v0`).
 pub fn register(registry: &mut Registry) -> Result<(), EnvError> {
     registry.register(spec::<tasks::Reach, false>())?;
     registry.register(spec::<tasks::Push<0>, false>())?;
@@ -44,6 +44,7 @@ pub fn register(registry: &mut Registry) -> Result<(), EnvError> {
     registry.register(spec::<tasks::PickPlace<2>, false>())?;
     registry.register(spec::<tasks::Insert<0>, false>())?;
     registry.register(spec::<tasks::Insert<1>, false>())?;
+    registry.register(spec::<tasks::Insert<2>, false>())?;
     registry.register(spec::<tasks::Reach, true>())?;
     registry.register(spec::<tasks::Push<2>, true>())?;
     registry.register(spec::<tasks::PickPlace<2>, true>())?;

@@ -243,12 +243,12 @@ fn bad_ranges_are_errors_naming_the_parameter() {
     assert!(e.contains("randomize.action_latency"), "{e}");
     // A peg scaled past its hole would make Insert unsolvable.
     let e = ManipEnv::new(
-        Insert::<1>::default(),
+        Insert::<2>::default(),
         params(Randomization {
             object_scale: [1.0, 1.5],
             ..Randomization::default()
         }),
-        "Insert-v1",
+        "Insert-v2",
     )
     .expect_err("rejected")
     .to_string();

@@ -122,6 +122,11 @@ fn insert_expert_succeeds_and_phi_is_monotone() {
 }
 
 #[test]
+fn insert_v2_expert_succeeds_and_phi_is_monotone() {
+    check("Insert-v2");
+}
+
+#[test]
 fn panda_reach_expert_succeeds_and_phi_is_monotone() {
     check("PandaReach-v0");
 }

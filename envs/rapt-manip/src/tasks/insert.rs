@@ -16,14 +16,15 @@ const SOCKET_TOP: f32 = 0.04;
 /// Insertion depth that counts as success: the peg's bottom this far below the socket top, m.
 const INSERTED: f32 = 0.025;
 /// Height above the socket top the peg's bottom must clear before it can move over the
-/// hole, m (`Insert-v1`'s `align` term counts the shortfall outside the hole).
+/// hole, m (the `align` reward term from `Insert-v1` on, and Φ's `align` progress from
+/// `Insert-v2` on, count the shortfall outside the hole).
 const CLEARANCE: f32 = 0.01;
 /// Lateral alignment required over the hole, m.
 const ALIGNED: f32 = 0.003;
 /// The TCP grasps the peg this far above its centre, m.
 const GRASP_ABOVE_CENTRE: f32 = 0.02;
 
-/// `Insert-v0`: pick up a square peg and insert it into a hole with 2 mm of clearance.
+/// `Insert-v2`: pick up a square peg and insert it into a hole with 2 mm of clearance.
 ///
 /// * **Task**: the peg's bottom at least 2.5 cm inside the socket's hole.
 /// * **Observation**: robot (7) + peg centre (3), grasp point − TCP (3), peg quaternion
@@ -33,8 +34,8 @@ const GRASP_ABOVE_CENTRE: f32 = 0.02;
 ///   x ∈ [0.05, 0.15], y ∈ [−0.15, 0.15] m.
 /// * **Success**: peg bottom ≥ 2.5 cm below the socket top, inside the hole.
 /// * **Stages**: `reach` (TCP to the grasp point, progress from 45 cm to 1.5 cm) → `grasp`
-///   (closing on the peg) → `align` (peg bottom above the hole; lateral error from 30 cm to
-///   3 mm) → `insert` (peg bottom inside the hole: depth from 0 to 2.5 cm).
+///   (closing on the peg) → `align` (peg bottom over the hole; the reward's d below, from
+///   30 cm to 3 mm) → `insert` (peg bottom inside the hole: depth from 0 to 2.5 cm).
 /// * **Reward** (dense, staged), per step, at most 1.5 before success: `reach` = 0.25 (1 −
 ///   tanh(5‖TCP − grasp point‖)), `grasp` = +0.25 while grasped, `align` = 0.5 (1 −
 ///   tanh(10 d)) while grasped or in the hole, d = √(lateral² + shortfall²) with the peg
@@ -42,7 +43,13 @@ const GRASP_ABOVE_CENTRE: f32 = 0.02;
 ///   socket top outside the hole's footprint, `insert` = 0.5 × depth / 2.5 cm,
 ///   `success` = +1.
 ///
-/// `V` is the version: `Insert-v1` (`Insert<1>`, the default) is the task above.
+/// `V` is the version: `Insert-v2` (`Insert<2>`, the default) is the task above.
+/// `Insert-v1` (`Insert<1>`) measures the `align` stage's progress by the lateral error
+/// alone (from 30 cm to 3 mm), so a held peg pressed against the socket's side, 5 cm
+/// from the hole and below its top, already scores 0.84 of it and nothing says to lift
+/// the peg over the socket (PPO shaped by v1's oracle stopped there:
+/// docs/reward-models.md); v2 measures it by the dense reward's d. Reward, observation,
+/// success and expert are v1's.
 /// `Insert-v0` (`Insert<0>`) judges a grasp by the fingers' opening alone (which a
 /// half-open gripper meets without holding the peg; this changes Φ's stages too) and has
 /// an ungated, linear dense reward: `reach` =
@@ -50,7 +57,7 @@ const GRASP_ABOVE_CENTRE: f32 = 0.02;
 /// hole‖ (lateral), `insert` = 10 × depth (m), `success` = +1 — pushing or toppling the peg
 /// towards the socket paid as much as carrying it.
 #[derive(Debug, Default)]
-pub struct Insert<const V: u8 = 1> {
+pub struct Insert<const V: u8 = 2> {
     phase: Phase,
     /// Steps spent closing the gripper.
     wait: u32,
@@ -92,6 +99,28 @@ fn insertion_depth(scene: &TaskScene) -> f32 {
         (SOCKET_TOP - bottom.z).max(0.0)
     } else {
         0.0
+    }
+}
+
+/// How far the peg's bottom is below the socket top + [`CLEARANCE`] while outside the
+/// hole's footprint, m (0 over or in the hole, so descending into it costs nothing).
+fn shortfall(scene: &TaskScene, bottom: Vector) -> f32 {
+    let off = bottom - scene.goal;
+    let over_hole = off.x.abs() < HOLE_HALF && off.y.abs() < HOLE_HALF;
+    if over_hole {
+        0.0
+    } else {
+        (scene.goal.z + CLEARANCE - bottom.z).max(0.0)
+    }
+}
+
+/// The `align` stage's distance to go, m: from `Insert-v2` on, d = √(lateral² +
+/// shortfall²) as the dense reward's `align` term; before, the lateral error alone.
+fn align_distance<const V: u8>(lateral: f32, shortfall: f32) -> f32 {
+    if V >= 2 {
+        lateral.hypot(shortfall)
+    } else {
+        lateral
     }
 }
 
@@ -142,7 +171,8 @@ fn dense_terms<const V: u8>(
 impl<const V: u8> Task for Insert<V> {
     const ID: &'static str = match V {
         0 => "Insert-v0",
-        _ => "Insert-v1",
+        1 => "Insert-v1",
+        _ => "Insert-v2",
     };
     const SUMMARY: &'static str =
         "insert a square peg into a hole with 3 mm of clearance (precision, rapier)";
@@ -257,7 +287,8 @@ impl<const V: u8> Task for Insert<V> {
         } else if depth > 0.0 {
             (3, depth / INSERTED)
         } else if grasped::<V>(scene) {
-            (2, approach(lateral, ALIGNED, 0.30))
+            let d = align_distance::<V>(lateral, shortfall(scene, bottom));
+            (2, approach(d, ALIGNED, 0.30))
         } else if (tcp - grasp).length() < 0.015 {
             let width = scene.gripper_width();
             (
@@ -281,19 +312,12 @@ impl<const V: u8> Task for Insert<V> {
     fn dense_reward(&self, scene: &TaskScene, eval: &TaskEvaluation, terms: &mut [f32]) -> f32 {
         let tcp = scene.tcp();
         let (_, grasp, bottom) = peg_points(scene);
-        let off = bottom - scene.goal;
-        let over_hole = off.x.abs() < HOLE_HALF && off.y.abs() < HOLE_HALF;
-        let below = if over_hole {
-            0.0
-        } else {
-            (scene.goal.z + CLEARANCE - bottom.z).max(0.0)
-        };
         terms.copy_from_slice(&dense_terms::<V>(
             grasped::<V>(scene),
             eval.success,
             (tcp - grasp).length(),
-            flat(off),
-            below,
+            flat(bottom - scene.goal),
+            shortfall(scene, bottom),
             insertion_depth(scene),
         ));
         terms.iter().sum()
@@ -405,5 +429,26 @@ mod tests {
             "{}",
             beside(0.0) - beside(0.05)
         );
+    }
+
+    #[test]
+    fn v2_align_progress_needs_the_peg_over_the_socket() {
+        let progress = |d| approach(d, ALIGNED, 0.30);
+        // Pressed against the socket's side: 5 cm from the hole, its bottom on the table
+        // (5 cm below the clearance height).
+        let (lateral, below) = (0.05, 0.05);
+        let v1 = progress(align_distance::<1>(lateral, below));
+        let v2 = progress(align_distance::<2>(lateral, below));
+        assert!((v1 - 0.839).abs() < 0.01, "{v1}");
+        assert!(v2 < v1 - 0.05, "{v2} vs {v1}");
+        // Lifting it clear of the socket raises v2's progress, not v1's.
+        assert_eq!(progress(align_distance::<1>(lateral, 0.0)), v1);
+        assert!(progress(align_distance::<2>(lateral, 0.0)) > v2 + 0.05);
+        // Over the hole both agree, and reach 1 within 3 mm.
+        assert_eq!(
+            align_distance::<2>(0.002, 0.0),
+            align_distance::<1>(0.002, 0.0)
+        );
+        assert_eq!(progress(align_distance::<2>(0.002, 0.0)), 1.0);
     }
 }
