@@ -28,8 +28,8 @@ rapt=${RAPT_BIN:-./target/release/rapt}
 [ -x "$rapt" ] || cargo build --release -q --bin rapt
 mkdir -p "$out"
 
-# The configs' shaping with the model swapped (no spaces: ablate.sh splits on them).
-shaped() { echo "--set shaping=Potential(model:Learned(path:\"$1\"),scale:10.0)"; }
+# TASK's config's shaping with MODEL swapped in (no spaces: ablate.sh splits on them).
+shaped() { echo "--set shaping=$(shaping_of "$1")(model:Learned(path:\"$2\"),scale:$(scale_of "$1"))"; }
 
 # The recipe's run of `seed` of `kind` (oracle: its reference runs; learned: the round
 # shaped by the task's shipped model), if there is one.
@@ -73,7 +73,7 @@ for t in "${tasks[@]}"; do
         for kind in "${kinds[@]}"; do
             [ "$kind" = multi ] || [ -z "$(recipe_run "$t" "$kind" "$s")" ] || continue
             line="$t-$kind-s$s $config --set seed=$s"
-            [ "$kind" = oracle ] || line+=" $(shaped "$(model_of "$t" "$kind")")"
+            [ "$kind" = oracle ] || line+=" $(shaped "$t" "$(model_of "$t" "$kind")")"
             echo "$line" >>"$spec"
         done
     done

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuilds the shipped reward models (assets/reward-models/{Push-v2,PickPlace-v2,Insert-v1,multi}):
+# Rebuilds the shipped reward models (assets/reward-models/{Push-v2,PickPlace-v2,Insert-v2,multi}):
 # 1. one recipe per task (`rapt reward-model build`: recorded data, base model, on-policy
 #    rounds until PPO shaped by the model reaches 90% of the oracle's success and the
 #    model is accurate on its policies' states);

@@ -2,7 +2,7 @@
 //! oracle-shaped reference runs, two on-policy rounds of two shaped PPO runs side by
 //! side, the result) in a scratch
 //! directory, then a rerun that finds everything done, and a recipe whose run config is
-//! not potential-shaped.
+//! not shaped by a progress model.
 
 use std::fs;
 use std::path::PathBuf;
@@ -183,7 +183,7 @@ fn the_recipe_runs_its_rounds_end_to_end_at_toy_scale_and_a_rerun_redoes_nothing
 }
 
 #[test]
-fn a_recipe_whose_run_is_not_potential_shaped_is_refused_by_name() {
+fn a_recipe_whose_run_is_not_shaped_is_refused_by_name() {
     let dir = scratch("unshaped");
     let recipe = dir.join("recipe.ron");
     fs::write(&recipe, "(ppo_config: \"configs/push-fast.ron\")").unwrap();
@@ -197,7 +197,7 @@ fn a_recipe_whose_run_is_not_potential_shaped_is_refused_by_name() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("configs/push-fast.ron") && err.contains("potential shaping"),
+        err.contains("configs/push-fast.ron") && err.contains("progress model"),
         "{err}"
     );
     let _ = fs::remove_dir_all(&dir);

@@ -43,9 +43,11 @@ pub use runners::{InProcess, PpoJob, PpoRunner, Processes, has_checkpoint};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RecipeConfig {
-    /// The task's run config, shaped by the oracle potential
-    /// (`shaping: Potential(model: Oracle, scale: K)`): its env, PPO settings and k are
-    /// the rounds'; only the model is swapped. Required.
+    /// The task's run config, shaped by the oracle
+    /// (`shaping: Potential(model: Oracle, scale: K)`, or `ProgressAsReward(model: Oracle,
+    /// scale: K)` for a task potential shaping does not learn from its sparse reward): its
+    /// env, PPO settings, shaping and k are the rounds'; only the model is swapped.
+    /// Required.
     pub ppo_config: PathBuf,
     /// Env steps of each round's PPO runs (default: the config's `train.total_steps`).
     pub ppo_steps: Option<u64>,
@@ -245,6 +247,10 @@ pub struct Recipe {
     env: String,
     params: String,
     max_steps: Option<u32>,
+    /// The config's shaping, by name (`Potential` or `ProgressAsReward`), kept when the
+    /// rounds swap the model.
+    shaping: &'static str,
+    /// Its weight k.
     scale: f32,
     steps: u64,
     state: State,
@@ -292,11 +298,12 @@ impl Recipe {
         }
         let loaded = crate::config::load(&cfg.ppo_config, &[])?;
         let run = loaded.config;
-        let scale = match &run.shaping {
-            rapt_shaping::Shaping::Potential { scale, .. } => *scale,
-            _ => {
+        let (shaping, scale) = match &run.shaping {
+            rapt_shaping::Shaping::Potential { scale, .. } => ("Potential", *scale),
+            rapt_shaping::Shaping::ProgressAsReward { scale, .. } => ("ProgressAsReward", *scale),
+            rapt_shaping::Shaping::None => {
                 return Err(invalid(format!(
-                    "{}: the recipe shapes PPO with potential shaping; the config has `shaping: {:?}` (use e.g. configs/push-shaped-fast.ron)",
+                    "{}: the recipe shapes PPO with a progress model (potential shaping, or progress as reward); the config has `shaping: {:?}` (use e.g. configs/push-shaped-fast.ron)",
                     cfg.ppo_config.display(),
                     run.shaping
                 )));
@@ -335,6 +342,7 @@ impl Recipe {
             env: run.env.id.clone(),
             params: run.env.params_text().to_string(),
             max_steps: run.env.max_episode_steps,
+            shaping,
             scale,
             cfg,
             out: out.to_path_buf(),
@@ -487,7 +495,8 @@ impl Recipe {
                 ];
                 if let Some(model) = shaped {
                     overrides.push(format!(
-                        "shaping=Potential(model: Learned(path: {:?}), scale: {:?})",
+                        "shaping={}(model: Learned(path: {:?}), scale: {:?})",
+                        self.shaping,
                         model.display().to_string(),
                         self.scale
                     ));
@@ -757,5 +766,36 @@ mod tests {
         };
         let p = cfg.problems().join("; ");
         assert!(p.contains("ppo_config") && p.contains("policies"), "{p}");
+    }
+
+    #[test]
+    fn the_rounds_swap_the_model_inside_the_configs_shaping_form() {
+        let dir = std::env::temp_dir().join(format!("rapt-recipe-form-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = dir.join("ppo.ron");
+        std::fs::write(
+            &config,
+            "(env: (id: \"Insert-v2\", params: (reward: Sparse)), \
+             shaping: ProgressAsReward(model: Oracle, scale: 4.0))",
+        )
+        .unwrap();
+        let cfg = RecipeConfig {
+            ppo_config: config,
+            ..Default::default()
+        };
+        let recipe = Recipe::open(cfg, &dir.join("out"), tch::Device::Cpu).unwrap();
+        let jobs = recipe.ppo_jobs(&[3], &[dir.join("run")], Some(Path::new("m/model")));
+        let set = jobs[0].overrides.join(" ");
+        assert!(
+            set.contains("shaping=ProgressAsReward(model: Learned(path: \"m/model\"), scale: 4.0)")
+                && set.contains("seed=3"),
+            "{set}"
+        );
+        // The oracle runs keep the config as it is.
+        let oracle = recipe.ppo_jobs(&[3], &[dir.join("run")], None);
+        assert!(!oracle[0].overrides.join(" ").contains("shaping"));
+        drop(recipe);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
