@@ -24,7 +24,7 @@ const ALIGNED: f32 = 0.003;
 /// The TCP grasps the peg this far above its centre, m.
 const GRASP_ABOVE_CENTRE: f32 = 0.02;
 
-/// `Insert-v2`: pick up a square peg and insert it into a hole with 2 mm of clearance.
+/// `Insert-v2`: pick up a square peg and insert it into a hole with 3 mm of clearance per side.
 ///
 /// * **Task**: the peg's bottom at least 2.5 cm inside the socket's hole.
 /// * **Observation**: robot (7) + peg centre (3), grasp point − TCP (3), peg quaternion
