@@ -52,7 +52,8 @@ fn the_shipped_configs_load() {
         }
     }
     // Reward-model training settings, and the recipes (`rapt reward-model build`), whose
-    // run configs must be potential-shaped.
+    // run configs must be shaped by the oracle as the recipe accepts: potential shaping
+    // (Push, PickPlace) or progress as reward (Insert; docs/ARCHITECTURE.md).
     for entry in std::fs::read_dir(format!("{configs}/reward-models")).unwrap() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
@@ -63,8 +64,12 @@ fn the_shipped_configs_load() {
             let run = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(&recipe.ppo_config);
             let cfg = rapt::config::load(&run, &[]).unwrap().config;
             assert!(
-                matches!(cfg.shaping, rapt_shaping::Shaping::Potential { .. }),
-                "{}: {} is not potential-shaped",
+                matches!(
+                    cfg.shaping,
+                    rapt_shaping::Shaping::Potential { .. }
+                        | rapt_shaping::Shaping::ProgressAsReward { .. }
+                ),
+                "{}: {} is not shaped by a progress model",
                 path.display(),
                 run.display()
             );
